@@ -1,0 +1,4 @@
+import type { Command } from "./command.js";
+
+/** Every `vap` subcommand, in the order `vap --help` lists them. */
+export const commands: readonly Command[] = [];

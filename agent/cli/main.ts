@@ -1,0 +1,37 @@
+import { describeError, VapError } from "../core/index.js";
+import type { Command, CommandIo } from "./command.js";
+import { commands } from "./commands.js";
+
+function usage(list: readonly Command[]): string {
+  const lines = list.map((c) => `  vap ${c.path.join(" ").padEnd(18)} ${c.summary}`);
+  return ["usage: vap <command> [options]", "", "commands:", ...lines, "", "`vap <command> --help` for a command's options."].join("\n");
+}
+
+/** Longest command path that prefixes argv. */
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  let best: Command | undefined;
+  for (const c of commands) {
+    if (c.path.every((w, i) => argv[i] === w) && (!best || c.path.length > best.path.length)) best = c;
+  }
+  return best ? { command: best, rest: argv.slice(best.path.length) } : undefined;
+}
+
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const found = findCommand(argv);
+  if (!found) {
+    const unknown = argv.length > 0 && argv[0] !== "--help" && argv[0] !== "-h";
+    (unknown ? io.stderr : io.stdout)(usage(commands) + "\n");
+    return unknown ? 2 : 0;
+  }
+  if (found.rest.includes("--help") || found.rest.includes("-h")) {
+    io.stdout(`usage: vap ${found.command.path.join(" ")} ${found.command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await found.command.run(found.rest, io);
+  } catch (err) {
+    // Operator-facing failures are one line; only bugs get a stack.
+    io.stderr(`vap ${found.command.path.join(" ")}: ${err instanceof VapError ? describeError(err) : (err as Error)?.stack ?? String(err)}\n`);
+    return err instanceof VapError ? 1 : 70;
+  }
+}

@@ -1,0 +1,4 @@
+export { VapError, PeerError, ConfigError, UsageError, describeError } from "./errors.js";
+export { systemClock, ManualClock, type Clock, type TimerHandle } from "./clock.js";
+export { seededRandom, systemRandom, type Random } from "./random.js";
+export { createLog, silentLog, ciscoTimestamp, type Log, type LogFields, type ConsoleSink, type LogOptions } from "./log.js";
