@@ -1,0 +1,175 @@
+/**
+ * RFC 5415 §4.5 control messages: the control header and the message
+ * element list (§4.6), over an ElementTable chosen by the vendor profile.
+ *
+ *  |                       Message Type                            |
+ *  |    Seq Num    |        Msg Element Length     |     Flags     |
+ *  | Msg Element [0..N] ...
+ *
+ * Msg Element Length counts the bytes after Seq Num: itself, Flags and the
+ * elements, i.e. elements + 3.
+ */
+import { CapwapEncodeError } from "./errors.js";
+import { Reader, Writer } from "./cursor.js";
+import type { ElementTable, UnknownElement, VendorSpecificElement } from "./element.js";
+import { type CapwapHeader, controlHeader, readHeader, writeHeader } from "./header.js";
+
+/** Any decoded element: a table's typed element, or an opaque unknown one. */
+export interface BaseElement {
+  kind: string;
+}
+
+export interface ControlMessage<E extends BaseElement = BaseElement> {
+  type: number;
+  /** 8-bit sequence number; a response carries its request's. */
+  seq: number;
+  /** Control header flags; RFC 5415 says 0, kept for exact re-encoding. */
+  flags?: number;
+  elements: E[];
+}
+
+const VENDOR_SPECIFIC = 37;
+
+export function writeElements(w: Writer, elements: readonly BaseElement[], table: ElementTable): void {
+  for (const el of elements) writeElement(w, el, table);
+}
+
+function writeElement(w: Writer, el: BaseElement, table: ElementTable): void {
+  if (el.kind === "Unknown") {
+    const u = el as unknown as UnknownElement;
+    w.u16(u.type);
+    w.u16(u.value.length);
+    w.bytes(u.value);
+    return;
+  }
+  if (el.kind === "VendorSpecific") {
+    const v = el as unknown as VendorSpecificElement;
+    w.u16(VENDOR_SPECIFIC);
+    w.u16(6 + v.data.length);
+    w.u32(v.vendorId);
+    w.u16(v.elementId);
+    w.bytes(v.data);
+    return;
+  }
+  const spec = table.byKind(el.kind);
+  if (!spec) throw new CapwapEncodeError(`element kind "${el.kind}" is not known to this profile`);
+  w.u16(spec.type);
+  const lengthAt = w.reserve16();
+  const start = w.pos;
+  if (spec.vendorId !== undefined) {
+    w.u32(spec.vendorId);
+    w.u16(spec.vendorElementId!);
+  }
+  try {
+    spec.codec.write(w, el);
+  } catch (err) {
+    if (err instanceof CapwapEncodeError) throw new CapwapEncodeError(`${spec.name}: ${err.message}`);
+    throw err;
+  }
+  w.patch16(lengthAt, w.pos - start);
+}
+
+/** Read elements until `r.end`. Unknown types are kept as bytes (never dropped). */
+export function readElements<E extends BaseElement>(r: Reader, table: ElementTable, out: E[] = []): E[] {
+  while (r.pos < r.end) {
+    const start = r.pos;
+    r.elementType = undefined;
+    const type = r.u16("element type");
+    const length = r.u16("element length");
+    r.elementType = type;
+    if (r.end - r.pos < length) r.fail(`element length ${length} exceeds the ${r.end - r.pos} bytes left`, start + 2);
+    out.push(readElementValue(r, table, type, length) as E);
+  }
+  r.elementType = undefined;
+  return out;
+}
+
+function readElementValue(r: Reader, table: ElementTable, type: number, length: number): BaseElement {
+  if (type === VENDOR_SPECIFIC) {
+    return r.within(length, "Vendor Specific Payload", (sub) => {
+      const vendorId = sub.u32("vendor identifier");
+      const elementId = sub.u16("vendor element id");
+      const spec = table.byVendor(vendorId, elementId);
+      if (!spec) {
+        const opaque: VendorSpecificElement = { kind: "VendorSpecific", vendorId, elementId, data: sub.rest() };
+        return opaque;
+      }
+      const o: Record<string, unknown> = { kind: spec.kind };
+      spec.codec.readInto(sub, o);
+      return o as unknown as BaseElement;
+    });
+  }
+  const spec = table.byType(type);
+  if (!spec) {
+    const unknown: UnknownElement = { kind: "Unknown", type, value: r.bytes(length) };
+    return unknown;
+  }
+  return r.within(length, spec.name, (sub) => {
+    const o: Record<string, unknown> = { kind: spec.kind };
+    spec.codec.readInto(sub, o);
+    return o as unknown as BaseElement;
+  });
+}
+
+/** Control header + elements: the payload of a (possibly fragmented) control packet. */
+export function writeControlMessage(w: Writer, msg: ControlMessage, table: ElementTable): void {
+  if (!(msg.type >= 0 && msg.type <= 0xffffffff)) throw new CapwapEncodeError(`message type ${msg.type} out of range`);
+  w.u32(msg.type);
+  w.u8(msg.seq);
+  const lengthAt = w.reserve16();
+  const start = w.pos;
+  w.u8(msg.flags ?? 0);
+  writeElements(w, msg.elements, table);
+  w.patch16(lengthAt, w.pos - start + 2);
+}
+
+export function readControlMessage<E extends BaseElement>(r: Reader, table: ElementTable): ControlMessage<E> {
+  const start = r.pos;
+  r.messageType = undefined;
+  const type = r.u32("message type");
+  r.messageType = type;
+  const seq = r.u8("sequence number");
+  const length = r.u16("message element length");
+  const available = r.end - r.pos + 2;
+  if (length < 3) r.fail(`Msg Element Length ${length} is below its minimum of 3`, start + 5);
+  if (length !== available) r.fail(`Msg Element Length ${length} does not match the ${available} bytes present`, start + 5);
+  const flags = r.u8("flags");
+  const elements = readElements<E>(r, table);
+  return flags === 0 ? { type, seq, elements } : { type, seq, flags, elements };
+}
+
+/** Encode a complete unfragmented control packet (header + message). */
+export function encodeControlPacket(msg: ControlMessage, table: ElementTable, header: CapwapHeader = controlHeader()): Uint8Array {
+  const w = new Writer(256);
+  writeHeader(w, header);
+  writeControlMessage(w, msg, table);
+  return w.finish();
+}
+
+export function encodeControlMessage(msg: ControlMessage, table: ElementTable): Uint8Array {
+  const w = new Writer(256);
+  writeControlMessage(w, msg, table);
+  return w.finish();
+}
+
+/** A CAPWAP packet split into its header and the bytes after it. */
+export interface CapwapPacket {
+  header: CapwapHeader;
+  payload: Uint8Array;
+  /** Offset of `payload` within the original datagram (for error offsets). */
+  payloadOffset: number;
+}
+
+export function decodePacket(datagram: Uint8Array): CapwapPacket {
+  const r = new Reader(datagram);
+  const header = readHeader(r);
+  const payloadOffset = r.pos;
+  return { header, payload: r.rest(), payloadOffset };
+}
+
+/** Decode a control message payload; `baseOffset` makes error offsets absolute in the datagram. */
+export function decodeControlMessage<E extends BaseElement>(payload: Uint8Array, table: ElementTable, baseOffset = 0): ControlMessage<E> {
+  // A Reader over the whole underlying datagram keeps offsets absolute without copying.
+  const r = new Reader(new Uint8Array(payload.buffer, payload.byteOffset - baseOffset, payload.length + baseOffset), baseOffset);
+  return readControlMessage<E>(r, table);
+}

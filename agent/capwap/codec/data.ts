@@ -1,0 +1,34 @@
+/**
+ * RFC 5415 §4.4 data channel (UDP 5247). A packet with K set is a Data
+ * Channel Keep-Alive whose payload is a Msg Element Length (16 bits, the
+ * length of the elements that follow) and elements — the Session ID.
+ * Anything else is a tunnelled 802.3 or native (T) frame.
+ */
+import { Reader, Writer } from "./cursor.js";
+import type { ElementTable } from "./element.js";
+import { type BaseElement, readElements, writeElements } from "./control.js";
+import { type CapwapHeader, controlHeader, readHeader, writeHeader } from "./header.js";
+
+export type DataPacket<E extends BaseElement = BaseElement> =
+  | { kind: "keepalive"; header: CapwapHeader; elements: E[] }
+  | { kind: "frame"; header: CapwapHeader; frame: Uint8Array };
+
+export function encodeDataKeepAlive(elements: readonly BaseElement[], table: ElementTable, header: Partial<CapwapHeader> = {}): Uint8Array {
+  const w = new Writer(64);
+  writeHeader(w, controlHeader({ ...header, k: true }));
+  const lengthAt = w.reserve16();
+  const start = w.pos;
+  writeElements(w, elements, table);
+  w.patch16(lengthAt, w.pos - start);
+  return w.finish();
+}
+
+export function decodeDataPacket<E extends BaseElement>(datagram: Uint8Array, table: ElementTable): DataPacket<E> {
+  const r = new Reader(datagram);
+  const header = readHeader(r);
+  if (!header.k) return { kind: "frame", header, frame: r.rest() };
+  const lengthAt = r.pos;
+  const length = r.u16("keep-alive element length");
+  if (length !== r.remaining) r.fail(`keep-alive Msg Element Length ${length} does not match the ${r.remaining} bytes present`, lengthAt);
+  return { kind: "keepalive", header, elements: readElements<E>(r, table) };
+}

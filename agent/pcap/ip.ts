@@ -1,0 +1,126 @@
+/**
+ * Building and parsing the IPv4/IPv6 + UDP headers around captured CAPWAP
+ * datagrams. vap captures what it sees above the socket, so it synthesizes
+ * the lower layers; checksums are real so Wireshark's validation passes.
+ */
+import { isIPv4, isIPv6 } from "node:net";
+
+export interface UdpEndpoint {
+  address: string;
+  port: number;
+}
+
+export interface UdpDatagram {
+  src: UdpEndpoint;
+  dst: UdpEndpoint;
+  payload: Uint8Array;
+}
+
+function ipv4Bytes(a: string): Uint8Array {
+  return Uint8Array.from(a.split(".").map(Number));
+}
+
+function ipv6Bytes(a: string): Uint8Array {
+  const [head = "", tail] = a.split("::");
+  const groups = (s: string) => (s ? s.split(":") : []);
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  // An embedded dotted IPv4 tail (::ffff:1.2.3.4) counts as two groups.
+  const expand = (gs: string[]) => gs.flatMap((g) => (g.includes(".") ? (([a, b, c, d]) => [((a! << 8) | b!).toString(16), ((c! << 8) | d!).toString(16)])([...ipv4Bytes(g)]) : [g]));
+  const hh = expand(h);
+  const tt = expand(t);
+  const all = [...hh, ...new Array<string>(tail === undefined ? 0 : 8 - hh.length - tt.length).fill("0"), ...tt];
+  const out = new Uint8Array(16);
+  all.forEach((g, i) => {
+    const v = parseInt(g, 16);
+    out[i * 2] = v >> 8;
+    out[i * 2 + 1] = v & 0xff;
+  });
+  return out;
+}
+
+function sum16(b: Uint8Array, acc = 0): number {
+  for (let i = 0; i + 1 < b.length; i += 2) acc += (b[i]! << 8) | b[i + 1]!;
+  if (b.length % 2) acc += b[b.length - 1]! << 8;
+  return acc;
+}
+
+function fold(acc: number): number {
+  while (acc > 0xffff) acc = (acc & 0xffff) + (acc >>> 16);
+  return ~acc & 0xffff;
+}
+
+function udpHeader(d: UdpDatagram, pseudo: Uint8Array): Uint8Array {
+  const len = 8 + d.payload.length;
+  const udp = new Uint8Array(8);
+  udp[0] = d.src.port >> 8;
+  udp[1] = d.src.port & 0xff;
+  udp[2] = d.dst.port >> 8;
+  udp[3] = d.dst.port & 0xff;
+  udp[4] = len >> 8;
+  udp[5] = len & 0xff;
+  let c = fold(sum16(d.payload, sum16(udp, sum16(pseudo))));
+  if (c === 0) c = 0xffff; // RFC 768: a computed zero is sent as all ones
+  udp[6] = c >> 8;
+  udp[7] = c & 0xff;
+  return udp;
+}
+
+/** A raw IP packet (no link layer) carrying the datagram. */
+export function buildIpUdpPacket(d: UdpDatagram): Uint8Array {
+  const udpLen = 8 + d.payload.length;
+  if (isIPv4(d.src.address) && isIPv4(d.dst.address)) {
+    const src = ipv4Bytes(d.src.address);
+    const dst = ipv4Bytes(d.dst.address);
+    const pseudo = new Uint8Array(12);
+    pseudo.set(src, 0);
+    pseudo.set(dst, 4);
+    pseudo[9] = 17;
+    pseudo[10] = udpLen >> 8;
+    pseudo[11] = udpLen & 0xff;
+    const ip = new Uint8Array(20);
+    const total = 20 + udpLen;
+    ip[0] = 0x45;
+    ip[2] = total >> 8;
+    ip[3] = total & 0xff;
+    ip[6] = 0x40; // don't fragment
+    ip[8] = 64;
+    ip[9] = 17;
+    ip.set(src, 12);
+    ip.set(dst, 16);
+    const c = fold(sum16(ip));
+    ip[10] = c >> 8;
+    ip[11] = c & 0xff;
+    return concat(ip, udpHeader(d, pseudo), d.payload);
+  }
+  if (isIPv6(d.src.address) && isIPv6(d.dst.address)) {
+    const src = ipv6Bytes(d.src.address);
+    const dst = ipv6Bytes(d.dst.address);
+    const pseudo = new Uint8Array(40);
+    pseudo.set(src, 0);
+    pseudo.set(dst, 16);
+    pseudo[34] = udpLen >> 8;
+    pseudo[35] = udpLen & 0xff;
+    pseudo[39] = 17;
+    const ip = new Uint8Array(40);
+    ip[0] = 0x60;
+    ip[4] = udpLen >> 8;
+    ip[5] = udpLen & 0xff;
+    ip[6] = 17;
+    ip[7] = 64;
+    ip.set(src, 8);
+    ip.set(dst, 24);
+    return concat(ip, udpHeader(d, pseudo), d.payload);
+  }
+  throw new Error(`cannot capture between "${d.src.address}" and "${d.dst.address}": not the same IP family`);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
