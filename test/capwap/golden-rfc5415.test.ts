@@ -106,8 +106,8 @@ describe("image elements 24–27 (named but not decoded by tshark 4.0): checked 
   });
 
   it("Image Information (26): file size then a 16-byte hash (§4.6.28)", () => {
-    // size 70512640 = 0x04340000
-    const els = decodeOne("00000010 01 001b 00  001a 0014 04340000 d41d8cd98f00b204e9800998ecf8427e");
+    // size 70512640 = 0x0433F000
+    const els = decodeOne("00000010 01 001b 00  001a 0014 0433f000 d41d8cd98f00b204e9800998ecf8427e");
     expect(els).toEqual([{ kind: "ImageInformation", fileSize: 70_512_640, hash: Uint8Array.from(Buffer.from("d41d8cd98f00b204e9800998ecf8427e", "hex")) }]);
   });
 
