@@ -142,6 +142,8 @@ export class Reassembler {
     const end = offset + data.length;
     if (last && set.totalLength !== undefined && set.totalLength !== end) return true;
     if (set.totalLength !== undefined && end > set.totalLength) return true;
+    // A last fragment must not end before pieces we already hold.
+    if (last && set.pieces.some((p) => p.offset + p.data.length > end)) return true;
     for (const p of set.pieces) {
       const pEnd = p.offset + p.data.length;
       if (end <= p.offset || offset >= pEnd) continue;

@@ -181,7 +181,10 @@ export function fromHex(s: string): Uint8Array {
 
 /** MAC address (EUI-48 or EUI-64) as "aa:bb:cc:dd:ee:ff", filling the rest of its range. */
 export const macAddress: Codec<string> = {
-  read: (r) => toHex(r.rest(), ":"),
+  read(r) {
+    if (r.remaining !== 6 && r.remaining !== 8) r.fail(`MAC address of ${r.remaining} bytes is neither EUI-48 nor EUI-64`);
+    return toHex(r.rest(), ":");
+  },
   write(w, v) {
     const b = fromHex(v);
     if (b.length !== 6 && b.length !== 8) throw new CapwapEncodeError(`"${v}" is not an EUI-48/EUI-64 address`);

@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import {
+  CapwapDecodeError,
+  controlHeader,
+  decodeControlMessage,
+  decodeDataPacket,
+  decodePacket,
+  encodeControlMessage,
+  encodeControlPacket,
+  encodeDataKeepAlive,
+  fragmentPayload,
+  Reader,
+  Reassembler,
+  readElements,
+} from "../../agent/capwap/codec/index.js";
+import { profiles, type Element, type VendorProfile } from "../../agent/capwap/profiles/index.js";
+import { seededRandom } from "../../agent/core/index.js";
+import { rfc5415Messages, SESSION_ID } from "../capwap/samples.js";
+import { fuzzCases, mutate } from "./mutate.js";
+
+/** Offsets of every 16-bit length field in a valid unfragmented control packet. */
+function lengthFieldsOf(packet: Uint8Array, profile: VendorProfile): number[] {
+  const { payloadOffset } = decodePacket(packet);
+  const fields = [payloadOffset + 5];
+  const r = new Reader(packet, payloadOffset + 8);
+  while (r.pos < r.end) {
+    const start = r.pos;
+    fields.push(start + 2);
+    readElements(new Reader(packet, start, start + 4 + ((packet[start + 2]! << 8) | packet[start + 3]!)), profile.elements);
+    r.pos = start + 4 + ((packet[start + 2]! << 8) | packet[start + 3]!);
+  }
+  return fields;
+}
+
+interface Outcome {
+  decoded: number;
+  rejected: number;
+}
+
+/** The invariant: a mutated packet decodes, or fails with CapwapDecodeError — nothing else escapes. */
+function decodeOrReject(bytes: Uint8Array, profile: VendorProfile, outcome: Outcome): void {
+  try {
+    const { payload, payloadOffset } = decodePacket(bytes);
+    const message = decodeControlMessage<Element>(payload, profile.elements, payloadOffset);
+    outcome.decoded++;
+    // Whatever decodes re-encodes to the same bytes: the two directions agree.
+    const again = encodeControlMessage(message, profile.elements);
+    if (Buffer.compare(again, payload) !== 0) expect(Buffer.from(again).toString("hex")).toBe(Buffer.from(payload).toString("hex"));
+  } catch (err) {
+    if (!(err instanceof CapwapDecodeError)) throw err;
+    outcome.rejected++;
+  }
+}
+
+describe("fuzz: seeded mutations of every golden message", () => {
+  const cases = fuzzCases();
+
+  it(`${cases} mutated control packets either decode or give CapwapDecodeError`, () => {
+    const profile = profiles.rfc5415;
+    const corpus = rfc5415Messages().map((s) => {
+      const packet = encodeControlPacket(s.message, profile.elements);
+      return { packet, lengths: lengthFieldsOf(packet, profile) };
+    });
+    const random = seededRandom(0x5eed);
+    const outcome: Outcome = { decoded: 0, rejected: 0 };
+    const started = performance.now();
+    for (let i = 0; i < cases; i++) {
+      const { packet, lengths } = corpus[i % corpus.length]!;
+      decodeOrReject(mutate(packet, lengths, random), profile, outcome);
+    }
+    const elapsed = performance.now() - started;
+    expect(outcome.decoded + outcome.rejected).toBe(cases);
+    // Both outcomes must be common, or the mutations are not reaching the decoder.
+    expect(outcome.rejected).toBeGreaterThan(cases * 0.2);
+    expect(outcome.decoded).toBeGreaterThan(cases * 0.05);
+    // Bounded time: well under 0.2 ms per case on average.
+    expect(elapsed / cases).toBeLessThan(0.2);
+  });
+
+  it("mutated fragments never break the reassembler's bookkeeping", () => {
+    const profile = profiles.rfc5415;
+    const random = seededRandom(99);
+    const reassembler = new Reassembler({ timeoutMs: 1_000, maxBufferedBytes: 32 * 1024 });
+    const big = rfc5415Messages().find((s) => s.name === "configuration status request")!.message;
+    const packets = fragmentPayload(encodeControlMessage(big, profile.elements), controlHeader(), 96, 5);
+    const n = Math.max(10_000, fuzzCases() / 10);
+    for (let i = 0; i < n; i++) {
+      const bytes = mutate(packets[random.int(packets.length)]!, [], random);
+      try {
+        const { header, payload } = decodePacket(bytes);
+        if (!header.f) continue;
+        const done = reassembler.push(`ap${random.int(4)}`, header, payload, i);
+        if (done) {
+          try {
+            decodeControlMessage(done.payload, profile.elements);
+          } catch (err) {
+            if (!(err instanceof CapwapDecodeError)) throw err;
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof CapwapDecodeError)) throw err;
+      }
+      if (reassembler.bufferedBytes > 32 * 1024 || reassembler.bufferedBytes < 0) expect.fail(`buffered ${reassembler.bufferedBytes} bytes`);
+    }
+  });
+
+  it("mutated data-channel keep-alives decode or give CapwapDecodeError", () => {
+    const profile = profiles.rfc5415;
+    const keepAlive = encodeDataKeepAlive([{ kind: "SessionId", sessionId: SESSION_ID }], profile.elements);
+    const random = seededRandom(3);
+    for (let i = 0; i < 20_000; i++) {
+      try {
+        decodeDataPacket(mutate(keepAlive, [8, 12], random), profile.elements);
+      } catch (err) {
+        if (!(err instanceof CapwapDecodeError)) throw err;
+      }
+    }
+  });
+});
