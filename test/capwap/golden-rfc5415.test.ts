@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { decodeControlMessage, decodePacket, Reader, readControlMessage, toHex } from "../../agent/capwap/codec/index.js";
 import { rfc5415Profile, type Element } from "../../agent/capwap/profiles/index.js";
-import { captureOf, crossCheckFields, fieldValues, problems, tsharkElements, tsharkJson } from "./golden-support.js";
+import { captureOf, describeGolden, type KeyFields } from "./golden-support.js";
 import { BASE_MAC, rfc5415Messages, SESSION_ID } from "./samples.js";
 
 const samples = rfc5415Messages();
 
 /** Key fields the issue names, spelled out so a silent mismatch cannot hide. */
-const KEY_FIELDS: Partial<Record<Element["kind"], (el: any) => Record<string, string>>> = {
+const KEY_FIELDS: KeyFields = {
   WtpBoardData: (el) => ({
     "capwap.control.message_element.wtp_board_data.vendor": String(el.vendorId),
     "capwap.control.message_element.wtp_board_data.wtp_model_number": "C9120AXI-B",
@@ -36,61 +36,18 @@ const KEY_FIELDS: Partial<Record<Element["kind"], (el: any) => Record<string, st
   CapwapControlIpv4Address: (el) => ({ "capwap.control.message_element.message_element.capwap_control_ipv4": el.address }),
 };
 
-describe("RFC 5415 profile against tshark", () => {
-  // One capture for all samples (tshark starts once), fragmented at 512 bytes so the
-  // larger messages go out in several fragments that tshark must reassemble.
-  const { pcap, packetsPerSample } = captureOf(samples, rfc5415Profile, 512);
-  const packets = tsharkJson(pcap);
-  // With reassembly on, the message is decoded in the last fragment of each sample.
-  const lastPacketOf: number[] = [];
-  packetsPerSample.reduce((at, n) => (lastPacketOf.push(at + n - 1), at + n), 0);
-
+describe("RFC 5415 profile: sample coverage", () => {
   it("covers every RFC 5415 element 1–53 and RFC 5416 element 1024–1048 that has a layout", () => {
-    const seen = new Set(samples.flatMap((s) => s.message.elements.map((e) => e.kind)));
+    const seen = new Set<string>(samples.flatMap((s) => s.message.elements.map((e) => e.kind)));
     const missing = rfc5415Profile.elements
       .specs()
       .filter((spec) => spec.vendorId === undefined && !seen.has(spec.kind))
       .map((spec) => spec.name);
     expect(missing).toEqual([]);
   });
-
-  for (const [i, sample] of samples.entries()) {
-    it(`${sample.name}: tshark names the same message and elements with no error`, () => {
-      const packet = packets[lastPacketOf[i]!]!;
-      expect(problems(packet)).toEqual([]);
-      expect(fieldValues(packet.layers, "capwap.control.header.message_type")).toEqual([String(sample.message.type)]);
-      expect(fieldValues(packet.layers, "capwap.control.header.sequence_number")).toEqual([String(sample.message.seq)]);
-      const theirs = tsharkElements(packet);
-      expect(theirs.map((e) => e["capwap.message_element.type"])).toEqual(sample.message.elements.map((e) => String(elementType(e))));
-      for (const [j, el] of sample.message.elements.entries()) {
-        const key = KEY_FIELDS[el.kind]?.(el) ?? {};
-        for (const [field, value] of Object.entries(key)) {
-          expect(fieldValues(theirs[j], field), `${sample.name} ${el.kind} ${field}`).toContain(value);
-        }
-        crossCheckFields(el, theirs[j]!);
-      }
-    });
-  }
-
-  it("cross-checks a substantial number of decoded fields against tshark", () => {
-    let checked = 0;
-    for (const [i, sample] of samples.entries()) {
-      const theirs = tsharkElements(packets[lastPacketOf[i]!]!);
-      sample.message.elements.forEach((el, j) => (checked += crossCheckFields(el, theirs[j]!)));
-    }
-    expect(checked).toBeGreaterThan(150);
-  });
-
-  it("fragments the large messages, and tshark reassembles them", () => {
-    expect(Math.max(...packetsPerSample)).toBeGreaterThan(1);
-  });
 });
 
-function elementType(el: Element): number {
-  if (el.kind === "Unknown") return el.type;
-  if (el.kind === "VendorSpecific") return 37;
-  return rfc5415Profile.elements.byKind(el.kind)!.type;
-}
+describeGolden("RFC 5415 profile against tshark", { profile: rfc5415Profile, samples, keyFields: KEY_FIELDS, minCrossChecked: 150 });
 
 describe("image elements 24–27 (named but not decoded by tshark 4.0): checked against RFC 5415 layouts by hand", () => {
   const decodeOne = (hex: string) => decodeControlMessage<Element>(Uint8Array.from(Buffer.from(hex.replace(/\s/g, ""), "hex")), rfc5415Profile.elements).elements;

@@ -225,3 +225,155 @@ export function rfc5415Messages(): { name: string; message: Message; direction: 
     m("wlan configuration request (delete)", "ac", MessageType.Ieee80211WlanConfigurationRequest, 17, [{ kind: "Ieee80211DeleteWlan", radioId: 1, wlanId: 1 }]),
   ];
 }
+
+/** Cisco's 4-byte Session ID (a real 1142 sent 4a 23 08 69). */
+export const CISCO_SESSION_ID = bytesOf(0x4a, 0x23, 0x08, 0x69);
+const CISCO = 4232704;
+const version = (...parts: number[]) => Uint8Array.from(parts);
+
+export const ciscoWtpDescriptor: Element = {
+  kind: "WtpDescriptor",
+  maxRadios: 2,
+  radiosInUse: 2,
+  encryption: [{ wbid: 1, capabilities: 0x0001 }],
+  descriptors: [
+    { vendorId: CISCO, type: 0, data: version(1, 0, 0, 0) },
+    { vendorId: CISCO, type: 1, data: version(17, 9, 4, 27) },
+    { vendorId: CISCO, type: 2, data: version(17, 9, 4, 27) },
+    { vendorId: CISCO, type: 3, data: version(8, 10, 130, 0) },
+  ],
+};
+
+const ciscoAcDescriptor: Element = {
+  ...(acDescriptor as Extract<Element, { kind: "AcDescriptor" }>),
+  // A Cisco WLC lists the software version (type 1) before the hardware (type 0), 4-byte values.
+  info: [
+    { vendorId: CISCO, type: 1, data: version(17, 12, 1, 5) },
+    { vendorId: CISCO, type: 0, data: version(0, 0, 0, 0) },
+  ],
+};
+
+/** 1377 bytes of image, the size of a Cisco image block. */
+export const CISCO_BLOCK = new Uint8Array(1377).map((_, i) => i & 0xff);
+
+/** The Cisco profile's messages (SPEC.md §3 "Cisco flavour"). */
+export function ciscoMessages(): { name: string; message: Message; direction: "ap" | "ac" }[] {
+  const m = (name: string, direction: "ap" | "ac", type: number, seq: number, elements: Element[]) => ({ name, direction, message: { type, seq, elements } });
+  const pathMtu = (n: number): Element => ({ kind: "CiscoLwapp", lwappVendorId: CISCO, lwappElementId: 73, data: Uint8Array.of(0x05, 0xcd, n >> 8, n & 0xff, ...new Uint8Array(n - 4)) });
+  return [
+    m("discovery request", "ap", MessageType.DiscoveryRequest, 0, [
+      { kind: "DiscoveryType", discoveryType: DiscoveryType.Static },
+      boardData,
+      ciscoWtpDescriptor,
+      { kind: "WtpFrameTunnelMode", mode: 0x04 },
+      { kind: "WtpMacType", macType: 1 },
+      ...radios,
+      { kind: "CiscoRadName", name: "AP0011.2233.4455" },
+      { kind: "CiscoBoardDataOptions", antennaType: 1, flexConnect: 0, apType: 0, joinPriority: 1 },
+    ]),
+    m("discovery response", "ac", MessageType.DiscoveryResponse, 0, [
+      ciscoAcDescriptor,
+      { kind: "AcName", name: "vap-lab-wlc" },
+      { kind: "CapwapControlIpv4Address", address: "192.0.2.1", wtpCount: 3 },
+      ...radios,
+      { kind: "CiscoApTimeSync", timestamp: 1_706_650_895, type: 0 },
+      { kind: "CiscoMwarType", mwarType: 0 },
+    ]),
+    m("join request", "ap", MessageType.JoinRequest, 1, [
+      { kind: "WtpIpv4Address", address: "192.0.2.10" },
+      boardData,
+      ciscoWtpDescriptor,
+      { kind: "WtpName", name: "AP0011.2233.4455" },
+      { kind: "SessionId", sessionId: CISCO_SESSION_ID },
+      { kind: "WtpFrameTunnelMode", mode: 0x04 },
+      { kind: "WtpMacType", macType: 1 },
+      ...radios,
+      { kind: "LocationData", location: "default location" },
+      { kind: "MaximumMessageLength", length: 14000 },
+      { kind: "CiscoApGroupName", name: "default-group" },
+      { kind: "CiscoMwarAddress", mwarType: 0, address: "192.0.2.1", unknown: 0 },
+      { kind: "CiscoBoardDataOptions", antennaType: 1, flexConnect: 0, apType: 0, joinPriority: 1 },
+      pathMtu(412),
+    ]),
+    m("join response", "ac", MessageType.JoinResponse, 1, [
+      { kind: "ResultCode", resultCode: ResultCode.Success },
+      ciscoAcDescriptor,
+      { kind: "AcName", name: "vap-lab-wlc" },
+      { kind: "CapwapControlIpv4Address", address: "192.0.2.1", wtpCount: 3 },
+      ...radios,
+      pathMtu(8),
+    ]),
+    m("configuration status request", "ap", MessageType.ConfigurationStatusRequest, 2, [
+      { kind: "AcName", name: "vap-lab-wlc" },
+      { kind: "RadioAdministrativeState", radioId: 0, adminState: 1 },
+      { kind: "RadioAdministrativeState", radioId: 1, adminState: 1 },
+      { kind: "RadioAdministrativeState", radioId: 255, adminState: 1 },
+      { kind: "StatisticsTimer", interval: 180 },
+      { kind: "WtpRebootStatistics", rebootCount: 2, acInitiatedCount: 1, linkFailureCount: 0, swFailureCount: 0, hwFailureCount: 0, otherFailureCount: 0, unknownFailureCount: 1, lastFailureType: 5 },
+      { kind: "CiscoApModel", model: "C9105AXI-B", image: "17.9.4.27" },
+      {
+        kind: "CiscoBoardData",
+        cardId: 0,
+        cardRevision: 0,
+        modelLo: 0,
+        modelHi: 0,
+        serial: "FOC2345Z0AB",
+        unknown: new Uint8Array(8),
+        antennaType: 1,
+        flexConnect: 0,
+        apType: 0,
+        failoverPriority: 1,
+        ethernetMac: BASE_MAC,
+      },
+      { kind: "CiscoRegulatoryDomain", bandId: 0, set: 1, slot: 0, code0: 0x42, code1: 0x00 },
+      { kind: "CiscoRegulatoryDomain", bandId: 1, set: 1, slot: 1, code0: 0x42, code1: 0x00 },
+      { kind: "CiscoApUptime", current: 84, last: 1 },
+      { kind: "CiscoBackupSoftwareVersion", version: "8.10.130.0" },
+      { kind: "CiscoMinIosVersion", version: "8.3.111.0" },
+      { kind: "CiscoApModeAndType", mode: 0, type: 15 },
+      { kind: "CiscoApStaticIp", address: "0.0.0.0", netmask: "0.0.0.0", gateway: "0.0.0.0", static: 0, reserved: new Uint8Array(4) },
+      { kind: "CiscoApLedState", ledState: 1, saveFlag: 0 },
+    ]),
+    m("configuration status response", "ac", MessageType.ConfigurationStatusResponse, 2, [
+      { kind: "RadioAdministrativeState", radioId: 0, adminState: 1 },
+      { kind: "RadioOperationalState", radioId: 0, state: 2, cause: 0 },
+      { kind: "CapwapTimers", discovery: 5, echoRequest: 30 },
+      { kind: "IdleTimeout", timeout: 300 },
+      { kind: "WtpFallback", mode: 1 },
+      { kind: "CiscoLwapp", lwappVendorId: CISCO, lwappElementId: 134, data: text("5b5f1e2d3c4b5a69788796a5b4c3d2e1f0011223") },
+    ]),
+    m("change state event request", "ap", MessageType.ChangeStateEventRequest, 3, [
+      { kind: "RadioOperationalState", radioId: 0, state: 2, cause: 0 },
+      { kind: "RadioOperationalState", radioId: 1, state: 2, cause: 0 },
+      { kind: "ResultCode", resultCode: ResultCode.Success },
+    ]),
+    m("change state event response", "ac", MessageType.ChangeStateEventResponse, 3, []),
+    m("echo request", "ap", MessageType.EchoRequest, 4, []),
+    m("echo response", "ac", MessageType.EchoResponse, 4, [{ kind: "CiscoApTimeSync", timestamp: 1_706_650_925, type: 0 }]),
+    m("wtp event request", "ap", MessageType.WtpEventRequest, 5, [
+      { kind: "WtpRadioStatistics", radioId: 1, lastFailType: 0, resetCount: 1, swFailureCount: 0, hwFailureCount: 0, otherFailureCount: 0, unknownFailureCount: 0, configUpdateCount: 3, channelChangeCount: 2, bandChangeCount: 0, currentNoiseFloor: 0xffa6 },
+    ]),
+    m("wtp event response", "ac", MessageType.WtpEventResponse, 5, []),
+    m("configuration update request", "ac", MessageType.ConfigurationUpdateRequest, 9, [
+      { kind: "RadioAdministrativeState", radioId: 1, adminState: 1 },
+      { kind: "CiscoRadName", name: "lab-ap-1" },
+      { kind: "CiscoApGroupName", name: "branch-7" },
+      { kind: "CiscoApModeAndType", mode: 2, type: 15 },
+    ]),
+    m("configuration update response", "ap", MessageType.ConfigurationUpdateResponse, 9, [{ kind: "ResultCode", resultCode: ResultCode.Success }]),
+    m("image data request (initiate)", "ap", MessageType.ImageDataRequest, 6, [
+      { kind: "ImageIdentifier", vendorId: CISCO, identifier: "ap1g8" },
+      { kind: "InitiateDownload" },
+    ]),
+    m("image data response (information)", "ac", MessageType.ImageDataResponse, 6, [
+      { kind: "ResultCode", resultCode: ResultCode.Success },
+      { kind: "ImageInformation", fileSize: 70_512_640, hash: IMAGE_MD5 },
+    ]),
+    m("image data request (block)", "ac", MessageType.ImageDataRequest, 7, [{ kind: "CiscoImageData", opcode: 3, checksum: 0x05b8, data: CISCO_BLOCK }]),
+    m("image data request (last block)", "ac", MessageType.ImageDataRequest, 8, [{ kind: "CiscoImageData", opcode: 3, checksum: 0xfbfd, data: bytesOf(1, 2, 3) }]),
+    m("image data response (ack)", "ap", MessageType.ImageDataResponse, 7, [{ kind: "ResultCode", resultCode: ResultCode.Success }]),
+    m("image data request (error)", "ac", MessageType.ImageDataRequest, 9, [{ kind: "CiscoImageData", opcode: 5, data: new Uint8Array(0) }]),
+    m("reset request", "ac", MessageType.ResetRequest, 10, [{ kind: "ImageIdentifier", vendorId: CISCO, identifier: "ap1g8" }]),
+    m("reset response", "ap", MessageType.ResetResponse, 10, [{ kind: "ResultCode", resultCode: ResultCode.Success }]),
+  ];
+}

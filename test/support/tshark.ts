@@ -21,7 +21,13 @@ export function tsharkJson(capture: Uint8Array, prefs: Record<string, string> = 
     writeFileSync(file, capture);
     const args = ["-r", file, "-T", "json", "--no-duplicate-keys", "-o", "capwap.reassemble:TRUE"];
     for (const [k, v] of Object.entries(prefs)) args.push("-o", `${k}:${v}`);
-    const out = execFileSync(tshark, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync(tshark, args, {
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+      stdio: ["ignore", "pipe", "pipe"],
+      // Absolute times (AC Timestamp, AP Time Sync) render in the local zone.
+      env: { ...process.env, TZ: "UTC" },
+    });
     return (JSON.parse(out) as { _source: { layers: Record<string, unknown> } }[]).map((p) => ({ layers: p._source.layers }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -49,15 +55,31 @@ export function fieldValues(node: unknown, field: string): string[] {
   return findAll(node, field).filter((v): v is string => typeof v === "string");
 }
 
-/** Expert infos at warning/error severity and malformed-packet markers. */
-export function problems(packet: TsharkPacket): string[] {
+/**
+ * Expert infos at warning/error severity, exceptions (a top-level
+ * `_ws.malformed` layer) and reassembly errors. `allowed` lists expert
+ * messages that are expected (e.g. tshark's complaint about Cisco's 4-byte
+ * Session ID); a Malformed-group expert also leaves a nested `_ws.malformed`
+ * marker, which is only tolerated next to an allowed expert.
+ */
+export function problems(packet: TsharkPacket, allowed: readonly string[] = []): string[] {
   const out: string[] = [];
-  if (findAll(packet.layers, "_ws.malformed").length > 0) out.push("malformed packet");
+  if ("_ws.malformed" in packet.layers) out.push("malformed packet (exception)");
+  let allowedMalformed = 0;
   for (const expert of findAll(packet.layers, "_ws.expert")) {
-    const e = expert as Record<string, string>;
-    const severity = e["_ws.expert.severity"];
-    // 6291456 = PI_WARN, 8388608 = PI_ERROR (epan/proto.h)
-    if (severity === "6291456" || severity === "8388608") out.push(`${e["_ws.expert.message"] ?? JSON.stringify(e)}`);
+    for (const e of (Array.isArray(expert) ? expert : [expert]) as Record<string, string>[]) {
+      const severity = e["_ws.expert.severity"];
+      const message = e["_ws.expert.message"] ?? JSON.stringify(e);
+      // 6291456 = PI_WARN, 8388608 = PI_ERROR (epan/proto.h)
+      if (severity !== "6291456" && severity !== "8388608") continue;
+      if (allowed.includes(message)) allowedMalformed++;
+      else out.push(message);
+    }
+  }
+  const nested = findAll(packet.layers, "_ws.malformed").length - ("_ws.malformed" in packet.layers ? 2 : 0);
+  if (nested > allowedMalformed) out.push("malformed element");
+  for (const field of ["capwap.fragment.error", "capwap.fragment.overlap", "capwap.fragment.overlap.conflicts", "capwap.fragment.multiple_tails", "capwap.fragment.too_long_fragment"]) {
+    if (findAll(packet.layers, field).length > 0) out.push(field);
   }
   return out;
 }

@@ -13,7 +13,7 @@ export type DataPacket<E extends BaseElement = BaseElement> =
   | { kind: "keepalive"; header: CapwapHeader; elements: E[] }
   | { kind: "frame"; header: CapwapHeader; frame: Uint8Array };
 
-export function encodeDataKeepAlive(elements: readonly BaseElement[], table: ElementTable, header: Partial<CapwapHeader> = {}): Uint8Array {
+export function encodeDataKeepAlive<E extends BaseElement>(elements: readonly E[], table: ElementTable, header: Partial<CapwapHeader> = {}): Uint8Array {
   const w = new Writer(64);
   writeHeader(w, controlHeader({ ...header, k: true }));
   const lengthAt = w.reserve16();

@@ -18,7 +18,10 @@ export interface ObjectCodec<T extends object> extends Codec<T> {
 
 export type Infer<C> = C extends Codec<infer T> ? T : never;
 export type Shape = Record<string, Codec<any>>;
-export type ShapeValue<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+type OptionalKeys<S extends Shape> = { [K in keyof S]: undefined extends Infer<S[K]> ? K : never }[keyof S];
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** The object a shape decodes to; fields whose codec may yield undefined are optional. */
+export type ShapeValue<S extends Shape> = Simplify<{ [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
 
 export const u8: Codec<number> = { read: (r) => r.u8(), write: (w, v) => w.u8(v) };
 export const u16: Codec<number> = { read: (r) => r.u16(), write: (w, v) => w.u16(v) };

@@ -2,7 +2,7 @@
  * Vendor profiles and the typed element union every message carries.
  */
 import type { ControlMessage, ElementOf, ieee80211Elements, rfc5415Elements, UnknownElement, VendorSpecificElement } from "../codec/index.js";
-import type { ciscoVendorElements } from "./cisco/elements.js";
+import type { ciscoLayoutOverrides, ciscoVendorElements } from "./cisco/elements.js";
 import { ciscoProfile } from "./cisco/profile.js";
 import type { ProfileName, VendorProfile } from "./profile.js";
 import { rfc5415Profile } from "./rfc5415.js";
@@ -11,6 +11,7 @@ export type Element =
   | ElementOf<(typeof rfc5415Elements)[number]>
   | ElementOf<(typeof ieee80211Elements)[number]>
   | ElementOf<(typeof ciscoVendorElements)[number]>
+  | ElementOf<(typeof ciscoLayoutOverrides)[number]>
   | UnknownElement
   | VendorSpecificElement;
 
