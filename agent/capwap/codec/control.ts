@@ -10,7 +10,7 @@
  * elements, i.e. elements + 3.
  */
 import { CapwapEncodeError } from "./errors.js";
-import { Reader, Writer } from "./cursor.js";
+import { encodeWith, Reader, Writer } from "./cursor.js";
 import type { ElementTable, UnknownElement, VendorSpecificElement } from "./element.js";
 import { type CapwapHeader, controlHeader, readHeader, writeHeader } from "./header.js";
 
@@ -85,30 +85,32 @@ export function readElements<E extends BaseElement>(r: Reader, table: ElementTab
 }
 
 function readElementValue(r: Reader, table: ElementTable, type: number, length: number): BaseElement {
+  // Narrow the reader to this element (no closure: this runs for every element).
+  const outer = r.end;
+  const stop = r.pos + length;
+  r.end = stop;
+  let spec = type === VENDOR_SPECIFIC ? undefined : table.byType(type);
+  let result: BaseElement;
   if (type === VENDOR_SPECIFIC) {
-    return r.within(length, "Vendor Specific Payload", (sub) => {
-      const vendorId = sub.u32("vendor identifier");
-      const elementId = sub.u16("vendor element id");
-      const spec = table.byVendor(vendorId, elementId);
-      if (!spec) {
-        const opaque: VendorSpecificElement = { kind: "VendorSpecific", vendorId, elementId, data: sub.rest() };
-        return opaque;
-      }
-      const o: Record<string, unknown> = { kind: spec.kind };
-      spec.codec.readInto(sub, o);
-      return o as unknown as BaseElement;
-    });
+    const vendorId = r.u32("vendor identifier");
+    const elementId = r.u16("vendor element id");
+    spec = table.byVendor(vendorId, elementId);
+    if (!spec) {
+      const opaque: VendorSpecificElement = { kind: "VendorSpecific", vendorId, elementId, data: r.rest() };
+      result = opaque;
+    }
+  } else if (!spec) {
+    const unknown: UnknownElement = { kind: "Unknown", type, value: r.rest() };
+    result = unknown;
   }
-  const spec = table.byType(type);
-  if (!spec) {
-    const unknown: UnknownElement = { kind: "Unknown", type, value: r.bytes(length) };
-    return unknown;
-  }
-  return r.within(length, spec.name, (sub) => {
+  if (spec) {
     const o: Record<string, unknown> = { kind: spec.kind };
-    spec.codec.readInto(sub, o);
-    return o as unknown as BaseElement;
-  });
+    spec.codec.readInto(r, o);
+    result = o as unknown as BaseElement;
+  }
+  if (r.pos !== stop) r.fail(`${spec?.name ?? "element"} has ${stop - r.pos} unexpected trailing byte(s)`);
+  r.end = outer;
+  return result!;
 }
 
 /** Control header + elements: the payload of a (possibly fragmented) control packet. */
@@ -140,16 +142,14 @@ export function readControlMessage<E extends BaseElement>(r: Reader, table: Elem
 
 /** Encode a complete unfragmented control packet (header + message). */
 export function encodeControlPacket(msg: ControlMessage, table: ElementTable, header: CapwapHeader = controlHeader()): Uint8Array {
-  const w = new Writer(256);
-  writeHeader(w, header);
-  writeControlMessage(w, msg, table);
-  return w.finish();
+  return encodeWith((w) => {
+    writeHeader(w, header);
+    writeControlMessage(w, msg, table);
+  });
 }
 
 export function encodeControlMessage(msg: ControlMessage, table: ElementTable): Uint8Array {
-  const w = new Writer(256);
-  writeControlMessage(w, msg, table);
-  return w.finish();
+  return encodeWith((w) => writeControlMessage(w, msg, table));
 }
 
 /** A CAPWAP packet split into its header and the bytes after it. */

@@ -4,7 +4,7 @@
  * length of the elements that follow) and elements — the Session ID.
  * Anything else is a tunnelled 802.3 or native (T) frame.
  */
-import { Reader, Writer } from "./cursor.js";
+import { encodeWith, Reader } from "./cursor.js";
 import type { ElementTable } from "./element.js";
 import { type BaseElement, readElements, writeElements } from "./control.js";
 import { type CapwapHeader, controlHeader, readHeader, writeHeader } from "./header.js";
@@ -14,13 +14,13 @@ export type DataPacket<E extends BaseElement = BaseElement> =
   | { kind: "frame"; header: CapwapHeader; frame: Uint8Array };
 
 export function encodeDataKeepAlive<E extends BaseElement>(elements: readonly E[], table: ElementTable, header: Partial<CapwapHeader> = {}): Uint8Array {
-  const w = new Writer(64);
-  writeHeader(w, controlHeader({ ...header, k: true }));
-  const lengthAt = w.reserve16();
-  const start = w.pos;
-  writeElements(w, elements, table);
-  w.patch16(lengthAt, w.pos - start);
-  return w.finish();
+  return encodeWith((w) => {
+    writeHeader(w, controlHeader({ ...header, k: true }));
+    const lengthAt = w.reserve16();
+    const start = w.pos;
+    writeElements(w, elements, table);
+    w.patch16(lengthAt, w.pos - start);
+  });
 }
 
 export function decodeDataPacket<E extends BaseElement>(datagram: Uint8Array, table: ElementTable): DataPacket<E> {

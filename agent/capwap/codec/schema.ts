@@ -261,10 +261,9 @@ export function counted<T>(count: Codec<number>, item: Codec<T>): Codec<T[]> {
 
 /** Fields in wire order; object key order is the field order. */
 export function struct<S extends Shape>(shape: S): ObjectCodec<ShapeValue<S>> {
-  const entries = Object.entries(shape);
-  const readInto = (r: Reader, o: Record<string, unknown>) => {
-    for (const [k, c] of entries) o[k] = c.read(r);
-  };
+  const keys = Object.keys(shape);
+  const codecs = keys.map((k) => shape[k]!);
+  const { readInto, write } = compileStruct(keys, codecs);
   return {
     readInto,
     read(r) {
@@ -274,16 +273,46 @@ export function struct<S extends Shape>(shape: S): ObjectCodec<ShapeValue<S>> {
     },
     write(w, v) {
       if (v === null || typeof v !== "object") throw new CapwapEncodeError("expected an object");
-      for (const [k, c] of entries) {
-        try {
-          c.write(w, (v as Record<string, unknown>)[k]);
-        } catch (err) {
-          if (err instanceof CapwapEncodeError) throw new CapwapEncodeError(`${k}: ${err.message}`);
-          throw err;
-        }
-      }
+      write(w, v as Record<string, unknown>);
     },
   };
+}
+
+const PRIMITIVE = new Map<Codec<unknown>, string>([
+  [u8, "u8"],
+  [u16, "u16"],
+  [u32, "u32"],
+]);
+
+/**
+ * Straight-line reader and writer for one struct, generated once per element
+ * layout. Every message element goes through these, and fixed property names
+ * plus direct `r.u16()` calls let V8 keep them monomorphic — several times
+ * faster than a generic loop over the shape. The generated code only ever
+ * contains the shape's own keys (JSON-quoted) and calls into `codecs`.
+ */
+function compileStruct(keys: string[], codecs: Codec<unknown>[]) {
+  const field = (k: string) => `[${JSON.stringify(k)}]`;
+  const reads = keys.map((k, i) => {
+    const prim = PRIMITIVE.get(codecs[i]!);
+    return `o${field(k)} = ${prim ? `r.${prim}()` : `c[${i}].read(r)`};`;
+  });
+  const writes = keys.map((k, i) => {
+    const prim = PRIMITIVE.get(codecs[i]!);
+    return `i = ${i}; ${prim ? `w.${prim}(v${field(k)})` : `c[${i}].write(w, v${field(k)})`};`;
+  });
+  const readInto = new Function("c", `return function readStruct(r, o) { ${reads.join(" ")} };`)(codecs) as (r: Reader, o: Record<string, unknown>) => void;
+  const write = new Function(
+    "c",
+    "keys",
+    "EncodeError",
+    `return function writeStruct(w, v) {
+      let i = 0;
+      try { ${writes.join(" ")} }
+      catch (err) { if (err instanceof EncodeError) throw new EncodeError(keys[i] + ": " + err.message); throw err; }
+    };`,
+  )(codecs, keys, CapwapEncodeError) as (w: Writer, v: Record<string, unknown>) => void;
+  return { readInto, write };
 }
 
 /** Field present only when bytes remain (trailing optional fields). */
