@@ -1,0 +1,204 @@
+/**
+ * The control-message layer both ends share (RFC 5415 §4.5): sequence
+ * numbers, requests retransmitted every RetransmitInterval up to
+ * MaxRetransmit times, responses matched by type and sequence number, the
+ * last responses cached so a duplicate request gets the same answer again,
+ * fragmentation above the packet size and reassembly. It moves plaintext
+ * CAPWAP packets; DTLS and the socket belong to whoever owns the channel.
+ */
+import {
+  CapwapDecodeError,
+  controlHeader,
+  decodePacket,
+  decodeControlMessage,
+  encodeControlMessage,
+  fragmentPayload,
+  isRequest,
+  messageTypeName,
+  Reassembler,
+} from "../codec/index.js";
+import type { Clock, TimerHandle } from "../../core/index.js";
+import type { Message, VendorProfile } from "../profiles/index.js";
+
+export interface ControlChannelOptions {
+  profile: VendorProfile;
+  clock: Clock;
+  /** Put one plaintext CAPWAP packet on the way to the peer. */
+  transmit: (packet: Uint8Array) => void;
+  /** Largest CAPWAP packet (header included) before fragmenting. */
+  maxPacketSize: number;
+  /** RFC 5415 §4.7 RetransmitInterval (3 s) and MaxRetransmit (5). */
+  retransmitIntervalMs: number;
+  maxRetransmit: number;
+  /** A request from the peer (never a duplicate: those are answered from the cache). */
+  onRequest: (request: Message) => void;
+  /** A packet that could not be used: malformed, or a response nobody waits for. */
+  onDiscard: (reason: string, detail: { messageType?: number; error?: CapwapDecodeError }) => void;
+  /** Every plaintext packet in and out, for captures. */
+  onPacket?: (direction: "in" | "out", packet: Uint8Array) => void;
+}
+
+export interface PendingRequest {
+  readonly type: number;
+  readonly seq: number;
+  /** Stop retransmitting and forget the request. */
+  cancel(): void;
+}
+
+interface Pending {
+  readonly type: number;
+  readonly seq: number;
+  packets: Uint8Array[];
+  retransmits: number;
+  timer: TimerHandle;
+  onResponse: (response: Message) => void;
+  onTimeout: () => void;
+}
+
+/** Responses remembered for duplicate detection; far below the 8-bit sequence space. */
+const RESPONSE_CACHE = 64;
+const REASSEMBLY = { timeoutMs: 10_000, maxBufferedBytes: 256 * 1024 };
+
+export class ControlChannel {
+  readonly #o: ControlChannelOptions;
+  #nextSeq: number;
+  #nextFragmentId = 1;
+  readonly #pending = new Map<number, Pending>();
+  /** seq → the request's payload and our response packets. */
+  readonly #responses = new Map<number, { request: Uint8Array; packets: Uint8Array[] }>();
+  readonly #reassembler = new Reassembler(REASSEMBLY);
+  #closed = false;
+
+  constructor(options: ControlChannelOptions, initialSeq = 0) {
+    this.#o = options;
+    this.#nextSeq = initialSeq & 0xff;
+  }
+
+  get outstanding(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Send a request; `onResponse` gets the matching response, `onTimeout`
+   * fires after MaxRetransmit retransmissions went unanswered.
+   */
+  request(message: Omit<Message, "seq">, onResponse: (response: Message) => void, onTimeout: () => void): PendingRequest {
+    const seq = this.#nextSeq;
+    this.#nextSeq = (seq + 1) & 0xff;
+    // A new request with this seq replaces any (long-forgotten) earlier one.
+    this.#pending.get(seq)?.timer.cancel();
+    const packets = this.#encode({ ...message, seq });
+    const pending: Pending = { type: message.type, seq, packets, retransmits: 0, onResponse, onTimeout, timer: this.#arm(seq) };
+    this.#pending.set(seq, pending);
+    this.#send(packets);
+    return { type: message.type, seq, cancel: () => this.#forget(seq, pending) };
+  }
+
+  /** Answer `request` (same seq, type + 1) and remember the answer for duplicates. */
+  respond(request: Message, elements: Message["elements"] = []): void {
+    const packets = this.#encode({ type: request.type + 1, seq: request.seq, elements });
+    const cached = this.#responses.get(request.seq);
+    if (cached) cached.packets = packets;
+    this.#send(packets);
+  }
+
+  /** A plaintext CAPWAP packet from the peer. */
+  receive(packet: Uint8Array): void {
+    if (this.#closed) return;
+    this.#o.onPacket?.("in", packet);
+    let message: Message;
+    let payload: Uint8Array;
+    try {
+      const decoded = decodePacket(packet);
+      payload = decoded.payload;
+      let offset = decoded.payloadOffset;
+      if (decoded.header.f) {
+        const whole = this.#reassembler.push("peer", decoded.header, decoded.payload, this.#o.clock.now());
+        if (!whole) return;
+        payload = whole.payload;
+        offset = 0;
+      }
+      message = decodeControlMessage(payload, this.#o.profile.elements, offset);
+    } catch (err) {
+      if (!(err instanceof CapwapDecodeError)) throw err;
+      this.#o.onDiscard(`malformed packet: ${err.message}`, { messageType: err.messageType, error: err });
+      return;
+    }
+    if (isRequest(message.type)) this.#incomingRequest(message, payload);
+    else this.#incomingResponse(message);
+  }
+
+  /** Stop every retransmission; the channel accepts nothing more. */
+  close(): void {
+    this.#closed = true;
+    for (const p of this.#pending.values()) p.timer.cancel();
+    this.#pending.clear();
+    this.#responses.clear();
+  }
+
+  #incomingRequest(message: Message, payload: Uint8Array): void {
+    const cached = this.#responses.get(message.seq);
+    if (cached && equalBytes(cached.request, payload)) {
+      // RFC 5415 §4.5.3: a retransmitted request gets the cached response again.
+      if (cached.packets.length > 0) this.#send(cached.packets);
+      return;
+    }
+    this.#responses.delete(message.seq);
+    this.#responses.set(message.seq, { request: Uint8Array.from(payload), packets: [] });
+    if (this.#responses.size > RESPONSE_CACHE) this.#responses.delete(this.#responses.keys().next().value!);
+    this.#o.onRequest(message);
+  }
+
+  #incomingResponse(message: Message): void {
+    const pending = this.#pending.get(message.seq);
+    if (!pending || pending.type + 1 !== message.type) {
+      this.#o.onDiscard(`unexpected ${messageTypeName(message.type)} (seq ${message.seq})`, { messageType: message.type });
+      return;
+    }
+    this.#forget(message.seq, pending);
+    pending.onResponse(message);
+  }
+
+  #arm(seq: number): TimerHandle {
+    return this.#o.clock.setTimer(`retransmit-${seq}`, this.#o.retransmitIntervalMs, () => this.#retransmit(seq));
+  }
+
+  #retransmit(seq: number): void {
+    const pending = this.#pending.get(seq);
+    if (!pending || this.#closed) return;
+    if (pending.retransmits >= this.#o.maxRetransmit) {
+      this.#pending.delete(seq);
+      pending.onTimeout();
+      return;
+    }
+    pending.retransmits++;
+    pending.timer = this.#arm(seq);
+    this.#send(pending.packets);
+  }
+
+  #forget(seq: number, pending: Pending): void {
+    pending.timer.cancel();
+    if (this.#pending.get(seq) === pending) this.#pending.delete(seq);
+  }
+
+  #encode(message: Message): Uint8Array[] {
+    const payload = encodeControlMessage(message, this.#o.profile.elements);
+    const id = this.#nextFragmentId;
+    this.#nextFragmentId = (id % 0xffff) + 1;
+    return fragmentPayload(payload, controlHeader(), this.#o.maxPacketSize, id);
+  }
+
+  #send(packets: Uint8Array[]): void {
+    if (this.#closed) return;
+    for (const p of packets) {
+      this.#o.onPacket?.("out", p);
+      this.#o.transmit(p);
+    }
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

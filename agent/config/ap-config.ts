@@ -1,0 +1,192 @@
+/**
+ * One AP's configuration (`vap run --config ap.yaml`): identity, controllers,
+ * DTLS credentials, vendor profile, timers and where its state lives.
+ * Everything is validated up front; defaults are RFC 5415 §4.7's timers.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { ConfigError } from "../core/index.js";
+import { classNames, hardwareClasses, type ClassName } from "../../platform/classes/index.js";
+import type { ProfileName } from "../capwap/profiles/index.js";
+import { Fields } from "./validate.js";
+
+/** RFC 5415 §4.7 timers and §4.8 variables, in milliseconds and counts. */
+export interface CapwapTimers {
+  discoveryIntervalMs: number;
+  maxDiscoveryIntervalMs: number;
+  maxDiscoveries: number;
+  silentIntervalMs: number;
+  echoIntervalMs: number;
+  retransmitIntervalMs: number;
+  maxRetransmit: number;
+  dataChannelKeepAliveMs: number;
+  dataChannelDeadIntervalMs: number;
+  waitDtlsMs: number;
+  waitJoinMs: number;
+  changeStatePendingMs: number;
+  imageDataStartMs: number;
+  statisticsMs: number;
+}
+
+export const RFC5415_TIMERS: Readonly<CapwapTimers> = {
+  discoveryIntervalMs: 5_000,
+  maxDiscoveryIntervalMs: 20_000,
+  maxDiscoveries: 10,
+  silentIntervalMs: 30_000,
+  echoIntervalMs: 30_000,
+  retransmitIntervalMs: 3_000,
+  maxRetransmit: 5,
+  dataChannelKeepAliveMs: 30_000,
+  dataChannelDeadIntervalMs: 60_000,
+  waitDtlsMs: 60_000,
+  waitJoinMs: 60_000,
+  changeStatePendingMs: 25_000,
+  imageDataStartMs: 30_000,
+  statisticsMs: 120_000,
+};
+
+export interface ControllerAddress {
+  address: string;
+  port: number;
+  /** The AC Name this entry expects (Cisco primary/secondary/tertiary controller). */
+  name?: string;
+}
+
+export type DtlsCredentials =
+  | { mode: "x509"; cert: string; key: string; ca: string; pinnedFingerprint?: string; ciphers?: string; dtls10: boolean }
+  | { mode: "psk"; identity: string; key: string; ciphers?: string; dtls10: boolean }
+  /** Debugging against ACs built without DTLS only; warns on every start. */
+  | { mode: "plaintext" };
+
+export interface ApIdentity {
+  name: string;
+  baseMac: string;
+  serial: string;
+  hardwareClass: ClassName;
+  model: string;
+  location: string;
+  group: string;
+}
+
+export interface ApConfig {
+  identity: ApIdentity;
+  profile: ProfileName;
+  controllers: ControllerAddress[];
+  discovery: { dnsDomain?: string; broadcast: boolean; bindAddress: string };
+  dtls: DtlsCredentials;
+  timers: CapwapTimers;
+  stateDir: string;
+  /** Running and backup image versions until the flash holds real images. */
+  versions: { running: string; backup: string };
+  /** Largest sliding window this AP accepts for image download. */
+  maxImageWindow: number;
+}
+
+/** The Cisco console name of an AP: "AP" + the dotted base MAC (AP0011.2233.4455). */
+export function ciscoApName(baseMac: string): string {
+  const hex = baseMac.replace(/:/g, "").toUpperCase();
+  return `AP${hex.slice(0, 4)}.${hex.slice(4, 8)}.${hex.slice(8, 12)}`;
+}
+
+const VERSION = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApConfig {
+  const f = Fields.root(source, raw);
+  f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "versions", "maxImageWindow");
+  const baseMac = f.mac("baseMac");
+  const hardwareClass = f.oneOf("class", classNames, "ap1g8");
+  const cls = hardwareClasses[hardwareClass];
+  const model = f.string("model", cls.models[0]!.model);
+  const identity: ApIdentity = {
+    name: f.string("name", ciscoApName(baseMac)),
+    baseMac,
+    serial: f.string("serial", `FOC${baseMac.replace(/:/g, "").slice(4).toUpperCase()}`),
+    hardwareClass,
+    model,
+    location: f.string("location", "default location"),
+    group: f.string("group", "default-group"),
+  };
+  const path = (p: string) => resolve(baseDir, p);
+
+  const controllers = f.list("controllers").map((c) => {
+    c.only("address", "port", "name");
+    const entry: ControllerAddress = { address: c.ip("address"), port: c.integer("port", 5246, 1, 65535) };
+    const name = c.optionalString("name");
+    if (name) entry.name = name;
+    return entry;
+  });
+  const d = f.object("discovery");
+  d.only("dnsDomain", "broadcast", "bindAddress");
+  const discovery = { dnsDomain: d.optionalString("dnsDomain"), broadcast: d.boolean("broadcast", false), bindAddress: d.has("bindAddress") ? d.ip("bindAddress") : "0.0.0.0" };
+  if (controllers.length === 0 && !discovery.dnsDomain && !discovery.broadcast) {
+    f.fail("controllers", "list at least one controller, or enable discovery.dnsDomain or discovery.broadcast");
+  }
+
+  const t = f.object("timers");
+  const timerFields = Object.keys(RFC5415_TIMERS) as (keyof CapwapTimers)[];
+  const names = timerFields.map((k) => k.replace(/Ms$/, ""));
+  t.only(...names);
+  const timers = { ...RFC5415_TIMERS };
+  for (const k of timerFields) {
+    const name = k.replace(/Ms$/, "");
+    timers[k] = k.endsWith("Ms") ? t.duration(name, RFC5415_TIMERS[k]) : t.integer(name, RFC5415_TIMERS[k], 1, 1000);
+  }
+
+  const v = f.object("versions");
+  v.only("running", "backup");
+  const versions = { running: v.string("running", "17.9.4.27"), backup: v.string("backup", "0.0.0.0") };
+  for (const [k, value] of Object.entries(versions)) if (!VERSION.test(value)) v.fail(k, `"${value}" is not a version like 17.9.4.27`);
+
+  return {
+    identity,
+    profile: f.oneOf<ProfileName>("profile", ["cisco", "rfc5415"], "cisco"),
+    controllers,
+    discovery: discovery.dnsDomain ? discovery : { broadcast: discovery.broadcast, bindAddress: discovery.bindAddress },
+    dtls: parseDtls(f.object("dtls"), path),
+    timers,
+    stateDir: path(f.string("stateDir", `state/${identity.name}`)),
+    versions,
+    maxImageWindow: f.integer("maxImageWindow", 20, 1, 64),
+  };
+}
+
+function parseDtls(d: Fields, path: (p: string) => string): DtlsCredentials {
+  d.only("mode", "cert", "key", "ca", "pinnedFingerprint", "identity", "pskKey", "ciphers", "dtls10");
+  const mode = d.oneOf("mode", ["x509", "psk", "plaintext"] as const, "x509");
+  if (mode === "plaintext") return { mode };
+  const ciphers = d.optionalString("ciphers");
+  const dtls10 = d.boolean("dtls10", false);
+  if (mode === "psk") {
+    const key = d.string("pskKey");
+    if (!/^([0-9a-fA-F]{2})+$/.test(key)) d.fail("pskKey", "expected the key as hex digits");
+    return { mode, identity: d.string("identity"), key, dtls10, ...(ciphers ? { ciphers } : {}) };
+  }
+  const fingerprint = d.optionalString("pinnedFingerprint");
+  return {
+    mode,
+    cert: path(d.string("cert")),
+    key: path(d.string("key")),
+    ca: path(d.string("ca")),
+    dtls10,
+    ...(fingerprint ? { pinnedFingerprint: fingerprint } : {}),
+    ...(ciphers ? { ciphers } : {}),
+  };
+}
+
+/** Read YAML or JSON (JSON is YAML) from a file. */
+export function loadApConfig(file: string): ApConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`);
+  }
+  return parseApConfig(raw, file, dirname(resolve(file)));
+}

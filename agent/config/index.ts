@@ -1,0 +1,13 @@
+/** Operator configuration: validated, with one-line errors naming file and field. */
+export {
+  parseApConfig,
+  loadApConfig,
+  ciscoApName,
+  RFC5415_TIMERS,
+  type ApConfig,
+  type ApIdentity,
+  type CapwapTimers,
+  type ControllerAddress,
+  type DtlsCredentials,
+} from "./ap-config.js";
+export { Fields, parseDuration } from "./validate.js";

@@ -1,0 +1,56 @@
+/**
+ * An in-memory datagram network for deterministic tests: delivery happens
+ * on the injected Clock (so a ManualClock steps it), and a filter can drop,
+ * delay or observe any datagram.
+ */
+import type { Clock } from "../core/clock.js";
+import { type DatagramHandler, type DatagramSocket, type Endpoint, endpointKey } from "./socket.js";
+
+export interface InFlight {
+  from: Endpoint;
+  to: Endpoint;
+  data: Uint8Array;
+}
+
+/** Decide a datagram's fate: "drop", a delay in ms, or undefined for the default latency. */
+export type NetworkFilter = (d: InFlight) => "drop" | number | undefined;
+
+export class MemoryNetwork {
+  readonly #sockets = new Map<string, { handler: DatagramHandler }>();
+  #nextPort = 40000;
+  filter: NetworkFilter = () => undefined;
+  /** Every datagram handed to the network, in order (for assertions). */
+  readonly log: InFlight[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly latencyMs = 1,
+  ) {}
+
+  bind(address: string, port = 0): DatagramSocket {
+    const local = { address, port: port || this.#nextPort++ };
+    const key = endpointKey(local);
+    if (this.#sockets.has(key)) throw new Error(`${key} is already bound`);
+    const entry = { handler: (() => {}) as DatagramHandler };
+    this.#sockets.set(key, entry);
+    let closed = false;
+    return {
+      local,
+      send: (data, to) => {
+        if (closed) return;
+        const d: InFlight = { from: local, to, data: Uint8Array.from(data) };
+        this.log.push(d);
+        const fate = this.filter(d);
+        if (fate === "drop") return;
+        this.clock.setTimer("network", fate ?? this.latencyMs, () => this.#sockets.get(endpointKey(to))?.handler(d.data, local));
+      },
+      onMessage: (h) => {
+        entry.handler = h;
+      },
+      close: () => {
+        closed = true;
+        this.#sockets.delete(key);
+      },
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../agent/core/index.js";
+import { loadApConfig, parseApConfig, RFC5415_TIMERS } from "../../agent/config/index.js";
+
+const minimal = { baseMac: "00:11:22:33:44:55", controllers: [{ address: "192.0.2.1" }], dtls: { mode: "plaintext" } };
+
+describe("AP configuration", () => {
+  it("fills identity and RFC 5415 timers from defaults", () => {
+    const c = parseApConfig(minimal, "ap.yaml", "/etc/vap");
+    expect(c.identity).toMatchObject({ name: "AP0011.2233.4455", baseMac: "00:11:22:33:44:55", hardwareClass: "ap1g8", model: "C9105AXI-B" });
+    expect(c.timers).toEqual(RFC5415_TIMERS);
+    expect(c.controllers).toEqual([{ address: "192.0.2.1", port: 5246 }]);
+    expect(c.stateDir).toBe("/etc/vap/state/AP0011.2233.4455");
+    expect(c.profile).toBe("cisco");
+  });
+
+  it("takes durations in seconds or with units", () => {
+    const c = parseApConfig({ ...minimal, timers: { echoInterval: 2, retransmitInterval: "50ms", silentInterval: "1m", maxRetransmit: 3 } }, "ap.yaml");
+    expect(c.timers).toMatchObject({ echoIntervalMs: 2000, retransmitIntervalMs: 50, silentIntervalMs: 60_000, maxRetransmit: 3 });
+  });
+
+  it("reads YAML and JSON files, resolving paths against the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vap-config-"));
+    writeFileSync(join(dir, "ap.yaml"), "baseMac: 00:11:22:33:44:55\nclass: ap3g3\ncontrollers:\n  - address: 192.0.2.1\n    name: WLC1\ndtls:\n  cert: pki/ap.pem\n  key: pki/ap.key\n  ca: pki/ca.pem\n");
+    const c = loadApConfig(join(dir, "ap.yaml"));
+    expect(c.dtls).toMatchObject({ mode: "x509", cert: join(dir, "pki/ap.pem"), ca: join(dir, "pki/ca.pem") });
+    expect(c.identity.model).toBe("AIR-AP4800-D-K9");
+    expect(c.controllers[0]!.name).toBe("WLC1");
+    writeFileSync(join(dir, "ap.json"), JSON.stringify(minimal));
+    expect(loadApConfig(join(dir, "ap.json")).identity.name).toBe("AP0011.2233.4455");
+  });
+
+  const bad: [string, unknown, RegExp][] = [
+    ["not a mapping", "hello", /ap\.yaml: expected a mapping/],
+    ["missing MAC", { controllers: [{ address: "192.0.2.1" }] }, /ap\.yaml: baseMac: is required/],
+    ["bad MAC", { ...minimal, baseMac: "00:11:22" }, /ap\.yaml: baseMac: "00:11:22" is not a MAC address/],
+    ["unknown class", { ...minimal, class: "ap9g9" }, /ap\.yaml: class: expected one of ap1g4, .*got "ap9g9"/],
+    ["bad controller address", { ...minimal, controllers: [{ address: "wlc" }] }, /ap\.yaml: controllers\[0\]\.address: "wlc" is not an IP address/],
+    ["no way to find a controller", { ...minimal, controllers: [] }, /ap\.yaml: controllers: list at least one controller/],
+    ["a typo", { ...minimal, timers: { echoIntervall: 3 } }, /ap\.yaml: timers\.echoIntervall: unknown setting/],
+    ["bad duration", { ...minimal, timers: { echoInterval: "soon" } }, /ap\.yaml: timers\.echoInterval: expected a duration/],
+    ["bad version", { ...minimal, versions: { running: "17.9" } }, /ap\.yaml: versions\.running: "17\.9" is not a version/],
+    ["PSK key not hex", { ...minimal, dtls: { mode: "psk", identity: "ap", pskKey: "zz" } }, /ap\.yaml: dtls\.pskKey: expected the key as hex/],
+    ["x509 without a cert", { ...minimal, dtls: { key: "k", ca: "c" } }, /ap\.yaml: dtls\.cert: is required/],
+  ];
+  it.each(bad)("rejects %s with one line naming the file and field", (_name, raw, message) => {
+    expect(() => parseApConfig(raw, "ap.yaml")).toThrow(ConfigError);
+    expect(() => parseApConfig(raw, "ap.yaml")).toThrow(message);
+  });
+
+  it("says which file it cannot read or parse", () => {
+    expect(() => loadApConfig("/nonexistent/ap.yaml")).toThrow(/\/nonexistent\/ap\.yaml: cannot read \(ENOENT\)/);
+    const dir = mkdtempSync(join(tmpdir(), "vap-config-"));
+    writeFileSync(join(dir, "broken.yaml"), "a: [1, 2\n");
+    expect(() => loadApConfig(join(dir, "broken.yaml"))).toThrow(/broken\.yaml: not valid YAML\/JSON/);
+  });
+});
