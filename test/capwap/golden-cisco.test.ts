@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import { decodeControlMessage, encodeControlMessage, MessageType, toHex } from "../../agent/capwap/codec/index.js";
 import { ciscoImageChecksum, ciscoProfile, decodeCiscoVersion, encodeCiscoVersion, type Element } from "../../agent/capwap/profiles/index.js";
 import { describeGolden, type KeyFields } from "./golden-support.js";
-import { BASE_MAC, CISCO_BLOCK, CISCO_SESSION_ID, ciscoMessages } from "./samples.js";
+import { BASE_MAC, builtMessages, CISCO_BLOCK, CISCO_SESSION_ID, ciscoMessages } from "./samples.js";
 
-const samples = ciscoMessages();
 const profile = ciscoProfile;
+const samples = [...ciscoMessages(), ...builtMessages(profile)];
 
 const KEY_FIELDS: KeyFields = {
   WtpBoardData: (el) => ({

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { decodeControlMessage, decodePacket, Reader, readControlMessage, toHex } from "../../agent/capwap/codec/index.js";
 import { rfc5415Profile, type Element } from "../../agent/capwap/profiles/index.js";
 import { captureOf, describeGolden, type KeyFields } from "./golden-support.js";
-import { BASE_MAC, rfc5415Messages, SESSION_ID } from "./samples.js";
+import { BASE_MAC, builtMessages, rfc5415Messages, SESSION_ID } from "./samples.js";
 
-const samples = rfc5415Messages();
+const samples = [...rfc5415Messages(), ...builtMessages(rfc5415Profile)];
 
 /** Key fields the issue names, spelled out so a silent mismatch cannot hide. */
 const KEY_FIELDS: KeyFields = {

@@ -5,7 +5,7 @@
  * least once. The golden, round-trip and fuzz tests all start from these.
  */
 import { AcSecurity, BoardDataType, DiscoveryType, DtlsPolicy, ImageDataType, MessageType, RadioType, ResultCode } from "../../agent/capwap/codec/index.js";
-import type { Element, Message } from "../../agent/capwap/profiles/index.js";
+import type { AcInfo, Element, Message, VendorProfile, WtpInfo } from "../../agent/capwap/profiles/index.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const bytesOf = (...b: number[]) => Uint8Array.from(b);
@@ -375,5 +375,60 @@ export function ciscoMessages(): { name: string; message: Message; direction: "a
     m("image data request (error)", "ac", MessageType.ImageDataRequest, 9, [{ kind: "CiscoImageData", opcode: 5, data: new Uint8Array(0) }]),
     m("reset request", "ac", MessageType.ResetRequest, 10, [{ kind: "ImageIdentifier", vendorId: CISCO, identifier: "ap1g8" }]),
     m("reset response", "ap", MessageType.ResetResponse, 10, [{ kind: "ResultCode", resultCode: ResultCode.Success }]),
+  ];
+}
+
+/** An AP and a controller as the profiles describe them. */
+export const sampleWtp: WtpInfo = {
+  name: "AP0011.2233.4455",
+  baseMac: BASE_MAC,
+  serial: "FOC2345Z0AB",
+  model: "C9120AXI-B",
+  radios: [
+    { radioId: 0, radioType: RadioType.B | RadioType.G | RadioType.N },
+    { radioId: 1, radioType: RadioType.A | RadioType.N },
+  ],
+  softwareVersion: "17.9.4.27",
+  backupVersion: "8.10.130.0",
+  bootVersion: "1.1.2.4",
+  hardwareVersion: "1.0.0.0",
+  location: "default location",
+  group: "default-group",
+  localAddress: "192.0.2.10",
+  sessionId: CISCO_SESSION_ID,
+  discoveryType: DiscoveryType.Static,
+  rebootCount: 3,
+  uptimeSeconds: 84,
+  acAddress: "192.0.2.1",
+  acName: "vap-lab-wlc",
+};
+
+export const sampleAc: AcInfo = {
+  name: "vap-lab-wlc",
+  softwareVersion: "17.12.1.5",
+  hardwareVersion: "0.0.0.0",
+  stations: 0,
+  stationLimit: 32000,
+  activeWtps: 3,
+  maxWtps: 6000,
+  security: AcSecurity.X509,
+  controlAddress: "192.0.2.1",
+  unixTime: 1_706_650_895,
+};
+
+/** The messages the profile's own builders produce, as the agent and the lab controller send them. */
+export function builtMessages(profile: VendorProfile): { name: string; message: Message; direction: "ap" | "ac" }[] {
+  const wtp = profile.name === "rfc5415" ? { ...sampleWtp, sessionId: SESSION_ID } : sampleWtp;
+  const m = (name: string, direction: "ap" | "ac", type: number, elements: Element[]) => ({ name: `built ${name}`, direction, message: { type, seq: 20, elements } });
+  return [
+    m("discovery request", "ap", MessageType.DiscoveryRequest, profile.discoveryRequest(wtp)),
+    m("discovery response", "ac", MessageType.DiscoveryResponse, profile.discoveryResponse(sampleAc, wtp.radios)),
+    m("join request", "ap", MessageType.JoinRequest, profile.joinRequest(wtp)),
+    m("join response", "ac", MessageType.JoinResponse, profile.joinResponse(sampleAc, ResultCode.Success, wtp.radios, { imageWindow: 8 })),
+    m("configuration status request", "ap", MessageType.ConfigurationStatusRequest, profile.configurationStatusRequest(wtp)),
+    m("configuration status response", "ac", MessageType.ConfigurationStatusResponse, profile.configurationStatusResponse(sampleAc, wtp.radios)),
+    m("change state event request", "ap", MessageType.ChangeStateEventRequest, profile.changeStateEventRequest(wtp)),
+    m("wtp event request", "ap", MessageType.WtpEventRequest, profile.wtpEventRequest(wtp)),
+    m("echo response", "ac", MessageType.EchoResponse, profile.echoResponse(sampleAc)),
   ];
 }

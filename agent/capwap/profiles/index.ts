@@ -1,29 +1,16 @@
 /**
- * Vendor profiles and the typed element union every message carries.
+ * Vendor profiles: element layouts and what each message carries, for the
+ * AP side and the controller side alike.
  */
-import type { ControlMessage, ElementOf, ieee80211Elements, rfc5415Elements, UnknownElement, VendorSpecificElement } from "../codec/index.js";
-import type { ciscoLayoutOverrides, ciscoVendorElements } from "./cisco/elements.js";
 import { ciscoProfile } from "./cisco/profile.js";
 import type { ProfileName, VendorProfile } from "./profile.js";
 import { rfc5415Profile } from "./rfc5415.js";
 
-export type Element =
-  | ElementOf<(typeof rfc5415Elements)[number]>
-  | ElementOf<(typeof ieee80211Elements)[number]>
-  | ElementOf<(typeof ciscoVendorElements)[number]>
-  | ElementOf<(typeof ciscoLayoutOverrides)[number]>
-  | UnknownElement
-  | VendorSpecificElement;
-
-export type ElementKind = Element["kind"];
-/** The element of a given kind, e.g. `ElementByKind<"ResultCode">`. */
-export type ElementByKind<K extends ElementKind> = Extract<Element, { kind: K }>;
-
-export type Message = ControlMessage<Element>;
-
 export const profiles: Record<ProfileName, VendorProfile> = { rfc5415: rfc5415Profile, cisco: ciscoProfile };
 
 export { rfc5415Profile, ciscoProfile };
-export type { ProfileName, VendorProfile };
+export type { ProfileName, VendorProfile, WtpInfo, AcInfo, AcSummary, WtpSummary, JoinSettings, RadioInfo } from "./profile.js";
+export { type Element, type ElementKind, type ElementByKind, type Message, findElement, findElements } from "./element-types.js";
 export * from "./cisco/elements.js";
 export * from "./cisco/version.js";
+export { DOCUMENTATION_ENTERPRISE } from "./vap-elements.js";

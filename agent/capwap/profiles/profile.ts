@@ -1,13 +1,111 @@
 import type { ElementTable } from "../codec/index.js";
+import type { Element } from "./element-types.js";
 
 /** The names of the vendor profiles vap speaks. */
 export type ProfileName = "rfc5415" | "cisco";
 
+/** A radio as the AP reports it: slot and RFC 5416 §6.25 radio type bits. */
+export interface RadioInfo {
+  radioId: number;
+  radioType: number;
+}
+
+/** What the AP says about itself; the profile decides the elements and their order. */
+export interface WtpInfo {
+  name: string;
+  baseMac: string;
+  serial: string;
+  model: string;
+  radios: readonly RadioInfo[];
+  softwareVersion: string;
+  backupVersion: string;
+  bootVersion: string;
+  hardwareVersion: string;
+  location: string;
+  group: string;
+  /** The AP's IPv4 address on the control path. */
+  localAddress: string;
+  sessionId: Uint8Array;
+  discoveryType: number;
+  rebootCount: number;
+  uptimeSeconds: number;
+  /** The controller this AP is joining (its MWAR address), when known. */
+  acAddress?: string;
+  acName?: string;
+}
+
+/** What a controller says about itself. */
+export interface AcInfo {
+  name: string;
+  softwareVersion: string;
+  hardwareVersion: string;
+  stations: number;
+  stationLimit: number;
+  activeWtps: number;
+  maxWtps: number;
+  /** RFC 5415 §4.6.1 security bits (AcSecurity). */
+  security: number;
+  /** IPv4 address APs reach the control channel on. */
+  controlAddress: string;
+  /** Current unix time, seconds (Cisco AP Time Sync). */
+  unixTime: number;
+}
+
+/** Per-AP settings a controller hands out in the Join Response. */
+export interface JoinSettings {
+  /** Image download sliding window, 1 = stop-and-wait (seed: applied at join). */
+  imageWindow: number;
+}
+
+/** What an AP learns about a controller from its Discovery or Join Response. */
+export interface AcSummary {
+  name?: string;
+  softwareVersion?: string;
+  activeWtps: number;
+  maxWtps: number;
+  stations: number;
+  stationLimit: number;
+}
+
+/** What a controller learns about an AP from its Join Request. */
+export interface WtpSummary {
+  name?: string;
+  model?: string;
+  serial?: string;
+  baseMac?: string;
+  softwareVersion?: string;
+  sessionId?: Uint8Array;
+}
+
 /**
- * A vendor profile: which element layouts apply on the wire. Standard
- * elements are shared; a profile overrides the few it lays out differently.
+ * A vendor profile: which element layouts apply on the wire, and which
+ * elements each message carries. Standard elements are shared; a profile
+ * overrides the few it lays out differently.
  */
 export interface VendorProfile {
   readonly name: ProfileName;
   readonly elements: ElementTable;
+  /** Image Data block size (RFC 5415: up to 1024; Cisco: 1377). */
+  readonly imageBlockSize: number;
+  /** Vendor id in Board Data, descriptors and Image Identifier. */
+  readonly vendorId: number;
+
+  /** AP → AC message elements. */
+  discoveryRequest(wtp: WtpInfo): Element[];
+  joinRequest(wtp: WtpInfo): Element[];
+  configurationStatusRequest(wtp: WtpInfo): Element[];
+  changeStateEventRequest(wtp: WtpInfo): Element[];
+  wtpEventRequest(wtp: WtpInfo): Element[];
+
+  /** AC → AP message elements. */
+  discoveryResponse(ac: AcInfo, wtpRadios: readonly RadioInfo[]): Element[];
+  joinResponse(ac: AcInfo, resultCode: number, wtpRadios: readonly RadioInfo[], settings: JoinSettings): Element[];
+  configurationStatusResponse(ac: AcInfo, wtpRadios: readonly RadioInfo[]): Element[];
+  echoResponse(ac: AcInfo): Element[];
+
+  /** Reading the other side's messages. */
+  acSummary(elements: readonly Element[]): AcSummary;
+  wtpSummary(elements: readonly Element[]): WtpSummary;
+  joinSettings(elements: readonly Element[]): JoinSettings;
+  radios(elements: readonly Element[]): RadioInfo[];
 }

@@ -1,12 +1,119 @@
-import { ElementTable, ieee80211Elements, rfc5415Elements } from "../codec/index.js";
+import { AcInformationType, ElementTable, ieee80211Elements, rfc5415Elements, ResultCode, WtpDescriptorType } from "../codec/index.js";
 import { ciscoVendorElements } from "./cisco/elements.js";
-import type { VendorProfile } from "./profile.js";
+import {
+  acDescriptor,
+  boardData,
+  fromText,
+  imageWindow,
+  radioInformation,
+  radioOperationalStates,
+  radioStatistics,
+  readRadios,
+  rebootStatistics,
+  success,
+  summarizeAc,
+  summarizeWtp,
+  text,
+} from "./common.js";
+import type { VendorProfile, WtpInfo } from "./profile.js";
+import { DOCUMENTATION_ENTERPRISE, vapElements } from "./vap-elements.js";
+
+/** vap's own vendor id for the RFC profile's board data and descriptors: the documentation PEN. */
+const VENDOR_ID = DOCUMENTATION_ENTERPRISE;
+
+function wtpDescriptor(wtp: WtpInfo) {
+  const sub = (type: number, version: string) => ({ vendorId: VENDOR_ID, type, data: text(version) });
+  return {
+    kind: "WtpDescriptor" as const,
+    maxRadios: wtp.radios.length,
+    radiosInUse: wtp.radios.length,
+    encryption: [{ wbid: 1, capabilities: 0 }],
+    descriptors: [
+      sub(WtpDescriptorType.HardwareVersion, wtp.hardwareVersion),
+      sub(WtpDescriptorType.ActiveSoftwareVersion, wtp.softwareVersion),
+      sub(WtpDescriptorType.BootVersion, wtp.bootVersion),
+      sub(WtpDescriptorType.OtherSoftwareVersion, wtp.backupVersion),
+    ],
+  };
+}
+
+const textVersion = (type: number) => (subs: { type: number; data: Uint8Array }[]) => {
+  const s = subs.find((d) => d.type === type);
+  return s ? fromText(s.data) : undefined;
+};
 
 /**
- * Pure RFC 5415/5416. Cisco's vendor elements are still understood (they are
- * keyed by vendor id, so they cannot be confused with anything standard).
+ * Pure RFC 5415/5416: versions as text, 16-byte Session IDs, the mandatory
+ * elements of each message (RFC 5415 §5–§8). Cisco's vendor elements are
+ * still understood (keyed by vendor id, they cannot be confused).
  */
 export const rfc5415Profile: VendorProfile = {
   name: "rfc5415",
-  elements: new ElementTable([...rfc5415Elements, ...ieee80211Elements, ...ciscoVendorElements]),
+  elements: new ElementTable([...rfc5415Elements, ...ieee80211Elements, ...ciscoVendorElements, ...vapElements]),
+  imageBlockSize: 1024,
+  vendorId: VENDOR_ID,
+
+  discoveryRequest: (wtp) => [
+    { kind: "DiscoveryType", discoveryType: wtp.discoveryType },
+    boardData(VENDOR_ID, wtp),
+    wtpDescriptor(wtp),
+    { kind: "WtpFrameTunnelMode", mode: 0x04 },
+    { kind: "WtpMacType", macType: 1 },
+    ...radioInformation(wtp.radios),
+  ],
+  joinRequest: (wtp) => [
+    { kind: "LocationData", location: wtp.location },
+    boardData(VENDOR_ID, wtp),
+    wtpDescriptor(wtp),
+    { kind: "WtpName", name: wtp.name },
+    { kind: "SessionId", sessionId: wtp.sessionId },
+    { kind: "WtpFrameTunnelMode", mode: 0x04 },
+    { kind: "WtpMacType", macType: 1 },
+    ...radioInformation(wtp.radios),
+    { kind: "EcnSupport", ecnSupport: 0 },
+    { kind: "CapwapLocalIpv4Address", address: wtp.localAddress },
+  ],
+  configurationStatusRequest: (wtp) => [
+    { kind: "AcName", name: wtp.acName ?? "" },
+    ...wtp.radios.map((r) => ({ kind: "RadioAdministrativeState" as const, radioId: r.radioId, adminState: 1 })),
+    { kind: "StatisticsTimer", interval: 120 },
+    rebootStatistics(wtp),
+  ],
+  changeStateEventRequest: (wtp) => [...radioOperationalStates(wtp.radios), success()],
+  wtpEventRequest: (wtp) => [...radioStatistics(wtp.radios), rebootStatistics(wtp)],
+
+  discoveryResponse: (ac, radios) => [
+    acDescriptor(ac, [
+      { vendorId: VENDOR_ID, type: AcInformationType.HardwareVersion, data: text(ac.hardwareVersion) },
+      { vendorId: VENDOR_ID, type: AcInformationType.SoftwareVersion, data: text(ac.softwareVersion) },
+    ]),
+    { kind: "AcName", name: ac.name },
+    ...radioInformation(radios),
+    { kind: "CapwapControlIpv4Address", address: ac.controlAddress, wtpCount: ac.activeWtps },
+  ],
+  joinResponse(ac, resultCode, radios, settings) {
+    const [descriptor, name, ...rest] = this.discoveryResponse(ac, radios);
+    return [
+      { kind: "ResultCode", resultCode },
+      descriptor!,
+      name!,
+      ...rest,
+      { kind: "EcnSupport", ecnSupport: 0 },
+      { kind: "CapwapLocalIpv4Address", address: ac.controlAddress },
+      ...(resultCode === ResultCode.Success ? [{ kind: "ImageWindow" as const, window: settings.imageWindow }] : []),
+    ];
+  },
+  configurationStatusResponse: (_ac, radios) => [
+    { kind: "CapwapTimers", discovery: 5, echoRequest: 30 },
+    ...radios.map((r) => ({ kind: "DecryptionErrorReportPeriod" as const, radioId: r.radioId, interval: 120 })),
+    { kind: "IdleTimeout", timeout: 300 },
+    { kind: "WtpFallback", mode: 1 },
+  ],
+  echoResponse: () => [],
+
+  acSummary: (elements) => summarizeAc(elements, textVersion(AcInformationType.SoftwareVersion)),
+  wtpSummary: (elements) => summarizeWtp(elements, textVersion(WtpDescriptorType.ActiveSoftwareVersion)),
+  joinSettings: (elements) => ({ imageWindow: imageWindow(elements) }),
+  radios: readRadios,
 };
+

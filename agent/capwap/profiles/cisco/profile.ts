@@ -1,8 +1,166 @@
-import { ElementTable, ieee80211Elements, rfc5415Elements } from "../../codec/index.js";
-import type { VendorProfile } from "../profile.js";
-import { ciscoLayoutOverrides, ciscoVendorElements } from "./elements.js";
+/**
+ * The Cisco profile's messages: which elements a Cisco lightweight AP and a
+ * Cisco WLC put in each message (research notes from actube's dumps of real
+ * APs and Wireshark's Cisco dissector; element order is our guess [inf]).
+ */
+import { ElementTable, encodeControlMessage, ieee80211Elements, ResultCode, rfc5415Elements, WtpDescriptorType } from "../../codec/index.js";
+import {
+  acDescriptor,
+  boardData,
+  imageWindow,
+  radioInformation,
+  radioOperationalStates,
+  radioStatistics,
+  readRadios,
+  rebootStatistics,
+  success,
+  summarizeAc,
+  summarizeWtp,
+  text,
+} from "../common.js";
+import type { Element } from "../element-types.js";
+import type { VendorProfile, WtpInfo } from "../profile.js";
+import { vapExtensionElements } from "../vap-elements.js";
+import { CISCO_VENDOR_ID, ciscoLayoutOverrides, ciscoVendorElements, LwappElementId, lwappPathMtu } from "./elements.js";
+import { decodeCiscoVersion, encodeCiscoVersion } from "./version.js";
+
+/** Cisco's AC Information sub-element types: software first, then hardware [obs: actube]. */
+const AcInfoType = { Hardware: 0, Software: 1 } as const;
+/** The Join Request is padded to this size with an LWAPP Path MTU element, as Cisco APs do [obs]. */
+const JOIN_TARGET_SIZE = 1400;
+const PATH_MTU = 1485;
+
+function wtpDescriptor(wtp: WtpInfo): Element {
+  const sub = (type: number, version: string) => ({ vendorId: CISCO_VENDOR_ID, type, data: encodeCiscoVersion(version) });
+  return {
+    kind: "WtpDescriptor",
+    maxRadios: wtp.radios.length,
+    radiosInUse: wtp.radios.length,
+    encryption: [{ wbid: 1, capabilities: 0x0001 }],
+    descriptors: [
+      sub(WtpDescriptorType.HardwareVersion, wtp.hardwareVersion),
+      sub(WtpDescriptorType.ActiveSoftwareVersion, wtp.softwareVersion),
+      sub(WtpDescriptorType.BootVersion, wtp.bootVersion),
+      sub(WtpDescriptorType.OtherSoftwareVersion, wtp.backupVersion),
+    ],
+  };
+}
+
+const boardDataOptions: Element = { kind: "CiscoBoardDataOptions", antennaType: 1, flexConnect: 0, apType: 0, joinPriority: 1 };
+const lwapp = (lwappElementId: number, data: Uint8Array): Element => ({ kind: "CiscoLwapp", lwappVendorId: CISCO_VENDOR_ID, lwappElementId, data });
+
+const versionOf = (type: number) => (subs: { type: number; data: Uint8Array }[]) => {
+  const s = subs.find((d) => d.type === type && d.data.length === 4);
+  return s ? decodeCiscoVersion(s.data) : undefined;
+};
+
+const ciscoExtensions = vapExtensionElements(CISCO_VENDOR_ID, 1001);
 
 export const ciscoProfile: VendorProfile = {
   name: "cisco",
-  elements: new ElementTable([...rfc5415Elements, ...ieee80211Elements, ...ciscoVendorElements, ...ciscoLayoutOverrides]),
+  elements: new ElementTable([...rfc5415Elements, ...ieee80211Elements, ...ciscoVendorElements, ...ciscoLayoutOverrides, ...ciscoExtensions]),
+  imageBlockSize: 1377,
+  vendorId: CISCO_VENDOR_ID,
+
+  discoveryRequest: (wtp) => [
+    { kind: "DiscoveryType", discoveryType: wtp.discoveryType },
+    boardData(CISCO_VENDOR_ID, wtp),
+    wtpDescriptor(wtp),
+    { kind: "WtpFrameTunnelMode", mode: 0x04 },
+    { kind: "WtpMacType", macType: 1 },
+    ...radioInformation(wtp.radios),
+    { kind: "CiscoRadName", name: wtp.name },
+    boardDataOptions,
+  ],
+  joinRequest(wtp) {
+    const elements: Element[] = [
+      { kind: "WtpIpv4Address", address: wtp.localAddress },
+      boardData(CISCO_VENDOR_ID, wtp),
+      wtpDescriptor(wtp),
+      { kind: "WtpName", name: wtp.name },
+      { kind: "SessionId", sessionId: wtp.sessionId },
+      { kind: "WtpFrameTunnelMode", mode: 0x04 },
+      { kind: "WtpMacType", macType: 1 },
+      ...radioInformation(wtp.radios),
+      { kind: "LocationData", location: wtp.location },
+      { kind: "MaximumMessageLength", length: 14000 },
+      { kind: "CiscoApGroupName", name: wtp.group },
+      { kind: "CiscoMwarAddress", mwarType: 0, address: wtp.acAddress ?? "0.0.0.0", unknown: 0 },
+      boardDataOptions,
+    ];
+    // Cisco pads the Join Request to ~1400 bytes with the Path MTU element so the
+    // controller learns the path carries that much [obs]. 8 bytes of CAPWAP header,
+    // the message so far, then 16 bytes of TLV, vendor and LWAPP ids before the value.
+    const sizeSoFar = 8 + encodeControlMessage({ type: 3, seq: 0, elements }, this.elements).length;
+    const value = JOIN_TARGET_SIZE - sizeSoFar - 16;
+    if (value > 40) elements.push(lwapp(LwappElementId.PathMtu, lwappPathMtu(PATH_MTU, value)));
+    return elements;
+  },
+  configurationStatusRequest: (wtp) => [
+    { kind: "AcName", name: wtp.acName ?? "" },
+    ...[...wtp.radios.map((r) => r.radioId), 255].map((radioId) => ({ kind: "RadioAdministrativeState" as const, radioId, adminState: 1 })),
+    { kind: "StatisticsTimer", interval: 180 },
+    rebootStatistics(wtp),
+    { kind: "CiscoApModel", model: wtp.model, image: wtp.softwareVersion },
+    {
+      kind: "CiscoBoardData",
+      cardId: 0,
+      cardRevision: 0,
+      modelLo: 0,
+      modelHi: 0,
+      serial: wtp.serial,
+      unknown: new Uint8Array(8),
+      antennaType: 1,
+      flexConnect: 0,
+      apType: 0,
+      failoverPriority: 1,
+      ethernetMac: wtp.baseMac,
+    },
+    ...wtp.radios.map((r) => ({ kind: "CiscoRegulatoryDomain" as const, bandId: r.radioId, set: 1, slot: r.radioId, code0: 0x42, code1: 0 })),
+    { kind: "CiscoApUptime", current: wtp.uptimeSeconds, last: 0 },
+    { kind: "CiscoBackupSoftwareVersion", version: wtp.backupVersion },
+    { kind: "CiscoApModeAndType", mode: 0, type: 15 },
+    { kind: "CiscoApLedState", ledState: 1, saveFlag: 0 },
+  ],
+  changeStateEventRequest: (wtp) => [...radioOperationalStates(wtp.radios), success()],
+  wtpEventRequest: (wtp) => radioStatistics(wtp.radios),
+
+  discoveryResponse: (ac, radios) => [
+    acDescriptor(ac, [
+      { vendorId: CISCO_VENDOR_ID, type: AcInfoType.Software, data: encodeCiscoVersion(ac.softwareVersion) },
+      { vendorId: CISCO_VENDOR_ID, type: AcInfoType.Hardware, data: encodeCiscoVersion(ac.hardwareVersion) },
+    ]),
+    { kind: "AcName", name: ac.name },
+    { kind: "CapwapControlIpv4Address", address: ac.controlAddress, wtpCount: ac.activeWtps },
+    ...radioInformation(radios),
+    // The AP does not proceed to DTLS without AP Time Sync [obs].
+    { kind: "CiscoApTimeSync", timestamp: ac.unixTime, type: 0 },
+    { kind: "CiscoMwarType", mwarType: 0 },
+  ],
+  joinResponse(ac, resultCode, radios, settings) {
+    const [descriptor, name, control] = this.discoveryResponse(ac, radios);
+    return [
+      { kind: "ResultCode", resultCode },
+      descriptor!,
+      name!,
+      control!,
+      ...radioInformation(radios),
+      lwapp(LwappElementId.PathMtu, lwappPathMtu(PATH_MTU, 8)),
+      ...(resultCode === ResultCode.Success ? [{ kind: "ImageWindow" as const, window: settings.imageWindow }] : []),
+    ];
+  },
+  configurationStatusResponse: (ac, radios) => [
+    ...radios.map((r) => ({ kind: "RadioAdministrativeState" as const, radioId: r.radioId, adminState: 1 })),
+    ...radios.map((r) => ({ kind: "RadioOperationalState" as const, radioId: r.radioId, state: 2, cause: 0 })),
+    { kind: "CapwapTimers", discovery: 5, echoRequest: 30 },
+    { kind: "IdleTimeout", timeout: 300 },
+    { kind: "WtpFallback", mode: 1 },
+    lwapp(LwappElementId.MwarHashValue, text(ac.name)),
+  ],
+  echoResponse: (ac) => [{ kind: "CiscoApTimeSync", timestamp: ac.unixTime, type: 0 }],
+
+  acSummary: (elements) => summarizeAc(elements, versionOf(AcInfoType.Software)),
+  wtpSummary: (elements) => summarizeWtp(elements, versionOf(WtpDescriptorType.ActiveSoftwareVersion)),
+  joinSettings: (elements) => ({ imageWindow: imageWindow(elements) }),
+  radios: readRadios,
 };

@@ -1,0 +1,120 @@
+/**
+ * Element builders and readers both profiles share; each profile composes
+ * them with its own layouts (versions as text or 4 bytes, Cisco extras).
+ */
+import { BoardDataType, fromHex, ResultCode, toHex } from "../codec/index.js";
+import { type Element, findElement, findElements } from "./element-types.js";
+import type { AcInfo, AcSummary, RadioInfo, WtpInfo, WtpSummary } from "./profile.js";
+
+const text = (s: string) => new TextEncoder().encode(s);
+const fromText = (b: Uint8Array) => new TextDecoder().decode(b);
+
+export function boardData(vendorId: number, wtp: WtpInfo): Element {
+  return {
+    kind: "WtpBoardData",
+    vendorId,
+    items: [
+      { type: BoardDataType.ModelNumber, data: text(wtp.model) },
+      { type: BoardDataType.SerialNumber, data: text(wtp.serial) },
+      { type: BoardDataType.BoardRevision, data: text("A0") },
+      { type: BoardDataType.BaseMacAddress, data: fromHex(wtp.baseMac) },
+    ],
+  };
+}
+
+export function radioInformation(radios: readonly RadioInfo[]): Element[] {
+  return radios.map((r) => ({ kind: "Ieee80211WtpRadioInformation", radioId: r.radioId, radioType: r.radioType }));
+}
+
+export function rebootStatistics(wtp: WtpInfo): Element {
+  return {
+    kind: "WtpRebootStatistics",
+    rebootCount: Math.min(wtp.rebootCount, 0xffff),
+    acInitiatedCount: 0,
+    linkFailureCount: 0,
+    swFailureCount: 0,
+    hwFailureCount: 0,
+    otherFailureCount: 0,
+    unknownFailureCount: 0,
+    lastFailureType: 0,
+  };
+}
+
+export function radioOperationalStates(radios: readonly RadioInfo[]): Element[] {
+  // RFC 5415 §4.6.34: state 2 = enabled, cause 0 = normal.
+  return radios.map((r) => ({ kind: "RadioOperationalState", radioId: r.radioId, state: 2, cause: 0 }));
+}
+
+export function radioStatistics(radios: readonly RadioInfo[]): Element[] {
+  return radios.map((r) => ({
+    kind: "WtpRadioStatistics",
+    radioId: r.radioId,
+    lastFailType: 0,
+    resetCount: 0,
+    swFailureCount: 0,
+    hwFailureCount: 0,
+    otherFailureCount: 0,
+    unknownFailureCount: 0,
+    configUpdateCount: 0,
+    channelChangeCount: 0,
+    bandChangeCount: 0,
+    currentNoiseFloor: 0xffa6,
+  }));
+}
+
+export function acDescriptor(ac: AcInfo, info: { vendorId: number; type: number; data: Uint8Array }[]): Element {
+  return {
+    kind: "AcDescriptor",
+    stations: ac.stations,
+    limit: ac.stationLimit,
+    activeWtps: ac.activeWtps,
+    maxWtps: ac.maxWtps,
+    security: ac.security,
+    rmacField: 2, // RFC 5415 §4.6.1: 2 = R-MAC not supported
+    reserved: 0,
+    dtlsPolicy: 0x02, // clear-text data channel
+    info,
+  };
+}
+
+export function success(): Element {
+  return { kind: "ResultCode", resultCode: ResultCode.Success };
+}
+
+/** AC summary from a Discovery or Join Response, with the profile's reading of the software version. */
+export function summarizeAc(elements: readonly Element[], softwareVersion: (info: { vendorId: number; type: number; data: Uint8Array }[]) => string | undefined): AcSummary {
+  const d = findElement(elements, "AcDescriptor");
+  const summary: AcSummary = { activeWtps: d?.activeWtps ?? 0, maxWtps: d?.maxWtps ?? 0, stations: d?.stations ?? 0, stationLimit: d?.limit ?? 0 };
+  const name = findElement(elements, "AcName")?.name;
+  if (name !== undefined) summary.name = name;
+  const version = d ? softwareVersion(d.info) : undefined;
+  if (version !== undefined) summary.softwareVersion = version;
+  return summary;
+}
+
+export function summarizeWtp(elements: readonly Element[], softwareVersion: (descriptors: { vendorId: number; type: number; data: Uint8Array }[]) => string | undefined): WtpSummary {
+  const summary: WtpSummary = {};
+  const name = findElement(elements, "WtpName")?.name ?? findElement(elements, "CiscoRadName")?.name;
+  if (name !== undefined) summary.name = name;
+  for (const item of findElement(elements, "WtpBoardData")?.items ?? []) {
+    if (item.type === BoardDataType.ModelNumber) summary.model = fromText(item.data);
+    if (item.type === BoardDataType.SerialNumber) summary.serial = fromText(item.data);
+    if (item.type === BoardDataType.BaseMacAddress) summary.baseMac = toHex(item.data, ":");
+  }
+  const descriptor = findElement(elements, "WtpDescriptor");
+  const version = descriptor ? softwareVersion(descriptor.descriptors) : undefined;
+  if (version !== undefined) summary.softwareVersion = version;
+  const sessionId = findElement(elements, "SessionId")?.sessionId;
+  if (sessionId) summary.sessionId = sessionId;
+  return summary;
+}
+
+export function readRadios(elements: readonly Element[]): RadioInfo[] {
+  return findElements(elements, "Ieee80211WtpRadioInformation").map((r) => ({ radioId: r.radioId, radioType: r.radioType }));
+}
+
+export function imageWindow(elements: readonly Element[]): number {
+  return findElement(elements, "ImageWindow")?.window ?? 1;
+}
+
+export { text, fromText };
