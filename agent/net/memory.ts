@@ -42,7 +42,14 @@ export class MemoryNetwork {
         this.log.push(d);
         const fate = this.filter(d);
         if (fate === "drop") return;
-        this.clock.setTimer("network", fate ?? this.latencyMs, () => this.#sockets.get(endpointKey(to))?.handler(d.data, local));
+        this.clock.setTimer("network", fate ?? this.latencyMs, () => {
+          // The limited broadcast address reaches every socket bound to the port.
+          if (to.address === "255.255.255.255") {
+            for (const [key, entry] of this.#sockets) if (key.endsWith(`:${to.port}`) && key !== endpointKey(local)) entry.handler(d.data, local);
+          } else {
+            this.#sockets.get(endpointKey(to))?.handler(d.data, local);
+          }
+        });
       },
       onMessage: (h) => {
         entry.handler = h;

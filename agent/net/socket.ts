@@ -20,6 +20,20 @@ export interface DatagramSocket {
   close(): void;
 }
 
+/** The local address the kernel would use to reach `remote` (a connected UDP socket tells, without sending). */
+export async function localAddressToward(remote: string): Promise<string> {
+  const socket = createSocket(isIPv6(remote) ? "udp6" : "udp4");
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.connect(5246, remote, () => resolve());
+    });
+    return socket.address().address;
+  } finally {
+    socket.close();
+  }
+}
+
 export function endpointKey(e: Endpoint): string {
   return isIPv6(e.address) ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }

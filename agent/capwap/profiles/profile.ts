@@ -89,6 +89,8 @@ export interface VendorProfile {
   readonly imageBlockSize: number;
   /** Vendor id in Board Data, descriptors and Image Identifier. */
   readonly vendorId: number;
+  /** Session ID size: RFC 5415 says 16 bytes; Cisco APs send 4 [obs]. */
+  readonly sessionIdBytes: number;
 
   /** AP → AC message elements. */
   discoveryRequest(wtp: WtpInfo): Element[];

@@ -50,6 +50,7 @@ const textVersion = (type: number) => (subs: { type: number; data: Uint8Array }[
 export const rfc5415Profile: VendorProfile = {
   name: "rfc5415",
   elements: new ElementTable([...rfc5415Elements, ...ieee80211Elements, ...ciscoVendorElements, ...vapElements]),
+  sessionIdBytes: 16,
   imageBlockSize: 1024,
   vendorId: VENDOR_ID,
 

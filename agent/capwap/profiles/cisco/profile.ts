@@ -59,6 +59,7 @@ const ciscoExtensions = vapExtensionElements(CISCO_VENDOR_ID, 1001);
 export const ciscoProfile: VendorProfile = {
   name: "cisco",
   elements: new ElementTable([...rfc5415Elements, ...ieee80211Elements, ...ciscoVendorElements, ...ciscoLayoutOverrides, ...ciscoExtensions]),
+  sessionIdBytes: 4,
   imageBlockSize: 1377,
   vendorId: CISCO_VENDOR_ID,
 
