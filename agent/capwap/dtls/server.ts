@@ -24,9 +24,13 @@ export function peerKey(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** RFC 6347 §4.1 record header: type(1) version(2) epoch(2) seq(6) length(2), then the handshake type. */
+/* RFC 6347 §4.1 record header: type(1) version(2) epoch(2) seq(6) length(2); a handshake body starts with its type. */
+function isEpochZero(record: Uint8Array): boolean {
+  return record.length >= 13 && record[3] === 0 && record[4] === 0;
+}
+
 function isInitialClientHello(record: Uint8Array): boolean {
-  return record.length > 13 && record[0] === 22 && record[3] === 0 && record[4] === 0 && record[13] === 1;
+  return isEpochZero(record) && record.length > 13 && record[0] === 22 && record[13] === 1;
 }
 
 /**
@@ -41,6 +45,8 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
   #transport: Transport;
   #sendDatagram: (datagram: Uint8Array, address: string, port: number) => void;
   #sessions = new Map<string, DtlsSession>();
+  /** A new association handshaking from the address of an established one. */
+  #replacements = new Map<string, DtlsSession>();
   #listener: NativeSession;
   #rotateMs: number;
   #rotation: TimerHandle | undefined;
@@ -63,12 +69,19 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     const record = this.#transport.capwap ? stripDtlsPreamble(datagram) : datagram;
     if (!record || record.length === 0) return;
     const key = peerKey(address, port);
-    const existing = this.#sessions.get(key);
-    // RFC 6347 §4.2.8: a fresh ClientHello on an established association is
-    // a restarted peer. It goes through the cookie exchange, and the old
-    // session is dropped only once the new one is admitted.
-    if (existing && !(existing.state === "connected" && isInitialClientHello(record))) {
-      existing.receive(datagram);
+    const current = this.#sessions.get(key);
+    const replacement = this.#replacements.get(key);
+    if (replacement) {
+      // Two associations share the address while the new one handshakes.
+      // Epoch 0 can only be the new handshake; later epochs go to both and
+      // each silently drops the records it cannot authenticate (OpenSSL
+      // buffers at most 100 early records, for at most the handshake deadline).
+      replacement.receive(datagram);
+      if (!isEpochZero(record)) current?.receive(datagram);
+      return;
+    }
+    if (current && !(current.state === "connected" && isInitialClientHello(record))) {
+      current.receive(datagram);
       return;
     }
     const result = this.#listener.listen(record, key);
@@ -76,16 +89,35 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       for (const d of result.out ?? []) this.#sendDatagram(this.#transport.capwap ? addDtlsPreamble(d) : d, address, port);
       return;
     }
-    existing?.replaced();
     const native = this.#listener;
     this.#listener = this.#newListener();
     const session = new DtlsSession(native, this.#context, this.#transport, (d) => this.#sendDatagram(d, address, port), key);
-    this.#sessions.set(key, session);
+    if (current) this.#admitReplacement(key, session);
+    else this.#sessions.set(key, session);
     session.once("close", () => {
       if (this.#sessions.get(key) === session) this.#sessions.delete(key);
+      if (this.#replacements.get(key) === session) this.#replacements.delete(key);
     });
     this.emit("session", session);
     session.apply(result);
+  }
+
+  /*
+   * RFC 6347 §4.2.8: a fresh ClientHello on an established association may
+   * be a restarted peer, or a replay. The new handshake runs beside the old
+   * association, which is abandoned only when the new one completes (a
+   * verified Finished); a replayed ClientHello can thus never tear down a
+   * working session.
+   */
+  #admitReplacement(key: string, session: DtlsSession): void {
+    this.#replacements.get(key)?.close();
+    this.#replacements.set(key, session);
+    session.once("connected", () => {
+      this.#replacements.delete(key);
+      const old = this.#sessions.get(key);
+      this.#sessions.set(key, session);
+      old?.replaced();
+    });
   }
 
   /** The session with `address:port`, if any. */
@@ -95,7 +127,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
 
   /** Sessions handshaking or connected. */
   get size(): number {
-    return this.#sessions.size;
+    return this.#sessions.size + this.#replacements.size;
   }
 
   /** Close every session (close_notify to the connected ones) and stop. */
@@ -103,7 +135,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#rotation?.cancel();
-    for (const s of [...this.#sessions.values()]) s.close();
+    for (const s of [...this.#sessions.values(), ...this.#replacements.values()]) s.close();
     this.#listener.close();
   }
 

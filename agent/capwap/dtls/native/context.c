@@ -144,10 +144,19 @@ static bool load_key(napi_env env, SSL_CTX *ctx, const char *pem) {
   BIO *bio = BIO_new_mem_buf(pem, -1);
   EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
   BIO_free(bio);
-  bool ok = key && SSL_CTX_use_PrivateKey(ctx, key) == 1 && SSL_CTX_check_private_key(ctx) == 1;
+  bool loaded = key && SSL_CTX_use_PrivateKey(ctx, key) == 1;
   EVP_PKEY_free(key);
-  if (!ok) vap_throw_openssl(env, "private key");
-  return ok;
+  if (!loaded) {
+    vap_throw_openssl(env, "private key");
+    return false;
+  }
+  /* A key of another type lands in another slot, so OpenSSL's own reason
+   * ("no certificate assigned") would not name the actual mistake. */
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    vap_throw_openssl(env, "private key does not match the certificate");
+    return false;
+  }
+  return true;
 }
 
 static bool load_ca(napi_env env, SSL_CTX *ctx, const char *pem) {
