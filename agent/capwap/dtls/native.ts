@@ -1,0 +1,130 @@
+/**
+ * Loader and typings for the vap_dtls addon (agent/capwap/dtls/native/*.c,
+ * built by node-gyp on `npm install`). Internal to agent/capwap/dtls: other
+ * modules use index.ts.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Session states, mirrored from session.c. */
+export const NativeState = {
+  Handshaking: 0,
+  Connected: 1,
+  PeerClosed: 2,
+  Failed: 3,
+  Freed: 4,
+  Listening: 5,
+} as const;
+export type NativeState = (typeof NativeState)[keyof typeof NativeState];
+
+export interface NativeError {
+  kind: "alert" | "verify" | "timeout" | "protocol";
+  /** OpenSSL's reason text, e.g. "tlsv1 alert unknown ca". */
+  reason: string;
+  /** The alert description when kind is "alert". */
+  alert?: string;
+  /** X.509 verification detail when kind is "verify". */
+  detail?: string;
+}
+
+export interface NativeResult {
+  state: NativeState;
+  /** Datagrams to send, in order. */
+  out?: Uint8Array[];
+  /** Decrypted application data, one entry per record. */
+  data?: Uint8Array[];
+  /** New SSLKEYLOGFILE lines. */
+  keylog?: string[];
+  /** Milliseconds until OpenSSL's retransmission timer expires; -1 when none runs. */
+  timer: number;
+  error?: NativeError;
+  /** listen() only: the ClientHello carried a valid cookie; this object is now the peer's session. */
+  accepted?: boolean;
+}
+
+export interface NativePeer {
+  version: string;
+  cipher: string;
+  cipherStandardName: string;
+  dataMtu: number;
+  pskIdentity?: string;
+  subject?: string;
+  issuer?: string;
+  fingerprint256?: string;
+}
+
+export interface NativeContextOptions {
+  server: boolean;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  verifyPeer?: boolean;
+  pin?: Uint8Array;
+  pskIdentity?: string;
+  pskKey?: Uint8Array;
+  pskHint?: string;
+  pskIdentities?: string[];
+  pskKeys?: Uint8Array[];
+  ciphers?: string;
+  minVersion?: number;
+  securityLevel?: number;
+  keylog?: boolean;
+}
+
+export interface NativeContext {
+  rotateCookieSecret(): void;
+  /** [OpenSSL name, IANA name] of every suite the context allows. */
+  ciphers(): [string, string][];
+}
+
+export interface NativeSession {
+  start(): NativeResult;
+  feed(datagram: Uint8Array): NativeResult;
+  listen(datagram: Uint8Array, peer: string): NativeResult;
+  write(data: Uint8Array): NativeResult;
+  timeout(): NativeResult;
+  close(): NativeResult;
+  peer(): NativePeer | undefined;
+}
+
+export interface NativeCertificateRequest {
+  subject: [string, string][];
+  publicKey: string;
+  issuerKey: string;
+  issuerCert?: string;
+  serial: Uint8Array;
+  notBefore: number;
+  notAfter: number;
+  extensions: [string, string][];
+}
+
+export interface VapDtlsAddon {
+  Context: new (options: NativeContextOptions) => NativeContext;
+  Session: new (context: NativeContext, options: { mtu: number; retransmitMs: number }) => NativeSession;
+  signCertificate(request: NativeCertificateRequest): string;
+  /** SSL objects currently allocated (leak checks). */
+  liveSessions(): number;
+  opensslVersion: string;
+}
+
+export const DTLS1_VERSION = 0xfeff;
+export const DTLS1_2_VERSION = 0xfefd;
+
+/**
+ * The addon lives in <package root>/build/Release. This module runs from
+ * agent/… under vitest and from dist/agent/… after a build, so the root is
+ * found by walking up to package.json rather than by a fixed relative path.
+ */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("vap_dtls: no package.json above " + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return dir;
+}
+
+export const addon: VapDtlsAddon = createRequire(import.meta.url)(join(packageRoot(), "build", "Release", "vap_dtls.node"));

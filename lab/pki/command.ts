@@ -1,0 +1,51 @@
+import { parseArgs } from "node:util";
+import type { Command } from "../../agent/cli/command.js";
+import { UsageError } from "../../agent/core/index.js";
+import { initPki, type PkiOptions } from "./pki.js";
+
+const USAGE = `init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]
+           [--controller NAME] [--days 3650] [--force]
+  Writes DIR/ca.pem+key, DIR/controller.pem+key and DIR/ap/<model>-<mac>.pem+key
+  (certificates carry their chain; keys are mode 0600). ECDSA P-256 unless --rsa (RSA-2048).`;
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        rsa: { type: "boolean" },
+        aps: { type: "string" },
+        model: { type: "string" },
+        "base-mac": { type: "string" },
+        controller: { type: "string" },
+        days: { type: "string" },
+        force: { type: "boolean" },
+      },
+    });
+  } catch (err) {
+    // parseArgs throws plain TypeErrors; to the operator they are usage errors.
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export const pkiInitCommand: Command = {
+  path: ["pki", "init"],
+  summary: "create a lab CA, controller and AP certificates",
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parse(argv);
+    const [dir, ...extra] = positionals;
+    if (dir === undefined || extra.length > 0) throw new UsageError(`usage: vap pki ${USAGE.split("\n")[0]}`);
+    const options: PkiOptions = { keyType: values.rsa ? "rsa" : "ecdsa", force: values.force ?? false };
+    if (values.aps !== undefined) options.aps = Number(values.aps);
+    if (values.days !== undefined) options.days = Number(values.days);
+    if (values.model !== undefined) options.model = values.model;
+    if (values["base-mac"] !== undefined) options.baseMac = values["base-mac"];
+    if (values.controller !== undefined) options.controllerName = values.controller;
+    const files = initPki(dir, options);
+    const lines = [files.caCert, files.caKey, files.controllerCert, files.controllerKey, ...files.aps.flatMap((a) => [a.cert, a.key])];
+    io.stdout(lines.map((l) => `wrote ${l}\n`).join(""));
+    return 0;
+  },
+};

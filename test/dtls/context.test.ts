@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { DtlsContext, DEFAULT_DTLS_CIPHERS } from "../../agent/capwap/dtls/index.js";
+import { toOpensslCipherList } from "../../agent/capwap/dtls/context.js";
+import { ConfigError } from "../../agent/core/index.js";
+import { labPki } from "./support.js";
+
+describe("DtlsContext", () => {
+  const pki = labPki("ecdsa");
+
+  it("offers RFC 5415's mandatory suite and the ECDHE AES-GCM suites by default", () => {
+    const ctx = new DtlsContext({ role: "client", cert: pki.ap.cert, key: pki.ap.key, ca: pki.ca.cert });
+    const suites = ctx.ciphers();
+    for (const s of ["AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", "PSK-AES128-CBC-SHA"]) {
+      expect(suites).toContain(s);
+    }
+    expect(DEFAULT_DTLS_CIPHERS.split(":")[0]).toBe("ECDHE-ECDSA-AES128-GCM-SHA256");
+  });
+
+  it("translates IANA suite names, which OpenSSL 3.0 cipher lists reject", () => {
+    expect(toOpensslCipherList("TLS_RSA_WITH_AES_128_CBC_SHA:!TLS_PSK_WITH_AES_128_CBC_SHA,ECDHE-RSA-AES128-GCM-SHA256")).toBe(
+      "AES128-SHA:!PSK-AES128-CBC-SHA:ECDHE-RSA-AES128-GCM-SHA256",
+    );
+    const ctx = new DtlsContext({ role: "client", ca: pki.ca.cert, ciphers: "TLS_RSA_WITH_AES_128_CBC_SHA" });
+    expect(ctx.ciphers().filter((c) => !c.startsWith("TLS_"))).toEqual(["AES128-SHA"]);
+    expect(() => toOpensslCipherList("TLS_RSA_WITH_NOTHING_SHA")).toThrow(ConfigError);
+  });
+
+  it("refuses configurations that cannot work, with OpenSSL's reason", () => {
+    expect(() => new DtlsContext({ role: "client" })).toThrow(/trusted CA set/);
+    expect(() => new DtlsContext({ role: "server", ca: pki.ca.cert })).toThrow(/certificate or a PSK/);
+    expect(() => new DtlsContext({ role: "client", ca: pki.ca.cert, cert: pki.ap.cert })).toThrow(/cert and key go together/);
+    expect(() => new DtlsContext({ role: "client", ca: "not a pem" })).toThrow(/no PEM certificate/);
+    const otherKey = labPki("rsa").ap.key;
+    expect(() => new DtlsContext({ role: "client", ca: pki.ca.cert, cert: pki.ap.cert, key: otherKey })).toThrow(
+      /private key does not match the certificate/,
+    );
+    expect(() => new DtlsContext({ role: "client", ca: pki.ca.cert, ciphers: "NOTHING-AT-ALL" })).toThrow(/cipher list: no cipher match/);
+    expect(() => new DtlsContext({ role: "client", ca: pki.ca.cert, pinnedFingerprint: "abcd" })).toThrow(/not a SHA-256 digest/);
+    expect(() => new DtlsContext({ role: "server", psk: { identity: "ap", key: new Uint8Array(16) } })).toThrow(/wrong shape/);
+  });
+
+  it("needs no CA for a PSK-only context", () => {
+    const psk = new DtlsContext({ role: "client", psk: { identity: "ap1", key: new Uint8Array(16) } });
+    expect(psk.role).toBe("client");
+    const server = new DtlsContext({ role: "server", psk: { hint: "vap", keys: new Map([["ap1", new Uint8Array(16)]]) } });
+    expect(server.role).toBe("server");
+  });
+});

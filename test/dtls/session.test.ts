@@ -1,0 +1,308 @@
+import { X509Certificate } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  DtlsContext,
+  DtlsServer,
+  DtlsSession,
+  DtlsError,
+  stripDtlsPreamble,
+  type DtlsPeerInfo,
+} from "../../agent/capwap/dtls/index.js";
+import { addon } from "../../agent/capwap/dtls/native.js";
+import { ManualClock, UsageError } from "../../agent/core/index.js";
+import { issueLeaf, validFor } from "../../lab/pki/pki.js";
+import { CLIENT_ADDR, clientContext, connected, failure, labPki, Link, nextData, serverContext, udpClient, udpServer } from "./support.js";
+
+describe("DtlsSession: our client against our server", () => {
+  for (const type of ["ecdsa", "rsa"] as const) {
+    it(`authenticates both ways with ${type} certificates and carries data both ways`, async () => {
+      const pki = labPki(type);
+      const link = new Link({ context: serverContext(pki) });
+      const client = link.connect({ context: clientContext(pki) });
+      const peers: DtlsPeerInfo[] = [];
+      client.on("connected", (p) => peers.push(p));
+      const server = await link.handshake();
+
+      expect(client.peer?.subject).toBe("CN=vap-controller,O=vap lab");
+      expect(client.peer?.fingerprint256).toBe(new X509Certificate(pki.controller.cert).fingerprint256);
+      expect(server.peer?.subject).toBe(`CN=${pki.apName},O=vap lab`);
+      expect(server.peer?.fingerprint256).toBe(new X509Certificate(pki.ap.cert).fingerprint256);
+      expect(server.peer?.issuer).toBe("CN=vap lab CA,O=vap lab");
+      expect(client.peer?.version).toBe("DTLSv1.2");
+      expect(client.peer?.cipher).toBe(type === "rsa" ? "ECDHE-RSA-AES128-GCM-SHA256" : "ECDHE-ECDSA-AES128-GCM-SHA256");
+      expect(peers).toEqual([client.peer]);
+      expect(server.remote).toBe("192.0.2.10:40001");
+      expect(client.maxPayload).toBeGreaterThan(1300);
+
+      const atServer = nextData(server);
+      client.send(Buffer.from("Join Request"));
+      expect(await atServer).toBe("Join Request");
+      const atClient = nextData(client);
+      server.send(Buffer.from("Join Response"));
+      expect(await atClient).toBe("Join Response");
+    });
+  }
+
+  it("negotiates the RFC 5415 mandatory suite TLS_RSA_WITH_AES_128_CBC_SHA when asked", async () => {
+    const pki = labPki("rsa");
+    const link = new Link({ context: serverContext(pki, { ciphers: "TLS_RSA_WITH_AES_128_CBC_SHA" }) });
+    link.connect({ context: clientContext(pki) });
+    const server = await link.handshake();
+    expect(server.peer?.cipherStandardName).toBe("TLS_RSA_WITH_AES_128_CBC_SHA");
+  });
+
+  it("runs on pre-shared keys, and the server learns the identity", async () => {
+    const key = Buffer.from("00112233445566778899aabbccddeeff", "hex");
+    const link = new Link({ context: new DtlsContext({ role: "server", psk: { hint: "vap-ac", keys: new Map([["ap-0001", key]]) } }) });
+    link.connect({ context: new DtlsContext({ role: "client", psk: { identity: "ap-0001", key } }) });
+    const server = await link.handshake();
+    expect(server.peer).toMatchObject({ pskIdentity: "ap-0001", cipher: "PSK-AES128-GCM-SHA256" });
+    expect(server.peer?.subject).toBeUndefined();
+
+    const wrong = new Link({ context: new DtlsContext({ role: "server", psk: { keys: new Map([["ap-0001", key]]) } }) });
+    const c = wrong.connect({ context: new DtlsContext({ role: "client", psk: { identity: "ap-9999", key } }) });
+    const err = await failure(c);
+    expect(err.code).toBe("DTLS_ALERT");
+    expect(err.message).toBe("DTLS alert from peer: tlsv1 alert unknown psk identity");
+  });
+
+  it("puts the CAPWAP DTLS preamble on every datagram, or none when framing is 'none'", async () => {
+    for (const framing of ["capwap", "none"] as const) {
+      const pki = labPki("ecdsa");
+      const link = new Link({ context: serverContext(pki), framing });
+      link.connect({ context: clientContext(pki), framing });
+      await link.handshake();
+      const all = [...link.sent.c2s, ...link.sent.s2c];
+      const withPreamble = all.filter((d) => stripDtlsPreamble(d) !== undefined && d[4] !== undefined && d[4] >= 20 && d[4] <= 23);
+      expect(withPreamble.length).toBe(framing === "capwap" ? all.length : 0);
+      if (framing === "none") expect(all.every((d) => d[0]! >= 20 && d[0]! <= 23)).toBe(true);
+    }
+  });
+
+  it("works over real UDP sockets on loopback", async () => {
+    const pki = labPki("ecdsa");
+    const srv = await udpServer({ context: serverContext(pki) });
+    srv.server.on("session", (s) => s.on("data", (d) => s.send(Buffer.concat([Buffer.from("echo: "), d]))));
+    const cli = await udpClient(srv.port, { context: clientContext(pki) });
+    try {
+      await connected(cli.session);
+      const reply = nextData(cli.session);
+      cli.session.send(Buffer.from("Echo Request"));
+      expect(await reply).toBe("echo: Echo Request");
+      expect(srv.server.size).toBe(1);
+    } finally {
+      await cli.close();
+      await srv.close();
+    }
+  });
+
+  it("closes with close_notify: the peer sees DTLS_CLOSED, the closer sees no reason", async () => {
+    const pki = labPki("ecdsa");
+    const link = new Link({ context: serverContext(pki) });
+    const client = link.connect({ context: clientContext(pki) });
+    const server = await link.handshake();
+    const serverClosed = new Promise<DtlsError | undefined>((r) => server.once("close", r));
+    const clientClosed = new Promise<DtlsError | undefined>((r) => client.once("close", r));
+    client.close();
+    expect(await clientClosed).toBeUndefined();
+    const reason = await serverClosed;
+    expect(reason?.code).toBe("DTLS_CLOSED");
+    expect(reason?.message).toBe("DTLS peer closed the session (close_notify)");
+    expect(link.server.size).toBe(0);
+    expect(() => client.send(Buffer.from("x"))).toThrow(DtlsError);
+  });
+
+  it("refuses send() before the handshake is done", () => {
+    const pki = labPki("ecdsa");
+    const s = DtlsSession.connect({ context: clientContext(pki), sendDatagram: () => {}, clock: new ManualClock() });
+    expect(() => s.send(Buffer.from("early"))).toThrow(UsageError);
+    s.close();
+  });
+});
+
+describe("DtlsSession: refusals end with a typed error and no session", () => {
+  async function refused(link: Link): Promise<{ client: DtlsError; server?: DtlsError }> {
+    let serverErr: DtlsError | undefined;
+    link.server.on("session", (s) => s.on("close", (r) => (serverErr = r)));
+    const client = await failure(link.client);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(link.server.size).toBe(0);
+    return serverErr ? { client, server: serverErr } : { client };
+  }
+
+  it("a controller certificate from an unknown CA", async () => {
+    const link = new Link({ context: serverContext(labPki("rsa")) });
+    link.connect({ context: clientContext(labPki("ecdsa")) });
+    const { client, server } = await refused(link);
+    expect(client.code).toBe("DTLS_PEER_VERIFY");
+    expect(client.message).toBe("DTLS peer verification failed: certificate verify failed (self-signed certificate in certificate chain)");
+    expect(server?.code).toBe("DTLS_ALERT");
+    expect(server?.alert).toBe("unknown CA");
+  });
+
+  it("an expired controller certificate", async () => {
+    const pki = labPki("ecdsa");
+    const expired = issueLeaf(pki.ca, {
+      commonName: "vap-controller",
+      role: "controller",
+      type: "ecdsa",
+      validity: { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) },
+    });
+    const link = new Link({ context: serverContext(pki, { cert: expired.cert, key: expired.key }) });
+    link.connect({ context: clientContext(pki) });
+    const { client } = await refused(link);
+    expect(client.code).toBe("DTLS_PEER_VERIFY");
+    expect(client.message).toMatch(/\(certificate has expired\)$/);
+  });
+
+  it("a controller certificate that does not match the pinned fingerprint", async () => {
+    const pki = labPki("ecdsa");
+    const other = issueLeaf(pki.ca, { commonName: "vap-controller", role: "controller", type: "ecdsa", validity: validFor(1) });
+    const link = new Link({ context: serverContext(pki) });
+    link.connect({ context: clientContext(pki, { pinnedFingerprint: new X509Certificate(other.cert).fingerprint256 }) });
+    const { client } = await refused(link);
+    expect(client.code).toBe("DTLS_PEER_VERIFY");
+    expect(client.message).toMatch(/does not match the pinned SHA-256 fingerprint/);
+
+    const good = new Link({ context: serverContext(pki) });
+    good.connect({ context: clientContext(pki, { pinnedFingerprint: new X509Certificate(pki.controller.cert).fingerprint256.toLowerCase() }) });
+    await good.handshake();
+  });
+
+  it("an AP without a certificate when the controller requires one", async () => {
+    const pki = labPki("ecdsa");
+    const link = new Link({ context: serverContext(pki) });
+    link.connect({ context: new DtlsContext({ role: "client", ca: pki.ca.cert }) });
+    const { client, server } = await refused(link);
+    expect(server?.code).toBe("DTLS_PEER_VERIFY");
+    expect(server?.message).toBe("DTLS peer verification failed: peer did not return a certificate");
+    expect(client.code).toBe("DTLS_ALERT");
+  });
+
+  it("a server offering only suites the client excludes", async () => {
+    const pki = labPki("rsa");
+    const link = new Link({ context: serverContext(pki, { ciphers: "AES256-SHA" }) });
+    link.connect({ context: clientContext(pki) });
+    const { client, server } = await refused(link);
+    expect(client.message).toBe("DTLS alert from peer: sslv3 alert handshake failure");
+    expect(server?.message).toBe("DTLS failure: no shared cipher");
+  });
+});
+
+describe("DtlsSession timers", () => {
+  it("gives up with DTLS_HANDSHAKE_TIMEOUT at the deadline, on the injected clock", () => {
+    const clock = new ManualClock();
+    const pki = labPki("ecdsa");
+    const sent: Uint8Array[] = [];
+    const s = DtlsSession.connect({ context: clientContext(pki), sendDatagram: (d) => sent.push(d), clock, handshakeTimeoutMs: 30_000 });
+    const errors: DtlsError[] = [];
+    const closes: (DtlsError | undefined)[] = [];
+    s.on("error", (e) => errors.push(e));
+    s.on("close", (r) => closes.push(r));
+    expect(clock.pending()).toEqual(["dtls-retransmit", "dtls-handshake-deadline"]);
+    clock.advance(29_999);
+    expect(s.state).toBe("handshaking");
+    clock.advance(1);
+    expect(s.state).toBe("closed");
+    expect(errors.map((e) => e.code)).toEqual(["DTLS_HANDSHAKE_TIMEOUT"]);
+    expect(closes[0]?.message).toBe("DTLS handshake did not complete within 30000 ms");
+    expect(clock.pending()).toEqual([]);
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("retransmits the ClientHello on OpenSSL's timer", async () => {
+    const pki = labPki("ecdsa");
+    const sent: number[] = [];
+    const s = DtlsSession.connect({ context: clientContext(pki), sendDatagram: () => sent.push(Date.now()), retransmitMs: 20 });
+    await new Promise((r) => setTimeout(r, 200));
+    s.close();
+    // 20, 40, 80 ms doublings fit 3 retransmissions (RFC 6347 §4.2.4.1) into 200 ms.
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    expect(sent.length).toBeLessThanOrEqual(5);
+  });
+});
+
+describe("DtlsServer", () => {
+  it("allocates no SSL object before a valid cookie, and answers with HelloVerifyRequest", () => {
+    const pki = labPki("ecdsa");
+    const replies: Uint8Array[] = [];
+    const server = new DtlsServer({ context: serverContext(pki), sendDatagram: (d) => replies.push(d), clock: new ManualClock() });
+    const hellos: Uint8Array[] = [];
+    const client = DtlsSession.connect({ context: clientContext(pki), sendDatagram: (d) => hellos.push(d), clock: new ManualClock() });
+    const before = addon.liveSessions();
+    for (let port = 1024; port < 1124; port++) server.receive(hellos[0]!, "198.51.100.1", port);
+    expect(addon.liveSessions()).toBe(before);
+    expect(server.size).toBe(0);
+    expect(replies).toHaveLength(100);
+    // HelloVerifyRequest: handshake record, handshake type 3 (RFC 6347 §4.2.1).
+    expect(replies.every((r) => r[4] === 22 && r[17] === 3)).toBe(true);
+    client.close();
+    server.close();
+  });
+
+  it("rotates the cookie secret: a cookie survives one rotation, not two", () => {
+    const pki = labPki("ecdsa");
+    const clock = new ManualClock();
+    const toClient: Uint8Array[] = [];
+    const server = new DtlsServer({ context: serverContext(pki), sendDatagram: (d) => toClient.push(d), clock, cookieRotateMs: 1000 });
+    /** The second ClientHello of a fresh client from `port`: it echoes a cookie made now. */
+    const helloWithCookie = (port: number): Uint8Array => {
+      const toServer: Uint8Array[] = [];
+      const client = DtlsSession.connect({ context: clientContext(pki), sendDatagram: (d) => toServer.push(d), clock: new ManualClock() });
+      server.receive(toServer[0]!, "198.51.100.2", port);
+      client.receive(toClient.pop()!);
+      client.close();
+      return toServer[1]!;
+    };
+    const early = helloWithCookie(5001);
+    clock.advance(1000);
+    server.receive(early, "198.51.100.2", 5001);
+    expect(server.size).toBe(1);
+
+    const stale = helloWithCookie(5002);
+    clock.advance(2000);
+    server.receive(stale, "198.51.100.2", 5002);
+    expect(server.size).toBe(1);
+    expect(toClient.at(-1)?.[17]).toBe(3); // a fresh HelloVerifyRequest instead
+    server.close();
+  });
+
+  it("replaces an established session when the same address starts a new handshake (RFC 6347 §4.2.8)", async () => {
+    const pki = labPki("ecdsa");
+    const link = new Link({ context: serverContext(pki) });
+    link.connect({ context: clientContext(pki) });
+    const first = await link.handshake();
+    const firstClosed = new Promise<DtlsError | undefined>((r) => first.once("close", r));
+    link.connect({ context: clientContext(pki) }); // the AP rebooted, same address:port
+    const second = await link.handshake();
+    expect((await firstClosed)?.code).toBe("DTLS_CLOSED");
+    expect(second).not.toBe(first);
+    expect(link.server.size).toBe(1);
+    expect(link.server.session("192.0.2.10", 40001)).toBe(second);
+  });
+
+  it("keeps an established session when its cookie-bearing ClientHello is replayed", async () => {
+    const pki = labPki("ecdsa");
+    const link = new Link({ context: serverContext(pki) });
+    link.connect({ context: clientContext(pki) });
+    const established = await link.handshake();
+    link.server.receive(link.sent.c2s[1]!, CLIENT_ADDR.address, CLIENT_ADDR.port); // valid cookie, same address
+    expect(link.server.size).toBe(2); // the replay handshakes beside the real session
+    const got = nextData(established);
+    link.client.send(Buffer.from("Echo Request"));
+    expect(await got).toBe("Echo Request");
+    expect(established.state).toBe("connected");
+    expect(link.server.session(CLIENT_ADDR.address, CLIENT_ADDR.port)).toBe(established);
+  });
+
+  it("sends close_notify to every session on close()", async () => {
+    const pki = labPki("ecdsa");
+    const link = new Link({ context: serverContext(pki) });
+    const client = link.connect({ context: clientContext(pki) });
+    await link.handshake();
+    const closed = new Promise<DtlsError | undefined>((r) => client.once("close", r));
+    link.server.close();
+    expect((await closed)?.code).toBe("DTLS_CLOSED");
+    expect(link.server.size).toBe(0);
+  });
+});
