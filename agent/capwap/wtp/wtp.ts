@@ -131,7 +131,7 @@ export class Wtp {
   #ac: { endpoint: Endpoint; summary: AcCandidate["summary"] } | undefined;
   #dtls: DtlsSession | undefined;
   #channel: ControlChannel | undefined;
-  #sessionId = new Uint8Array(0);
+  #sessionId: Uint8Array = new Uint8Array(0);
   #joined: JoinedController | undefined;
   #restartReason: string | undefined;
   #sulkAfterTeardown = false;
@@ -265,7 +265,10 @@ export class Wtp {
 
   static readonly #ENTER: { [S in WtpState]?: (w: Wtp) => WtpState | undefined } = {
     Discovery: (w) => w.#beginDiscovery(),
-    Sulking: (w) => w.#setTimer("silentTimer", w.#o.config.timers.silentIntervalMs, { type: "silentTimer" }),
+    Sulking: (w) => {
+      w.#setTimer("silentTimer", w.#o.config.timers.silentIntervalMs, { type: "silentTimer" });
+      return undefined;
+    },
     DtlsSetup: (w) => w.#beginDtls(),
     Join: (w) => w.#sendJoin(),
     ImageData: (w) => w.#beginImageData(),

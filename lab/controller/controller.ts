@@ -1,0 +1,430 @@
+/**
+ * The lab controller: a CAPWAP AC (RFC 5415 §2.3 AC side) on the same codec,
+ * profiles and DTLS addon as the AP, small enough to read in one sitting. It
+ * answers discovery, admits APs over DTLS (verifying their certificates),
+ * walks each through Join, Configure and Data Check to Run, answers echoes
+ * and keep-alives, and sends Configuration Update and Reset on demand. It
+ * keeps a table of APs and tells its owner (tests, `vap lab`) what happens.
+ */
+import { EventEmitter } from "node:events";
+import {
+  AcSecurity,
+  CapwapDecodeError,
+  decodeControlMessage,
+  decodeDataPacket,
+  decodePacket,
+  DTLS_PREAMBLE_BYTE,
+  encodeControlPacket,
+  encodeDataKeepAlive,
+  isRequest,
+  MessageType,
+  messageTypeName,
+  ResultCode,
+  resultCodeName,
+} from "../../agent/capwap/codec/index.js";
+import { ControlChannel } from "../../agent/capwap/channel/index.js";
+import { type DtlsContext, DtlsServer, type DtlsSession, peerKey } from "../../agent/capwap/dtls/index.js";
+import { type AcInfo, type Element, findElement, type Message, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
+import { describeError, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
+import { type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
+
+export type ApPhase = "DTLS Setup" | "Join" | "Configure" | "Data Check" | "Run";
+
+/** One row of `show ap summary`. */
+export interface ApRecord {
+  /** Control channel peer, "address:port". */
+  key: string;
+  address: string;
+  port: number;
+  phase: ApPhase;
+  name?: string;
+  model?: string;
+  serial?: string;
+  baseMac?: string;
+  softwareVersion?: string;
+  /** Certificate subject the AP authenticated with. */
+  certificateSubject?: string;
+  imageWindow: number;
+  joinedAt?: number;
+  runSince?: number;
+  echoes: number;
+}
+
+export interface LabControllerEvents {
+  /** An AP's phase changed. */
+  phase: [ap: ApRecord];
+  /** An AP reached Run. */
+  run: [ap: ApRecord];
+  /** An AP's session ended (DTLS closed, timeout, reset). */
+  leave: [ap: ApRecord, reason: string];
+}
+
+export interface LabControllerOptions {
+  profile: ProfileName;
+  control: DatagramSocket;
+  data: DatagramSocket;
+  /** Server DTLS context; "plaintext" only for debugging with APs that have DTLS off. */
+  dtls: DtlsContext | "plaintext";
+  name?: string;
+  softwareVersion?: string;
+  hardwareVersion?: string;
+  /** Address APs are told to use for the control channel (default: the control socket's). */
+  advertisedAddress?: string;
+  maxWtps?: number;
+  /** Image Data window handed out at join, per AP (seed: the AP profile's "capwap window size"). */
+  imageWindow?: (ap: WtpSummary) => number;
+  /** Result Code for a Join Request (tests: refuse joins). Default Success. */
+  admit?: (ap: WtpSummary) => number;
+  /** Echo interval sent to APs in CAPWAP Timers, seconds. */
+  echoIntervalSeconds?: number;
+  retransmitIntervalMs?: number;
+  maxRetransmit?: number;
+  /** An AP silent this long is dropped (default: 3 echo intervals + retransmissions). */
+  apTimeoutMs?: number;
+  clock?: Clock;
+  log?: Log;
+  /** Plaintext CAPWAP packets in and out, for captures. */
+  capture?: (timeMs: number, from: Endpoint, to: Endpoint, packet: Uint8Array) => void;
+}
+
+const MAX_PACKET = 1500 - 48 - 13 - 16 - 32 - 4;
+
+export class LabController extends EventEmitter<LabControllerEvents> {
+  readonly profile: VendorProfile;
+  readonly #o: LabControllerOptions & { clock: Clock; log: Log };
+  readonly #sessions = new Map<string, ApSession>();
+  readonly #dtls: DtlsServer | undefined;
+  #closed = false;
+
+  constructor(options: LabControllerOptions) {
+    super();
+    this.#o = { clock: systemClock, log: silentLog, ...options };
+    this.profile = profiles[options.profile];
+    if (options.dtls !== "plaintext") {
+      this.#dtls = new DtlsServer({
+        context: options.dtls,
+        clock: this.#o.clock,
+        sendDatagram: (d, address, port) => options.control.send(d, { address, port }),
+      });
+      this.#dtls.on("session", (session) => this.#admit(session));
+    } else {
+      this.#o.log.warn("WARNING: lab controller without DTLS (plaintext control channel): debugging only");
+    }
+    options.control.onMessage((d, from) => this.#onControl(d, from));
+    options.data.onMessage((d, from) => this.#onData(d, from));
+  }
+
+  get name(): string {
+    return this.#o.name ?? "vap-lab-wlc";
+  }
+
+  get softwareVersion(): string {
+    return this.#o.softwareVersion ?? "17.9.4.27";
+  }
+
+  get controlEndpoint(): Endpoint {
+    return this.#o.control.local;
+  }
+
+  get dataEndpoint(): Endpoint {
+    return this.#o.data.local;
+  }
+
+  /** The AP table. */
+  aps(): ApRecord[] {
+    return [...this.#sessions.values()].map((s) => ({ ...s.record }));
+  }
+
+  /** Send a Configuration Update Request; resolves with the AP's Result Code. */
+  configurationUpdate(apName: string, elements: Element[]): Promise<number> {
+    return this.#session(apName).request(MessageType.ConfigurationUpdateRequest, elements);
+  }
+
+  /** Order an AP to reset (RFC 5415 §8.6); resolves with its Result Code. */
+  reset(apName: string): Promise<number> {
+    return this.#session(apName).request(MessageType.ResetRequest, [{ kind: "ImageIdentifier", vendorId: this.profile.vendorId, identifier: this.softwareVersion }]);
+  }
+
+  /** Close every session and stop answering; the sockets stay the caller's. */
+  close(): void {
+    this.#closed = true;
+    for (const s of this.#sessions.values()) s.end("controller shutting down", false);
+    this.#sessions.clear();
+    this.#dtls?.close();
+  }
+
+  #session(apName: string): ApSession {
+    const s = [...this.#sessions.values()].find((x) => x.record.name === apName);
+    if (!s || s.record.phase !== "Run") throw new Error(`AP ${apName} is not joined`);
+    return s;
+  }
+
+  #acInfo(): AcInfo {
+    return {
+      name: this.name,
+      softwareVersion: this.softwareVersion,
+      hardwareVersion: this.#o.hardwareVersion ?? "0.0.0.0",
+      stations: 0,
+      stationLimit: 32_000,
+      activeWtps: [...this.#sessions.values()].filter((s) => s.record.phase === "Run").length,
+      maxWtps: this.#o.maxWtps ?? 6000,
+      security: AcSecurity.X509,
+      controlAddress: this.#o.advertisedAddress ?? this.#o.control.local.address,
+      unixTime: Math.floor(this.#o.clock.wallNow() / 1000),
+    };
+  }
+
+  #onControl(datagram: Uint8Array, from: Endpoint): void {
+    if (this.#closed || datagram.length === 0) return;
+    if (datagram[0] === DTLS_PREAMBLE_BYTE) {
+      this.#dtls?.receive(datagram, from.address, from.port);
+      return;
+    }
+    const key = endpointKey(from);
+    const plain = this.#sessions.get(key);
+    if (plain && this.#o.dtls === "plaintext") {
+      plain.channel.receive(datagram);
+      return;
+    }
+    let message: Message;
+    try {
+      const { payload, payloadOffset } = decodePacket(datagram);
+      message = decodeControlMessage(payload, this.profile.elements, payloadOffset);
+    } catch (err) {
+      if (!(err instanceof CapwapDecodeError)) throw err;
+      this.#o.log.info(`Discarding packet from ${key}: ${err.message}`);
+      return;
+    }
+    this.#capture("in", from, datagram);
+    if (message.type === MessageType.DiscoveryRequest || message.type === MessageType.PrimaryDiscoveryRequest) {
+      this.#answerDiscovery(message, from);
+    } else if (this.#o.dtls === "plaintext" && message.type === MessageType.JoinRequest) {
+      // Plaintext debugging mode: the Join Request opens the session.
+      this.#newSession(key, from, undefined).channel.receive(datagram);
+    } else {
+      this.#o.log.info(`Discarding plaintext ${messageTypeName(message.type)} from ${key}`);
+    }
+  }
+
+  #answerDiscovery(request: Message, from: Endpoint): void {
+    const radios = this.profile.radios(request.elements);
+    const response = encodeControlPacket({ type: request.type + 1, seq: request.seq, elements: this.profile.discoveryResponse(this.#acInfo(), radios) }, this.profile.elements);
+    this.#capture("out", from, response);
+    this.#o.control.send(response, from);
+  }
+
+  #admit(dtls: DtlsSession): void {
+    const [address, port] = splitKey(dtls.remote!);
+    const key = dtls.remote!;
+    const session = this.#newSession(key, { address, port }, dtls);
+    dtls.on("connected", (peer) => {
+      if (peer.subject) session.record.certificateSubject = peer.subject;
+      session.setPhase("Join");
+    });
+    dtls.on("data", (payload) => session.channel.receive(payload));
+    dtls.on("close", (reason) => session.end(reason ? `DTLS: ${reason.message}` : "DTLS closed by the AP", false));
+  }
+
+  #newSession(key: string, peer: Endpoint, dtls: DtlsSession | undefined): ApSession {
+    this.#sessions.get(key)?.end("replaced by a new session", true);
+    const session = new ApSession(this, key, peer, dtls);
+    this.#sessions.set(key, session);
+    return session;
+  }
+
+  #onData(datagram: Uint8Array, from: Endpoint): void {
+    if (this.#closed) return;
+    let elements: Element[];
+    try {
+      const packet = decodeDataPacket<Element>(datagram, this.profile.elements);
+      if (packet.kind !== "keepalive") return;
+      elements = packet.elements;
+    } catch (err) {
+      if (!(err instanceof CapwapDecodeError)) throw err;
+      return;
+    }
+    const sessionId = findElement(elements, "SessionId")?.sessionId;
+    const session = sessionId && [...this.#sessions.values()].find((s) => s.matchesSession(sessionId, from.address));
+    if (!session) return;
+    this.#capture("in", from, datagram, this.#o.data.local);
+    // RFC 5415 §4.4.1: the AC answers a keep-alive with one of its own.
+    const reply = encodeDataKeepAlive(elements, this.profile.elements);
+    this.#capture("out", from, reply, this.#o.data.local);
+    this.#o.data.send(reply, from);
+    session.keepAlive();
+  }
+
+  #capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array, local = this.#o.control.local): void {
+    const capture = this.#o.capture;
+    if (!capture) return;
+    const self = { address: this.#o.advertisedAddress ?? local.address, port: local.port };
+    const now = this.#o.clock.wallNow();
+    if (direction === "in") capture(now, peer, self, packet);
+    else capture(now, self, peer, packet);
+  }
+
+  /** @internal for ApSession */
+  get internals() {
+    const c = this;
+    return {
+      options: c.#o,
+      acInfo: () => c.#acInfo(),
+      capture: (direction: "in" | "out", peer: Endpoint, packet: Uint8Array) => c.#capture(direction, peer, packet),
+      forget: (key: string, session: ApSession) => {
+        if (c.#sessions.get(key) === session) c.#sessions.delete(key);
+      },
+    };
+  }
+}
+
+/** One AP's session on the controller. */
+class ApSession {
+  readonly record: ApRecord;
+  readonly channel: ControlChannel;
+  #radios: RadioInfo[] = [];
+  #sessionId: Uint8Array | undefined;
+  #idle: TimerHandle | undefined;
+  #ended = false;
+
+  constructor(
+    private readonly ac: LabController,
+    readonly key: string,
+    readonly peer: Endpoint,
+    private readonly dtls: DtlsSession | undefined,
+  ) {
+    const { options } = ac.internals;
+    this.record = { key, address: peer.address, port: peer.port, phase: dtls ? "DTLS Setup" : "Join", imageWindow: 1, echoes: 0 };
+    this.channel = new ControlChannel({
+      profile: ac.profile,
+      clock: options.clock,
+      maxPacketSize: MAX_PACKET,
+      retransmitIntervalMs: options.retransmitIntervalMs ?? 3000,
+      maxRetransmit: options.maxRetransmit ?? 5,
+      transmit: (packet) => (dtls ? dtls.state === "connected" && dtls.send(packet) : options.control.send(packet, peer)),
+      onRequest: (message) => this.#onRequest(message),
+      onDiscard: (reason) => options.log.info(`Discarding from ${this.record.name ?? key}: ${reason}`),
+      onPacket: (direction, packet) => ac.internals.capture(direction, peer, packet),
+    });
+    this.#touch();
+  }
+
+  matchesSession(sessionId: Uint8Array, address: string): boolean {
+    return address === this.peer.address && this.#sessionId !== undefined && this.#sessionId.length === sessionId.length && this.#sessionId.every((b, i) => b === sessionId[i]);
+  }
+
+  setPhase(phase: ApPhase): void {
+    if (this.record.phase === phase) return;
+    this.record.phase = phase;
+    this.ac.emit("phase", { ...this.record });
+  }
+
+  request(type: number, elements: Element[]): Promise<number> {
+    return new Promise((resolve, reject) =>
+      this.channel.request(
+        { type, elements },
+        (response) => resolve(findElement(response.elements, "ResultCode")?.resultCode ?? ResultCode.Success),
+        () => reject(new Error(`${this.record.name}: no answer to ${messageTypeName(type)}`)),
+      ),
+    );
+  }
+
+  keepAlive(): void {
+    this.#touch();
+    if (this.record.phase === "Data Check") {
+      this.record.runSince = this.ac.internals.options.clock.now();
+      this.setPhase("Run");
+      this.ac.internals.options.log.info(`AP ${this.record.name} (${this.peer.address}) is in Run`);
+      this.ac.emit("run", { ...this.record });
+    }
+  }
+
+  end(reason: string, notifyPeer: boolean): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#idle?.cancel();
+    this.channel.close();
+    if (notifyPeer || this.dtls?.state !== "closed") this.dtls?.close();
+    this.ac.internals.forget(this.key, this);
+    this.ac.internals.options.log.info(`AP ${this.record.name ?? this.key} left: ${reason}`);
+    this.ac.emit("leave", { ...this.record }, reason);
+  }
+
+  /** Any sign of life pushes the idle deadline out. */
+  #touch(): void {
+    const { options } = this.ac.internals;
+    const echoMs = (options.echoIntervalSeconds ?? 30) * 1000;
+    const timeout = options.apTimeoutMs ?? 3 * echoMs + (options.retransmitIntervalMs ?? 3000) * ((options.maxRetransmit ?? 5) + 1);
+    this.#idle?.cancel();
+    this.#idle = options.clock.setTimer("ap-timeout", timeout, () => this.end("no keep-alive or echo from the AP", true));
+  }
+
+  #onRequest(message: Message): void {
+    this.#touch();
+    const { options, acInfo } = this.ac.internals;
+    const profile = this.ac.profile;
+    const respond = (elements: Element[] = []) => this.channel.respond(message, elements);
+    try {
+      switch (message.type) {
+        case MessageType.JoinRequest:
+          return this.#join(message);
+        case MessageType.ConfigurationStatusRequest:
+          if (this.record.phase !== "Configure") return this.#unexpected(message);
+          respond([...profile.configurationStatusResponse(acInfo(), this.#radios), { kind: "CapwapTimers", discovery: 5, echoRequest: options.echoIntervalSeconds ?? 30 }]);
+          this.setPhase("Data Check");
+          return;
+        case MessageType.ChangeStateEventRequest:
+          respond();
+          return;
+        case MessageType.EchoRequest:
+          this.record.echoes++;
+          respond(profile.echoResponse(acInfo()));
+          return;
+        case MessageType.WtpEventRequest:
+        case MessageType.DataTransferRequest:
+          respond();
+          return;
+        default:
+          if (isRequest(message.type)) respond([{ kind: "ResultCode", resultCode: ResultCode.MessageUnexpectedUnrecognizedRequest }]);
+      }
+    } catch (err) {
+      options.log.warn(`Cannot answer ${messageTypeName(message.type)} from ${this.key}: ${describeError(err)}`);
+    }
+  }
+
+  #join(message: Message): void {
+    const { options, acInfo } = this.ac.internals;
+    const profile = this.ac.profile;
+    const wtp = profile.wtpSummary(message.elements);
+    this.#radios = profile.radios(message.elements);
+    const result = !wtp.sessionId ? ResultCode.FailureMissingMandatoryElement : (options.admit?.(wtp) ?? ResultCode.Success);
+    const window = Math.max(1, Math.min(options.imageWindow?.(wtp) ?? 1, 64));
+    this.channel.respond(message, profile.joinResponse(acInfo(), result, this.#radios, { imageWindow: window }));
+    if (result !== ResultCode.Success) {
+      options.log.info(`Join from ${this.key} refused: ${resultCodeName(result)}`);
+      return;
+    }
+    this.#sessionId = wtp.sessionId;
+    Object.assign(this.record, {
+      name: wtp.name,
+      model: wtp.model,
+      serial: wtp.serial,
+      baseMac: wtp.baseMac,
+      softwareVersion: wtp.softwareVersion,
+      imageWindow: window,
+      joinedAt: options.clock.now(),
+    });
+    options.log.info(`AP ${wtp.name} (${wtp.model}, ${wtp.baseMac}) joined from ${this.peer.address}, software ${wtp.softwareVersion}`);
+    this.setPhase("Configure");
+  }
+
+  #unexpected(message: Message): void {
+    this.ac.internals.options.log.info(`Discarding ${messageTypeName(message.type)} from ${this.record.name ?? this.key} in phase ${this.record.phase}`);
+  }
+}
+
+function splitKey(key: string): [string, number] {
+  const at = key.lastIndexOf(":");
+  return [key.slice(0, at).replace(/^\[|\]$/g, ""), Number(key.slice(at + 1))];
+}
+
+export { peerKey };
