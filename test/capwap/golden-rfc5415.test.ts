@@ -46,7 +46,7 @@ describe("RFC 5415 profile against tshark", () => {
   packetsPerSample.reduce((at, n) => (lastPacketOf.push(at + n - 1), at + n), 0);
 
   it("covers every RFC 5415 element 1–53 and RFC 5416 element 1024–1048 that has a layout", () => {
-    const seen = new Set(samples.flatMap((s) => s.message.elements.map((e) => e.kind)));
+    const seen = new Set<string>(samples.flatMap((s) => s.message.elements.map((e) => e.kind)));
     const missing = rfc5415Profile.elements
       .specs()
       .filter((spec) => spec.vendorId === undefined && !seen.has(spec.kind))
