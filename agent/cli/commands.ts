@@ -1,4 +1,5 @@
+import { capwapDecodeCommand } from "../capwap/decode-command.js";
 import type { Command } from "./command.js";
 
 /** Every `vap` subcommand, in the order `vap --help` lists them. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [capwapDecodeCommand];
