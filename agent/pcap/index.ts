@@ -1,3 +1,5 @@
-/** Packet captures: a pcap writer and (pcap, pcapng) readers, in one place. */
+/** Packet captures: a pcap writer and a pcap/pcapng reader, in one place. */
 export { PcapWriter, pcapBytes, LINKTYPE_RAW, type ByteSink } from "./writer.js";
 export { buildIpUdpPacket, type UdpDatagram, type UdpEndpoint } from "./ip.js";
+export { readCapture, PcapFormatError, MAX_RECORD_BYTES, type CaptureRecord } from "./reader.js";
+export { udpDatagramOf, LinkType, type CapturedDatagram } from "./link.js";

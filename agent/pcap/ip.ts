@@ -3,7 +3,7 @@
  * datagrams. vap captures what it sees above the socket, so it synthesizes
  * the lower layers; checksums are real so Wireshark's validation passes.
  */
-import { isIPv4, isIPv6 } from "node:net";
+import { isIPv4, isIPv6, SocketAddress } from "node:net";
 
 export interface UdpEndpoint {
   address: string;
@@ -123,4 +123,91 @@ function concat(...parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/** A UDP datagram read back from a captured IP packet. */
+export interface ParsedDatagram extends UdpDatagram {
+  /** The capture holds only part of it (snap length, or the first of several IP fragments). */
+  truncated: boolean;
+}
+
+const UDP = 17;
+/** IPv6 extension headers whose length byte counts 8-octet units beyond the first 8 (RFC 8200 §4). */
+const IPV6_EXTENSIONS = new Set([0 /* hop-by-hop */, 43 /* routing */, 60 /* destination options */, 135 /* mobility */, 139 /* HIP */, 140 /* shim6 */]);
+const IPV6_FRAGMENT = 44;
+const IPV6_AH = 51;
+
+/**
+ * The UDP datagram in an IPv4 or IPv6 packet, or undefined when the packet
+ * carries something else, is too short for its own headers, or is a
+ * non-first IP fragment (no UDP header to read).
+ */
+export function parseIpUdp(p: Uint8Array): ParsedDatagram | undefined {
+  const version = p.length > 0 ? p[0]! >> 4 : 0;
+  if (version === 4) return parseIpv4(p);
+  if (version === 6) return parseIpv6(p);
+  return undefined;
+}
+
+function parseIpv4(p: Uint8Array): ParsedDatagram | undefined {
+  const ihl = (p[0]! & 0x0f) * 4;
+  if (ihl < 20 || p.length < ihl || p[9] !== UDP) return undefined;
+  const fragment = u16(p, 6);
+  if ((fragment & 0x1fff) !== 0) return undefined;
+  // Total length 0 appears in captures of TCP/UDP segmentation offload: trust the capture.
+  const total = u16(p, 2) || p.length;
+  if (total < ihl) return undefined;
+  const address = (at: number) => `${p[at]}.${p[at + 1]}.${p[at + 2]}.${p[at + 3]}`;
+  return parseUdp(p.subarray(ihl, total), address(12), address(16), (fragment & 0x2000) !== 0 || total > p.length);
+}
+
+function parseIpv6(p: Uint8Array): ParsedDatagram | undefined {
+  if (p.length < 40) return undefined;
+  // Payload length 0 means a jumbogram (RFC 2675): its size is in an option; trust the capture.
+  const end = u16(p, 4) === 0 ? p.length : 40 + u16(p, 4);
+  let next = p[6]!;
+  let at = 40;
+  let fragmented = false;
+  while (next !== UDP) {
+    if (at + 8 > Math.min(end, p.length)) return undefined;
+    if (IPV6_EXTENSIONS.has(next)) {
+      [next, at] = [p[at]!, at + (p[at + 1]! + 1) * 8];
+    } else if (next === IPV6_AH) {
+      [next, at] = [p[at]!, at + (p[at + 1]! + 2) * 4];
+    } else if (next === IPV6_FRAGMENT) {
+      const offsetWord = u16(p, at + 2);
+      if (offsetWord >> 3 !== 0) return undefined;
+      fragmented = (offsetWord & 1) !== 0;
+      [next, at] = [p[at]!, at + 8];
+    } else {
+      return undefined; // ESP, No Next Header, TCP, ICMPv6…
+    }
+  }
+  if (at > end) return undefined;
+  return parseUdp(p.subarray(at, end), ipv6Text(p.subarray(8, 24)), ipv6Text(p.subarray(24, 40)), fragmented || end > p.length);
+}
+
+function parseUdp(udp: Uint8Array, src: string, dst: string, truncated: boolean): ParsedDatagram | undefined {
+  if (udp.length < 8) return undefined;
+  // Length 0 only in IPv6 jumbograms (RFC 2675); below 8 otherwise is malformed.
+  const length = u16(udp, 4);
+  if (length !== 0 && length < 8) return undefined;
+  const end = length || udp.length;
+  return {
+    src: { address: src, port: u16(udp, 0) },
+    dst: { address: dst, port: u16(udp, 2) },
+    payload: udp.subarray(8, end),
+    truncated: truncated || end > udp.length,
+  };
+}
+
+/** RFC 5952 text (what Wireshark and `ip addr` show), by Node's own formatter. */
+function ipv6Text(b: Uint8Array): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(u16(b, i).toString(16));
+  return new SocketAddress({ address: groups.join(":"), family: "ipv6" }).address;
+}
+
+function u16(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
 }

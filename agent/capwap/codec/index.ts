@@ -25,3 +25,4 @@ export { type DataPacket, encodeDataKeepAlive, decodeDataPacket } from "./data.j
 export * from "./names.js";
 export * from "./rfc5415.js";
 export * from "./ieee80211.js";
+export { toJson, elementToJson, messageToJson, type JsonValue, type ElementJson, type MessageJson } from "./json.js";
