@@ -171,6 +171,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       security: AcSecurity.X509,
       controlAddress: this.#o.advertisedAddress ?? this.#o.control.local.address,
       unixTime: Math.floor(this.#o.clock.wallNow() / 1000),
+      echoIntervalSeconds: this.#o.echoIntervalSeconds ?? 30,
     };
   }
 
@@ -369,7 +370,7 @@ class ApSession {
           return this.#join(message);
         case MessageType.ConfigurationStatusRequest:
           if (this.record.phase !== "Configure") return this.#unexpected(message);
-          respond([...profile.configurationStatusResponse(acInfo(), this.#radios), { kind: "CapwapTimers", discovery: 5, echoRequest: options.echoIntervalSeconds ?? 30 }]);
+          respond(profile.configurationStatusResponse(acInfo(), this.#radios));
           this.setPhase("Data Check");
           return;
         case MessageType.ChangeStateEventRequest:

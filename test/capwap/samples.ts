@@ -414,6 +414,7 @@ export const sampleAc: AcInfo = {
   security: AcSecurity.X509,
   controlAddress: "192.0.2.1",
   unixTime: 1_706_650_895,
+  echoIntervalSeconds: 30,
 };
 
 /** The messages the profile's own builders produce, as the agent and the lab controller send them. */

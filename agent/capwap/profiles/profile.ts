@@ -49,6 +49,8 @@ export interface AcInfo {
   controlAddress: string;
   /** Current unix time, seconds (Cisco AP Time Sync). */
   unixTime: number;
+  /** Echo interval handed to APs in CAPWAP Timers, seconds. */
+  echoIntervalSeconds: number;
 }
 
 /** Per-AP settings a controller hands out in the Join Response. */

@@ -104,8 +104,8 @@ export const rfc5415Profile: VendorProfile = {
       ...(resultCode === ResultCode.Success ? [{ kind: "ImageWindow" as const, window: settings.imageWindow }] : []),
     ];
   },
-  configurationStatusResponse: (_ac, radios) => [
-    { kind: "CapwapTimers", discovery: 5, echoRequest: 30 },
+  configurationStatusResponse: (ac, radios) => [
+    { kind: "CapwapTimers", discovery: 5, echoRequest: ac.echoIntervalSeconds },
     ...radios.map((r) => ({ kind: "DecryptionErrorReportPeriod" as const, radioId: r.radioId, interval: 120 })),
     { kind: "IdleTimeout", timeout: 300 },
     { kind: "WtpFallback", mode: 1 },

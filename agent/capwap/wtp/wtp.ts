@@ -29,7 +29,7 @@ import type { ApConfig } from "../../config/index.js";
 import { describeError, silentLog, systemClock, systemRandom, type Clock, type Log, type Random, type TimerHandle } from "../../core/index.js";
 import type { DatagramSocket, Endpoint } from "../../net/index.js";
 import { hardwareClasses, type Band } from "../../../platform/classes/index.js";
-import { ControlChannel } from "../channel/control-channel.js";
+import { ControlChannel } from "../channel/index.js";
 import { type DtlsContext, DtlsSession } from "../dtls/index.js";
 import { type Element, findElement, type Message, profiles, type RadioInfo, type VendorProfile, type WtpInfo } from "../profiles/index.js";
 import { type AcCandidate, chooseController } from "./discovery.js";

@@ -153,7 +153,7 @@ export const ciscoProfile: VendorProfile = {
   configurationStatusResponse: (ac, radios) => [
     ...radios.map((r) => ({ kind: "RadioAdministrativeState" as const, radioId: r.radioId, adminState: 1 })),
     ...radios.map((r) => ({ kind: "RadioOperationalState" as const, radioId: r.radioId, state: 2, cause: 0 })),
-    { kind: "CapwapTimers", discovery: 5, echoRequest: 30 },
+    { kind: "CapwapTimers", discovery: 5, echoRequest: ac.echoIntervalSeconds },
     { kind: "IdleTimeout", timeout: 300 },
     { kind: "WtpFallback", mode: 1 },
     lwapp(LwappElementId.MwarHashValue, text(ac.name)),
