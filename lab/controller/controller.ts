@@ -23,7 +23,7 @@ import {
   resultCodeName,
 } from "../../agent/capwap/codec/index.js";
 import { ControlChannel } from "../../agent/capwap/channel/index.js";
-import { type DtlsContext, DtlsServer, type DtlsSession, peerKey } from "../../agent/capwap/dtls/index.js";
+import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { type AcInfo, type Element, findElement, type Message, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
 import { describeError, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
 import { type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
@@ -85,7 +85,17 @@ export interface LabControllerOptions {
   log?: Log;
   /** Plaintext CAPWAP packets in and out, for captures. */
   capture?: (timeMs: number, from: Endpoint, to: Endpoint, packet: Uint8Array) => void;
+  /**
+   * Fault injection, to test how APs recover: drop the n-th transmission of a
+   * response (1-based, counted per request type and per AP, resends from the
+   * response cache included; discovery and data keep-alives too) as if lost
+   * on the wire.
+   */
+  dropResponse?: (requestType: number, nth: number) => boolean;
 }
+
+/** Message type used for data-channel keep-alives in `dropResponse` (not a CAPWAP message type). */
+export const KEEP_ALIVE = -1;
 
 const MAX_PACKET = 1500 - 48 - 13 - 16 - 32 - 4;
 
@@ -122,12 +132,9 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     return this.#o.softwareVersion ?? "17.9.4.27";
   }
 
-  get controlEndpoint(): Endpoint {
-    return this.#o.control.local;
-  }
-
-  get dataEndpoint(): Endpoint {
-    return this.#o.data.local;
+  /** The sockets the controller answers on (its owner's to close). */
+  get sockets(): { control: DatagramSocket; data: DatagramSocket } {
+    return { control: this.#o.control, data: this.#o.data };
   }
 
   /** The AP table. */
@@ -135,14 +142,24 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     return [...this.#sessions.values()].map((s) => ({ ...s.record }));
   }
 
+  /** Send any request to a joined AP; resolves with its response. */
+  request(apName: string, type: number, elements: Element[] = []): Promise<Message> {
+    return this.#session(apName).request(type, elements);
+  }
+
   /** Send a Configuration Update Request; resolves with the AP's Result Code. */
-  configurationUpdate(apName: string, elements: Element[]): Promise<number> {
-    return this.#session(apName).request(MessageType.ConfigurationUpdateRequest, elements);
+  async configurationUpdate(apName: string, elements: Element[]): Promise<number> {
+    return resultOf(await this.request(apName, MessageType.ConfigurationUpdateRequest, elements));
   }
 
   /** Order an AP to reset (RFC 5415 §8.6); resolves with its Result Code. */
-  reset(apName: string): Promise<number> {
-    return this.#session(apName).request(MessageType.ResetRequest, [{ kind: "ImageIdentifier", vendorId: this.profile.vendorId, identifier: this.softwareVersion }]);
+  async reset(apName: string): Promise<number> {
+    return resultOf(await this.request(apName, MessageType.ResetRequest, [{ kind: "ImageIdentifier", vendorId: this.profile.vendorId, identifier: this.softwareVersion }]));
+  }
+
+  /** Fault injection: put raw bytes into a joined AP's control channel (inside its DTLS session). */
+  inject(apName: string, packet: Uint8Array): void {
+    this.#session(apName).inject(packet);
   }
 
   /** Close every session and stop answering; the sockets stay the caller's. */
@@ -207,7 +224,13 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     }
   }
 
+  readonly #discoveries = new Map<string, number>();
+
   #answerDiscovery(request: Message, from: Endpoint): void {
+    const key = endpointKey(from);
+    const nth = (this.#discoveries.get(key) ?? 0) + 1;
+    this.#discoveries.set(key, nth);
+    if (this.#o.dropResponse?.(request.type, nth)) return;
     const radios = this.profile.radios(request.elements);
     const response = encodeControlPacket({ type: request.type + 1, seq: request.seq, elements: this.profile.discoveryResponse(this.#acInfo(), radios) }, this.profile.elements);
     this.#capture("out", from, response);
@@ -248,6 +271,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     const session = sessionId && [...this.#sessions.values()].find((s) => s.matchesSession(sessionId, from.address));
     if (!session) return;
     this.#capture("in", from, datagram, this.#o.data.local);
+    if (session.dropResponse(KEEP_ALIVE)) return;
     // RFC 5415 §4.4.1: the AC answers a keep-alive with one of its own.
     const reply = encodeDataKeepAlive(elements, this.profile.elements);
     this.#capture("out", from, reply, this.#o.data.local);
@@ -286,6 +310,9 @@ class ApSession {
   #sessionId: Uint8Array | undefined;
   #idle: TimerHandle | undefined;
   #ended = false;
+  #answered = new Map<number, number>();
+  /** The fault plan's verdict on the message whose fragments are going out. */
+  #dropping = false;
 
   constructor(
     private readonly ac: LabController,
@@ -301,12 +328,25 @@ class ApSession {
       maxPacketSize: MAX_PACKET,
       retransmitIntervalMs: options.retransmitIntervalMs ?? 3000,
       maxRetransmit: options.maxRetransmit ?? 5,
-      transmit: (packet) => (dtls ? dtls.state === "connected" && dtls.send(packet) : options.control.send(packet, peer)),
+      transmit: (packet) => {
+        const { header, payload } = decodePacket(packet);
+        // Judge a response by its first fragment; later fragments share the verdict.
+        if (!header.f || header.fragmentOffset === 0) {
+          const type = payload.length >= 4 ? ((payload[0]! << 24) | (payload[1]! << 16) | (payload[2]! << 8) | payload[3]!) >>> 0 : 0;
+          this.#dropping = !isRequest(type) && this.dropResponse(type - 1);
+        }
+        if (!this.#dropping) this.#transmit(packet);
+      },
       onRequest: (message) => this.#onRequest(message),
       onDiscard: (reason) => options.log.info(`Discarding from ${this.record.name ?? key}: ${reason}`),
       onPacket: (direction, packet) => ac.internals.capture(direction, peer, packet),
     });
     this.#touch();
+  }
+
+  #transmit(packet: Uint8Array): void {
+    if (!this.dtls) this.ac.internals.options.control.send(packet, this.peer);
+    else if (this.dtls.state === "connected") this.dtls.send(packet);
   }
 
   matchesSession(sessionId: Uint8Array, address: string): boolean {
@@ -319,14 +359,21 @@ class ApSession {
     this.ac.emit("phase", { ...this.record });
   }
 
-  request(type: number, elements: Element[]): Promise<number> {
+  request(type: number, elements: Element[]): Promise<Message> {
     return new Promise((resolve, reject) =>
-      this.channel.request(
-        { type, elements },
-        (response) => resolve(findElement(response.elements, "ResultCode")?.resultCode ?? ResultCode.Success),
-        () => reject(new Error(`${this.record.name}: no answer to ${messageTypeName(type)}`)),
-      ),
+      this.channel.request({ type, elements }, resolve, () => reject(new Error(`${this.record.name}: no answer to ${messageTypeName(type)}`))),
     );
+  }
+
+  inject(packet: Uint8Array): void {
+    this.#transmit(packet);
+  }
+
+  /** Whether the fault plan drops this response (counted per request type). */
+  dropResponse(requestType: number): boolean {
+    const nth = (this.#answered.get(requestType) ?? 0) + 1;
+    this.#answered.set(requestType, nth);
+    return this.ac.internals.options.dropResponse?.(requestType, nth) ?? false;
   }
 
   keepAlive(): void {
@@ -423,9 +470,12 @@ class ApSession {
   }
 }
 
+function resultOf(response: Message): number {
+  return findElement(response.elements, "ResultCode")?.resultCode ?? ResultCode.Success;
+}
+
 function splitKey(key: string): [string, number] {
   const at = key.lastIndexOf(":");
   return [key.slice(0, at).replace(/^\[|\]$/g, ""), Number(key.slice(at + 1))];
 }
 
-export { peerKey };

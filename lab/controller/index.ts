@@ -1,2 +1,2 @@
 /** The lab controller: a CAPWAP AC for the lab, the tests and `vap lab`. */
-export { LabController, type LabControllerOptions, type LabControllerEvents, type ApRecord, type ApPhase } from "./controller.js";
+export { LabController, KEEP_ALIVE, type LabControllerOptions, type LabControllerEvents, type ApRecord, type ApPhase } from "./controller.js";

@@ -65,19 +65,23 @@ export const FAST_TIMERS = {
 export class SimLab {
   readonly clock = new ManualClock();
   readonly network = new MemoryNetwork(this.clock, 1);
-  readonly controller: LabController;
+  controller: LabController;
   readonly wtps: Wtp[] = [];
   readonly configs: ApConfig[] = [];
   readonly lines: string[];
   readonly #log: Log;
 
   constructor(readonly options: SimLabOptions = {}) {
-    const { ca, controller } = simPki();
     this.lines = options.lines ?? [];
     this.#log = createLog({ clock: this.clock, console: (l) => this.lines.push(l) });
-    const profile = options.profile ?? "cisco";
-    this.controller = new LabController({
-      profile,
+    this.controller = this.#newController();
+    for (let i = 0; i < (options.aps ?? 1); i++) this.addAp(i);
+  }
+
+  #newController(): LabController {
+    const { ca, controller } = simPki();
+    return new LabController({
+      profile: this.options.profile ?? "cisco",
       control: this.network.bind(AC_ADDRESS, 5246),
       data: this.network.bind(AC_ADDRESS, 5247),
       dtls: new DtlsContext({ role: "server", cert: controller.cert + ca.cert, key: controller.key, ca: ca.cert }),
@@ -85,9 +89,17 @@ export class SimLab {
       log: this.#log.child({ ac: "lab" }),
       echoIntervalSeconds: 1,
       retransmitIntervalMs: 100,
-      ...options.controller,
+      ...this.options.controller,
     });
-    for (let i = 0; i < (options.aps ?? 1); i++) this.addAp(i);
+  }
+
+  /** Kill the controller (sockets closed, state lost), and bring up a fresh one after `downMs`. */
+  restartController(downMs: number): void {
+    this.controller.close();
+    this.controller.sockets.control.close();
+    this.controller.sockets.data.close();
+    this.run(downMs);
+    this.controller = this.#newController();
   }
 
   addAp(i: number): Wtp {

@@ -28,3 +28,14 @@ describe("an AP joins the lab controller (simulated network, real DTLS)", () => 
     expect(lab.controller.aps()[0]!.echoes).toBeGreaterThanOrEqual(8);
   });
 });
+
+describe("many APs (simulated network)", () => {
+  it.each(["cisco", "rfc5415"] as const)("%s: 200 APs join and reach Run", async (profile) => {
+    lab = new SimLab({ profile, aps: 200 });
+    await lab.start();
+    expect(lab.runUntil(() => lab!.allInRun(), 30_000)).toBe(true);
+    const aps = lab.controller.aps();
+    expect(new Set(aps.map((a) => a.name)).size).toBe(200);
+    expect(aps.every((a) => a.phase === "Run")).toBe(true);
+  });
+});

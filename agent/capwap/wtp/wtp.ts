@@ -162,6 +162,11 @@ export class Wtp {
     return this.#joined;
   }
 
+  /** The control socket's local endpoint (once started). */
+  get controlEndpoint(): Endpoint | undefined {
+    return this.#control && { address: this.#localAddress, port: this.#control.local.port };
+  }
+
   get restartReason(): string | undefined {
     return this.#restartReason;
   }
