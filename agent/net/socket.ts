@@ -44,6 +44,12 @@ export interface UdpOptions {
   port?: number;
   /** Allow sending to broadcast addresses (discovery). */
   broadcast?: boolean;
+  /**
+   * Kernel receive buffer. A controller facing a join storm needs more than
+   * the default ~200 KB or bursts of requests are dropped before it reads
+   * them; the kernel caps it at net.core.rmem_max.
+   */
+  receiveBufferBytes?: number;
 }
 
 /** Bind a Node UDP socket. Send errors (e.g. ICMP unreachable) are dropped as datagram loss. */
@@ -58,6 +64,13 @@ export async function bindUdp(options: UdpOptions = {}): Promise<DatagramSocket>
     });
   });
   if (options.broadcast) socket.setBroadcast(true);
+  if (options.receiveBufferBytes) {
+    try {
+      socket.setRecvBufferSize(options.receiveBufferBytes);
+    } catch {
+      // Above net.core.rmem_max without privileges: keep the default.
+    }
+  }
   let handler: DatagramHandler = () => {};
   socket.on("message", (msg, rinfo) => handler(msg, { address: rinfo.address, port: rinfo.port }));
   // A UDP socket reports asynchronous send failures here; for CAPWAP they are loss.

@@ -72,6 +72,8 @@ describe("round trip", () => {
     // header 8 + length 2 + element 4+16
     expect(bytes.length).toBe(30);
     expect(bytes[3]! & 0x08).toBe(0x08); // K bit
+    // §4.4.1: the length counts every byte after the CAPWAP header, itself included: 2 + 4 + 16.
+    expect([bytes[8], bytes[9]]).toEqual([0x00, 22]);
     expect(decodeDataPacket(bytes, table)).toEqual({ kind: "keepalive", header: controlHeader({ k: true }), elements });
   });
 

@@ -154,7 +154,7 @@ export class SimLab {
   }
 
   stop(): void {
-    for (const w of this.wtps) w.stop();
+    for (const w of this.wtps) void w.stop();
     this.controller.close();
   }
 }

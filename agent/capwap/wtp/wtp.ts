@@ -190,13 +190,15 @@ export class Wtp {
     this.#dispatch({ type: "start" });
   }
 
-  /** Leave CAPWAP for good: close DTLS, stop timers, close sockets. */
-  stop(): void {
+  /** Leave CAPWAP for good: close DTLS (the controller hears close_notify), stop timers, close sockets. */
+  async stop(): Promise<void> {
     this.#closeSession();
     this.#clearTimers();
+    this.#state = "Idle";
+    // Let the close_notify datagram leave before its socket closes.
+    await new Promise((resolve) => setImmediate(resolve));
     this.#control?.close();
     this.#data?.close();
-    this.#state = "Idle";
   }
 
   /** `test capwap restart` on the console. */

@@ -1,0 +1,36 @@
+import { parseArgs } from "node:util";
+import type { Command } from "../cli/command.js";
+import { cliLog, untilSignal } from "../cli/run-until-signal.js";
+import { loadApConfig } from "../config/index.js";
+import { UsageError } from "../core/index.js";
+import { startAp } from "./ap.js";
+
+const USAGE = `--config ap.yaml [--pcap FILE] [--keylog FILE] [--json]
+  Runs one AP from its configuration (YAML or JSON) until Ctrl-C: discovery,
+  DTLS, join, and Run. Cisco-style console lines on stdout, or pino JSON with
+  --json. --pcap writes the plaintext CAPWAP exchange for Wireshark; --keylog
+  appends DTLS secrets (SSLKEYLOGFILE format).`;
+
+export const runCommand: Command = {
+  path: ["run"],
+  summary: "run one AP from a config file",
+  usage: USAGE,
+  async run(argv, io) {
+    let values;
+    try {
+      values = parseArgs({ args: argv, options: { config: { type: "string" }, pcap: { type: "string" }, keylog: { type: "string" }, json: { type: "boolean", default: false } } }).values;
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (!values.config) throw new UsageError("--config FILE is required");
+    const config = loadApConfig(values.config);
+    const ap = await startAp(config, {
+      log: cliLog(io, values.json ?? false).child({ ap: config.identity.name }),
+      ...(values.pcap ? { pcap: values.pcap } : {}),
+      ...(values.keylog ? { keylog: values.keylog } : {}),
+    });
+    await untilSignal();
+    await ap.stop();
+    return 0;
+  },
+};

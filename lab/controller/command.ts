@@ -1,0 +1,84 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { Command } from "../../agent/cli/command.js";
+import { cliLog, untilSignal } from "../../agent/cli/run-until-signal.js";
+import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
+import { ConfigError, UsageError } from "../../agent/core/index.js";
+import { bindUdp } from "../../agent/net/index.js";
+import { CaptureFile } from "../../agent/pcap/index.js";
+import { LabController } from "./controller.js";
+
+const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
+          [--name vap-lab-wlc] [--version 17.9.4.27] [--window 1..20]
+          [--echo-interval 30] [--pcap FILE] [--keylog FILE] [--json]
+  Runs the lab controller on UDP 5246/5247 until Ctrl-C. --pki DIR uses
+  DIR/controller.pem, DIR/controller.key and DIR/ca.pem (see vap pki init);
+  APs must present a certificate from that CA. --plaintext turns DTLS off
+  (debugging only).`;
+
+function read(dir: string, file: string): string {
+  try {
+    return readFileSync(join(dir, file), "utf8");
+  } catch (err) {
+    throw new ConfigError(`--pki: cannot read ${join(dir, file)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+export const controllerCommand: Command = {
+  path: ["controller"],
+  summary: "run the lab controller",
+  usage: USAGE,
+  async run(argv, io) {
+    let v;
+    try {
+      v = parseArgs({
+        args: argv,
+        options: {
+          pki: { type: "string" },
+          plaintext: { type: "boolean", default: false },
+          address: { type: "string", default: "127.0.0.1" },
+          profile: { type: "string", default: "cisco" },
+          name: { type: "string" },
+          version: { type: "string" },
+          window: { type: "string", default: "1" },
+          "echo-interval": { type: "string", default: "30" },
+          pcap: { type: "string" },
+          keylog: { type: "string" },
+          json: { type: "boolean", default: false },
+        },
+      }).values;
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (!v.pki && !v.plaintext) throw new UsageError("give --pki DIR (see vap pki init) or --plaintext");
+    if (v.profile !== "cisco" && v.profile !== "rfc5415") throw new UsageError(`--profile: expected cisco or rfc5415, got "${v.profile}"`);
+    const window = Number(v.window);
+    if (!Number.isInteger(window) || window < 1 || window > 64) throw new UsageError(`--window: expected 1 to 64, got "${v.window}"`);
+    const echo = Number(v["echo-interval"]);
+    if (!Number.isInteger(echo) || echo < 1 || echo > 255) throw new UsageError(`--echo-interval: expected 1 to 255 seconds, got "${v["echo-interval"]}"`);
+    const keylog = v.keylog ? keylogFileSink(v.keylog) : undefined;
+    const dtls = v.pki
+      ? new DtlsContext({ role: "server", cert: read(v.pki, "controller.pem"), key: read(v.pki, "controller.key"), ca: read(v.pki, "ca.pem"), ...(keylog ? { keylog } : {}) })
+      : "plaintext";
+    const capture = v.pcap ? CaptureFile.open(v.pcap) : undefined;
+    const controller = new LabController({
+      profile: v.profile,
+      control: await bindUdp({ address: v.address, port: 5246, receiveBufferBytes: 4 * 1024 * 1024 }),
+      data: await bindUdp({ address: v.address, port: 5247, receiveBufferBytes: 4 * 1024 * 1024 }),
+      dtls,
+      log: cliLog(io, v.json ?? false).child({ ac: v.name ?? "vap-lab-wlc" }),
+      imageWindow: () => window,
+      echoIntervalSeconds: echo,
+      ...(v.name ? { name: v.name } : {}),
+      ...(v.version ? { softwareVersion: v.version } : {}),
+      ...(capture ? { capture: capture.record } : {}),
+    });
+    await untilSignal();
+    controller.close();
+    controller.sockets.control.close();
+    controller.sockets.data.close();
+    await capture?.close();
+    return 0;
+  },
+};

@@ -1,0 +1,192 @@
+/**
+ * `vap lab`: the lab controller and N APs in one process on loopback, with a
+ * freshly minted PKI — the whole join (and, later, upgrade) visible on one
+ * console, for a newcomer's first run and for tests over real UDP and DTLS.
+ */
+import { startAp, type RunningAp } from "../../agent/ap/index.js";
+import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
+import type { ProfileName } from "../../agent/capwap/profiles/index.js";
+import type { WtpState } from "../../agent/capwap/wtp/index.js";
+import { parseApConfig } from "../../agent/config/index.js";
+import { createLog, type ConsoleSink, type Log, systemClock } from "../../agent/core/index.js";
+import { bindUdp } from "../../agent/net/index.js";
+import { CaptureFile } from "../../agent/pcap/index.js";
+import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
+import { LabController } from "../controller/index.js";
+import { apCommonName, issueCa, issueLeaf, validFor } from "../pki/pki.js";
+
+/** 4 MiB: a thousand APs' discovery and handshake bursts fit without drops. */
+const CONTROLLER_BUFFER = 4 * 1024 * 1024;
+
+export interface LabOptions {
+  aps: number;
+  profile: ProfileName;
+  /** Loopback address the controller listens on (5246/5247). */
+  address: string;
+  /** Hardware classes to cycle through; default ap1g8. */
+  classes?: readonly ClassName[];
+  /** AP software version; the controller runs `controllerVersion`. */
+  apVersion: string;
+  controllerVersion: string;
+  pcap?: string;
+  keylog?: string;
+  /** Console lines (Cisco style); null for silence. */
+  console: ConsoleSink | null;
+  /** Extra raw AP config (timers, …) merged into every AP's config. */
+  apConfig?: Record<string, unknown>;
+  echoIntervalSeconds?: number;
+  imageWindow?: number;
+  /** APs started per second (a fleet powering up is not one instant). Default 200. */
+  startRate?: number;
+}
+
+export interface LabApRow {
+  name: string;
+  model: string;
+  hardwareClass: ClassName;
+  mac: string;
+  state: WtpState;
+  controller: string;
+  version: string;
+  joins: number;
+  restarts: number;
+  /** ms from start to the first Run. */
+  timeToRun?: number;
+  lastRestart?: string;
+}
+
+export class Lab {
+  readonly controller: LabController;
+  readonly aps: RunningAp[] = [];
+  readonly #capture: CaptureFile | undefined;
+  readonly #startedAt = systemClock.now();
+  readonly #firstRun = new Map<number, number>();
+  readonly #classes: ClassName[] = [];
+
+  private constructor(controller: LabController, capture: CaptureFile | undefined) {
+    this.controller = controller;
+    this.#capture = capture;
+  }
+
+  static async start(o: LabOptions): Promise<Lab> {
+    const log = createLog({ console: o.console });
+    const validity = validFor(365);
+    const ca = issueCa("ecdsa", validity);
+    const ctrlCert = issueLeaf(ca, { commonName: "vap-lab-wlc", role: "controller", type: "ecdsa", validity });
+    const keylog = o.keylog ? keylogFileSink(o.keylog) : undefined;
+    const capture = o.pcap ? CaptureFile.open(o.pcap) : undefined;
+    const controller = new LabController({
+      profile: o.profile,
+      control: await bindUdp({ address: o.address, port: 5246, receiveBufferBytes: CONTROLLER_BUFFER }),
+      data: await bindUdp({ address: o.address, port: 5247, receiveBufferBytes: CONTROLLER_BUFFER }),
+      dtls: new DtlsContext({ role: "server", cert: ctrlCert.cert + ca.cert, key: ctrlCert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
+      softwareVersion: o.controllerVersion,
+      log: log.child({ ac: "vap-lab-wlc" }),
+      ...(o.echoIntervalSeconds ? { echoIntervalSeconds: o.echoIntervalSeconds } : {}),
+      ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
+      ...(capture ? { capture: capture.record } : {}),
+    });
+    const lab = new Lab(controller, capture);
+    const classes = o.classes?.length ? o.classes : (["ap1g8"] as const);
+    // Mint every AP's identity first: key generation blocks the event loop,
+    // which must be free to answer once the APs start talking.
+    const identities = Array.from({ length: o.aps }, (_, i) => {
+      const hardwareClass = classes[i % classes.length]!;
+      const model = hardwareClasses[hardwareClass].models[0]!.model;
+      const mac = `02:00:00:00:${((i + 1) >> 8).toString(16).padStart(2, "0")}:${((i + 1) & 0xff).toString(16).padStart(2, "0")}`;
+      const cert = issueLeaf(ca, { commonName: apCommonName(model, parseInt(mac.replace(/:/g, ""), 16)), role: "ap", type: "ecdsa", validity });
+      return { hardwareClass, mac, cert };
+    });
+    const interval = 1000 / (o.startRate ?? 200);
+    for (const [i, { hardwareClass, mac, cert }] of identities.entries()) {
+      if (i > 0) await new Promise((r) => setTimeout(r, interval));
+      const config = parseApConfig(
+        {
+          baseMac: mac,
+          class: hardwareClass,
+          profile: o.profile,
+          controllers: [{ address: o.address }],
+          discovery: { bindAddress: o.address },
+          dtls: { cert: "(lab)", key: "(lab)", ca: "(lab)" },
+          versions: { running: o.apVersion },
+          ...o.apConfig,
+        },
+        "vap lab",
+      );
+      const name = config.identity.name;
+      const apLog: Log = log.child({ ap: name }, { console: o.console && o.aps > 1 ? (l) => o.console!(`${name} ${l}`) : o.console });
+      const index = i;
+      const ap = await startAp(config, {
+        log: apLog,
+        dtls: new DtlsContext({ role: "client", cert: cert.cert + ca.cert, key: cert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
+        wtp: {
+          onStateChange: (state) => {
+            if (state === "Run" && !lab.#firstRun.has(index)) lab.#firstRun.set(index, systemClock.now() - lab.#startedAt);
+          },
+        },
+      });
+      lab.aps.push(ap);
+      lab.#classes.push(hardwareClass);
+    }
+    return lab;
+  }
+
+  rows(): LabApRow[] {
+    return this.aps.map((ap, i) => {
+      const w = ap.wtp;
+      const row: LabApRow = {
+        name: w.name,
+        model: hardwareClasses[this.#classes[i]!].models[0]!.model,
+        hardwareClass: this.#classes[i]!,
+        mac: this.controller.aps().find((a) => a.name === w.name)?.baseMac ?? "",
+        state: w.state,
+        controller: w.controller?.name ?? "-",
+        version: this.controller.aps().find((a) => a.name === w.name)?.softwareVersion ?? "-",
+        joins: w.stats.joins,
+        restarts: w.stats.restarts,
+      };
+      const t = this.#firstRun.get(i);
+      if (t !== undefined) row.timeToRun = t;
+      if (w.restartReason) row.lastRestart = w.restartReason;
+      return row;
+    });
+  }
+
+  /** Resolve when `done` holds (checked every 50 ms), or reject after `timeoutMs` with what is missing. */
+  waitFor(done: (lab: Lab) => boolean, timeoutMs: number, describe: (lab: Lab) => string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const tick = setInterval(() => {
+        if (done(this)) {
+          clearInterval(tick);
+          resolve();
+        } else if (Date.now() - started > timeoutMs) {
+          clearInterval(tick);
+          reject(new Error(`timed out after ${timeoutMs / 1000} s: ${describe(this)}`));
+        }
+      }, 50);
+    });
+  }
+
+  allInRun(): boolean {
+    return this.aps.every((a) => a.wtp.state === "Run") && this.controller.aps().filter((a) => a.phase === "Run").length === this.aps.length;
+  }
+
+  async stop(): Promise<void> {
+    for (const ap of this.aps) await ap.stop();
+    this.controller.close();
+    this.controller.sockets.control.close();
+    this.controller.sockets.data.close();
+    await this.#capture?.close();
+  }
+}
+
+/** The end-of-run table, one AP per line. */
+export function summaryTable(rows: readonly LabApRow[]): string {
+  const header = ["AP Name", "Model", "Class", "State", "Controller", "Version", "Joins", "Restarts", "Run after"];
+  const lines = rows.map((r) => [r.name, r.model, r.hardwareClass, r.state, r.controller, r.version, String(r.joins), String(r.restarts), r.timeToRun === undefined ? "-" : `${(r.timeToRun / 1000).toFixed(2)} s`]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(fmt)].join("\n");
+}
+
