@@ -29,7 +29,7 @@ export const runCommand: Command = {
       ...(values.pcap ? { pcap: values.pcap } : {}),
       ...(values.keylog ? { keylog: values.keylog } : {}),
     });
-    await untilSignal();
+    await untilSignal(io.signal);
     await ap.stop();
     return 0;
   },

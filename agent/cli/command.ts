@@ -13,4 +13,6 @@ export interface Command {
 export interface CommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Stops a long-running command (tests); the process's SIGINT/SIGTERM always do. */
+  signal?: AbortSignal;
 }

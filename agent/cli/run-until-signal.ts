@@ -6,17 +6,21 @@ export function cliLog(io: CommandIo, json: boolean): Log {
   return json ? createLog({ json: { write: (s: string) => void io.stdout(s) } }) : createLog({ console: (line) => io.stdout(`${line}\n`) });
 }
 
-/** Resolve on the first SIGINT or SIGTERM (long-running commands stop cleanly). */
-export function untilSignal(): Promise<string> {
+/** Resolve on the first SIGINT or SIGTERM, or when `abort` fires (long-running commands stop cleanly). */
+export function untilSignal(abort?: AbortSignal): Promise<string> {
   return new Promise((resolve) => {
     const done = (signal: string) => {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
+      abort?.removeEventListener("abort", onAbort);
       resolve(signal);
     };
     const onInt = () => done("SIGINT");
     const onTerm = () => done("SIGTERM");
+    const onAbort = () => done("abort");
     process.once("SIGINT", onInt);
     process.once("SIGTERM", onTerm);
+    if (abort?.aborted) done("abort");
+    else abort?.addEventListener("abort", onAbort);
   });
 }

@@ -74,7 +74,7 @@ export const controllerCommand: Command = {
       ...(v.version ? { softwareVersion: v.version } : {}),
       ...(capture ? { capture: capture.record } : {}),
     });
-    await untilSignal();
+    await untilSignal(io.signal);
     controller.close();
     controller.sockets.control.close();
     controller.sockets.data.close();

@@ -199,29 +199,29 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       return;
     }
     const key = endpointKey(from);
-    const plain = this.#sessions.get(key);
-    if (plain && this.#o.dtls === "plaintext") {
-      plain.channel.receive(datagram);
-      return;
-    }
-    let message: Message;
+    let message: Message | undefined;
+    let fragment = false;
     try {
-      const { payload, payloadOffset } = decodePacket(datagram);
-      message = decodeControlMessage(payload, this.profile.elements, payloadOffset);
+      const { header, payload, payloadOffset } = decodePacket(datagram);
+      fragment = header.f;
+      if (!fragment) message = decodeControlMessage(payload, this.profile.elements, payloadOffset);
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
       this.#o.log.info(`Discarding packet from ${key}: ${err.message}`);
       return;
     }
-    this.#capture("in", from, datagram);
-    if (message.type === MessageType.DiscoveryRequest || message.type === MessageType.PrimaryDiscoveryRequest) {
+    if (message && (message.type === MessageType.DiscoveryRequest || message.type === MessageType.PrimaryDiscoveryRequest)) {
+      this.#capture("in", from, datagram);
       this.#answerDiscovery(message, from);
-    } else if (this.#o.dtls === "plaintext" && message.type === MessageType.JoinRequest) {
-      // Plaintext debugging mode: the Join Request opens the session.
-      this.#newSession(key, from, undefined).channel.receive(datagram);
-    } else {
-      this.#o.log.info(`Discarding plaintext ${messageTypeName(message.type)} from ${key}`);
+      return;
     }
+    if (this.#o.dtls === "plaintext") {
+      // Debugging mode: the session is plaintext too; a Join Request (or its first fragment) opens it.
+      const session = this.#sessions.get(key) ?? (fragment || message?.type === MessageType.JoinRequest ? this.#newSession(key, from, undefined) : undefined);
+      if (session) return session.channel.receive(datagram);
+    }
+    this.#capture("in", from, datagram);
+    this.#o.log.info(`Discarding plaintext ${message ? messageTypeName(message.type) : "fragment"} from ${key}`);
   }
 
   readonly #discoveries = new Map<string, number>();

@@ -76,7 +76,7 @@ export const labCommand: Command = {
       if (v.until === "run") {
         await lab.waitFor((l) => l.allInRun(), timeoutMs, (l) => notYet(l, "Run"));
       } else {
-        await untilSignal();
+        await untilSignal(io.signal);
       }
     } catch (err) {
       io.stderr(`vap lab: ${(err as Error).message}\n`);

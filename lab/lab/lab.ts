@@ -152,19 +152,17 @@ export class Lab {
     });
   }
 
-  /** Resolve when `done` holds (checked every 50 ms), or reject after `timeoutMs` with what is missing. */
+  /** Resolve when `done` holds (checked now, then every 50 ms), or reject once `timeoutMs` passed with what is missing. */
   waitFor(done: (lab: Lab) => boolean, timeoutMs: number, describe: (lab: Lab) => string): Promise<void> {
     return new Promise((resolve, reject) => {
       const started = Date.now();
-      const tick = setInterval(() => {
-        if (done(this)) {
-          clearInterval(tick);
-          resolve();
-        } else if (Date.now() - started > timeoutMs) {
-          clearInterval(tick);
-          reject(new Error(`timed out after ${timeoutMs / 1000} s: ${describe(this)}`));
-        }
-      }, 50);
+      const check = () => {
+        if (done(this)) resolve();
+        else if (Date.now() - started >= timeoutMs) reject(new Error(`timed out after ${timeoutMs / 1000} s: ${describe(this)}`));
+        else return setTimeout(check, 50);
+        return undefined;
+      };
+      check();
     });
   }
 

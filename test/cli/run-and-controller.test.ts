@@ -1,0 +1,111 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "../../agent/cli/main.js";
+import { initPki } from "../../lab/pki/pki.js";
+import { fieldValues, problems, tsharkJson } from "../support/tshark.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vap-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Run a `vap` command in-process; `stop()` ends a long-running one like Ctrl-C would. */
+function vap(...argv: string[]) {
+  let out = "";
+  let err = "";
+  const abort = new AbortController();
+  const done = main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), signal: abort.signal });
+  return {
+    done,
+    stop: () => abort.abort(),
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+    async until(text: string, timeoutMs = 15_000) {
+      const started = Date.now();
+      while (!out.includes(text)) {
+        if (Date.now() - started > timeoutMs) throw new Error(`no "${text}" within ${timeoutMs} ms; output:\n${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}
+
+describe("vap controller + vap run --config, as an operator would run them", () => {
+  it("an AP from a YAML config joins a controller using a vap pki; both write captures tshark decodes", async () => {
+    const pki = initPki(join(dir, "pki"), { aps: 1, model: "C9120AXI", baseMac: "02:00:00:00:10:01" });
+    const ap = pki.aps[0]!;
+    const config = join(dir, "ap.yaml");
+    writeFileSync(config, ["baseMac: 02:00:00:00:10:01", "class: ap1g7", "controllers:", "  - address: 127.0.40.1", "dtls:", `  cert: ${ap.cert}`, `  key: ${ap.key}`, `  ca: ${pki.caCert}`, ""].join("\n"));
+    const controller = vap("controller", "--pki", join(dir, "pki"), "--address", "127.0.40.1", "--pcap", join(dir, "controller.pcap"), "--keylog", join(dir, "keys.log"));
+    await new Promise((r) => setTimeout(r, 200));
+    const run = vap("run", "--config", config, "--pcap", join(dir, "ap.pcap"));
+    await run.until("CAPWAP State: Run");
+    await controller.until("is in Run");
+    expect(run.out).toContain("AP has joined controller vap-lab-wlc");
+    expect(controller.out).toMatch(/AP AP0200\.0000\.1001 \(C9120AXI-B, 02:00:00:00:10:01\) joined from 127\.0\.0\.1/);
+    run.stop();
+    expect(await run.done).toBe(0);
+    await controller.until("left: DTLS: DTLS peer closed the session (close_notify)");
+    controller.stop();
+    expect(await controller.done).toBe(0);
+
+    for (const file of ["ap.pcap", "controller.pcap"]) {
+      const packets = tsharkJson(readFileSync(join(dir, file)), { "capwap.draft_8_cisco": "TRUE" });
+      expect(packets.flatMap((p) => problems(p, ["Session ID length 4 wrong, must be = 16"]))).toEqual([]);
+      const types = packets.flatMap((p) => fieldValues(p.layers.capwap ?? {}, "capwap.control.header.message_type"));
+      expect(types.slice(0, 8), file).toEqual(["1", "2", "3", "4", "5", "6", "11", "12"]);
+    }
+    // The DTLS secrets of the session, in SSLKEYLOGFILE format.
+    expect(readFileSync(join(dir, "keys.log"), "utf8")).toMatch(/^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$/m);
+  });
+
+  it("plaintext mode joins a plaintext controller and warns on every start", async () => {
+    const config = join(dir, "plain.yaml");
+    writeFileSync(config, "baseMac: 02:00:00:00:10:02\ncontrollers: [{ address: 127.0.40.2 }]\ndtls: { mode: plaintext }\n");
+    const controller = vap("controller", "--plaintext", "--address", "127.0.40.2", "--profile", "cisco");
+    await controller.until("WARNING: lab controller without DTLS");
+    const run = vap("run", "--config", config);
+    await run.until("CAPWAP State: Run");
+    expect(run.out).toContain("WARNING: DTLS is disabled (dtls.mode: plaintext)");
+    run.stop();
+    controller.stop();
+    expect(await run.done).toBe(0);
+    expect(await controller.done).toBe(0);
+  });
+
+  it("a bad config stops `vap run` with one line naming the file and the field", async () => {
+    const config = join(dir, "bad.yaml");
+    writeFileSync(config, "baseMac: 02:00:00:00:10:03\ncontrollers: [{ address: wlc.example }]\n");
+    const run = vap("run", "--config", config);
+    expect(await run.done).toBe(1);
+    expect(run.err).toBe(`vap run: ${config}: controllers[0].address: "wlc.example" is not an IP address\n`);
+  });
+});
+
+describe("vap lab", () => {
+  it("--until run exits 0 with the summary table once every AP is in Run", async () => {
+    const lab = vap("lab", "--aps", "3", "--until", "run", "--address", "127.0.41.1", "--pcap", join(dir, "lab.pcap"));
+    expect(await lab.done).toBe(0);
+    expect(lab.out).toMatch(/AP0200\.0000\.0003 \[\*\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d\.\d{4}\] CAPWAP State: Run/);
+    expect(lab.out).toMatch(/AP Name\s+Model\s+Class\s+State\s+Controller\s+Version/);
+    expect(lab.out.match(/^AP0200\.0000\.000\d\s+C9105AXI-B\s+ap1g8\s+Run\s+vap-lab-wlc/gm)).toHaveLength(3);
+    expect(lab.out).toContain("All 3 AP(s) in Run.");
+    expect(existsSync(join(dir, "lab.pcap"))).toBe(true);
+  });
+
+  it("--until run exits 1 with the reason when the timeout passes first", async () => {
+    const lab = vap("lab", "--aps", "2", "--until", "run", "--address", "127.0.41.2", "--timeout", "0s", "--quiet");
+    expect(await lab.done).toBe(1);
+    expect(lab.err).toMatch(/^vap lab: timed out after 0 s: [12] AP\(s\) not in Run: AP0200\.0000\.000[12] in \w+/);
+  });
+
+  it("refuses bad flags with one line", async () => {
+    const lab = vap("lab", "--aps", "zero");
+    expect(await lab.done).toBe(1);
+    expect(lab.err).toBe('vap lab: --aps: expected 1 to 10000, got "zero"\n');
+  });
+});
