@@ -74,22 +74,24 @@ export class SimLab {
   constructor(readonly options: SimLabOptions = {}) {
     this.lines = options.lines ?? [];
     this.#log = createLog({ clock: this.clock, console: (l) => this.lines.push(l) });
-    this.controller = this.#newController();
+    this.controller = this.newController();
     for (let i = 0; i < (options.aps ?? 1); i++) this.addAp(i);
   }
 
-  #newController(): LabController {
+  /** A controller on `address` (the lab's own is on AC_ADDRESS). */
+  newController(address = AC_ADDRESS, extra: Partial<LabControllerOptions> = {}): LabController {
     const { ca, controller } = simPki();
     return new LabController({
       profile: this.options.profile ?? "cisco",
-      control: this.network.bind(AC_ADDRESS, 5246),
-      data: this.network.bind(AC_ADDRESS, 5247),
+      control: this.network.bind(address, 5246),
+      data: this.network.bind(address, 5247),
       dtls: new DtlsContext({ role: "server", cert: controller.cert + ca.cert, key: controller.key, ca: ca.cert }),
       clock: this.clock,
       log: this.#log.child({ ac: "lab" }),
       echoIntervalSeconds: 1,
       retransmitIntervalMs: 100,
       ...this.options.controller,
+      ...extra,
     });
   }
 
@@ -99,7 +101,7 @@ export class SimLab {
     this.controller.sockets.control.close();
     this.controller.sockets.data.close();
     this.run(downMs);
-    this.controller = this.#newController();
+    this.controller = this.newController();
   }
 
   addAp(i: number): Wtp {

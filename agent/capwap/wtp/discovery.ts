@@ -1,7 +1,8 @@
 /**
  * Choosing a controller from Discovery Responses (RFC 5415 §3.3): a
  * controller the operator named wins, in the order named (Cisco's primary,
- * secondary, tertiary); otherwise the least loaded one by its AC Descriptor.
+ * secondary, tertiary controller); otherwise the least loaded one by its AC
+ * Descriptor. Addresses without a name are only where to look.
  */
 import type { Endpoint } from "../../net/index.js";
 import type { AcSummary } from "../profiles/index.js";
@@ -20,7 +21,7 @@ export interface ControllerPreference {
 
 export function chooseController(candidates: readonly AcCandidate[], preferences: readonly ControllerPreference[]): AcCandidate | undefined {
   for (const pref of preferences) {
-    const match = candidates.find((c) => (pref.name ? c.summary.name === pref.name : c.from.address === pref.address));
+    const match = pref.name ? candidates.find((c) => c.summary.name === pref.name) : undefined;
     if (match) return match;
   }
   return [...candidates].sort((a, b) => load(a) - load(b) || a.order - b.order)[0];
