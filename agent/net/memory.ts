@@ -12,8 +12,8 @@ export interface InFlight {
   data: Uint8Array;
 }
 
-/** Decide a datagram's fate: "drop", a delay in ms, or undefined for the default latency. */
-export type NetworkFilter = (d: InFlight) => "drop" | number | undefined;
+/** Decide a datagram's fate: "drop", a delay in ms, several delays (duplicates), or undefined for the default latency. */
+export type NetworkFilter = (d: InFlight) => "drop" | number | number[] | undefined;
 
 export class MemoryNetwork {
   readonly #sockets = new Map<string, { handler: DatagramHandler }>();
@@ -42,14 +42,16 @@ export class MemoryNetwork {
         this.log.push(d);
         const fate = this.filter(d);
         if (fate === "drop") return;
-        this.clock.setTimer("network", fate ?? this.latencyMs, () => {
-          // The limited broadcast address reaches every socket bound to the port.
-          if (to.address === "255.255.255.255") {
-            for (const [key, entry] of this.#sockets) if (key.endsWith(`:${to.port}`) && key !== endpointKey(local)) entry.handler(d.data, local);
-          } else {
-            this.#sockets.get(endpointKey(to))?.handler(d.data, local);
-          }
-        });
+        for (const delay of Array.isArray(fate) ? fate : [fate ?? this.latencyMs]) {
+          this.clock.setTimer("network", delay, () => {
+            // The limited broadcast address reaches every socket bound to the port.
+            if (to.address === "255.255.255.255") {
+              for (const [key, entry] of this.#sockets) if (key.endsWith(`:${to.port}`) && key !== endpointKey(local)) entry.handler(d.data, local);
+            } else {
+              this.#sockets.get(endpointKey(to))?.handler(d.data, local);
+            }
+          });
+        }
       },
       onMessage: (h) => {
         entry.handler = h;

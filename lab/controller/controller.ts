@@ -23,8 +23,10 @@ import {
   resultCodeName,
 } from "../../agent/capwap/codec/index.js";
 import { ControlChannel } from "../../agent/capwap/channel/index.js";
+import type { ImageLibrary } from "./image-library.js";
+import { ImageSender } from "./image-sender.js";
 import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
-import { type AcInfo, type Element, findElement, type Message, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
+import { type AcInfo, type Element, findElement, type Message, PredownloadState, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
 import { describeError, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
 import { type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
 
@@ -48,6 +50,24 @@ export interface ApRecord {
   joinedAt?: number;
   runSince?: number;
   echoes: number;
+  /** The AP's latest image download, if any. */
+  download?: DownloadRecord;
+}
+
+export type DownloadState = "queued" | "downloading" | "complete" | "failed";
+
+export interface DownloadRecord {
+  /** The image name asked for (the AP's class). */
+  name: string;
+  /** Predownload of this version (ordered in Run), or a download after join. */
+  predownload?: string;
+  state: DownloadState;
+  size: number;
+  bytes: number;
+  window: number;
+  startedAt?: number;
+  finishedAt?: number;
+  error?: string;
 }
 
 export interface LabControllerEvents {
@@ -57,6 +77,8 @@ export interface LabControllerEvents {
   run: [ap: ApRecord];
   /** An AP's session ended (DTLS closed, timeout, reset). */
   leave: [ap: ApRecord, reason: string];
+  /** An AP's image download changed state (join-time or predownload). */
+  download: [ap: ApRecord];
 }
 
 export interface LabControllerOptions {
@@ -92,6 +114,14 @@ export interface LabControllerOptions {
    * on the wire.
    */
   dropResponse?: (requestType: number, nth: number) => boolean;
+  /** The images to serve, by the name APs ask for (`bundleLibrary(dir)`). */
+  images?: ImageLibrary;
+  /** Image transfers at once; APs beyond wait their turn. Default 100. */
+  maxConcurrentDownloads?: number;
+  /** Fault injection: corrupt block `index` of the image going to `ap` (after its checksum). */
+  corruptBlock?: (ap: string, index: number) => boolean;
+  /** Fault injection: announce a wrong MD5 for the image going to `ap`. */
+  corruptMd5?: (ap: string) => boolean;
 }
 
 /** Message type used for data-channel keep-alives in `dropResponse` (not a CAPWAP message type). */
@@ -155,6 +185,56 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   /** Order an AP to reset (RFC 5415 §8.6); resolves with its Result Code. */
   async reset(apName: string): Promise<number> {
     return resultOf(await this.request(apName, MessageType.ResetRequest, [{ kind: "ImageIdentifier", vendorId: this.profile.vendorId, identifier: this.softwareVersion }]));
+  }
+
+  /**
+   * Order APs in Run to predownload `version` (Cisco's `ap image predownload`):
+   * at most `concurrency` at a time, the next ordered as one finishes.
+   * Resolves with every AP's final download record.
+   */
+  predownload(apNames: readonly string[] | "all", version = this.softwareVersion, concurrency = 16): Promise<ApRecord[]> {
+    const names = apNames === "all" ? this.aps().flatMap((a) => (a.phase === "Run" && a.name ? [a.name] : [])) : [...apNames];
+    const queue = [...names];
+    const results = new Map<string, ApRecord>();
+    let running = 0;
+    return new Promise((resolve) => {
+      const settle = (name: string, record: ApRecord) => {
+        if (!names.includes(name) || results.has(name)) return;
+        results.set(name, record);
+        running--;
+        pump();
+      };
+      const failed = (name: string, error: string): ApRecord => ({
+        ...(this.aps().find((a) => a.name === name) ?? { key: name, address: "", port: 0, phase: "Run", imageWindow: 1, echoes: 0, name }),
+        download: { name, predownload: version, state: "failed", size: 0, bytes: 0, window: 1, error },
+      });
+      const onDownload = (ap: ApRecord) => {
+        if (ap.name && (ap.download?.state === "complete" || ap.download?.state === "failed")) settle(ap.name, ap);
+      };
+      const onLeave = (ap: ApRecord, reason: string) => ap.name && settle(ap.name, failed(ap.name, `left: ${reason}`));
+      const pump = () => {
+        while (running < concurrency && queue.length > 0) {
+          const name = queue.shift()!;
+          running++;
+          let session: ApSession;
+          try {
+            session = this.#session(name);
+          } catch (err) {
+            settle(name, failed(name, (err as Error).message));
+            continue;
+          }
+          session.order(version).catch((err: unknown) => settle(name, failed(name, (err as Error).message)));
+        }
+        if (results.size === names.length) {
+          this.off("download", onDownload);
+          this.off("leave", onLeave);
+          resolve(names.map((n) => results.get(n)!));
+        }
+      };
+      this.on("download", onDownload);
+      this.on("leave", onLeave);
+      pump();
+    });
   }
 
   /** Fault injection: put raw bytes into a joined AP's control channel (inside its DTLS session). */
@@ -288,10 +368,33 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     else capture(now, self, peer, packet);
   }
 
+  readonly #downloads = { running: 0, waiting: [] as (() => void)[] };
+
+  /** A transfer slot: resolves when fewer than maxConcurrentDownloads run; call the result to free it. */
+  #downloadSlot(): Promise<() => void> {
+    const limit = this.#o.maxConcurrentDownloads ?? 100;
+    const d = this.#downloads;
+    const release = () => {
+      d.running--;
+      d.waiting.shift()?.();
+    };
+    if (d.running < limit) {
+      d.running++;
+      return Promise.resolve(release);
+    }
+    return new Promise((resolve) =>
+      d.waiting.push(() => {
+        d.running++;
+        resolve(release);
+      }),
+    );
+  }
+
   /** @internal for ApSession */
   get internals() {
     const c = this;
     return {
+      downloadSlot: () => c.#downloadSlot(),
       options: c.#o,
       acInfo: () => c.#acInfo(),
       capture: (direction: "in" | "out", peer: Endpoint, packet: Uint8Array) => c.#capture(direction, peer, packet),
@@ -311,6 +414,11 @@ class ApSession {
   #idle: TimerHandle | undefined;
   #ended = false;
   #answered = new Map<number, number>();
+  #sender: ImageSender | undefined;
+  /** Ends the running transfer (cancel the sender, free its slot). */
+  #abortTransfer: ((error: Error) => void) | undefined;
+  /** Requests from the API wait while an image transfer owns the sequence numbers. */
+  #transferDone: Promise<void> = Promise.resolve();
   /** The fault plan's verdict on the message whose fragments are going out. */
   #dropping = false;
 
@@ -359,10 +467,20 @@ class ApSession {
     this.ac.emit("phase", { ...this.record });
   }
 
-  request(type: number, elements: Element[]): Promise<Message> {
+  /** Image blocks are ordered by sequence number, so other requests wait for the transfer to end. */
+  async request(type: number, elements: Element[]): Promise<Message> {
+    await this.#transferDone;
     return new Promise((resolve, reject) =>
       this.channel.request({ type, elements }, resolve, () => reject(new Error(`${this.record.name}: no answer to ${messageTypeName(type)}`))),
     );
+  }
+
+  /** Order a predownload of `version`; resolves when the AP accepted the order. */
+  async order(version: string): Promise<void> {
+    const response = await this.request(MessageType.ConfigurationUpdateRequest, [{ kind: "PredownloadOrder", version }]);
+    const result = resultOf(response);
+    if (result !== ResultCode.Success) throw new Error(`${this.record.name} refused the predownload: ${resultCodeName(result)}`);
+    this.#setDownload({ name: this.record.name ?? this.key, predownload: version, state: "queued", size: 0, bytes: 0, window: this.record.imageWindow });
   }
 
   inject(packet: Uint8Array): void {
@@ -389,6 +507,7 @@ class ApSession {
   end(reason: string, notifyPeer: boolean): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#abortTransfer?.(new Error(reason));
     this.#idle?.cancel();
     this.channel.close();
     if (notifyPeer || this.dtls?.state !== "closed") this.dtls?.close();
@@ -428,6 +547,12 @@ class ApSession {
           respond(profile.echoResponse(acInfo()));
           return;
         case MessageType.WtpEventRequest:
+          this.#predownloadReport(message.elements);
+          respond();
+          return;
+        case MessageType.ImageDataRequest:
+          void this.#imageRequest(message);
+          return;
         case MessageType.DataTransferRequest:
           respond();
           return;
@@ -463,6 +588,85 @@ class ApSession {
     });
     options.log.info(`AP ${wtp.name} (${wtp.model}, ${wtp.baseMac}) joined from ${this.peer.address}, software ${wtp.softwareVersion}`);
     this.setPhase("Configure");
+  }
+
+  /** The AP asks for an image (Image Identifier + Initiate Download): announce it, then send it. */
+  async #imageRequest(request: Message): Promise<void> {
+    const { options, downloadSlot } = this.ac.internals;
+    const name = findElement(request.elements, "ImageIdentifier")?.identifier;
+    if (!name || !findElement(request.elements, "InitiateDownload")) {
+      this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.FailureMissingMandatoryElement }]);
+      return;
+    }
+    const file = await options.images?.open(name);
+    if (!file) {
+      options.log.warn(`AP ${this.record.name} asked for image "${name}", which this controller does not have`);
+      this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
+      return;
+    }
+    const md5 = options.corruptMd5?.(this.record.name ?? this.key) ? Uint8Array.from(file.md5, (b, i) => (i === 0 ? b ^ 0xff : b)) : file.md5;
+    const predownload = this.record.download?.predownload;
+    this.channel.respond(request, [
+      { kind: "ResultCode", resultCode: ResultCode.Success },
+      { kind: "ImageInformation", fileSize: file.size, hash: md5 },
+    ]);
+    const download: DownloadRecord = { name, state: "queued", size: file.size, bytes: 0, window: this.record.imageWindow, ...(predownload ? { predownload } : {}) };
+    this.#setDownload(download);
+    let endTransfer!: () => void;
+    this.#transferDone = new Promise((resolve) => (endTransfer = resolve));
+    const release = await downloadSlot();
+    if (this.#ended) {
+      release();
+      file.close();
+      endTransfer();
+      return;
+    }
+    options.log.info(`Sending image ${name} (${file.size} bytes) to ${this.record.name}, window ${this.record.imageWindow}`);
+    this.#setDownload({ ...download, state: "downloading", startedAt: options.clock.now() });
+    const finish = (error?: Error) => {
+      this.#sender = undefined;
+      this.#abortTransfer = undefined;
+      release();
+      file.close();
+      endTransfer();
+      const d = this.record.download!;
+      // A predownload is complete when the AP says so (it may still refuse the image).
+      const state = error ? "failed" : predownload ? "downloading" : "complete";
+      this.#setDownload({ ...d, state, bytes: error ? d.bytes : file.size, ...(state !== "downloading" ? { finishedAt: options.clock.now() } : {}), ...(error ? { error: error.message } : {}) });
+    };
+    this.#sender = new ImageSender({
+      channel: this.channel,
+      profile: this.ac.profile,
+      file,
+      window: this.record.imageWindow,
+      clock: options.clock,
+      log: options.log,
+      maxTimeoutMs: options.retransmitIntervalMs ?? 3000,
+      ...(options.corruptBlock ? { corruptBlock: (i: number) => options.corruptBlock!(this.record.name ?? this.key, i) } : {}),
+      onProgress: (bytes) => {
+        if (this.record.download) this.record.download.bytes = bytes;
+      },
+      onDone: finish,
+    });
+    this.#abortTransfer = (error) => {
+      this.#sender?.cancel();
+      finish(error);
+    };
+    this.#sender.start();
+  }
+
+  #predownloadReport(elements: readonly Element[]): void {
+    const status = findElement(elements, "PredownloadStatus");
+    const d = this.record.download;
+    if (!status || !d) return;
+    const state: DownloadState = status.state === PredownloadState.Complete ? "complete" : status.state === PredownloadState.Failed ? "failed" : "downloading";
+    if (state === d.state) return;
+    this.#setDownload({ ...d, state, ...(state !== "downloading" ? { finishedAt: this.ac.internals.options.clock.now() } : {}) });
+  }
+
+  #setDownload(download: DownloadRecord): void {
+    this.record.download = download;
+    this.ac.emit("download", { ...this.record, download: { ...download } });
   }
 
   #unexpected(message: Message): void {

@@ -40,7 +40,7 @@ export interface SimLabOptions {
   controller?: Partial<LabControllerOptions>;
   /** Changes to each AP's raw config before validation. */
   apConfig?: (i: number) => Record<string, unknown>;
-  wtp?: (i: number) => Partial<WtpOptions>;
+  wtp?: (i: number, lab: SimLab) => Partial<WtpOptions>;
   /** Console lines of every AP and the controller, for assertions. */
   lines?: string[];
   seed?: number;
@@ -96,11 +96,11 @@ export class SimLab {
   }
 
   /** Kill the controller (sockets closed, state lost), and bring up a fresh one after `downMs`. */
-  restartController(downMs: number): void {
+  async restartController(downMs: number): Promise<void> {
     this.controller.close();
     this.controller.sockets.control.close();
     this.controller.sockets.data.close();
-    this.run(downMs);
+    await this.run(downMs);
     this.controller = this.newController();
   }
 
@@ -127,7 +127,7 @@ export class SimLab {
       clock: this.clock,
       random: seededRandom((this.options.seed ?? 1) * 1000 + i),
       log: this.#log.child({ ap: name }, { console: (l) => this.lines.push(`${name} ${l}`) }),
-      ...this.options.wtp?.(i),
+      ...this.options.wtp?.(i, this),
     });
     this.wtps.push(wtp);
     this.configs.push(config);
@@ -138,17 +138,23 @@ export class SimLab {
     for (const w of this.wtps) await w.start();
   }
 
-  /** Step the clock in small increments until `done()` or `maxMs` of simulated time. */
-  runUntil(done: () => boolean, maxMs = 60_000, stepMs = 10): boolean {
+  /**
+   * Step the clock in small increments until `done()` or `maxMs` of simulated
+   * time; between steps, pending promise continuations run (the image stage
+   * and sinks are async), but no simulated time passes while they do.
+   */
+  async runUntil(done: () => boolean, maxMs = 60_000, stepMs = 10): Promise<boolean> {
     for (let t = 0; t < maxMs; t += stepMs) {
+      await settle();
       if (done()) return true;
       this.clock.advance(stepMs);
     }
+    await settle();
     return done();
   }
 
-  run(ms: number): void {
-    this.runUntil(() => false, ms);
+  async run(ms: number): Promise<void> {
+    await this.runUntil(() => false, ms);
   }
 
   allInRun(): boolean {
@@ -159,4 +165,9 @@ export class SimLab {
     for (const w of this.wtps) void w.stop();
     this.controller.close();
   }
+}
+
+/** Let every queued promise continuation run (no timers, no I/O). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 4; i++) await Promise.resolve();
 }

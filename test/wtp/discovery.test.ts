@@ -42,9 +42,9 @@ describe("discovery on the simulated network", () => {
     await first!.start();
     await second!.start();
     await third!.start();
-    lab.runUntil(() => [first, second, third].every((w) => w!.state === "Run"));
+    await lab.runUntil(() => [first, second, third].every((w) => w!.state === "Run"));
     await newcomer!.start();
-    lab.runUntil(() => newcomer!.state === "Run", 10_000);
+    await lab.runUntil(() => newcomer!.state === "Run", 10_000);
     return { newcomer: newcomer!, wlcB, lines };
   }
 

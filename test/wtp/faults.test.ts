@@ -25,8 +25,8 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
       },
     });
     await lab.start();
-    expect(lab.runUntil(() => lab!.allInRun(), 20_000)).toBe(true);
-    lab.run(5_000); // two echoes lost and recovered too
+    expect(await lab.runUntil(() => lab!.allInRun(), 20_000)).toBe(true);
+    await lab.run(5_000); // two echoes lost and recovered too
     for (const w of lab.wtps) {
       expect(w.state).toBe("Run");
       expect(w.stats.restarts).toBe(0);
@@ -42,11 +42,11 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
     const lines: string[] = [];
     lab = new SimLab({ lines, controller: { dropResponse: (type) => dropEchoes && type === MessageType.EchoRequest } });
     await lab.start();
-    expect(lab.runUntil(() => lab!.allInRun())).toBe(true);
+    expect(await lab.runUntil(() => lab!.allInRun())).toBe(true);
     dropEchoes = true;
-    expect(lab.runUntil(() => lab!.wtps[0]!.state !== "Run", 10_000)).toBe(true);
+    expect(await lab.runUntil(() => lab!.wtps[0]!.state !== "Run", 10_000)).toBe(true);
     dropEchoes = false;
-    expect(lab.runUntil(() => lab!.allInRun(), 20_000)).toBe(true);
+    expect(await lab.runUntil(() => lab!.allInRun(), 20_000)).toBe(true);
     expect(lines.some((l) => l.includes("Going to restart CAPWAP (reason : Max retransmission count exceeded for Echo Request)..."))).toBe(true);
     expect(states(lines).slice(-8)).toEqual(["DTLS Teardown", "Discovery", "DTLS Setup", "Join", "Image Data", "Configure", "Data Check", "Run"]);
   });
@@ -55,10 +55,10 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
     const lines: string[] = [];
     lab = new SimLab({ aps: 10, lines });
     await lab.start();
-    expect(lab.runUntil(() => lab!.allInRun(), 20_000)).toBe(true);
-    lab.restartController(5_000);
+    expect(await lab.runUntil(() => lab!.allInRun(), 20_000)).toBe(true);
+    await lab.restartController(5_000);
     for (const w of lab.wtps) expect(w.state).not.toBe("Run");
-    expect(lab.runUntil(() => lab!.allInRun(), 30_000)).toBe(true);
+    expect(await lab.runUntil(() => lab!.allInRun(), 30_000)).toBe(true);
     expect(lab.controller.aps()).toHaveLength(10);
     for (const w of lab.wtps) {
       expect(w.stats.joins).toBe(2);
@@ -79,7 +79,7 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
       },
     });
     await lab.start();
-    lab.run(20_000);
+    await lab.run(20_000);
     // SilentInterval is 2 s in the test timers: at most one join per ~2 s, and it keeps trying.
     expect(joins).toBeGreaterThanOrEqual(4);
     expect(joins).toBeLessThanOrEqual(11);
@@ -94,7 +94,7 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
     const rogue = issueLeaf(rogueCa, { commonName: "rogue-wlc", role: "controller", type: "ecdsa", validity: validFor(30) });
     lab = new SimLab({ lines, controller: { dtls: new DtlsContext({ role: "server", cert: rogue.cert + rogueCa.cert, key: rogue.key, verifyPeer: false }) } });
     await lab.start();
-    lab.run(15_000);
+    await lab.run(15_000);
     const refusals = lines.filter((l) => l.includes("Going to restart CAPWAP (reason : DTLS"));
     expect(refusals.length).toBeGreaterThanOrEqual(2);
     expect(refusals[0]).toMatch(/certificate verify failed|unable to get local issuer certificate/i);
@@ -125,7 +125,7 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
     });
     const attacker = lab.network.bind("10.0.0.66", 5246);
     await lab.start();
-    expect(lab.runUntil(() => lab!.allInRun(), 20_000)).toBe(true);
+    expect(await lab.runUntil(() => lab!.allInRun(), 20_000)).toBe(true);
     expect(states(lines)).toEqual(["Discovery", "DTLS Setup", "Join", "Image Data", "Configure", "Data Check", "Run"]);
     for (const state of ["Discovery", "DTLS Setup", "Join", "Configure", "Data Check"]) {
       expect(lines.some((l) => l.includes(`Discarding msg CAPWAP_ECHO_RESPONSE(type 14) in CAPWAP state: ${state}`)), state).toBe(true);
@@ -137,10 +137,10 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
     const name = lab.wtps[0]!.name;
     lab.controller.inject(name, garbage);
     const reply = lab.controller.request(name, 0x63);
-    lab.run(500);
+    await lab.run(500);
     const response = await reply;
     expect(findElement(response.elements, "ResultCode")?.resultCode).toBe(ResultCode.MessageUnexpectedUnrecognizedRequest);
-    lab.run(5_000);
+    await lab.run(5_000);
     expect(lab.wtps[0]!.state).toBe("Run");
     expect(lab.wtps[0]!.stats.restarts).toBe(0);
     expect(lines.filter((l) => l.includes(`Discarding packet from ${AC_ADDRESS}: malformed packet`)).length).toBeGreaterThanOrEqual(1);

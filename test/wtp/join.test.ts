@@ -9,7 +9,7 @@ describe("an AP joins the lab controller (simulated network, real DTLS)", () => 
     const lines: string[] = [];
     lab = new SimLab({ profile, lines });
     await lab.start();
-    expect(lab.runUntil(() => lab!.allInRun(), 10_000)).toBe(true);
+    expect(await lab.runUntil(() => lab!.allInRun(), 10_000)).toBe(true);
     const states = lines.filter((l) => l.includes("CAPWAP State:")).map((l) => l.replace(/^.*CAPWAP State: /, ""));
     expect(states).toEqual(["Discovery", "DTLS Setup", "Join", "Image Data", "Configure", "Data Check", "Run"]);
     const [ap] = lab.controller.aps();
@@ -21,8 +21,8 @@ describe("an AP joins the lab controller (simulated network, real DTLS)", () => 
   it("stays in Run: echoes and keep-alives keep flowing", async () => {
     lab = new SimLab();
     await lab.start();
-    lab.runUntil(() => lab!.allInRun());
-    lab.run(10_000);
+    await lab.runUntil(() => lab!.allInRun());
+    await lab.run(10_000);
     expect(lab.wtps[0]!.state).toBe("Run");
     expect(lab.wtps[0]!.stats.echoes).toBeGreaterThanOrEqual(8);
     expect(lab.controller.aps()[0]!.echoes).toBeGreaterThanOrEqual(8);
@@ -33,7 +33,7 @@ describe("many APs (simulated network)", () => {
   it.each(["cisco", "rfc5415"] as const)("%s: 200 APs join and reach Run", async (profile) => {
     lab = new SimLab({ profile, aps: 200 });
     await lab.start();
-    expect(lab.runUntil(() => lab!.allInRun(), 30_000)).toBe(true);
+    expect(await lab.runUntil(() => lab!.allInRun(), 30_000)).toBe(true);
     const aps = lab.controller.aps();
     expect(new Set(aps.map((a) => a.name)).size).toBe(200);
     expect(aps.every((a) => a.phase === "Run")).toBe(true);

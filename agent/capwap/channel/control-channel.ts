@@ -41,8 +41,19 @@ export interface ControlChannelOptions {
 export interface PendingRequest {
   readonly type: number;
   readonly seq: number;
+  /** How often it was sent again. */
+  readonly retransmits: number;
+  /** Send it again now (a sliding window's fast retransmit); counts as a retransmission. */
+  retransmitNow(): void;
   /** Stop retransmitting and forget the request. */
   cancel(): void;
+}
+
+export interface RequestOptions {
+  /** Use this sequence number (resending a refused block under its own number) instead of the next one. */
+  seq?: number;
+  /** Override RetransmitInterval for this request (adaptive timeouts of a sliding window). */
+  retransmitIntervalMs?: number;
 }
 
 interface Pending {
@@ -50,6 +61,7 @@ interface Pending {
   readonly seq: number;
   packets: Uint8Array[];
   retransmits: number;
+  intervalMs: number;
   timer: TimerHandle;
   onResponse: (response: Message) => void;
   onTimeout: () => void;
@@ -82,16 +94,37 @@ export class ControlChannel {
    * Send a request; `onResponse` gets the matching response, `onTimeout`
    * fires after MaxRetransmit retransmissions went unanswered.
    */
-  request(message: Omit<Message, "seq">, onResponse: (response: Message) => void, onTimeout: () => void): PendingRequest {
-    const seq = this.#nextSeq;
-    this.#nextSeq = (seq + 1) & 0xff;
+  request(message: Omit<Message, "seq">, onResponse: (response: Message) => void, onTimeout: () => void, options: RequestOptions = {}): PendingRequest {
+    const seq = options.seq ?? this.#nextSeq;
+    if (options.seq === undefined) this.#nextSeq = (seq + 1) & 0xff;
     // A new request with this seq replaces any (long-forgotten) earlier one.
     this.#pending.get(seq)?.timer.cancel();
     const packets = this.#encode({ ...message, seq });
-    const pending: Pending = { type: message.type, seq, packets, retransmits: 0, onResponse, onTimeout, timer: this.#arm(seq) };
+    const intervalMs = options.retransmitIntervalMs ?? this.#o.retransmitIntervalMs;
+    const pending: Pending = { type: message.type, seq, packets, retransmits: 0, intervalMs, onResponse, onTimeout, timer: this.#arm(seq, intervalMs) };
     this.#pending.set(seq, pending);
     this.#send(packets);
-    return { type: message.type, seq, cancel: () => this.#forget(seq, pending) };
+    const channel = this;
+    return {
+      type: message.type,
+      seq,
+      get retransmits() {
+        return pending.retransmits;
+      },
+      retransmitNow() {
+        if (channel.#pending.get(seq) !== pending) return;
+        pending.timer.cancel();
+        pending.retransmits++;
+        pending.timer = channel.#arm(seq, pending.intervalMs);
+        channel.#send(pending.packets);
+      },
+      cancel: () => this.#forget(seq, pending),
+    };
+  }
+
+  /** The sequence number the next request will carry. */
+  get nextSeq(): number {
+    return this.#nextSeq;
   }
 
   /** Answer `request` (same seq, type + 1) and remember the answer for duplicates. */
@@ -159,8 +192,8 @@ export class ControlChannel {
     pending.onResponse(message);
   }
 
-  #arm(seq: number): TimerHandle {
-    return this.#o.clock.setTimer(`retransmit-${seq}`, this.#o.retransmitIntervalMs, () => this.#retransmit(seq));
+  #arm(seq: number, intervalMs: number): TimerHandle {
+    return this.#o.clock.setTimer(`retransmit-${seq}`, intervalMs, () => this.#retransmit(seq));
   }
 
   #retransmit(seq: number): void {
@@ -172,7 +205,7 @@ export class ControlChannel {
       return;
     }
     pending.retransmits++;
-    pending.timer = this.#arm(seq);
+    pending.timer = this.#arm(seq, pending.intervalMs);
     this.#send(pending.packets);
   }
 

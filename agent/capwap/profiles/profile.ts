@@ -69,6 +69,12 @@ export interface AcSummary {
   stationLimit: number;
 }
 
+/** An Image Data Request's block as the receiving AP reads it. */
+export type ImageBlock =
+  | { kind: "data"; data: Uint8Array; /** The sender marked it the last block (RFC EOF). */ last: boolean }
+  | { kind: "corrupt"; reason: string }
+  | { kind: "abort"; reason: string };
+
 /** What a controller learns about an AP from its Join Request. */
 export interface WtpSummary {
   name?: string;
@@ -106,6 +112,12 @@ export interface VendorProfile {
   joinResponse(ac: AcInfo, resultCode: number, wtpRadios: readonly RadioInfo[], settings: JoinSettings): Element[];
   configurationStatusResponse(ac: AcInfo, wtpRadios: readonly RadioInfo[]): Element[];
   echoResponse(ac: AcInfo): Element[];
+
+  /** The Image Data element for one block of an image. */
+  imageBlock(block: Uint8Array, last: boolean): Element;
+  /** An abort notice in place of a block. */
+  imageAbort(): Element;
+  readImageBlock(elements: readonly Element[]): ImageBlock;
 
   /** Reading the other side's messages. */
   acSummary(elements: readonly Element[]): AcSummary;

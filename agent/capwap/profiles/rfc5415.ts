@@ -1,4 +1,4 @@
-import { AcInformationType, ElementTable, ieee80211Elements, rfc5415Elements, ResultCode, WtpDescriptorType } from "../codec/index.js";
+import { AcInformationType, ElementTable, ImageDataType, ieee80211Elements, rfc5415Elements, ResultCode, WtpDescriptorType } from "../codec/index.js";
 import { ciscoVendorElements } from "./cisco/elements.js";
 import {
   acDescriptor,
@@ -15,6 +15,7 @@ import {
   summarizeWtp,
   text,
 } from "./common.js";
+import { findElement } from "./element-types.js";
 import type { VendorProfile, WtpInfo } from "./profile.js";
 import { DOCUMENTATION_ENTERPRISE, vapElements } from "./vap-elements.js";
 
@@ -111,6 +112,17 @@ export const rfc5415Profile: VendorProfile = {
     { kind: "WtpFallback", mode: 1 },
   ],
   echoResponse: () => [],
+
+  // RFC 5415 §4.6.26: data type 1 = data, 2 = the last data (EOF), 5 = error.
+  imageBlock: (data, last) => ({ kind: "ImageData", dataType: last ? ImageDataType.Eof : ImageDataType.Data, data }),
+  imageAbort: () => ({ kind: "ImageData", dataType: ImageDataType.Error, data: new Uint8Array(0) }),
+  readImageBlock(elements) {
+    const el = findElement(elements, "ImageData");
+    if (!el) return { kind: "corrupt", reason: "no Image Data element" };
+    if (el.dataType === ImageDataType.Error) return { kind: "abort", reason: "the controller aborted the transfer (data type 5)" };
+    if (el.dataType !== ImageDataType.Data && el.dataType !== ImageDataType.Eof) return { kind: "corrupt", reason: `unknown Image Data type ${el.dataType}` };
+    return { kind: "data", data: el.data, last: el.dataType === ImageDataType.Eof };
+  },
 
   acSummary: (elements) => summarizeAc(elements, textVersion(AcInformationType.SoftwareVersion)),
   wtpSummary: (elements) => summarizeWtp(elements, textVersion(WtpDescriptorType.ActiveSoftwareVersion)),

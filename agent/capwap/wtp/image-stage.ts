@@ -14,6 +14,8 @@ export interface ImageStageHost {
   request(message: Omit<Message, "seq">): Promise<Message>;
   /** Answer a controller request (same sequence number). */
   respond(request: Message, elements: Element[]): void;
+  /** Tell the controller something in a WTP Event Request (predownload progress). */
+  event(elements: Element[]): void;
   /**
    * The stage is done: "reset" reboots into the new image, "continue" goes
    * on with the running image, an Error restarts CAPWAP with its message as
@@ -23,9 +25,13 @@ export interface ImageStageHost {
 }
 
 export interface ImageContext {
+  /** After Join on a version mismatch, or ordered in Run (predownload: stay in Run). */
+  mode: "join" | "predownload";
   running: string;
   backup: string;
+  /** The version the controller runs (join) or ordered (predownload). */
   controller: string;
+  controllerAddress: string;
   /** Image Data window negotiated at join. */
   window: number;
 }

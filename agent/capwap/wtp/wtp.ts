@@ -485,7 +485,7 @@ export class Wtp {
     }
     this.#imageActive = true;
     this.#setTimer("statisticsTimer", this.#o.config.timers.statisticsMs, { type: "statisticsTimer" });
-    stage.begin(this.#imageHost(), { running, backup, controller, window: this.#joined!.imageWindow });
+    stage.begin(this.#imageHost(), { mode: "join", running, backup, controller, controllerAddress: this.#joined!.address, window: this.#joined!.imageWindow });
     return undefined;
   }
 
@@ -499,6 +499,7 @@ export class Wtp {
           this.#channel.request(message, resolve, () => reject(new Error(`no answer to ${messageTypeName(message.type)}`)));
         }),
       respond: (request, elements) => this.#channel?.respond(request, elements),
+      event: (elements) => this.#request(MessageType.WtpEventRequest, elements),
       finish: (outcome) => this.#dispatch({ type: "imageFinished", outcome }),
     };
   }
@@ -587,10 +588,13 @@ export class Wtp {
   #runRequest(message: Message): WtpState | undefined {
     const ok = [{ kind: "ResultCode" as const, resultCode: ResultCode.Success }];
     switch (message.type) {
-      case MessageType.ConfigurationUpdateRequest:
+      case MessageType.ConfigurationUpdateRequest: {
+        const order = findElement(message.elements, "PredownloadOrder");
+        if (order) return this.#predownload(message, order.version);
         this.#applyConfigurationUpdate(message.elements);
         this.#channel!.respond(message, ok);
         return undefined;
+      }
       case MessageType.ResetRequest:
         this.#channel!.respond(message, ok);
         this.#o.log.info(`Reset Request from ${this.#ac!.endpoint.address}`);
@@ -611,6 +615,21 @@ export class Wtp {
         this.#channel!.respond(message, [{ kind: "ResultCode", resultCode: ResultCode.MessageUnexpectedUnrecognizedRequest }]);
         return undefined;
     }
+  }
+
+  /** The controller orders the image of `version` into the backup partition while we stay in Run. */
+  #predownload(order: Message, version: string): undefined {
+    const stage = this.#o.imageStage;
+    if (!stage || this.#imageActive) {
+      this.#channel!.respond(order, [{ kind: "ResultCode", resultCode: ResultCode.ConfigurationFailureServiceNotProvided }]);
+      return undefined;
+    }
+    this.#channel!.respond(order, [{ kind: "ResultCode", resultCode: ResultCode.Success }]);
+    const { running, backup } = this.#versions();
+    this.#o.log.info(`Predownload of ${version} ordered by ${this.#joined!.name}`);
+    this.#imageActive = true;
+    stage.begin(this.#imageHost(), { mode: "predownload", running, backup, controller: version, controllerAddress: this.#joined!.address, window: this.#joined!.imageWindow });
+    return undefined;
   }
 
   #applyConfigurationUpdate(elements: readonly Element[]): void {

@@ -18,10 +18,10 @@ import {
   summarizeWtp,
   text,
 } from "../common.js";
-import type { Element } from "../element-types.js";
+import { type Element, findElement } from "../element-types.js";
 import type { VendorProfile, WtpInfo } from "../profile.js";
 import { vapExtensionElements } from "../vap-elements.js";
-import { CISCO_VENDOR_ID, ciscoLayoutOverrides, ciscoVendorElements, LwappElementId, lwappPathMtu } from "./elements.js";
+import { CISCO_VENDOR_ID, ciscoImageChecksum, CiscoImageOpcode, ciscoLayoutOverrides, ciscoVendorElements, LwappElementId, lwappPathMtu } from "./elements.js";
 import { decodeCiscoVersion, encodeCiscoVersion } from "./version.js";
 
 /** Cisco's AC Information sub-element types: software first, then hardware [obs: actube]. */
@@ -159,6 +159,19 @@ export const ciscoProfile: VendorProfile = {
     lwapp(LwappElementId.MwarHashValue, text(ac.name)),
   ],
   echoResponse: (ac) => [{ kind: "CiscoApTimeSync", timestamp: ac.unixTime, type: 0 }],
+
+  // LWAPP-style blocks: opcode 3, RFC 1071 checksum, data; the end is known from the size [obs].
+  imageBlock: (data) => ({ kind: "CiscoImageData", opcode: CiscoImageOpcode.Data, checksum: ciscoImageChecksum(data), data }),
+  imageAbort: () => ({ kind: "CiscoImageData", opcode: CiscoImageOpcode.Error, data: new Uint8Array(0) }),
+  readImageBlock(elements) {
+    const el = findElement(elements, "CiscoImageData");
+    if (!el) return { kind: "corrupt", reason: "no Image Data element" };
+    if (el.opcode === CiscoImageOpcode.Error) return { kind: "abort", reason: "the controller aborted the transfer (opcode 5)" };
+    if (el.opcode !== CiscoImageOpcode.Data || el.checksum === undefined) return { kind: "corrupt", reason: `unknown Image Data opcode ${el.opcode}` };
+    const checksum = ciscoImageChecksum(el.data);
+    if (checksum !== el.checksum) return { kind: "corrupt", reason: `block checksum 0x${checksum.toString(16)} ≠ 0x${el.checksum.toString(16)}` };
+    return { kind: "data", data: el.data, last: false };
+  },
 
   acSummary: (elements) => summarizeAc(elements, versionOf(AcInfoType.Software)),
   wtpSummary: (elements) => summarizeWtp(elements, versionOf(WtpDescriptorType.ActiveSoftwareVersion)),

@@ -1,0 +1,184 @@
+/**
+ * The AP's half of a CAPWAP image transfer with a sliding window (RFC 5415
+ * §9.1, the seed's "CAPWAP Image Download Window Enhancement"). The
+ * controller keeps up to `window` Image Data Requests in flight; blocks are
+ * ordered by sequence number. Every request is answered by its sequence
+ * number; blocks that arrive early wait in a buffer inside the window;
+ * duplicates are re-acknowledged and never written twice; bytes reach the
+ * sink strictly in order. At the announced size the MD5 must match, or the
+ * image is refused and the sink discards it.
+ *
+ * Anchoring [inf]: the controller sends the first block alone and opens the
+ * window only after it is acknowledged, so the first block the AP sees is
+ * block 0 even on a reordering link.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { ResultCode } from "../../capwap/codec/index.js";
+import type { Message, VendorProfile } from "../../capwap/profiles/index.js";
+import type { Log } from "../../core/index.js";
+import type { ImageSink, ImageSinkResult } from "../sink.js";
+
+export type TransferOutcome = { ok: true; result: ImageSinkResult; blocks: number; lastBlockBytes: number } | { ok: false; error: Error };
+
+export interface ReceiverOptions {
+  profile: VendorProfile;
+  /** Blocks the controller may have in flight (negotiated at join). */
+  window: number;
+  size: number;
+  md5: Uint8Array;
+  /** Already begun for this image. */
+  sink: ImageSink;
+  respond: (request: Message, resultCode: number) => void;
+  log: Log;
+  /** Once, at the end: the checked image, or why it was refused. */
+  onDone: (outcome: TransferOutcome) => void;
+  /** Blocks waiting for the sink before acknowledgements are held back. */
+  maxQueuedBlocks?: number;
+}
+
+/** Sequence numbers are 8 bits; a block more than half the space behind is in the past. */
+const HALF_SEQ = 128;
+
+export class ImageDataReceiver {
+  readonly #o: ReceiverOptions;
+  #next: number | undefined;
+  readonly #early = new Map<number, { data: Uint8Array; last: boolean }>();
+  readonly #md5: Hash = createHash("md5");
+  #accepted = 0;
+  #blocks = 0;
+  #lastBlockBytes = 0;
+  #queued = 0;
+  #held: (() => void)[] = [];
+  #writing: Promise<void> = Promise.resolve();
+  #done = false;
+  #progressStep = 0;
+
+  constructor(options: ReceiverOptions) {
+    this.#o = options;
+  }
+
+  get bytesReceived(): number {
+    return this.#accepted;
+  }
+
+  get finished(): boolean {
+    return this.#done;
+  }
+
+  /** An Image Data Request from the controller. */
+  receive(request: Message): void {
+    if (this.#done) {
+      // A retransmission after the end (our ack was lost): acknowledge again.
+      this.#o.respond(request, ResultCode.Success);
+      return;
+    }
+    const seq = request.seq;
+    this.#next ??= seq;
+    const ahead = (seq - this.#next) & 0xff;
+    if (ahead >= HALF_SEQ || this.#early.has(seq)) {
+      this.#o.respond(request, ResultCode.Success); // already have it: re-ack, write nothing
+      return;
+    }
+    if (ahead >= this.#o.window) {
+      this.#o.log.debug(`Image Data seq ${seq} outside the window (next ${this.#next}, window ${this.#o.window}): dropped`);
+      return; // the controller retransmits it once the window has moved
+    }
+    const block = this.#o.profile.readImageBlock(request.elements);
+    if (block.kind === "abort") return this.#fail(request, ResultCode.Success, block.reason);
+    if (block.kind === "corrupt") {
+      // A bad block is refused; the controller sends it again under the same sequence number.
+      this.#o.log.info(`Image Data seq ${seq}: ${block.reason}, asking again`);
+      this.#o.respond(request, ResultCode.ImageDataErrorInvalidChecksum);
+      return;
+    }
+    if (block.data.length > this.#o.profile.imageBlockSize) {
+      return this.#fail(request, ResultCode.ImageDataErrorInvalidDataLength, `block of ${block.data.length} bytes exceeds ${this.#o.profile.imageBlockSize}`);
+    }
+    this.#early.set(seq, { data: block.data, last: block.last });
+    this.#acknowledge(request);
+    // Write whatever is now contiguous.
+    for (let b = this.#early.get(this.#next); b; b = this.#early.get(this.#next)) {
+      this.#early.delete(this.#next);
+      this.#next = (this.#next + 1) & 0xff;
+      if (!this.#accept(b.data, b.last)) return;
+    }
+  }
+
+  /** Give up: nothing more is written, the sink is left to the caller. */
+  cancel(): void {
+    this.#done = true;
+    this.#early.clear();
+    for (const release of this.#held.splice(0)) release();
+  }
+
+  #accept(data: Uint8Array, markedLast: boolean): boolean {
+    const { size } = this.#o;
+    if (this.#accepted + data.length > size) {
+      this.#fail(undefined, ResultCode.ImageDataErrorInvalidDataLength, `image longer than the announced ${size} bytes`);
+      return false;
+    }
+    this.#accepted += data.length;
+    this.#blocks++;
+    this.#lastBlockBytes = data.length;
+    this.#md5.update(data);
+    this.#queued++;
+    this.#writing = this.#writing.then(async () => {
+      await this.#o.sink.write(data);
+      this.#queued--;
+      if (this.#queued <= (this.#o.maxQueuedBlocks ?? 64) / 2) for (const release of this.#held.splice(0)) release();
+    });
+    this.#writing.catch((err: unknown) => this.#fail(undefined, ResultCode.ImageDataErrorOtherError, `cannot store the image: ${(err as Error).message}`));
+    this.#progress();
+    if (this.#accepted === size) {
+      void this.#complete();
+      return false;
+    }
+    if (markedLast) {
+      this.#fail(undefined, ResultCode.ImageDataErrorInvalidDataLength, `EOF after ${this.#accepted} of ${size} bytes`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Acknowledge now, or once the sink has caught up (back-pressure keeps memory flat). */
+  #acknowledge(request: Message): void {
+    const ack = () => this.#o.respond(request, ResultCode.Success);
+    if (this.#queued < (this.#o.maxQueuedBlocks ?? 64)) ack();
+    else this.#held.push(ack);
+  }
+
+  async #complete(): Promise<void> {
+    const md5 = this.#md5.digest();
+    if (!md5.equals(this.#o.md5)) {
+      this.#fail(undefined, ResultCode.ImageDataErrorOtherError, `MD5 ${md5.toString("hex")} of the received image does not match ${Buffer.from(this.#o.md5).toString("hex")}`);
+      return;
+    }
+    try {
+      await this.#writing;
+      if (this.#done) return;
+      this.#done = true;
+      this.#o.log.info(`${this.#accepted} bytes, ${this.#blocks} msgs, ${this.#lastBlockBytes} last`);
+      this.#o.log.info("Last block stored");
+      const result = await this.#o.sink.finish();
+      this.#o.onDone({ ok: true, result, blocks: this.#blocks, lastBlockBytes: this.#lastBlockBytes });
+    } catch (err) {
+      this.#done = false;
+      this.#fail(undefined, ResultCode.ImageDataErrorOtherError, `cannot store the image: ${(err as Error).message}`);
+    }
+  }
+
+  #fail(request: Message | undefined, resultCode: number, reason: string): void {
+    if (this.#done) return;
+    if (request) this.#o.respond(request, resultCode);
+    this.cancel();
+    this.#o.onDone({ ok: false, error: new Error(reason) });
+  }
+
+  #progress(): void {
+    const step = Math.floor((this.#accepted / this.#o.size) * 10);
+    if (step > this.#progressStep && step < 10) {
+      this.#progressStep = step;
+      this.#o.log.info(`Image download ${step * 10}% (${this.#accepted} of ${this.#o.size} bytes)`);
+    }
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The CAPWAP image stage (RFC 5415 §9.1): ask the controller for the image
+ * by name (the hardware class, e.g. "ap1g8"), take its size and MD5, then
+ * receive its Image Data Requests through the sliding-window receiver into
+ * a sink. Used after Join on a version mismatch, and in Run for a
+ * predownload (the AP stays in Run and reports the outcome).
+ */
+import { type Clock, type TimerHandle } from "../../core/index.js";
+import { isSuccess, MessageType, ResultCode, resultCodeName } from "../../capwap/codec/index.js";
+import { findElement, type Message, PredownloadState } from "../../capwap/profiles/index.js";
+import type { ImageContext, ImageStage, ImageStageHost } from "../../capwap/wtp/index.js";
+import type { ImageSink } from "../sink.js";
+import { ImageDataReceiver, type TransferOutcome } from "./receiver.js";
+
+export interface CapwapImageStageOptions {
+  /** The file the AP asks for: its class name (SPEC.md §2). */
+  imageName: string;
+  /** A sink for each download. */
+  sink: (context: ImageContext) => ImageSink;
+  clock: Clock;
+  /** RFC 5415 §4.7 ImageDataStartTimer: the first block must come within this. */
+  startTimeoutMs: number;
+  /** A transfer with no block for this long is dead. */
+  inactivityMs: number;
+}
+
+interface Transfer {
+  host: ImageStageHost;
+  context: ImageContext;
+  sink: ImageSink;
+  receiver?: ImageDataReceiver;
+  /** Blocks that overtook the Image Data Response. */
+  early: Message[];
+  timer?: TimerHandle;
+  started: boolean;
+}
+
+export class CapwapImageStage implements ImageStage {
+  readonly #o: CapwapImageStageOptions;
+  #transfer: Transfer | undefined;
+
+  constructor(options: CapwapImageStageOptions) {
+    this.#o = options;
+  }
+
+  get active(): boolean {
+    return this.#transfer !== undefined;
+  }
+
+  begin(host: ImageStageHost, context: ImageContext): void {
+    const transfer: Transfer = { host, context, sink: this.#o.sink(context), early: [], started: false };
+    this.#transfer = transfer;
+    void this.#start(transfer);
+  }
+
+  imageDataRequest(message: Message): void {
+    const t = this.#transfer;
+    if (!t) return;
+    if (!t.receiver) {
+      t.early.push(message);
+      return;
+    }
+    if (!t.started) t.started = true;
+    this.#arm(t, this.#o.inactivityMs, "no image data for");
+    t.receiver.receive(message);
+  }
+
+  abort(reason: string): void {
+    const t = this.#transfer;
+    if (!t) return;
+    t.host.log.info(`Aborting image download(0x0): ${reason}, ${this.#o.imageName}`);
+    this.#end(t);
+    void t.sink.abort(reason);
+  }
+
+  async #start(t: Transfer): Promise<void> {
+    const { host, context } = t;
+    const name = this.#o.imageName;
+    host.log.info(`wtpOpenImgFile: request ${name}, local /tmp/part.tar`);
+    host.log.info(`Image Data Request sent to ${context.controllerAddress}, fileName [${name}]`);
+    let response: Message;
+    try {
+      response = await host.request({
+        type: MessageType.ImageDataRequest,
+        elements: [
+          { kind: "ImageIdentifier", vendorId: host.profile.vendorId, identifier: name },
+          { kind: "InitiateDownload" },
+        ],
+      });
+    } catch {
+      return this.#failed(t, "image download cannot start");
+    }
+    if (this.#transfer !== t) return;
+    host.log.info(`Image Data Response from ${context.controllerAddress}`);
+    const result = findElement(response.elements, "ResultCode")?.resultCode ?? ResultCode.Success;
+    host.log.info(`AC accepted previous sent request with result code: ${result}`);
+    const info = findElement(response.elements, "ImageInformation");
+    if (!isSuccess(result)) return this.#failed(t, `image download cannot start: ${resultCodeName(result)}`);
+    if (!info) return this.#failed(t, "image download cannot start: no Image Information");
+    try {
+      await t.sink.begin({ name, size: info.fileSize, md5: info.hash });
+    } catch (err) {
+      return this.#failed(t, (err as Error).message);
+    }
+    if (this.#transfer !== t) return;
+    t.receiver = new ImageDataReceiver({
+      profile: host.profile,
+      window: context.window,
+      size: info.fileSize,
+      md5: info.hash,
+      sink: t.sink,
+      log: host.log,
+      respond: (request, resultCode) => host.respond(request, [{ kind: "ResultCode", resultCode }]),
+      onDone: (outcome) => void this.#done(t, outcome),
+    });
+    if (context.mode === "predownload") host.event([{ kind: "PredownloadStatus", state: PredownloadState.Downloading, version: context.controller }]);
+    this.#arm(t, this.#o.startTimeoutMs, "ImageDataStartTimer: no image data within");
+    for (const m of t.early.splice(0)) this.imageDataRequest(m);
+  }
+
+  async #done(t: Transfer, outcome: TransferOutcome): Promise<void> {
+    if (this.#transfer !== t) return;
+    if (!outcome.ok) return this.#failed(t, outcome.error.message);
+    this.#end(t);
+    t.host.log.info(`Image transfer completed from WLC, last 1`);
+    if (t.context.mode === "predownload") {
+      t.host.event([{ kind: "PredownloadStatus", state: PredownloadState.Complete, version: t.context.controller }]);
+      return t.host.finish("continue");
+    }
+    t.host.finish(outcome.result.reboot ? "reset" : "continue");
+  }
+
+  #failed(t: Transfer, reason: string): void {
+    if (this.#transfer !== t) return;
+    this.#end(t);
+    void t.sink.abort(reason);
+    if (t.context.mode === "predownload") {
+      t.host.log.warn(`Predownload of ${t.context.controller} failed: ${reason}`);
+      t.host.event([{ kind: "PredownloadStatus", state: PredownloadState.Failed, version: t.context.controller }]);
+      t.host.finish("continue");
+    } else {
+      t.host.finish(new Error(reason));
+    }
+  }
+
+  #arm(t: Transfer, ms: number, what: string): void {
+    t.timer?.cancel();
+    t.timer = this.#o.clock.setTimer("image-data", ms, () => this.#failed(t, t.started ? `${what} ${ms / 1000} s` : "image download cannot start"));
+  }
+
+  #end(t: Transfer): void {
+    t.timer?.cancel();
+    t.receiver?.cancel();
+    if (this.#transfer === t) this.#transfer = undefined;
+  }
+}

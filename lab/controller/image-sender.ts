@@ -1,0 +1,160 @@
+/**
+ * The controller's half of a CAPWAP image transfer (RFC 5415 §9.1) with the
+ * seed's sliding window: up to `window` Image Data Requests in flight, each
+ * acknowledged by its sequence number. The first block goes alone so the AP
+ * can anchor its window [inf]; then the window opens. A block the AP refuses
+ * (bad checksum) goes again under the same sequence number; a lost one is
+ * resent when three later blocks were acknowledged (fast retransmit) or when
+ * its timeout — adaptive, from the measured round trip (RFC 6298 style) —
+ * expires.
+ */
+import type { ControlChannel, PendingRequest } from "../../agent/capwap/channel/index.js";
+import { MessageType, ResultCode, resultCodeName } from "../../agent/capwap/codec/index.js";
+import { findElement, type Message, type VendorProfile } from "../../agent/capwap/profiles/index.js";
+import type { Clock, Log } from "../../agent/core/index.js";
+import type { ImageFile } from "./image-library.js";
+
+export interface ImageSenderOptions {
+  channel: ControlChannel;
+  profile: VendorProfile;
+  file: ImageFile;
+  window: number;
+  clock: Clock;
+  log: Log;
+  /** The ceiling of the adaptive timeout: RFC 5415 RetransmitInterval. */
+  maxTimeoutMs: number;
+  /** Fault injection: corrupt block `index` on its first transmission (after its checksum). */
+  corruptBlock?: (index: number) => boolean;
+  onProgress?: (bytes: number) => void;
+  onDone: (error?: Error) => void;
+}
+
+interface InFlight {
+  index: number;
+  request: PendingRequest;
+  sentAt: number;
+  /** Acknowledgements of later blocks seen while this one waits. */
+  overtaken: number;
+}
+
+const MIN_TIMEOUT_MS = 100;
+const FAST_RETRANSMIT_AFTER = 3;
+
+export class ImageSender {
+  readonly #o: ImageSenderOptions;
+  readonly #blocks: number;
+  /** Oldest block not yet acknowledged, and the next never sent. */
+  #base = 0;
+  #next = 0;
+  #firstSeq = 0;
+  readonly #inFlight = new Map<number, InFlight>();
+  readonly #acked = new Set<number>();
+  #srtt: number | undefined;
+  #rttvar = 0;
+  #done = false;
+  readonly stats = { sent: 0, retransmits: 0, refused: 0 };
+
+  constructor(options: ImageSenderOptions) {
+    this.#o = options;
+    this.#blocks = Math.max(1, Math.ceil(options.file.size / options.profile.imageBlockSize));
+  }
+
+  start(): void {
+    this.#firstSeq = this.#o.channel.nextSeq;
+    this.#send(0, false);
+  }
+
+  cancel(): void {
+    this.#done = true;
+    for (const f of this.#inFlight.values()) f.request.cancel();
+    this.#inFlight.clear();
+  }
+
+  /** Sending may go as far as the window past the oldest unacknowledged block; block 0 goes alone. */
+  #fill(): void {
+    while (!this.#done && this.#next < this.#blocks && this.#next < this.#base + this.#o.window && (this.#base > 0 || this.#next === 0)) {
+      this.#send(this.#next, false);
+    }
+  }
+
+  #send(index: number, again: boolean): void {
+    const { profile, file, channel } = this.#o;
+    const size = profile.imageBlockSize;
+    const data = file.read(index * size, size);
+    const last = index === this.#blocks - 1;
+    const element = profile.imageBlock(data, last);
+    if (!again && this.#o.corruptBlock?.(index)) {
+      const bad = Uint8Array.from(data);
+      bad[bad.length >> 1]! ^= 0xff;
+      // The checksum stays that of the good data: what corruption on the wire looks like.
+      (element as { data: Uint8Array }).data = bad;
+    }
+    if (index === this.#next) this.#next++;
+    const seq = (this.#firstSeq + index) & 0xff;
+    const sentAt = this.#o.clock.now();
+    const request = channel.request(
+      { type: MessageType.ImageDataRequest, elements: [element] },
+      (response) => this.#answered(index, response),
+      () => this.#fail(`no answer to image block ${index} after retransmissions`),
+      { seq, retransmitIntervalMs: this.#timeout() },
+    );
+    this.stats.sent++;
+    this.#inFlight.set(index, { index, request, sentAt: again ? Number.NaN : sentAt, overtaken: 0 });
+  }
+
+  #answered(index: number, response: Message): void {
+    if (this.#done) return;
+    const flight = this.#inFlight.get(index);
+    if (!flight) return;
+    this.#inFlight.delete(index);
+    const result = findElement(response.elements, "ResultCode")?.resultCode ?? ResultCode.Success;
+    if (result === ResultCode.ImageDataErrorInvalidChecksum) {
+      this.stats.refused++;
+      this.#send(index, true);
+      return;
+    }
+    if (result !== ResultCode.Success) return this.#fail(`the AP refused image block ${index}: ${resultCodeName(result)}`);
+    // Karn: only blocks sent once measure the round trip.
+    if (flight.request.retransmits === 0 && !Number.isNaN(flight.sentAt)) this.#sample(this.#o.clock.now() - flight.sentAt);
+    else this.stats.retransmits += flight.request.retransmits;
+    this.#acked.add(index);
+    for (const other of this.#inFlight.values()) {
+      if (other.index < index && ++other.overtaken === FAST_RETRANSMIT_AFTER) {
+        this.stats.retransmits++;
+        other.sentAt = Number.NaN;
+        other.request.retransmitNow();
+      }
+    }
+    while (this.#acked.has(this.#base)) this.#acked.delete(this.#base++);
+    this.#o.onProgress?.(Math.min(this.#base * this.#o.profile.imageBlockSize, this.#o.file.size));
+    if (this.#base === this.#blocks) {
+      this.#done = true;
+      this.#o.onDone();
+      return;
+    }
+    this.#fill();
+  }
+
+  /** RFC 6298: smoothed round trip and its variation give the timeout. */
+  #sample(rtt: number): void {
+    if (this.#srtt === undefined) {
+      this.#srtt = rtt;
+      this.#rttvar = rtt / 2;
+    } else {
+      this.#rttvar = 0.75 * this.#rttvar + 0.25 * Math.abs(this.#srtt - rtt);
+      this.#srtt = 0.875 * this.#srtt + 0.125 * rtt;
+    }
+  }
+
+  #timeout(): number {
+    if (this.#srtt === undefined) return this.#o.maxTimeoutMs;
+    return Math.min(this.#o.maxTimeoutMs, Math.max(MIN_TIMEOUT_MS, this.#srtt + 4 * this.#rttvar));
+  }
+
+  #fail(reason: string): void {
+    if (this.#done) return;
+    this.cancel();
+    this.#o.log.warn(`Image transfer of ${this.#o.file.name} aborted: ${reason}`);
+    this.#o.onDone(new Error(reason));
+  }
+}

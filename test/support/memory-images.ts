@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import type { ImageSink, ImageSinkResult } from "../../agent/transfer/index.js";
+import type { ImageLibrary } from "../../lab/controller/image-library.js";
+
+/** Images served from memory (no file I/O, so a ManualClock simulation stays exact). */
+export function memoryLibrary(images: Record<string, Uint8Array>): ImageLibrary {
+  return {
+    async open(name) {
+      const bytes = images[name];
+      if (!bytes) return undefined;
+      return {
+        name,
+        size: bytes.length,
+        md5: createHash("md5").update(bytes).digest(),
+        read: (offset, length) => bytes.slice(offset, Math.min(offset + length, bytes.length)),
+        close: () => {},
+      };
+    },
+  };
+}
+
+/** A sink keeping the image in memory, recording what happened to it. */
+export class MemorySink implements ImageSink {
+  chunks: Uint8Array[] = [];
+  finished: Uint8Array | undefined;
+  aborted: string[] = [];
+
+  async begin(): Promise<void> {
+    this.chunks = [];
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.chunks.push(Uint8Array.from(chunk));
+  }
+
+  async finish(): Promise<ImageSinkResult> {
+    this.finished = Buffer.concat(this.chunks);
+    this.chunks = [];
+    return { bytes: this.finished.length, sha256: createHash("sha256").update(this.finished).digest("hex") };
+  }
+
+  async abort(reason: string): Promise<void> {
+    this.chunks = [];
+    this.aborted.push(reason);
+  }
+}
