@@ -72,6 +72,7 @@ export class HashSink implements ImageSink {
  */
 export class FileSink implements ImageSink {
   #stream: WriteStream | undefined;
+  #error: Error | undefined;
   #hash: Hash = createHash("sha256");
   #bytes = 0;
   readonly #partial: string;
@@ -84,13 +85,20 @@ export class FileSink implements ImageSink {
     await this.abort("restarted");
     this.#hash = createHash("sha256");
     this.#bytes = 0;
-    this.#stream = createWriteStream(this.#partial, { flags: "w", mode: 0o644 });
-    await once(this.#stream, "open");
+    this.#error = undefined;
+    const stream = createWriteStream(this.#partial, { flags: "w", mode: 0o644 });
+    // Kept, not thrown from an event: the next write or finish reports it (disk full, I/O error).
+    stream.on("error", (err) => {
+      if (this.#stream === stream) this.#error = err;
+    });
+    this.#stream = stream;
+    await once(stream, "open");
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     const stream = this.#stream;
     if (!stream) throw new Error("FileSink.write before begin");
+    if (this.#error) throw this.#error;
     this.#hash.update(chunk);
     this.#bytes += chunk.length;
     if (!stream.write(chunk)) await once(stream, "drain");
@@ -99,6 +107,7 @@ export class FileSink implements ImageSink {
   async finish(): Promise<ImageSinkResult> {
     const stream = this.#stream;
     if (!stream) throw new Error("FileSink.finish before begin");
+    if (this.#error) throw this.#error;
     this.#stream = undefined;
     await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
     await rename(this.#partial, this.path);
@@ -109,7 +118,8 @@ export class FileSink implements ImageSink {
     const stream = this.#stream;
     this.#stream = undefined;
     if (stream) {
-      const closed = once(stream, "close");
+      // Not events.once: a write still queued makes the stream emit an (expected) error on destroy.
+      const closed = new Promise((resolve) => stream.once("close", resolve));
       stream.destroy();
       await closed;
     }

@@ -477,10 +477,11 @@ class ApSession {
 
   /** Order a predownload of `version`; resolves when the AP accepted the order. */
   async order(version: string): Promise<void> {
+    // Recorded first: the AP's Image Data Request may arrive right behind its answer to the order.
+    this.#setDownload({ name: this.record.name ?? this.key, predownload: version, state: "queued", size: 0, bytes: 0, window: this.record.imageWindow });
     const response = await this.request(MessageType.ConfigurationUpdateRequest, [{ kind: "PredownloadOrder", version }]);
     const result = resultOf(response);
     if (result !== ResultCode.Success) throw new Error(`${this.record.name} refused the predownload: ${resultCodeName(result)}`);
-    this.#setDownload({ name: this.record.name ?? this.key, predownload: version, state: "queued", size: 0, bytes: 0, window: this.record.imageWindow });
   }
 
   inject(packet: Uint8Array): void {

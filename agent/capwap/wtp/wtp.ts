@@ -499,7 +499,7 @@ export class Wtp {
           this.#channel.request(message, resolve, () => reject(new Error(`no answer to ${messageTypeName(message.type)}`)));
         }),
       respond: (request, elements) => this.#channel?.respond(request, elements),
-      event: (elements) => this.#request(MessageType.WtpEventRequest, elements),
+      event: (elements) => this.#channel && this.#request(MessageType.WtpEventRequest, elements),
       finish: (outcome) => this.#dispatch({ type: "imageFinished", outcome }),
     };
   }

@@ -1,0 +1,160 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
+import { profiles, type Message } from "../../agent/capwap/profiles/index.js";
+import { seededRandom, silentLog } from "../../agent/core/index.js";
+import { FileSink, ImageDataReceiver, type TransferOutcome } from "../../agent/transfer/index.js";
+import { MemorySink } from "../support/memory-images.js";
+
+const profile = profiles.cisco;
+const IMAGE = Uint8Array.from(randomBytes(1377 * 400 + 99)); // 401 blocks: sequence numbers wrap
+
+function blocks(image: Uint8Array, firstSeq = 250): Message[] {
+  const out: Message[] = [];
+  for (let i = 0, seq = firstSeq; i * 1377 < image.length; i++, seq = (seq + 1) & 0xff) {
+    out.push({ type: MessageType.ImageDataRequest, seq, elements: [profile.imageBlock(image.subarray(i * 1377, (i + 1) * 1377), false)] });
+  }
+  return out;
+}
+
+function receiver(window: number, image = IMAGE, md5 = createHash("md5").update(image).digest()) {
+  const sink = new MemorySink();
+  const acks: [number, number][] = [];
+  let outcome: TransferOutcome | undefined;
+  const r = new ImageDataReceiver({
+    profile,
+    window,
+    size: image.length,
+    md5,
+    sink,
+    log: silentLog,
+    respond: (req, code) => acks.push([req.seq, code]),
+    onDone: (o) => (outcome = o),
+  });
+  return { r, sink, acks, outcome: () => outcome };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("ImageDataReceiver: the AP's sliding window", () => {
+  it("writes in order whatever order blocks arrive in within the window; every block is acked; duplicates are written once", async () => {
+    const random = seededRandom(11);
+    for (const window of [1, 4, 8, 20]) {
+      const { r, sink, acks, outcome } = receiver(window);
+      const all = blocks(IMAGE);
+      r.receive(all[0]!); // the anchor comes alone
+      // The controller keeps `window` blocks in flight; they arrive shuffled, some twice.
+      let next = 1;
+      while (next < all.length) {
+        const batch = all.slice(next, next + window);
+        const arrivals = [...batch, ...batch.filter(() => random.next() < 0.2)].sort(() => random.next() - 0.5);
+        for (const m of arrivals) r.receive(m);
+        next += batch.length;
+      }
+      await settle();
+      expect(outcome()).toMatchObject({ ok: true, blocks: all.length, lastBlockBytes: 99 });
+      expect(Buffer.compare(sink.finished!, IMAGE)).toBe(0);
+      expect(acks.every(([, code]) => code === ResultCode.Success)).toBe(true);
+      expect(new Set(acks.map(([seq]) => seq)).size).toBe(256); // every sequence number was acknowledged
+    }
+  });
+
+  it("drops a block beyond the window (no ack) and re-acks one already written", () => {
+    const { r, acks } = receiver(4);
+    const all = blocks(IMAGE, 0);
+    r.receive(all[0]!);
+    r.receive(all[5]!); // 5 ahead of next (1), window 4: dropped
+    expect(acks).toEqual([[0, ResultCode.Success]]);
+    r.receive(all[0]!); // behind: written already
+    expect(acks).toEqual([
+      [0, ResultCode.Success],
+      [0, ResultCode.Success],
+    ]);
+  });
+
+  it("refuses a block whose checksum fails and takes the good copy under the same sequence number", async () => {
+    const image = IMAGE.subarray(0, 3000);
+    const { r, sink, acks, outcome } = receiver(4, image);
+    const all = blocks(image, 7);
+    const bad = structuredClone(all[1]!);
+    (bad.elements[0] as { data: Uint8Array }).data[10]! ^= 1;
+    r.receive(all[0]!);
+    r.receive(bad);
+    expect(acks.at(-1)).toEqual([8, ResultCode.ImageDataErrorInvalidChecksum]);
+    r.receive(all[1]!);
+    r.receive(all[2]!);
+    await settle();
+    expect(outcome()?.ok).toBe(true);
+    expect(Buffer.compare(sink.finished!, image)).toBe(0);
+  });
+
+  it("refuses an image whose MD5 is wrong: the sink never sees finish()", async () => {
+    const image = IMAGE.subarray(0, 3000);
+    const { r, sink, outcome } = receiver(4, image, new Uint8Array(16));
+    for (const m of blocks(image)) r.receive(m);
+    await settle();
+    expect(outcome()).toMatchObject({ ok: false });
+    expect((outcome() as { error: Error }).error.message).toMatch(/^MD5 [0-9a-f]{32} of the received image does not match 0{32}$/);
+    expect(sink.finished).toBeUndefined();
+  });
+
+  it("refuses more bytes than announced, and an RFC EOF that comes early", async () => {
+    const image = IMAGE.subarray(0, 3000);
+    const { r, outcome } = receiver(4, image.subarray(0, 2000));
+    for (const m of blocks(image)) r.receive(m);
+    expect((outcome() as { error: Error }).error.message).toBe("image longer than the announced 2000 bytes");
+
+    const rfc = profiles.rfc5415;
+    let ended: TransferOutcome | undefined;
+    const r2 = new ImageDataReceiver({ profile: rfc, window: 2, size: 3000, md5: new Uint8Array(16), sink: new MemorySink(), log: silentLog, respond: () => {}, onDone: (o) => (ended = o) });
+    r2.receive({ type: MessageType.ImageDataRequest, seq: 0, elements: [rfc.imageBlock(image.subarray(0, 1024), true)] });
+    expect((ended as { error: Error }).error.message).toBe("EOF after 1024 of 3000 bytes");
+  });
+
+  it("holds acknowledgements while the sink is behind, so memory stays bounded", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new MemorySink();
+    const write = slow.write.bind(slow);
+    slow.write = async (chunk) => {
+      await gate;
+      return write(chunk);
+    };
+    const acks: number[] = [];
+    const r = new ImageDataReceiver({ profile, window: 20, size: IMAGE.length, md5: createHash("md5").update(IMAGE).digest(), sink: slow, log: silentLog, respond: (m) => acks.push(m.seq), onDone: () => {}, maxQueuedBlocks: 8 });
+    const all = blocks(IMAGE, 0);
+    for (const m of all.slice(0, 20)) r.receive(m);
+    expect(acks).toHaveLength(8); // the rest wait for the sink
+    release();
+    await settle();
+    expect(acks).toHaveLength(20);
+  });
+});
+
+describe("FileSink", () => {
+  const dir = mkdtempSync(join(tmpdir(), "vap-sink-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("renames into place only when finished", async () => {
+    const sink = new FileSink(join(dir, "ap1g8"));
+    await sink.begin();
+    await sink.write(IMAGE.subarray(0, 1000));
+    expect(existsSync(join(dir, "ap1g8"))).toBe(false);
+    await sink.write(IMAGE.subarray(1000, 2000));
+    const result = await sink.finish();
+    expect(result).toMatchObject({ bytes: 2000, location: join(dir, "ap1g8"), sha256: createHash("sha256").update(IMAGE.subarray(0, 2000)).digest("hex") });
+    expect(Buffer.compare(readFileSync(join(dir, "ap1g8")), IMAGE.subarray(0, 2000))).toBe(0);
+  });
+
+  it("leaves nothing behind when aborted", async () => {
+    const sink = new FileSink(join(dir, "ap1g7"));
+    await sink.begin();
+    await sink.write(IMAGE.subarray(0, 5000));
+    await sink.abort("controller lost");
+    await sink.abort("twice is harmless");
+    expect(readdirSync(dir).filter((f) => f.startsWith("ap1g7"))).toEqual([]);
+  });
+});
