@@ -119,7 +119,7 @@ export class FileSink implements ImageSink {
     this.#stream = undefined;
     if (stream) {
       // Not events.once: a write still queued makes the stream emit an (expected) error on destroy.
-      const closed = new Promise((resolve) => stream.once("close", resolve));
+      const closed = new Promise<void>((resolve) => stream.once("close", () => resolve()));
       stream.destroy();
       await closed;
     }

@@ -20,7 +20,7 @@ function blocks(image: Uint8Array, firstSeq = 250): Message[] {
   return out;
 }
 
-function receiver(window: number, image = IMAGE, md5 = createHash("md5").update(image).digest()) {
+function receiver(window: number, image = IMAGE, md5: Uint8Array = createHash("md5").update(image).digest()) {
   const sink = new MemorySink();
   const acks: [number, number][] = [];
   let outcome: TransferOutcome | undefined;
