@@ -5,12 +5,13 @@ import {
   DtlsServer,
   DtlsSession,
   DtlsError,
+  signCertificate,
   stripDtlsPreamble,
   type DtlsPeerInfo,
 } from "../../agent/capwap/dtls/index.js";
 import { addon } from "../../agent/capwap/dtls/native.js";
 import { ManualClock, UsageError } from "../../agent/core/index.js";
-import { issueLeaf, validFor } from "../../lab/pki/pki.js";
+import { generateKey, issueLeaf, validFor } from "../../lab/pki/pki.js";
 import { CLIENT_ADDR, clientContext, connected, failure, labPki, Link, nextData, serverContext, udpClient, udpServer } from "./support.js";
 
 describe("DtlsSession: our client against our server", () => {
@@ -49,6 +50,34 @@ describe("DtlsSession: our client against our server", () => {
     link.connect({ context: clientContext(pki) });
     const server = await link.handshake();
     expect(server.peer?.cipherStandardName).toBe("TLS_RSA_WITH_AES_128_CBC_SHA");
+  });
+
+  it("sends its intermediate CA, never the root (RFC 5246 §7.4.2)", async () => {
+    const pki = labPki("ecdsa");
+    const interKey = generateKey("ecdsa");
+    const inter = signCertificate({
+      subject: [["CN", "vap lab intermediate"]],
+      publicKey: interKey.publicKey,
+      issuer: { key: pki.ca.key, cert: pki.ca.cert },
+      serial: Uint8Array.of(0x42),
+      ...validFor(1),
+      extensions: [
+        ["basicConstraints", "critical,CA:TRUE"],
+        ["keyUsage", "critical,keyCertSign"],
+        ["subjectKeyIdentifier", "hash"],
+        ["authorityKeyIdentifier", "keyid:always"],
+      ],
+    });
+    const leaf = issueLeaf({ ...interKey, cert: inter }, { commonName: "vap-controller", role: "controller", type: "ecdsa", validity: validFor(1) });
+    // Configured the way operators often do: the whole chain, root included.
+    const link = new Link({ context: serverContext(pki, { cert: leaf.cert + inter + pki.ca.cert, key: leaf.key }) });
+    link.connect({ context: clientContext(pki) }); // trusts the root only
+    await link.handshake();
+    const wire = Buffer.concat(link.sent.s2c);
+    const der = (pem: string) => new X509Certificate(pem).raw;
+    expect(wire.indexOf(der(leaf.cert))).toBeGreaterThan(0);
+    expect(wire.indexOf(der(inter))).toBeGreaterThan(0);
+    expect(wire.indexOf(der(pki.ca.cert))).toBe(-1);
   });
 
   it("runs on pre-shared keys, and the server learns the identity", async () => {
@@ -135,7 +164,7 @@ describe("DtlsSession: refusals end with a typed error and no session", () => {
     link.connect({ context: clientContext(labPki("ecdsa")) });
     const { client, server } = await refused(link);
     expect(client.code).toBe("DTLS_PEER_VERIFY");
-    expect(client.message).toBe("DTLS peer verification failed: certificate verify failed (self-signed certificate in certificate chain)");
+    expect(client.message).toBe("DTLS peer verification failed: certificate verify failed (unable to get local issuer certificate)");
     expect(server?.code).toBe("DTLS_ALERT");
     expect(server?.alert).toBe("unknown CA");
   });
