@@ -141,6 +141,16 @@ describe("DtlsSession: our client against our server", () => {
     expect(() => client.send(Buffer.from("x"))).toThrow(DtlsError);
   });
 
+  it("refuses to start a client that cannot offer any suite", () => {
+    const pki = labPki("ecdsa");
+    const context = new DtlsContext({ role: "client", ca: pki.ca.cert, ciphers: "PSK-AES128-CBC-SHA" }); // PSK suite, no PSK
+    const live = addon.liveSessions();
+    expect(() => DtlsSession.connect({ context, sendDatagram: () => {}, clock: new ManualClock() })).toThrow(
+      /DTLS client cannot start: no ciphers available/,
+    );
+    expect(addon.liveSessions()).toBe(live);
+  });
+
   it("refuses send() before the handshake is done", () => {
     const pki = labPki("ecdsa");
     const s = DtlsSession.connect({ context: clientContext(pki), sendDatagram: () => {}, clock: new ManualClock() });
@@ -252,6 +262,29 @@ describe("DtlsSession timers", () => {
 });
 
 describe("DtlsServer", () => {
+  it("serves many concurrent peers, each on its own session keyed by address:port", async () => {
+    const pki = labPki("ecdsa");
+    const clientCtx = clientContext(pki);
+    const queue: (() => void)[] = [];
+    const server = new DtlsServer({
+      context: serverContext(pki),
+      sendDatagram: (d, _address, port) => queue.push(() => clients[port - 30000]!.receive(d)),
+    });
+    server.on("session", (s) => s.on("data", (d) => s.send(Buffer.concat([Buffer.from(`${s.remote} `), d]))));
+    const clients = Array.from({ length: 40 }, (_, i) =>
+      DtlsSession.connect({ context: clientCtx, sendDatagram: (d) => queue.push(() => server.receive(d, "198.51.100.7", 30000 + i)) }),
+    );
+    const replies = clients.map((c, i) => {
+      c.once("connected", () => c.send(Buffer.from(`ap${i}`)));
+      return new Promise<string>((resolve) => c.once("data", (d) => resolve(Buffer.from(d).toString())));
+    });
+    // Deliver in an interleaved order: every handshake is in flight at once.
+    for (let n = 0; queue.length > 0; n++) queue.splice(n % queue.length, 1)[0]!();
+    expect(await Promise.all(replies)).toEqual(clients.map((_, i) => `198.51.100.7:${30000 + i} ap${i}`));
+    expect(server.size).toBe(40);
+    server.close();
+  });
+
   it("allocates no SSL object before a valid cookie, and answers with HelloVerifyRequest", () => {
     const pki = labPki("ecdsa");
     const replies: Uint8Array[] = [];

@@ -299,11 +299,17 @@ static void step(call *c, vap_session *s) {
  * An established CAPWAP session is idle almost all the time (an Echo every
  * 30 s), yet OpenSSL keeps a ~17 KB read and a ~17 KB write buffer per SSL
  * and SSL_MODE_RELEASE_BUFFERS does nothing for DTLS. So a connected
- * session holds its buffers only during a call: finish() frees them
- * (SSL_free_buffers, safe since OpenSSL 3.0.14 fixed CVE-2024-4741) and
+ * session holds its buffers only during a call: finish() frees them and
  * begin() gets them back, because DTLS's write path (even a close_notify)
- * never allocates its buffer itself.
+ * never allocates its buffer itself. SSL_free_buffers had a use-after-free
+ * until OpenSSL 3.0.14 (CVE-2024-4741); older OpenSSLs keep the buffers.
  */
+static bool can_free_buffers(void) {
+  static int ok = -1;
+  if (ok < 0) ok = OpenSSL_version_num() >= 0x300000e0UL;
+  return ok;
+}
+
 static call begin(napi_env env, vap_session *s) {
   call c = {env, NULL, NULL, 0};
   napi_create_object(env, &c.result);
@@ -332,7 +338,7 @@ static napi_value finish(call *c, vap_session *s) {
     vap_set(env, c->result, "keylog", lines);
   }
   clear_pending(s);
-  if (s->state == ST_CONNECTED) SSL_free_buffers(s->ssl);
+  if (s->state == ST_CONNECTED && can_free_buffers()) SSL_free_buffers(s->ssl);
   if (c->data) vap_set(env, c->result, "data", c->data);
   struct timeval tv = {0, 0};
   int64_t timer = -1;
