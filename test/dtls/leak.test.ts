@@ -34,14 +34,16 @@ describe("native memory", () => {
       }
       link.forget();
       await collect();
-      rssAt.push(process.memoryUsage().rss);
+      // Outside the V8 heap, whose own resizing is not ours to judge here.
+      const m = process.memoryUsage();
+      rssAt.push(m.rss - m.heapTotal);
     }
     expect(link.server.size).toBe(0);
     expect(addon.liveSessions()).toBe(baseline);
     // Once two rounds have warmed the allocator and the JIT, 750 more
-    // handshakes must not grow the process: a leaked SSL object with its
-    // peer certificate would cost tens of KB each (tens of MB here).
-    expect(rssAt[4]! - rssAt[1]!).toBeLessThan(4 * 1024 * 1024);
+    // handshakes must not grow the process: a leaked pair of SSL objects
+    // costs ~100 KB (+91 MB here when SSL_free is removed); 6 MB is noise.
+    expect(rssAt[4]! - rssAt[1]!).toBeLessThan(6 * 1024 * 1024);
   });
 
   it("frees SSL objects nobody closed once they are garbage collected", async () => {
