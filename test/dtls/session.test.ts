@@ -56,13 +56,16 @@ describe("DtlsSession: our client against our server", () => {
     });
   }
 
-  it("negotiates the RFC 5415 mandatory suite TLS_RSA_WITH_AES_128_CBC_SHA when asked", async () => {
-    const pki = labPki("rsa");
-    const link = new Link({ context: serverContext(pki, { ciphers: "TLS_RSA_WITH_AES_128_CBC_SHA" }) });
-    link.connect({ context: clientContext(pki) });
-    const server = await link.handshake();
-    expect(server.peer?.cipherStandardName).toBe("TLS_RSA_WITH_AES_128_CBC_SHA");
-  });
+  // RFC 5415 §2.4.3: TLS_RSA_WITH_AES_128_CBC_SHA MUST, TLS_DHE_RSA_WITH_AES_128_CBC_SHA SHOULD.
+  for (const suite of ["TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA"]) {
+    it(`negotiates ${suite} when the controller insists on it`, async () => {
+      const pki = labPki("rsa");
+      const link = new Link({ context: serverContext(pki, { ciphers: suite }) });
+      link.connect({ context: clientContext(pki) });
+      const server = await link.handshake();
+      expect(server.peer?.cipherStandardName).toBe(suite);
+    });
+  }
 
   it("sends its intermediate CA, never the root (RFC 5246 §7.4.2)", async () => {
     const pki = labPki("ecdsa");
