@@ -8,14 +8,16 @@ import { ConfigError, UsageError } from "../../agent/core/index.js";
 import { bindUdp } from "../../agent/net/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
+import { bundleLibrary } from "./image-library.js";
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
-          [--name vap-lab-wlc] [--version 17.9.4.27] [--window 1..20]
-          [--echo-interval 30] [--pcap FILE] [--keylog FILE] [--json]
+          [--name vap-lab-wlc] [--version 17.9.4.27] [--bundle DIR] [--window 1..20]
+          [--max-downloads 100] [--echo-interval 30] [--pcap FILE] [--keylog FILE] [--json]
   Runs the lab controller on UDP 5246/5247 until Ctrl-C. --pki DIR uses
   DIR/controller.pem, DIR/controller.key and DIR/ca.pem (see vap pki init);
   APs must present a certificate from that CA. --plaintext turns DTLS off
-  (debugging only).`;
+  (debugging only). --bundle DIR serves images by class name (DIR/ap1g8 …)
+  over CAPWAP Image Data with a sliding window of --window blocks.`;
 
 function read(dir: string, file: string): string {
   try {
@@ -42,6 +44,8 @@ export const controllerCommand: Command = {
           name: { type: "string" },
           version: { type: "string" },
           window: { type: "string", default: "1" },
+          bundle: { type: "string" },
+          "max-downloads": { type: "string", default: "100" },
           "echo-interval": { type: "string", default: "30" },
           pcap: { type: "string" },
           keylog: { type: "string" },
@@ -55,6 +59,8 @@ export const controllerCommand: Command = {
     if (v.profile !== "cisco" && v.profile !== "rfc5415") throw new UsageError(`--profile: expected cisco or rfc5415, got "${v.profile}"`);
     const window = Number(v.window);
     if (!Number.isInteger(window) || window < 1 || window > 64) throw new UsageError(`--window: expected 1 to 64, got "${v.window}"`);
+    const maxDownloads = Number(v["max-downloads"]);
+    if (!Number.isInteger(maxDownloads) || maxDownloads < 1) throw new UsageError(`--max-downloads: expected a positive number, got "${v["max-downloads"]}"`);
     const echo = Number(v["echo-interval"]);
     if (!Number.isInteger(echo) || echo < 1 || echo > 255) throw new UsageError(`--echo-interval: expected 1 to 255 seconds, got "${v["echo-interval"]}"`);
     const keylog = v.keylog ? keylogFileSink(v.keylog) : undefined;
@@ -69,6 +75,8 @@ export const controllerCommand: Command = {
       dtls,
       log: cliLog(io, v.json ?? false).child({ ac: v.name ?? "vap-lab-wlc" }),
       imageWindow: () => window,
+      maxConcurrentDownloads: maxDownloads,
+      ...(v.bundle ? { images: bundleLibrary(v.bundle) } : {}),
       echoIntervalSeconds: echo,
       ...(v.name ? { name: v.name } : {}),
       ...(v.version ? { softwareVersion: v.version } : {}),

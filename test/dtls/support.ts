@@ -123,6 +123,13 @@ export class Link {
     }
   }
 
+  /** Forget the recorded datagrams (long runs). */
+  forget(): void {
+    this.sent.c2s.length = 0;
+    this.sent.s2c.length = 0;
+    this.log.length = 0;
+  }
+
   /** Resolves when both ends are connected; rejects with the first failure. */
   async handshake(timeoutMs = 10_000): Promise<DtlsSession> {
     const serverSide = new Promise<DtlsSession>((resolve, reject) => {

@@ -53,7 +53,11 @@ export interface DtlsContextOptions {
   psk?: DtlsClientPsk | DtlsServerPsk;
   /** OpenSSL cipher list (IANA names allowed); default DEFAULT_DTLS_CIPHERS. */
   ciphers?: string;
-  /** Lowest version accepted. DTLS 1.0 is for older controllers only. Default "DTLSv1.2". */
+  /**
+   * Lowest version accepted. Default "DTLSv1.2". "DTLSv1" is for older
+   * controllers only, and it also lowers this context's OpenSSL security
+   * level to 0 (DTLS 1.0 cannot work above it in OpenSSL 3.0).
+   */
   minVersion?: "DTLSv1.2" | "DTLSv1";
   /** Receives key-log lines for every session made from this context. */
   keylog?: KeylogSink;

@@ -127,4 +127,16 @@ function packageRoot(): string {
   return dir;
 }
 
-export const addon: VapDtlsAddon = createRequire(import.meta.url)(join(packageRoot(), "build", "Release", "vap_dtls.node"));
+function load(): VapDtlsAddon {
+  const path = join(packageRoot(), "build", "Release", "vap_dtls.node");
+  try {
+    return createRequire(import.meta.url)(path);
+  } catch (err) {
+    // The usual cause on a fresh Pi or container: no compiler at npm install.
+    throw new Error(`vap_dtls addon not loadable from ${path}; run \`npm install\` (needs g++, make, python3): ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+export const addon: VapDtlsAddon = load();

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { UsageError, type TimerHandle } from "../../core/index.js";
+import { ConfigError, UsageError, type TimerHandle } from "../../core/index.js";
 import type { DtlsContext } from "./context.js";
 import { addon, type NativeSession } from "./native.js";
 import { addDtlsPreamble, stripDtlsPreamble } from "./preamble.js";
@@ -59,6 +59,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     this.#transport = resolveTransport(options);
     this.#sendDatagram = options.sendDatagram;
     this.#rotateMs = options.cookieRotateMs ?? 60_000;
+    if (!(this.#rotateMs > 0)) throw new ConfigError("DTLS cookieRotateMs must be positive");
     this.#listener = this.#newListener();
     this.#scheduleRotation();
   }
@@ -110,7 +111,6 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
    * working session.
    */
   #admitReplacement(key: string, session: DtlsSession): void {
-    this.#replacements.get(key)?.close();
     this.#replacements.set(key, session);
     session.once("connected", () => {
       this.#replacements.delete(key);

@@ -225,10 +225,9 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
   #connected(): void {
     this.#state = "connected";
     this.#cancelTimers();
-    const p = this.#native.peer();
-    if (!p) return;
-    this.#maxPayload = p.dataMtu;
-    const { dataMtu: _, ...peer } = p;
+    // The addon reports a peer whenever its state is Connected.
+    const { dataMtu, ...peer } = this.#native.peer()!;
+    this.#maxPayload = dataMtu;
     this.#peer = peer;
     this.emit("connected", peer);
   }

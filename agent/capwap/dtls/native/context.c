@@ -297,6 +297,17 @@ static bool configure(napi_env env, napi_value opts, SSL_CTX *ctx, vap_ctx *vc) 
     free(s);
     if (!ok) return false;
   }
+  if (SSL_CTX_get0_certificate(ctx)) {
+    /* Build our chain once, here, rather than on every handshake (OpenSSL's
+     * auto-chaining runs X509_verify_cert per handshake), from the PEM's
+     * extra certificates up to a CA we trust, and leave the root out: the
+     * peer has it, RFC 5246 §7.4.2 lets us omit it, and every certificate
+     * sent costs the peer a slow OpenSSL 3.0 public-key decode. If no chain
+     * can be built (our issuer is not in `ca`), the PEM's chain goes out
+     * as given. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
+    if (SSL_CTX_build_cert_chain(ctx, SSL_BUILD_CHAIN_FLAG_UNTRUSTED | SSL_BUILD_CHAIN_FLAG_NO_ROOT) != 1) ERR_clear_error();
+  }
   const uint8_t *pin;
   size_t pin_len;
   if (vap_get_bytes(env, opts, "pin", &pin, &pin_len)) {

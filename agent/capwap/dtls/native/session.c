@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,10 +295,26 @@ static void step(call *c, vap_session *s) {
   if (s->state == ST_CONNECTED) read_plaintext(c, s);
 }
 
-static call begin(napi_env env) {
+/*
+ * An established CAPWAP session is idle almost all the time (an Echo every
+ * 30 s), yet OpenSSL keeps a ~17 KB read and a ~17 KB write buffer per SSL
+ * and SSL_MODE_RELEASE_BUFFERS does nothing for DTLS. So a connected
+ * session holds its buffers only during a call: finish() frees them and
+ * begin() gets them back, because DTLS's write path (even a close_notify)
+ * never allocates its buffer itself. SSL_free_buffers had a use-after-free
+ * until OpenSSL 3.0.14 (CVE-2024-4741); older OpenSSLs keep the buffers.
+ */
+static bool can_free_buffers(void) {
+  static int ok = -1;
+  if (ok < 0) ok = OpenSSL_version_num() >= 0x300000e0UL;
+  return ok;
+}
+
+static call begin(napi_env env, vap_session *s) {
   call c = {env, NULL, NULL, 0};
   napi_create_object(env, &c.result);
   ERR_clear_error();
+  if (s->ssl && !SSL_alloc_buffers(s->ssl)) fail(&c, s, SSL_ERROR_SSL);
   return c;
 }
 
@@ -321,6 +338,7 @@ static napi_value finish(call *c, vap_session *s) {
     vap_set(env, c->result, "keylog", lines);
   }
   clear_pending(s);
+  if (s->state == ST_CONNECTED && can_free_buffers()) SSL_free_buffers(s->ssl);
   if (c->data) vap_set(env, c->result, "data", c->data);
   struct timeval tv = {0, 0};
   int64_t timer = -1;
@@ -346,7 +364,7 @@ static bool feed_bytes(napi_env env, vap_session *s, napi_value value) {
 static napi_value session_start(napi_env env, napi_callback_info info) {
   vap_session *s = this_session(env, info, NULL, NULL);
   if (!s) return NULL;
-  call c = begin(env);
+  call c = begin(env, s);
   step(&c, s);
   return finish(&c, s);
 }
@@ -357,7 +375,7 @@ static napi_value session_feed(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   vap_session *s = this_session(env, info, &argc, argv);
   if (!s || argc < 1) return NULL;
-  call c = begin(env);
+  call c = begin(env, s);
   if ((s->state == ST_HANDSHAKING || s->state == ST_CONNECTED) && feed_bytes(env, s, argv[0])) step(&c, s);
   return finish(&c, s);
 }
@@ -385,7 +403,7 @@ static napi_value session_listen(napi_env env, napi_callback_info info) {
     return NULL;
   }
   s->peer_len = peer_len;
-  call c = begin(env);
+  call c = begin(env, s);
   BIO *rbio = SSL_get_rbio(s->ssl);
   if (!feed_bytes(env, s, argv[0])) return NULL;
   BIO_ADDR *addr = BIO_ADDR_new();
@@ -419,7 +437,7 @@ static napi_value session_write(napi_env env, napi_callback_info info) {
     vap_throw(env, "DTLS_USAGE", "write() before the handshake completed or after close");
     return NULL;
   }
-  call c = begin(env);
+  call c = begin(env, s);
   if (len > 0) {
     int n = SSL_write(s->ssl, data, (int)len);
     if (n <= 0) fail(&c, s, SSL_get_error(s->ssl, n));
@@ -432,7 +450,7 @@ static napi_value session_write(napi_env env, napi_callback_info info) {
 static napi_value session_timeout(napi_env env, napi_callback_info info) {
   vap_session *s = this_session(env, info, NULL, NULL);
   if (!s) return NULL;
-  call c = begin(env);
+  call c = begin(env, s);
   if (s->state == ST_HANDSHAKING && DTLSv1_handle_timeout(s->ssl) < 0) fail(&c, s, SSL_ERROR_SSL);
   return finish(&c, s);
 }
@@ -441,7 +459,7 @@ static napi_value session_timeout(napi_env env, napi_callback_info info) {
 static napi_value session_close(napi_env env, napi_callback_info info) {
   vap_session *s = this_session(env, info, NULL, NULL);
   if (!s) return NULL;
-  call c = begin(env);
+  call c = begin(env, s);
   if (s->state == ST_CONNECTED || s->state == ST_PEER_CLOSED) SSL_shutdown(s->ssl);
   napi_value result = finish(&c, s);
   release_ssl(s);

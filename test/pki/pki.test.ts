@@ -1,0 +1,98 @@
+import { execFileSync } from "node:child_process";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../agent/cli/main.js";
+import { signCertificate } from "../../agent/capwap/dtls/index.js";
+import { ConfigError } from "../../agent/core/index.js";
+import { apCommonName, generateKey, parseMac } from "../../lab/pki/pki.js";
+import { requirePeer } from "../support/peers.js";
+
+async function vap(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { code, out, err };
+}
+
+const fresh = () => join(mkdtempSync(join(tmpdir(), "vap-pki-")), "pki");
+
+describe("vap pki init", () => {
+  it("writes a CA, a controller and per-AP certificates that OpenSSL verifies, keys mode 0600", async () => {
+    const dir = fresh();
+    const r = await vap("pki", "init", dir, "--aps", "3", "--base-mac", "18:8b:45:00:5e:e8");
+    expect(r).toMatchObject({ code: 0, err: "" });
+    expect(readdirSync(dir).sort()).toEqual(["ap", "ca.key", "ca.pem", "controller.key", "controller.pem"]);
+    const aps = ["C9120AXI-188b45005ee8", "C9120AXI-188b45005ee9", "C9120AXI-188b45005eea"];
+    expect(readdirSync(join(dir, "ap")).sort()).toEqual(aps.flatMap((n) => [`${n}.key`, `${n}.pem`]));
+    for (const key of ["ca.key", "controller.key", ...aps.map((n) => `ap/${n}.key`)]) {
+      expect(statSync(join(dir, key)).mode & 0o777).toBe(0o600);
+    }
+    expect(r.out.split("\n").filter(Boolean)).toHaveLength(4 + 2 * aps.length);
+
+    // The real OpenSSL checks the chains and the purposes.
+    const openssl = requirePeer("openssl");
+    const verify = (purpose: string, file: string) =>
+      execFileSync(openssl, ["verify", "-purpose", purpose, "-CAfile", join(dir, "ca.pem"), join(dir, file)], { encoding: "utf8" });
+    expect(verify("sslserver", "controller.pem")).toMatch(/: OK/);
+    for (const n of aps) expect(verify("sslclient", `ap/${n}.pem`)).toMatch(/: OK/);
+
+    const ap = new X509Certificate(readFileSync(join(dir, "ap", `${aps[0]}.pem`)));
+    expect(ap.subject).toBe(`O=vap lab\nCN=${aps[0]}`);
+    expect(ap.issuer).toBe("O=vap lab\nCN=vap lab CA");
+    expect(ap.publicKey.asymmetricKeyDetails).toMatchObject({ namedCurve: "prime256v1" });
+    expect(ap.checkPrivateKey(createPrivateKey(readFileSync(join(dir, "ap", `${aps[0]}.key`))))).toBe(true);
+    const ca = new X509Certificate(readFileSync(join(dir, "ca.pem")));
+    expect(ca.ca).toBe(true);
+    expect(ap.verify(ca.publicKey)).toBe(true);
+  });
+
+  it("makes RSA-2048 material with --rsa", async () => {
+    const dir = fresh();
+    expect((await vap("pki", "init", dir, "--rsa", "--aps", "1", "--model", "AIR-AP3802I")).code).toBe(0);
+    const controller = new X509Certificate(readFileSync(join(dir, "controller.pem")));
+    expect(controller.publicKey.asymmetricKeyDetails).toMatchObject({ modulusLength: 2048 });
+    expect(readdirSync(join(dir, "ap"))).toContain("AIR-AP3802I-020000000001.pem");
+    // keyEncipherment lets TLS_RSA_WITH_AES_128_CBC_SHA encrypt to this key.
+    const text = execFileSync(requirePeer("openssl"), ["x509", "-noout", "-ext", "keyUsage", "-in", join(dir, "controller.pem")], {
+      encoding: "utf8",
+    });
+    expect(text).toMatch(/Digital Signature, Key Encipherment/);
+  });
+
+  it("refuses to overwrite an existing PKI without --force, and bad arguments", async () => {
+    const dir = fresh();
+    expect((await vap("pki", "init", dir, "--aps", "0")).code).toBe(0);
+    const ca = readFileSync(join(dir, "ca.pem"), "utf8");
+    const again = await vap("pki", "init", dir);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/already holds a PKI/);
+    expect(readFileSync(join(dir, "ca.pem"), "utf8")).toBe(ca);
+    expect((await vap("pki", "init", dir, "--force", "--aps", "0")).code).toBe(0);
+    expect(readFileSync(join(dir, "ca.pem"), "utf8")).not.toBe(ca);
+
+    expect((await vap("pki", "init")).err).toMatch(/usage: vap pki init DIR/);
+    expect((await vap("pki", "init", fresh(), "--aps", "many")).err).toMatch(/AP count NaN/);
+    expect((await vap("pki", "init", fresh(), "--base-mac", "nope")).err).toMatch(/not a MAC address/);
+    expect((await vap("pki", "init", fresh(), "--bogus")).code).toBe(1);
+  });
+
+  it("names APs after model and base MAC", () => {
+    expect(apCommonName("C9120AXI", parseMac("18:8B:45:00:5E:E8"))).toBe("C9120AXI-188b45005ee8");
+    expect(apCommonName("C9120AXI", parseMac("188b.4500.5ee8") + 1)).toBe("C9120AXI-188b45005ee9");
+  });
+
+  it("signCertificate rejects an issuer key that does not match the issuer certificate", () => {
+    const a = generateKey("ecdsa");
+    const b = generateKey("ecdsa");
+    const now = new Date();
+    const base = { subject: [["CN", "x"]] as [string, string][], serial: Uint8Array.of(1), notBefore: now, notAfter: now, extensions: [] };
+    const caCert = signCertificate({ ...base, publicKey: a.publicKey, issuer: { key: a.key } });
+    expect(() => signCertificate({ ...base, publicKey: b.publicKey, issuer: { key: b.key, cert: caCert } })).toThrow(ConfigError);
+    expect(() => signCertificate({ ...base, publicKey: b.publicKey, issuer: { key: a.key }, extensions: [["noSuchExtension", "x"]] })).toThrow(
+      /noSuchExtension=x rejected/,
+    );
+  });
+});
