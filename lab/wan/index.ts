@@ -4,3 +4,4 @@ export { type Impairment, NO_IMPAIRMENT, impairmentOf, parseProbability, parseRa
 export { LinkModel, decide, type Decision, type Fate } from "./link.js";
 export { DeliveryScheduler, type Lane } from "./schedule.js";
 export type { DirectionStats } from "./direction.js";
+export { wanCommand } from "./command.js";
