@@ -1,5 +1,5 @@
 import { pkiInitCommand } from "../../lab/pki/command.js";
-import { wanCommand } from "../../lab/wan/command.js";
+import { wanCommand } from "../../lab/wan/index.js";
 import { capwapDecodeCommand } from "../capwap/decode-command.js";
 import type { Command } from "./command.js";
 

@@ -128,7 +128,7 @@ function directionLine(name: string, s: DirectionStats): string {
   );
 }
 
-export function formatStats(stats: readonly RelayStats[]): string {
+function formatStats(stats: readonly RelayStats[]): string {
   return stats
     .map((r) => {
       const what = `${r.protocol === "udp" ? "client" : "connection"}${r.clients === 1 ? "" : "s"}`;
@@ -150,7 +150,7 @@ export async function runWan(argv: string[], io: CommandIo, stop: () => Promise<
     clearInterval(ticker);
     await proxy.close();
   }
-  io.stdout(formatStats(proxy.stats()));
+  io.stdout(`wan: stopped; final counters:\n${formatStats(proxy.stats())}`);
   return 0;
 }
 

@@ -84,7 +84,7 @@ export function parseRate(text: string): number | undefined {
 }
 
 /** 10000000 → "10mbit", for log lines and the startup banner. */
-export function formatRate(bps: number): string {
+function formatRate(bps: number): string {
   for (const [unit, scale] of [["gbit", 1e9], ["mbit", 1e6], ["kbit", 1e3]] as const) {
     if (bps >= scale) return `${+(bps / scale).toFixed(3)}${unit}`;
   }

@@ -33,7 +33,7 @@ const UNLIMITED_NOMINAL_BPS = 1e9;
  * in its queue and on the wire, so the pause never lowers throughput below
  * the link rate.
  */
-export function highWaterBytes(imp: Impairment): number {
+function highWaterBytes(imp: Impairment): number {
   const rate = imp.rateBps || UNLIMITED_NOMINAL_BPS;
   const holdMs = imp.delayMs + (imp.rateBps ? imp.queueMs : 0);
   return Math.max(MIN_HIGH_WATER_BYTES, ((rate / 8) * holdMs) / 1000);

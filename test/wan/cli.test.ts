@@ -123,9 +123,10 @@ describe("vap wan running", () => {
     expect(await running).toBe(0);
     expect(out).toContain(`udp 127.0.0.1:${port} -> ${echo.endpoint}, 1 client\n`);
     // The final counters, printed once the proxy has closed.
-    const final = out.slice(out.lastIndexOf("udp 127.0.0.1"));
+    const final = out.slice(out.lastIndexOf("wan: stopped"));
     expect(final).toBe(
-      `udp 127.0.0.1:${port} -> ${echo.endpoint}, 0 clients\n` +
+      "wan: stopped; final counters:\n" +
+        `udp 127.0.0.1:${port} -> ${echo.endpoint}, 0 clients\n` +
         "  to server: in 3 (300 B), out 3 (300 B), dropped 0, queue-dropped 0, duplicated 0, reordered 0\n" +
         "  to client: in 3 (300 B), out 3 (300 B), dropped 0, queue-dropped 0, duplicated 0, reordered 0\n",
     );
