@@ -2,8 +2,9 @@ import { runCommand } from "../ap/run-command.js";
 import { controllerCommand } from "../../lab/controller/command.js";
 import { labCommand } from "../../lab/lab/command.js";
 import { pkiInitCommand } from "../../lab/pki/command.js";
+import { wanCommand } from "../../lab/wan/index.js";
 import { capwapDecodeCommand } from "../capwap/decode-command.js";
 import type { Command } from "./command.js";
 
 /** Every `vap` subcommand, in the order `vap --help` lists them. */
-export const commands: readonly Command[] = [labCommand, runCommand, controllerCommand, capwapDecodeCommand, pkiInitCommand];
+export const commands: readonly Command[] = [labCommand, runCommand, controllerCommand, wanCommand, capwapDecodeCommand, pkiInitCommand];

@@ -1,0 +1,174 @@
+/**
+ * `vap wan`: the WAN impairment proxy from the command line, to rehearse a
+ * remote-site upgrade (a lab AP 100 ms away from its controller) or to put
+ * any UDP/TCP service behind a slow, lossy link.
+ */
+import { parseArgs } from "node:util";
+import type { Command, CommandIo } from "../../agent/cli/command.js";
+import { systemRandom, UsageError } from "../../agent/core/index.js";
+import type { Endpoint } from "../../agent/net/index.js";
+import { parseDuration } from "../../agent/config/validate.js";
+import type { DirectionStats } from "./direction.js";
+import { describeImpairment, type Impairment, parseProbability, parseRate } from "./impairment.js";
+import { type RelayProtocol, type RelaySpec, type RelayStats, startWanProxy, type WanProxyOptions } from "./proxy.js";
+
+const USAGE = `--listen [tcp:]HOST:PORT --to HOST:PORT [--listen … --to …] [options]
+  Relays each --listen to the --to in the same position, across one emulated
+  WAN link shared by all pairs, until SIGINT/SIGTERM; then prints the counters.
+  Pairs are UDP unless --listen starts with tcp:. IPv6: [::1]:5246.
+  --delay 50ms        one-way delay, each direction (RTT ≈ 2 × delay)
+  --jitter 5ms        ± uniform around the delay; never reorders by itself
+  --loss 1%           probability a datagram is lost (1% or 0.01)
+  --reorder 1%        probability a datagram is held back 10ms so later ones overtake it
+  --duplicate 0.5%    probability a datagram is sent twice
+  --rate 10mbit       link rate each way: bit kbit mbit gbit byte kbyte mbyte gbyte
+  --queue 1s          rate queue bound; datagrams beyond it are tail-dropped
+  --idle 60s          forget a UDP client after this long without traffic
+  --seed 7            same seed, same datagrams → same fates (default: random, printed)
+  --stats 10s         print the counters at this interval
+  TCP pairs get delay and rate only (no loss, duplication, reordering or
+  jitter); a FIN or reset follows the data across the link.
+  Durations: 50ms, 0.5s, 2m (a bare number is seconds).`;
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        listen: { type: "string", multiple: true },
+        to: { type: "string", multiple: true },
+        delay: { type: "string" },
+        jitter: { type: "string" },
+        loss: { type: "string" },
+        reorder: { type: "string" },
+        duplicate: { type: "string" },
+        rate: { type: "string" },
+        queue: { type: "string" },
+        idle: { type: "string" },
+        seed: { type: "string" },
+        stats: { type: "string" },
+      },
+    }).values;
+  } catch (err) {
+    // parseArgs throws plain TypeErrors; to the operator they are usage errors.
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function invalid(flag: string, expected: string, value: string): never {
+  throw new UsageError(`--${flag}: expected ${expected}, got "${value}"`);
+}
+
+function flagValue<T>(flag: string, text: string | undefined, read: (text: string) => T | undefined, expected: string): T | undefined {
+  if (text === undefined) return undefined;
+  const value = read(text);
+  return value === undefined ? invalid(flag, expected, text) : value;
+}
+
+const ENDPOINT = /^(?:(udp|tcp):)?(?:\[([0-9a-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/i;
+
+function endpointOf(flag: "listen" | "to", text: string): { protocol: RelayProtocol; endpoint: Endpoint } {
+  const m = ENDPOINT.exec(text);
+  const port = Number(m?.[4]);
+  const protocol = (m?.[1]?.toLowerCase() ?? "udp") as RelayProtocol;
+  if (!m || port > 65535 || (flag === "to" && (port === 0 || m[1] !== undefined))) {
+    invalid(flag, flag === "listen" ? "[tcp:]HOST:PORT" : "HOST:PORT (the protocol goes on --listen)", text);
+  }
+  return { protocol, endpoint: { address: m[2] ?? m[3]!, port } };
+}
+
+export interface WanCommandOptions extends WanProxyOptions {
+  /** Counter print interval, ms; undefined prints only at exit. */
+  statsEveryMs: number | undefined;
+}
+
+/** argv → proxy options; every bad flag is a one-line UsageError naming the flag and the value. */
+export function wanOptionsOf(argv: string[]): WanCommandOptions {
+  const v = parse(argv);
+  const listens = v.listen ?? [];
+  const tos = v.to ?? [];
+  if (listens.length === 0 || listens.length !== tos.length) {
+    throw new UsageError(`expected pairs of --listen and --to (got ${listens.length} --listen, ${tos.length} --to)`);
+  }
+  const relays: RelaySpec[] = listens.map((l, i) => {
+    const { protocol, endpoint: listen } = endpointOf("listen", l);
+    return { protocol, listen, to: endpointOf("to", tos[i]!).endpoint };
+  });
+  const duration = "a duration like 50ms or 0.5s";
+  const probability = "a probability like 1% or 0.01";
+  const impairment: Partial<Impairment> = {};
+  const set = <K extends keyof Impairment>(key: K, value: Impairment[K] | undefined) => {
+    if (value !== undefined) impairment[key] = value;
+  };
+  set("delayMs", flagValue("delay", v.delay, parseDuration, duration));
+  set("jitterMs", flagValue("jitter", v.jitter, parseDuration, duration));
+  set("loss", flagValue("loss", v.loss, parseProbability, probability));
+  set("reorder", flagValue("reorder", v.reorder, parseProbability, probability));
+  set("duplicate", flagValue("duplicate", v.duplicate, parseProbability, probability));
+  set("rateBps", flagValue("rate", v.rate, parseRate, "a rate like 10mbit, 512kbit or 100kbyte"));
+  set("queueMs", flagValue("queue", v.queue, parseDuration, duration));
+  const positive = (text: string) => {
+    const ms = parseDuration(text);
+    return ms !== undefined && ms > 0 ? ms : undefined;
+  };
+  const seed = flagValue("seed", v.seed, (t) => (/^\d{1,10}$/.test(t) && Number(t) < 2 ** 32 ? Number(t) : undefined), "a whole number from 0 to 4294967295");
+  return {
+    relays,
+    impairment,
+    seed: seed ?? systemRandom.int(2 ** 32),
+    idleTimeoutMs: flagValue("idle", v.idle, positive, "a duration > 0 like 60s"),
+    statsEveryMs: flagValue("stats", v.stats, positive, "an interval > 0 like 10s"),
+  };
+}
+
+function directionLine(name: string, s: DirectionStats): string {
+  return (
+    `  ${name}: in ${s.packetsIn} (${s.bytesIn} B), out ${s.packetsOut} (${s.bytesOut} B), ` +
+    `dropped ${s.dropped}, queue-dropped ${s.queueDropped}, duplicated ${s.duplicated}, reordered ${s.reordered}\n`
+  );
+}
+
+function formatStats(stats: readonly RelayStats[]): string {
+  return stats
+    .map((r) => {
+      const what = `${r.protocol === "udp" ? "client" : "connection"}${r.clients === 1 ? "" : "s"}`;
+      return `${r.protocol} ${r.listen} -> ${r.to}, ${r.clients} ${what}\n` + directionLine("to server", r.toServer) + directionLine("to client", r.toClient);
+    })
+    .join("");
+}
+
+/** Run the proxy the arguments describe until `stop` settles, then print the final counters. */
+export async function runWan(argv: string[], io: CommandIo, stop: () => Promise<unknown>): Promise<number> {
+  const { statsEveryMs, ...options } = wanOptionsOf(argv);
+  const proxy = await startWanProxy(options);
+  io.stdout(`wan: seed ${options.seed}, ${describeImpairment(proxy.impairment)}\n`);
+  for (const r of proxy.relays) io.stdout(`wan: ${r.protocol} ${r.listen.address}:${r.listen.port} -> ${r.to.address}:${r.to.port}\n`);
+  const ticker = statsEveryMs === undefined ? undefined : setInterval(() => io.stdout(formatStats(proxy.stats())), statsEveryMs);
+  try {
+    await stop();
+  } finally {
+    clearInterval(ticker);
+    await proxy.close();
+  }
+  io.stdout(`wan: stopped; final counters:\n${formatStats(proxy.stats())}`);
+  return 0;
+}
+
+/** Resolves on the first SIGINT or SIGTERM (and stops listening for them). */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const signals = ["SIGINT", "SIGTERM"] as const;
+    const on = (signal: NodeJS.Signals) => {
+      for (const s of signals) process.off(s, on);
+      resolve(signal);
+    };
+    for (const s of signals) process.on(s, on);
+  });
+}
+
+export const wanCommand: Command = {
+  path: ["wan"],
+  summary: "relay UDP/TCP across an emulated WAN link (delay, loss, rate)",
+  usage: USAGE,
+  run: (argv, io) => runWan(argv, io, untilSignal),
+};
