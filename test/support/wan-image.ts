@@ -1,0 +1,100 @@
+/**
+ * One AP downloading an image from the lab controller through the WAN
+ * impairment proxy, over real UDP and DTLS: the set-up the image tests and
+ * the sliding-window benchmark share.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startAp } from "../../agent/ap/index.js";
+import { DtlsContext } from "../../agent/capwap/dtls/index.js";
+import type { ProfileName } from "../../agent/capwap/profiles/index.js";
+import { parseApConfig } from "../../agent/config/index.js";
+import { silentLog, systemClock } from "../../agent/core/index.js";
+import { bindUdp } from "../../agent/net/index.js";
+import { CapwapImageStage, HashSink, type ImageSinkResult } from "../../agent/transfer/index.js";
+import { bundleLibrary, LabController } from "../../lab/controller/index.js";
+import { type Impairment, startWanProxy } from "../../lab/wan/index.js";
+import { issueCa, issueLeaf, validFor } from "../../lab/pki/pki.js";
+
+export interface WanImageOptions {
+  profile: ProfileName;
+  window: number;
+  imageBytes: number;
+  impairment: Partial<Impairment>;
+  seed: number;
+  /** Third octet of the 127.0.x.y addresses this run uses (runs in parallel must differ). */
+  net: number;
+  timeoutMs?: number;
+}
+
+export interface WanImageResult {
+  completed: boolean;
+  /** The image arrived byte-exact (its SHA-256 matches). */
+  intact: boolean;
+  /** From the first block sent to the last acknowledged, as the controller saw it. */
+  transferMs: number;
+  bytesPerSecond: number;
+  /** window × block / RTT, the most a sliding window can carry. */
+  boundBytesPerSecond: number;
+}
+
+export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> {
+  const dir = mkdtempSync(join(tmpdir(), "vap-wan-image-"));
+  const image = randomBytes(o.imageBytes);
+  mkdirSync(join(dir, "bundle"));
+  writeFileSync(join(dir, "bundle", "ap1g8"), image);
+  const validity = validFor(1);
+  const ca = issueCa("ecdsa", validity);
+  const ctrl = issueLeaf(ca, { commonName: "wlc", role: "controller", type: "ecdsa", validity });
+  const apCert = issueLeaf(ca, { commonName: "ap", role: "ap", type: "ecdsa", validity });
+  const acAddress = `127.0.${o.net}.1`;
+  const proxyAddress = `127.0.${o.net}.2`;
+  const apAddress = `127.0.${o.net}.3`;
+  const controller = new LabController({
+    profile: o.profile,
+    control: await bindUdp({ address: acAddress, port: 5246 }),
+    data: await bindUdp({ address: acAddress, port: 5247 }),
+    dtls: new DtlsContext({ role: "server", cert: ctrl.cert + ca.cert, key: ctrl.key, ca: ca.cert }),
+    softwareVersion: "17.12.1.5",
+    images: bundleLibrary(join(dir, "bundle")),
+    imageWindow: () => o.window,
+  });
+  const proxy = await startWanProxy({
+    seed: o.seed,
+    impairment: o.impairment,
+    relays: [5246, 5247].map((port) => ({ protocol: "udp" as const, listen: { address: proxyAddress, port }, to: { address: acAddress, port } })),
+  });
+  let finished: ImageSinkResult | undefined;
+  const sink = new HashSink();
+  const finish = sink.finish.bind(sink);
+  sink.finish = async () => (finished = await finish());
+  const config = parseApConfig(
+    { baseMac: "02:00:00:00:99:01", profile: o.profile, controllers: [{ address: proxyAddress }], discovery: { bindAddress: apAddress }, dtls: { cert: "-", key: "-", ca: "-" } },
+    "wan-image",
+  );
+  const ap = await startAp(config, {
+    log: silentLog,
+    dtls: new DtlsContext({ role: "client", cert: apCert.cert + ca.cert, key: apCert.key, ca: ca.cert }),
+    wtp: { imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => sink, clock: systemClock, startTimeoutMs: 30_000, inactivityMs: 30_000 }) },
+  });
+  const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+  while (!finished && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const download = controller.aps()[0]?.download;
+  await ap.stop();
+  controller.close();
+  controller.sockets.control.close();
+  controller.sockets.data.close();
+  await proxy.close();
+  rmSync(dir, { recursive: true, force: true });
+  const transferMs = download?.startedAt !== undefined && download.finishedAt !== undefined ? download.finishedAt - download.startedAt : Number.NaN;
+  const blockSize = o.profile === "cisco" ? 1377 : 1024;
+  return {
+    completed: finished !== undefined,
+    intact: finished?.sha256 === createHash("sha256").update(image).digest("hex"),
+    transferMs,
+    bytesPerSecond: o.imageBytes / (transferMs / 1000),
+    boundBytesPerSecond: (o.window * blockSize) / ((2 * (o.impairment.delayMs ?? 0)) / 1000),
+  };
+}
