@@ -54,7 +54,10 @@ export function parseSigningChain(member: Uint8Array): X509Certificate[] {
   const pem = Buffer.from(member).toString("latin1");
   const certs = pemBlocks(pem).map((block) => {
     try {
-      return new X509Certificate(block);
+      const cert = new X509Certificate(block);
+      // X509Certificate parses the key lazily; a bad one would throw later, far from here.
+      void cert.publicKey;
+      return cert;
     } catch {
       return reject("IMAGE_CERTIFICATE", SIGNING_CERT, "holds a certificate that does not parse");
     }
