@@ -404,7 +404,12 @@ export class ImageVerifier {
     const m = this.#member;
     if (m) reject("IMAGE_TRUNCATED", m.name, `archive ends after ${m.size - m.remaining} of its ${m.size} bytes`);
     if (this.#state === "padding") reject("IMAGE_TRUNCATED", this.#members.at(-1)!.name, "archive ends inside the padding after it");
-    if (this.#blockFill > 0) reject("IMAGE_TRUNCATED", undefined, `archive ends inside a ${BLOCK}-byte block at byte ${this.#offset + this.#blockFill}`);
+    if (this.#blockFill > 0) {
+      if (this.#state !== "header" && !this.#block.subarray(0, this.#blockFill).every((b) => b === 0)) {
+        reject("IMAGE_STRUCTURE", undefined, `data at byte ${this.#offset}, after the end-of-archive blocks`);
+      }
+      reject("IMAGE_TRUNCATED", undefined, `archive ends inside a ${BLOCK}-byte block at byte ${this.#offset + this.#blockFill}`);
+    }
     if (this.#state === "header") {
       const last = this.#members.at(-1)?.name;
       reject("IMAGE_TRUNCATED", undefined, last ? `archive ends after member ${JSON.stringify(last)} without end-of-archive blocks` : "empty");
@@ -422,8 +427,8 @@ export class ImageVerifier {
   }
 }
 
-/** A byte source: a Node Readable or any async iterable of bytes. */
-export type ImageSource = AsyncIterable<Uint8Array>;
+/** A byte source: a Node Readable, or any (async) iterable of byte chunks. */
+export type ImageSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /** Verify (and, with a sink, extract) an image streaming from `source`. */
 export async function verifyImage(source: ImageSource, options: VerifyOptions): Promise<VerifiedImage> {
