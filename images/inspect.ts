@@ -92,6 +92,8 @@ export async function inspectImage(source: ImageSource): Promise<ImageInspection
       });
     }
   })();
+  // Its failure is reported where it is awaited below; until then it is not "unhandled".
+  reading.catch(() => {});
   let bytes = 0;
   try {
     for await (const chunk of source) {
