@@ -8,7 +8,7 @@ import { inspectImage, type ImageInspection } from "./inspect.js";
 import { generateImageKeys, loadSigner } from "./keys.js";
 import { directorySink } from "./sink.js";
 import type { SignaturePolicy } from "./trust.js";
-import { imageLimits, verifyImage, type ImageLimits } from "./verify.js";
+import { fileSource, imageLimits, verifyImage, type ImageLimits } from "./verify.js";
 
 const USAGE = {
   keygen: `keygen DIR [--rsa] [--days 1825] [--start DATE] [--force]
@@ -210,7 +210,7 @@ const verify: Command = {
     }
     const c = values.class !== undefined ? className(values.class) : undefined;
     if (values.extract !== undefined) mkdirSync(values.extract, { recursive: true });
-    const result = await verifyImage(createReadStream(file, { highWaterMark: 1024 * 1024 }), {
+    const result = await verifyImage(fileSource(file), {
       policy,
       limits: c ? imageLimits(hardwareClasses[c]) : largestLimits(),
       ...(trust !== undefined ? { trust } : {}),

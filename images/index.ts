@@ -17,6 +17,7 @@
  * For the upgrade engine:
  * - verifyImage(source, options) / ImageVerifier: the single-pass streaming
  *   verifier; members go to an ImageSink while they are checked.
+ *   fileSource(path) reads a staged image with one reused buffer.
  * - directorySink(dir) (the standby partition) and hashOnlySink() (store
  *   nothing); verifyImageDirectory(dir) to check an extracted image again.
  * - imageLimits(hardwareClass): the /tmp and partition limits to pass.
@@ -29,7 +30,7 @@ export { ImageRejectedError, type ImageRejectCode } from "./errors.js";
 export { INFO, FILE_HASHES, FINAL_HASH, SIGNATURE, SIGNING_CERT, INFO_VER, type ImageInfo } from "./format.js";
 export type { SignaturePolicy, ImageSignerInfo } from "./trust.js";
 export { directorySink, hashOnlySink, type ImageSink, type ImageSinkFile } from "./sink.js";
-export { verifyImage, ImageVerifier, imageLimits, type ImageSource, type ImageLimits, type VerifyOptions, type VerifiedImage, type ImageMember } from "./verify.js";
+export { verifyImage, ImageVerifier, imageLimits, fileSource, type ImageSource, type ImageLimits, type VerifyOptions, type VerifiedImage, type ImageMember } from "./verify.js";
 export { verifyImageDirectory, type VerifyDirectoryOptions } from "./directory.js";
 export { buildImage, buildBundle, imageSizeFor, SMALL_IMAGE_BYTES, type BuildImageOptions, type BuiltImage, type BuildBundleOptions, type BuiltBundle, type ImageSize } from "./build.js";
 export { generateImageKeys, loadSigner, signerFromPem, issueImageSigner, type ImageSigner, type KeygenOptions, type ImageKeyFiles, type SignerRequest } from "./keys.js";

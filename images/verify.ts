@@ -19,6 +19,7 @@
  * the sink commits. Any failure discards what the sink received.
  */
 import { createHash, type Hash, type X509Certificate } from "node:crypto";
+import { open } from "node:fs/promises";
 import { UsageError } from "../agent/core/index.js";
 import { partitionBytes, type ClassName, type HardwareClass } from "../platform/classes/index.js";
 import { reject } from "./errors.js";
@@ -429,6 +430,26 @@ export class ImageVerifier {
 
 /** A byte source: a Node Readable, or any (async) iterable of byte chunks. */
 export type ImageSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/**
+ * An image file (e.g. the staged /tmp/part.tar) as a source read into one
+ * reused buffer. The verifier never keeps a chunk past write(), so memory
+ * stays at one buffer however large the image — but a consumer that keeps
+ * chunks (tar-stream does) must not be fed from it.
+ */
+export async function* fileSource(path: string, chunkBytes = 1024 * 1024): AsyncGenerator<Uint8Array> {
+  const fh = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    for (;;) {
+      const { bytesRead } = await fh.read(buffer, 0, chunkBytes, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 /** Verify (and, with a sink, extract) an image streaming from `source`. */
 export async function verifyImage(source: ImageSource, options: VerifyOptions): Promise<VerifiedImage> {

@@ -1,13 +1,13 @@
 /**
- * The verifier streams: a 50 MB image fed in 1 KiB chunks (one reused
- * buffer, so any copy the verifier kept would show) reaches the sink in
+ * The verifier streams: a 50 MB image fed in 1 KiB chunks (fileSource: one
+ * reused buffer, so any copy the verifier kept would show) reaches the sink in
  * pieces no larger than the chunks, and ArrayBuffer memory stays flat while
  * the whole image goes through.
  */
-import { closeSync, openSync, readSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildImage, directorySink, verifyImage, type ImageSink } from "../../images/index.js";
+import { buildImage, directorySink, fileSource, verifyImage, type ImageSink } from "../../images/index.js";
 import { Sandbox, tempDir, testPki } from "./support.js";
 
 const IMAGE_BYTES = 50 * 1024 * 1024;
@@ -22,17 +22,6 @@ beforeAll(async () => {
   await buildImage({ class: "ap1g6", version: "17.12.1.5", out: image, signer: testPki().signer, size: IMAGE_BYTES });
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The file in `size`-byte reads into one buffer, reused for every chunk. */
-function* reusedChunks(path: string, size: number): Generator<Uint8Array> {
-  const fd = openSync(path, "r");
-  const buffer = Buffer.alloc(size);
-  try {
-    for (let n; (n = readSync(fd, buffer, 0, size, null)) > 0; ) yield buffer.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 describe("memory", () => {
   it("verifies and extracts a 50 MB image from 1 KiB chunks without holding a member", async () => {
@@ -63,7 +52,7 @@ describe("memory", () => {
         };
       },
     };
-    const result = await verifyImage(reusedChunks(image, CHUNK), { trust: testPki().trust, limits: { imageBytes: 64 * MiB, extractBytes: 64 * MiB }, sink });
+    const result = await verifyImage(fileSource(image, CHUNK), { trust: testPki().trust, limits: { imageBytes: 64 * MiB, extractBytes: 64 * MiB }, sink });
     const part = result.members.find((m) => m.name === "part.bin")!;
     expect(part.size).toBeGreaterThan(IMAGE_BYTES - 64 * 1024);
     // part.bin arrived in ~size/1 KiB writes of at most 1 KiB: never as one buffered piece.
