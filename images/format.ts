@@ -39,7 +39,7 @@ export const METADATA_MAX_BYTES: Readonly<Record<string, number>> = {
 /** At most this many members, so file_hashes and the member table stay small. */
 export const MAX_MEMBERS = 1024;
 /** ustar's name field without the prefix field: flat names never need more. */
-export const MAX_NAME_BYTES = 100;
+const MAX_NAME_BYTES = 100;
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
@@ -126,7 +126,7 @@ export function parseInfo(bytes: Uint8Array): ImageInfo {
   return { family, version, fields };
 }
 
-export interface HashedMember {
+interface HashedMember {
   name: string;
   /** Lowercase hex SHA-256 of the member's bytes. */
   sha256: string;

@@ -27,7 +27,7 @@
  * loadSigner/signerFromPem, inspectImage.
  */
 export { ImageRejectedError, type ImageRejectCode } from "./errors.js";
-export { INFO, FILE_HASHES, FINAL_HASH, SIGNATURE, SIGNING_CERT, INFO_VER, type ImageInfo } from "./format.js";
+export type { ImageInfo } from "./format.js";
 export type { SignaturePolicy, ImageSignerInfo } from "./trust.js";
 export { directorySink, hashOnlySink, type ImageSink, type ImageSinkFile } from "./sink.js";
 export { verifyImage, ImageVerifier, imageLimits, fileSource, type ImageSource, type ImageLimits, type VerifyOptions, type VerifiedImage, type ImageMember } from "./verify.js";

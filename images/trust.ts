@@ -112,7 +112,7 @@ function checkSigningKey(leaf: X509Certificate): void {
   if (eku && !eku.includes(CODE_SIGNING)) reject("IMAGE_CERTIFICATE", SIGNING_CERT, "signing certificate's extended key usage lacks codeSigning");
 }
 
-export interface SignedParts {
+interface SignedParts {
   /** The final_hash member's bytes: what was signed. */
   finalHash: Uint8Array;
   signature: Uint8Array;

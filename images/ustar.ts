@@ -11,7 +11,7 @@ import { reject } from "./errors.js";
 
 export const BLOCK = 512;
 
-export type MemberType = "file" | "hardlink" | "symlink" | "character-device" | "block-device" | "directory" | "fifo" | "pax-header" | "pax-global-header" | "gnu-long-name" | "gnu-long-link" | "other";
+type MemberType = "file" | "hardlink" | "symlink" | "character-device" | "block-device" | "directory" | "fifo" | "pax-header" | "pax-global-header" | "gnu-long-name" | "gnu-long-link" | "other";
 
 export interface TarHeader {
   /** prefix + "/" + name when the ustar prefix field is used. */

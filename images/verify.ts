@@ -96,7 +96,7 @@ export interface VerifiedImage {
 }
 
 /** The parts checked after the last byte, shared with the extracted-directory check. */
-export interface ImageParts {
+interface ImageParts {
   info: ImageInfo;
   members: ImageMember[];
   metadata: ReadonlyMap<string, Uint8Array>;
