@@ -201,7 +201,7 @@ export class ImageVerifier {
   readonly #metadata = new Map<string, Uint8Array>();
   #extracted = 0;
   #info: ImageInfo | undefined;
-  #busy = false;
+  #inflight: Promise<void> | undefined;
   #outcome: { error: unknown } | "finished" | undefined;
 
   constructor(options: VerifyOptions) {
@@ -225,32 +225,43 @@ export class ImageVerifier {
       result = this.#finish();
       await this.#sink.commit();
     });
+    // abort() may have come while the sink committed; it has discarded since.
+    if (this.#outcome !== undefined && this.#outcome !== "finished") throw this.#outcome.error;
     this.#outcome = "finished";
     return result!;
   }
 
-  /** Give up (download failed, session torn down): the sink discards. */
+  /**
+   * Give up (download failed, session torn down): the sink discards, once
+   * any write in flight has settled, so no file it was opening survives.
+   */
   async abort(): Promise<void> {
     if (this.#outcome === "finished") return;
     this.#outcome ??= { error: new UsageError("image verification was aborted") };
+    await this.#inflight?.catch(() => {});
     await this.#sink.discard().catch(() => {});
   }
 
   async #run(step: () => Promise<void>): Promise<void> {
     if (this.#outcome === "finished") throw new UsageError("the image verifier has already finished");
     if (this.#outcome) throw this.#outcome.error;
-    if (this.#busy) throw new UsageError("ImageVerifier calls must not overlap: await each write()");
-    this.#busy = true;
+    if (this.#inflight) throw new UsageError("ImageVerifier calls must not overlap: await each write()");
+    const running = (async () => {
+      try {
+        await step();
+      } catch (error) {
+        this.#outcome ??= { error };
+        // A failed discard leaves debris only in the standby partition, which
+        // the engine clears before its next attempt; the refusal matters more.
+        await this.#sink.discard().catch(() => {});
+        throw error;
+      }
+    })();
+    this.#inflight = running;
     try {
-      await step();
-    } catch (error) {
-      this.#outcome = { error };
-      // A failed discard leaves debris only in the standby partition, which
-      // the engine clears before its next attempt; the refusal matters more.
-      await this.#sink.discard().catch(() => {});
-      throw error;
+      await running;
     } finally {
-      this.#busy = false;
+      this.#inflight = undefined;
     }
   }
 

@@ -291,4 +291,24 @@ describe("the push API", () => {
     await expect(v.end()).rejects.toMatchObject({ code: "IMAGE_TAMPERED" });
     expect(() => new ImageVerifier({ limits: { imageBytes: 1, extractBytes: 1 } })).toThrow(/needs trusted roots/);
   });
+
+  it("abort() while the sink is still opening a file waits for it, then leaves nothing behind", async () => {
+    const sandbox = new Sandbox(dir, "abort");
+    const inner = directorySink(sandbox.target);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const v = new ImageVerifier({
+      trust: testPki().trust,
+      limits: { imageBytes: 1 << 20, extractBytes: 1 << 20 },
+      sink: { ...inner, open: async (name, size) => (name === "part.bin" && (await gate), inner.open(name, size)) },
+    });
+    const writing = v.write(readFileSync(image).subarray(0, 100_000));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const aborting = v.abort();
+    release();
+    await aborting;
+    await writing.catch(() => {});
+    expect(listTree(sandbox.target)).toEqual([]);
+    await expect(v.write(new Uint8Array(512))).rejects.toThrow(/aborted/);
+  });
 });
