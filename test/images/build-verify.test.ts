@@ -220,9 +220,10 @@ describe("the real tools read what vap writes", () => {
 });
 
 describe("re-verifying an extracted partition", () => {
+  let count = 0;
   const fresh = () => {
-    const out = join(tempDir("image-partition"), "part1");
-    mkdirSync(out);
+    const out = join(dir, `partition-${count++}`, "part1");
+    mkdirSync(out, { recursive: true });
     execFileSync("tar", ["-xf", image, "-C", out]);
     return out;
   };
