@@ -42,7 +42,7 @@ export function generateKey(type: PkiKeyType): KeyPair {
 }
 
 /** RFC 5280 §4.1.2.2: positive, at most 20 octets; 16 random bytes, top bit clear. */
-function serialNumber(): Uint8Array {
+export function serialNumber(): Uint8Array {
   const s = randomBytes(16);
   s[0] = (s[0]! & 0x7f) | 0x01;
   return s;
@@ -155,7 +155,8 @@ export interface PkiFiles {
   aps: { name: string; cert: string; key: string }[];
 }
 
-function writeCredential(dir: string, base: string, issued: IssuedCertificate, chain: string): { cert: string; key: string } {
+/** DIR/BASE.pem (the chain, 0644) and DIR/BASE.key (0600). */
+export function writeCredential(dir: string, base: string, issued: IssuedCertificate, chain: string): { cert: string; key: string } {
   const cert = join(dir, `${base}.pem`);
   const key = join(dir, `${base}.key`);
   writeFileSync(cert, chain, { mode: 0o644 });
