@@ -16,7 +16,7 @@
  *
  * For the upgrade engine:
  * - verifyImage(source, options) / ImageVerifier: the single-pass streaming
- *   verifier; members go to an ImageSink while they are checked.
+ *   verifier; members go to an MemberSink while they are checked.
  *   fileSource(path) reads a staged image with one reused buffer.
  * - directorySink(dir) (the standby partition) and hashOnlySink() (store
  *   nothing); verifyImageDirectory(dir) to check an extracted image again.
@@ -29,7 +29,7 @@
 export { ImageRejectedError, type ImageRejectCode } from "./errors.js";
 export type { ImageInfo } from "./format.js";
 export type { SignaturePolicy, ImageSignerInfo } from "./trust.js";
-export { directorySink, hashOnlySink, type ImageSink, type ImageSinkFile } from "./sink.js";
+export { directorySink, hashOnlySink, type MemberSink, type MemberFile } from "./sink.js";
 export { verifyImage, ImageVerifier, imageLimits, fileSource, type ImageSource, type ImageLimits, type VerifyOptions, type VerifiedImage, type ImageMember } from "./verify.js";
 export { verifyImageDirectory, type VerifyDirectoryOptions } from "./directory.js";
 export { buildImage, buildBundle, imageSizeFor, SMALL_IMAGE_BYTES, type BuildImageOptions, type BuiltImage, type BuildBundleOptions, type BuiltBundle, type ImageSize } from "./build.js";

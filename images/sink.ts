@@ -12,26 +12,26 @@ import { dirname, join } from "node:path";
 import { UsageError } from "../agent/core/index.js";
 import { unsafeNameReason } from "./format.js";
 
-export interface ImageSinkFile {
+export interface MemberFile {
   /** The next bytes of the member; the verifier awaits each call (backpressure) and may reuse `chunk` after. */
   write(chunk: Uint8Array): Promise<void>;
   /** All `size` bytes were written. */
   close(): Promise<void>;
 }
 
-export interface ImageSink {
+export interface MemberSink {
   /** A member, with the size its header declares, about to stream. */
-  open(name: string, size: number): Promise<ImageSinkFile>;
+  open(name: string, size: number): Promise<MemberFile>;
   /** Every check passed: make what was written durable. */
   commit(): Promise<void>;
   /** The image was refused or the stream failed: remove what was written. Safe to call more than once. */
   discard(): Promise<void>;
 }
 
-const nothing: ImageSinkFile = { write: async () => {}, close: async () => {} };
+const nothing: MemberFile = { write: async () => {}, close: async () => {} };
 
 /** Keeps nothing: verify only (the fleet's `sink` storage mode, `vap image verify`). */
-export function hashOnlySink(): ImageSink {
+export function hashOnlySink(): MemberSink {
   return { open: async () => nothing, commit: async () => {}, discard: async () => {} };
 }
 
@@ -56,7 +56,7 @@ export async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void>
  * and never through symlinks. commit() fsyncs every file and the directory;
  * discard() unlinks exactly the files this sink created.
  */
-export function directorySink(dir: string): ImageSink {
+export function directorySink(dir: string): MemberSink {
   const created: string[] = [];
   const openHandles = new Set<FileHandle>();
   let base: Promise<string> | undefined;

@@ -42,7 +42,7 @@ import {
   unsafeNameReason,
   type ImageInfo,
 } from "./format.js";
-import { hashOnlySink, type ImageSink, type ImageSinkFile } from "./sink.js";
+import { hashOnlySink, type MemberSink, type MemberFile } from "./sink.js";
 import { parseTrustRoots, verifySigner, type ImageSignerInfo, type SignaturePolicy } from "./trust.js";
 import { BLOCK, decodeHeader, isZeroBlock, paddingOf, type TarHeader } from "./ustar.js";
 
@@ -65,7 +65,7 @@ export interface VerifyOptions {
   /** Trusted image-signing roots, PEM (one or more). Required unless the policy is "structure-only". */
   trust?: string;
   /** Where members go; default: nowhere (hash only). */
-  sink?: ImageSink;
+  sink?: MemberSink;
   /** Refuse an image whose image_family is not this class, before its payload is accepted. */
   family?: ClassName;
   /** Time at which certificates must be valid; default now. */
@@ -163,7 +163,7 @@ interface OpenMember {
   size: number;
   remaining: number;
   hash: Hash;
-  file: ImageSinkFile;
+  file: MemberFile;
   /** Metadata members are kept (they are capped); payload is not. */
   kept: Uint8Array[] | null;
 }
@@ -185,7 +185,7 @@ export class ImageVerifier {
   readonly #limits: ImageLimits;
   readonly #policy: SignaturePolicy;
   readonly #roots: X509Certificate[];
-  readonly #sink: ImageSink;
+  readonly #sink: MemberSink;
   readonly #family: ClassName | undefined;
   readonly #now: Date | undefined;
 

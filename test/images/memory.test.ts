@@ -7,7 +7,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildImage, directorySink, fileSource, verifyImage, type ImageSink } from "../../images/index.js";
+import { buildImage, directorySink, fileSource, verifyImage, type MemberSink } from "../../images/index.js";
 import { Sandbox, tempDir, testPki } from "./support.js";
 
 const IMAGE_BYTES = 50 * 1024 * 1024;
@@ -31,7 +31,7 @@ describe("memory", () => {
     const peak = { arrayBuffers: before.arrayBuffers, heapUsed: before.heapUsed };
     const writes = new Map<string, { count: number; largest: number }>();
     let sampled = 0;
-    const sink: ImageSink = {
+    const sink: MemberSink = {
       ...inner,
       async open(name, size) {
         const file = await inner.open(name, size);
