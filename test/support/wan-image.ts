@@ -80,7 +80,9 @@ export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> 
     wtp: { imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => sink, clock: systemClock, startTimeoutMs: 30_000, inactivityMs: 30_000 }) },
   });
   const deadline = Date.now() + (o.timeoutMs ?? 120_000);
-  while (!finished && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // Done when the AP holds the image and the controller has its last acknowledgement.
+  const acked = () => controller.aps()[0]?.download?.finishedAt !== undefined;
+  while (!(finished && acked()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const download = controller.aps()[0]?.download;
   await ap.stop();
   controller.close();

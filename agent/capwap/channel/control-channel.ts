@@ -11,8 +11,9 @@ import {
   controlHeader,
   decodePacket,
   decodeControlMessage,
-  encodeControlMessage,
+  encodeControlPacket,
   fragmentPayload,
+  headerLength,
   isRequest,
   messageTypeName,
   Reassembler,
@@ -69,6 +70,7 @@ interface Pending {
 
 /** Responses remembered for duplicate detection; far below the 8-bit sequence space. */
 const RESPONSE_CACHE = 64;
+const PLAIN_HEADER = controlHeader();
 const REASSEMBLY = { timeoutMs: 10_000, maxBufferedBytes: 256 * 1024 };
 
 export class ControlChannel {
@@ -177,7 +179,8 @@ export class ControlChannel {
       return;
     }
     this.#responses.delete(message.seq);
-    this.#responses.set(message.seq, { request: Uint8Array.from(payload), packets: [] });
+    // The payload is a datagram's own buffer (nobody reuses it), so keeping a view costs no copy.
+    this.#responses.set(message.seq, { request: payload, packets: [] });
     if (this.#responses.size > RESPONSE_CACHE) this.#responses.delete(this.#responses.keys().next().value!);
     this.#o.onRequest(message);
   }
@@ -215,10 +218,12 @@ export class ControlChannel {
   }
 
   #encode(message: Message): Uint8Array[] {
-    const payload = encodeControlMessage(message, this.#o.profile.elements);
+    // Most messages fit in one packet: encode it whole, in one allocation.
+    const packet = encodeControlPacket(message, this.#o.profile.elements, PLAIN_HEADER);
+    if (packet.length <= this.#o.maxPacketSize) return [packet];
     const id = this.#nextFragmentId;
     this.#nextFragmentId = (id % 0xffff) + 1;
-    return fragmentPayload(payload, controlHeader(), this.#o.maxPacketSize, id);
+    return fragmentPayload(packet.subarray(headerLength(PLAIN_HEADER)), PLAIN_HEADER, this.#o.maxPacketSize, id);
   }
 
   #send(packets: Uint8Array[]): void {

@@ -33,6 +33,8 @@ interface Transfer {
   early: Message[];
   timer?: TimerHandle;
   started: boolean;
+  /** When the last block came; the inactivity timer re-arms from it rather than per block. */
+  lastBlockAt: number;
 }
 
 export class CapwapImageStage implements ImageStage {
@@ -48,7 +50,7 @@ export class CapwapImageStage implements ImageStage {
   }
 
   begin(host: ImageStageHost, context: ImageContext): void {
-    const transfer: Transfer = { host, context, sink: this.#o.sink(context), early: [], started: false };
+    const transfer: Transfer = { host, context, sink: this.#o.sink(context), early: [], started: false, lastBlockAt: 0 };
     this.#transfer = transfer;
     void this.#start(transfer);
   }
@@ -60,8 +62,11 @@ export class CapwapImageStage implements ImageStage {
       t.early.push(message);
       return;
     }
-    if (!t.started) t.started = true;
-    this.#arm(t, this.#o.inactivityMs, "no image data for");
+    t.lastBlockAt = this.#o.clock.now();
+    if (!t.started) {
+      t.started = true;
+      this.#watchInactivity(t);
+    }
     t.receiver.receive(message);
   }
 
@@ -114,7 +119,8 @@ export class CapwapImageStage implements ImageStage {
       onDone: (outcome) => void this.#done(t, outcome),
     });
     if (context.mode === "predownload") host.event([{ kind: "PredownloadStatus", state: PredownloadState.Downloading, version: context.controller }]);
-    this.#arm(t, this.#o.startTimeoutMs, "ImageDataStartTimer: no image data within");
+    // RFC 5415 ImageDataStartTimer: the seed logs its expiry as "image download cannot start".
+    t.timer = this.#o.clock.setTimer("image-data-start", this.#o.startTimeoutMs, () => this.#failed(t, "image download cannot start"));
     for (const m of t.early.splice(0)) this.imageDataRequest(m);
   }
 
@@ -143,9 +149,14 @@ export class CapwapImageStage implements ImageStage {
     }
   }
 
-  #arm(t: Transfer, ms: number, what: string): void {
+  /** One timer for the whole transfer: when it fires early because blocks kept coming, it waits again for the rest. */
+  #watchInactivity(t: Transfer): void {
+    const { inactivityMs, clock } = this.#o;
     t.timer?.cancel();
-    t.timer = this.#o.clock.setTimer("image-data", ms, () => this.#failed(t, t.started ? `${what} ${ms / 1000} s` : "image download cannot start"));
+    t.timer = clock.setTimer("image-data", Math.max(1, t.lastBlockAt + inactivityMs - clock.now()), () => {
+      if (clock.now() - t.lastBlockAt >= inactivityMs) this.#failed(t, `no image data for ${inactivityMs / 1000} s`);
+      else this.#watchInactivity(t);
+    });
   }
 
   #end(t: Transfer): void {
