@@ -9,7 +9,7 @@
 import { constants } from "node:fs";
 import { lstat, open, realpath, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { UsageError } from "../agent/core/index.js";
+import { failpoint, UsageError } from "../agent/core/index.js";
 import { unsafeNameReason } from "./format.js";
 
 export interface MemberFile {
@@ -88,6 +88,7 @@ export function directorySink(dir: string): MemberSink {
         async close() {
           openHandles.delete(fh);
           await fh.close();
+          failpoint("image.member-written");
         },
       };
     },

@@ -31,7 +31,9 @@ export interface ImageSinkResult {
 }
 
 export interface ImageSink {
-  /** Before any byte: the source says what comes. May refuse (no space, PRECHECK). */
+  /** Before the source even asks for the image (upgrade.sh PRECHECK). May refuse. */
+  precheck?(): Promise<void>;
+  /** Before any byte: the source says what comes. May refuse (no space). */
   begin(image: ImageDescription): Promise<void>;
   /** The next bytes, in order. Resolves when the sink can take more. */
   write(chunk: Uint8Array): Promise<void>;

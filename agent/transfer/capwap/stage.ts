@@ -81,6 +81,12 @@ export class CapwapImageStage implements ImageStage {
   async #start(t: Transfer): Promise<void> {
     const { host, context } = t;
     const name = this.#o.imageName;
+    try {
+      await t.sink.precheck?.();
+    } catch (err) {
+      return this.#failed(t, (err as Error).message);
+    }
+    if (this.#transfer !== t) return;
     host.log.info(`wtpOpenImgFile: request ${name}, local /tmp/part.tar`);
     host.log.info(`Image Data Request sent to ${context.controllerAddress}, fileName [${name}]`);
     let response: Message;

@@ -1,0 +1,98 @@
+import { copyFile, readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import type { Command, CommandIo } from "../cli/command.js";
+import { cliLog } from "../cli/run-until-signal.js";
+import { ConfigError, UsageError } from "../core/index.js";
+import { classNames, hardwareClasses, isClassName } from "../../platform/classes/index.js";
+import { UpgradeEngine, type UpgradeEngineOptions } from "./engine.js";
+import { showImageLines } from "./show.js";
+
+const COMMON = "--state DIR --class ap1g8 --trust CA.pem [--policy required|structure-only] [--storage flash|sink]";
+
+async function engineOptions(argv: string[], io: CommandIo, extra: Record<string, { type: "boolean" }> = {}) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        state: { type: "string" },
+        class: { type: "string" },
+        trust: { type: "string" },
+        policy: { type: "string", default: "required" },
+        storage: { type: "string", default: "flash" },
+        ...extra,
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  for (const f of ["state", "class", "trust"]) if (!v[f]) throw new UsageError(`--${f} is required`);
+  if (!isClassName(String(v.class))) throw new UsageError(`--class: expected one of ${classNames.join(", ")}, got "${v.class}"`);
+  if (v.policy !== "required" && v.policy !== "structure-only") throw new UsageError(`--policy: expected required or structure-only, got "${v.policy}"`);
+  if (v.storage !== "flash" && v.storage !== "sink") throw new UsageError(`--storage: expected flash or sink, got "${v.storage}"`);
+  const trust = await readFile(String(v.trust), "utf8").catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`--trust: cannot read ${v.trust} (${err.code ?? err.message})`);
+  });
+  const options: UpgradeEngineOptions = {
+    stateDir: String(v.state),
+    hardwareClass: hardwareClasses[v.class as keyof typeof hardwareClasses],
+    storage: v.storage as "flash" | "sink",
+    trust,
+    policy: v.policy as "required" | "structure-only",
+    log: cliLog(io, false),
+  };
+  return { options, positionals: parsed.positionals, values: v };
+}
+
+function oneFile(positionals: string[], usage: string): string {
+  if (positionals.length !== 1) throw new UsageError(`usage: vap flash ${usage}`);
+  return positionals[0]!;
+}
+
+export const flashCommands: readonly Command[] = [
+  {
+    path: ["flash", "install"],
+    summary: "factory-install a signed image into an AP's flash",
+    usage: `FILE ${COMMON}\n  Verifies FILE and installs it into the standby partition (part2 of an empty flash), which BOOT then names.`,
+    async run(argv, io) {
+      const { options, positionals } = await engineOptions(argv, io);
+      const file = oneFile(positionals, `install FILE ${COMMON}`);
+      const image = await UpgradeEngine.provision(options, file);
+      io.stdout(`installed ${image.family} ${image.version}\n`);
+      return 0;
+    },
+  },
+  {
+    path: ["flash", "upgrade"],
+    summary: "upgrade an AP's flash from an image file (PRECHECK, PREDOWNLOAD, ACTIVATE)",
+    usage: `FILE ${COMMON} [--no-activate]\n  Runs upgrade.sh's phases on FILE as if it had been downloaded: the active partition is never written.`,
+    async run(argv, io) {
+      const { options, positionals, values } = await engineOptions(argv, io, { "no-activate": { type: "boolean" } });
+      const file = oneFile(positionals, `upgrade FILE ${COMMON}`);
+      const engine = await UpgradeEngine.boot(options);
+      try {
+        await engine.precheck();
+        await copyFile(file, engine.flash.stagedImage);
+        await engine.predownload();
+        if (!values["no-activate"]) await engine.activate();
+      } catch (err) {
+        await engine.abort((err as Error).message);
+        throw err;
+      }
+      return 0;
+    },
+  },
+  {
+    path: ["flash", "show"],
+    summary: "boot an AP's flash (verify) and show its images",
+    usage: COMMON,
+    async run(argv, io) {
+      const { options } = await engineOptions(argv, io);
+      const engine = await UpgradeEngine.boot(options);
+      io.stdout(`${showImageLines(engine.state).join("\n")}\n`);
+      return 0;
+    },
+  },
+];

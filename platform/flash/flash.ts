@@ -1,0 +1,169 @@
+/**
+ * An AP's dual-partition flash in its state directory (SPEC.md §4):
+ *
+ *   flash/part1/, flash/part2/   the two image partitions
+ *   flash/boot                   the boot record: which partition BOOT names,
+ *                                the last reload reason (JSON)
+ *   flash/tmp/                   /tmp: the staged download (part.tar), with
+ *                                the class's space limit
+ *
+ * The boot record is replaced atomically (write a temporary file, fsync,
+ * rename, fsync the directory) and a partition is replaced by building the
+ * new one beside it and swapping, so a power cut at any instant leaves a
+ * record naming a complete partition. `recover()` finishes or undoes
+ * whatever a cut interrupted; /tmp is volatile and starts empty.
+ */
+import { open, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { failpoint } from "../../agent/core/index.js";
+
+export type PartitionName = "part1" | "part2";
+export const PARTITIONS: readonly PartitionName[] = ["part1", "part2"];
+
+export function otherPartition(p: PartitionName): PartitionName {
+  return p === "part1" ? "part2" : "part1";
+}
+
+export interface BootRecord {
+  /** The partition BOOT names. */
+  boot: PartitionName;
+  lastReloadReason: string;
+  reloads: number;
+}
+
+export class Flash {
+  readonly root: string;
+
+  constructor(
+    stateDir: string,
+    /** /tmp capacity, KiB (the hardware class's). */
+    readonly tmpCapacityKiB: number,
+  ) {
+    this.root = join(stateDir, "flash");
+  }
+
+  partitionDir(p: PartitionName): string {
+    return join(this.root, p);
+  }
+
+  get tmpDir(): string {
+    return join(this.root, "tmp");
+  }
+
+  /** Where a download is staged (upgrade.sh: /tmp/part.tar). */
+  get stagedImage(): string {
+    return join(this.tmpDir, "part.tar");
+  }
+
+  /** Create the layout if new, and repair what a power cut interrupted. Returns what was repaired. */
+  async recover(): Promise<string[]> {
+    const notes: string[] = [];
+    await mkdir(this.root, { recursive: true });
+    for (const p of PARTITIONS) {
+      const dir = this.partitionDir(p);
+      const [live, old, fresh] = await Promise.all([exists(dir), exists(`${dir}.old`), exists(`${dir}.new`)]);
+      if (!live && old) {
+        // Cut between the two renames of a swap: the old content is complete, the new was never announced.
+        await rename(`${dir}.old`, dir);
+        notes.push(`${p}: restored the previous image after an interrupted swap`);
+      } else if (old) {
+        await rm(`${dir}.old`, { recursive: true, force: true });
+        notes.push(`${p}: removed the replaced image left by an interrupted swap`);
+      }
+      if (fresh) {
+        await rm(`${dir}.new`, { recursive: true, force: true });
+        notes.push(`${p}: removed an image whose installation was interrupted`);
+      }
+      await mkdir(dir, { recursive: true });
+    }
+    if (await exists(join(this.root, "boot.tmp"))) {
+      await rm(join(this.root, "boot.tmp"), { force: true });
+      notes.push("boot: discarded a boot record that was never put in place");
+    }
+    await rm(this.tmpDir, { recursive: true, force: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    await syncDir(this.root);
+    return notes;
+  }
+
+  async readBoot(): Promise<BootRecord | undefined> {
+    try {
+      const record = JSON.parse(await readFile(join(this.root, "boot"), "utf8")) as Partial<BootRecord>;
+      if (record.boot !== "part1" && record.boot !== "part2") return undefined;
+      return { boot: record.boot, lastReloadReason: String(record.lastReloadReason ?? "unknown"), reloads: Number(record.reloads ?? 0) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Atomically replace the boot record. */
+  async writeBoot(record: BootRecord): Promise<void> {
+    const tmp = join(this.root, "boot.tmp");
+    const fh = await open(tmp, "w", 0o644);
+    try {
+      await fh.writeFile(JSON.stringify(record));
+      failpoint("flash.boot-written");
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    failpoint("flash.boot-synced");
+    await rename(tmp, join(this.root, "boot"));
+    failpoint("flash.boot-renamed");
+    await syncDir(this.root);
+  }
+
+  /**
+   * Replace partition `p` with what `fill` writes into a fresh directory;
+   * until `fill` succeeds (and after it fails) `p` is untouched.
+   */
+  async replacePartition(p: PartitionName, fill: (dir: string) => Promise<void>): Promise<void> {
+    const dir = this.partitionDir(p);
+    await rm(`${dir}.new`, { recursive: true, force: true });
+    await mkdir(`${dir}.new`);
+    try {
+      await fill(`${dir}.new`);
+    } catch (err) {
+      await rm(`${dir}.new`, { recursive: true, force: true });
+      throw err;
+    }
+    await syncDir(`${dir}.new`);
+    failpoint("flash.partition-filled");
+    await rename(dir, `${dir}.old`);
+    failpoint("flash.partition-moved-aside");
+    await rename(`${dir}.new`, dir);
+    failpoint("flash.partition-swapped");
+    await syncDir(this.root);
+    await rm(`${dir}.old`, { recursive: true, force: true });
+  }
+
+  /** Empty /tmp (upgrade.sh: "Cleanup tmp files ..."). */
+  async cleanTmp(): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true });
+    await mkdir(this.tmpDir, { recursive: true });
+  }
+
+  /** KiB of /tmp not in use. */
+  async tmpAvailableKiB(): Promise<number> {
+    let used = 0;
+    for (const f of await readdir(this.tmpDir).catch(() => [] as string[])) used += (await stat(join(this.tmpDir, f)).catch(() => ({ size: 0 }))).size;
+    return Math.max(0, this.tmpCapacityKiB - Math.ceil(used / 1024));
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** fsync a directory so a rename in it survives a power cut. */
+async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

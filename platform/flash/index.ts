@@ -1,0 +1,2 @@
+/** The dual-partition flash an AP's images live in. */
+export { Flash, PARTITIONS, otherPartition, type PartitionName, type BootRecord } from "./flash.js";

@@ -1,0 +1,186 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { UpgradeEngine } from "../../agent/upgrade/index.js";
+import { engineSetup, expiredImage, fingerprint, image, NEW, OLD } from "./support.js";
+
+async function feed(engine: UpgradeEngine, mode: "join" | "predownload", bytes: Uint8Array) {
+  const sink = engine.downloadSink(mode);
+  await sink.precheck!();
+  await sink.begin({ name: "ap1g8", size: bytes.length });
+  for (let i = 0; i < bytes.length; i += 1377) await sink.write(bytes.subarray(i, i + 1377));
+  return sink;
+}
+
+describe("upgrade engine on a flash (upgrade.sh)", () => {
+  it("boots the factory image, downloads, PRECHECK → PREDOWNLOAD → ACTIVATE, reboots into the new image", async () => {
+    const setup = engineSetup();
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    const engine = await setup.boot();
+    expect(engine.state).toMatchObject({ active: "part2", boot: "part2", running: OLD, backup: "0.0.0.0" });
+    const active = fingerprint(engine.flash.partitionDir("part2"));
+
+    const sink = await feed(engine, "join", readFileSync((await image("ap1g8", NEW)).path));
+    const result = await sink.finish();
+    expect(result).toMatchObject({ reboot: true, version: NEW });
+    expect(fingerprint(engine.flash.partitionDir("part2"))).toBe(active); // the active partition was never written
+    expect(readdirSync(engine.flash.tmpDir)).toEqual([]);
+
+    const rebooted = await setup.boot();
+    expect(rebooted.state).toMatchObject({ active: "part1", boot: "part1", running: NEW, backup: OLD, lastReloadReason: "Image upgrade" });
+    expect(setup.lines).toEqual(
+      expect.arrayContaining([
+        "upgrade.sh: Script called with args:[PRECHECK]",
+        "do PRECHECK, part2 is active part",
+        "upgrade.sh: Cleanup tmp files ...",
+        expect.stringMatching(/^upgrade\.sh: \/tmp space: OK available \d+, required 50000 $/),
+        "upgrade.sh: Script called with args:[PREDOWNLOAD]",
+        "do PREDOWNLOAD, part2 is active part",
+        "upgrade.sh: Creating before-upgrade.log",
+        "upgrade.sh: part to upgrade is part1",
+        "Image signing verify success.",
+        `upgrade.sh: AP version1: ${NEW}, version2: ${OLD}`,
+        "upgrade.sh: Script called with args:[ACTIVATE]",
+        "activate part1, set BOOT to part1",
+      ]),
+    );
+    expect(existsSync(join(setup.options.stateDir, "before-upgrade.log"))).toBe(true);
+  });
+
+  it("a predownload leaves the image standing by; ACTIVATE later switches BOOT", async () => {
+    const setup = engineSetup();
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    const engine = await setup.boot();
+    const result = await (await feed(engine, "predownload", readFileSync((await image("ap1g8", NEW)).path))).finish();
+    expect(result.reboot).toBe(false);
+    expect(engine.pending).toEqual({ version: NEW, family: "ap1g8" });
+    expect((await setup.boot()).state).toMatchObject({ active: "part2", running: OLD, backup: NEW });
+    await engine.activate("swap");
+    expect((await setup.boot()).state).toMatchObject({ active: "part1", running: NEW, backup: OLD, lastReloadReason: "swap" });
+  });
+
+  it("sink storage mode verifies as it streams and keeps only what each partition holds", async () => {
+    const setup = engineSetup({ storage: "sink" });
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    const engine = await setup.boot();
+    const result = await (await feed(engine, "join", readFileSync((await image("ap1g8", NEW)).path))).finish();
+    expect(result).toMatchObject({ reboot: true, version: NEW });
+    for (const p of ["part1", "part2"] as const) expect(readdirSync(engine.flash.partitionDir(p))).toEqual(["image.json"]);
+    expect((await setup.boot()).state).toMatchObject({ active: "part1", running: NEW, backup: OLD });
+  });
+
+  it("NO_UPGRADE is logged when versions match", async () => {
+    const setup = engineSetup();
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    (await setup.boot()).noUpgrade();
+    expect(setup.lines.slice(-2)).toEqual(["upgrade.sh: Script called with args:[NO_UPGRADE]", "do NO_UPGRADE, part2 is active part"]);
+  });
+
+  it("boot falls back to the other partition when the one BOOT names fails verification, and says so", async () => {
+    const setup = engineSetup();
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    const engine = await setup.boot();
+    await (await feed(engine, "join", readFileSync((await image("ap1g8", NEW)).path))).finish();
+    const part1 = engine.flash.partitionDir("part1");
+    const bin = join(part1, "part.bin");
+    const bytes = readFileSync(bin);
+    bytes[100]! ^= 0xff;
+    writeFileSync(bin, bytes);
+    const rebooted = await setup.boot();
+    expect(rebooted.state).toMatchObject({ active: "part2", boot: "part1", running: OLD, backup: "0.0.0.0" });
+    expect(rebooted.state.fellBack).toMatch(/^part1: /);
+    expect(setup.lines.some((l) => /^verify signature failed for \/bootpart\/part1\/: .*part\.bin/.test(l))).toBe(true);
+  });
+
+  it("refuses a flash with no valid image at all", async () => {
+    const setup = engineSetup();
+    await expect(setup.boot()).rejects.toThrow(/^no bootable image: part2: .*; part1: /);
+  });
+});
+
+describe("tampered and untrusted images: refused, BOOT unchanged, the active partition byte-identical", () => {
+  async function attempt(bytes: Uint8Array) {
+    const setup = engineSetup();
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    const engine = await setup.boot();
+    const active = fingerprint(engine.flash.partitionDir("part2"));
+    const standby = fingerprint(engine.flash.partitionDir("part1"));
+    const sink = await feed(engine, "join", bytes);
+    let error: Error | undefined;
+    try {
+      await sink.finish();
+    } catch (err) {
+      error = err as Error;
+      await sink.abort(error.message);
+    }
+    expect(fingerprint(engine.flash.partitionDir("part2"))).toBe(active);
+    expect(fingerprint(engine.flash.partitionDir("part1"))).toBe(standby);
+    expect(readdirSync(engine.flash.tmpDir)).toEqual([]);
+    expect((await setup.boot()).state).toMatchObject({ active: "part2", boot: "part2", running: OLD });
+    return error;
+  }
+
+  it("one byte flipped in each member is refused", async () => {
+    const built = await image("ap1g8", NEW);
+    const original = readFileSync(built.path);
+    let offset = 0;
+    let refused = 0;
+    for (const m of built.members) {
+      const dataAt = offset + 512;
+      offset = dataAt + Math.ceil(m.size / 512) * 512;
+      const tampered = Uint8Array.from(original);
+      tampered[dataAt + Math.floor(m.size / 2)]! ^= 0x01;
+      const error = await attempt(tampered);
+      expect(error, m.name).toBeDefined();
+      expect(error!.message.split("\n")).toHaveLength(1);
+      refused++;
+    }
+    expect(refused).toBe(built.members.length);
+  });
+
+  it.each([
+    ["an expired signing certificate", async () => readFileSync((await expiredImage("ap1g8", NEW)).path), /certificate|expired|not valid/i],
+    ["a missing signature", async () => dropMember(await image("ap1g8", NEW), "final_hash.sig"), /final_hash\.sig/],
+    ["a missing certificate", async () => dropMember(await image("ap1g8", NEW), "signing_cert.pem"), /signing_cert\.pem/],
+    ["another class's image", async () => readFileSync((await image("ap1g7", NEW)).path), /ap1g7|family/],
+  ])("%s is refused", async (_name, make, reason) => {
+    const error = await attempt(await make());
+    expect(error?.message).toMatch(reason);
+  });
+});
+
+/** The image without one member (the archive stays well formed, the member is simply absent). */
+function dropMember(built: { path: string; members: { name: string; size: number }[] }, name: string): Uint8Array {
+  const original = readFileSync(built.path);
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const m of built.members) {
+    const end = offset + 512 + Math.ceil(m.size / 512) * 512;
+    if (m.name !== name) parts.push(original.subarray(offset, end));
+    offset = end;
+  }
+  parts.push(new Uint8Array(1024));
+  return Buffer.concat(parts);
+}
+
+describe("no room", () => {
+  it("/tmp smaller than the class requires: PRECHECK refuses, nothing is written", async () => {
+    const setup = engineSetup({ hardwareClass: { tmpKiB: 10_000, tmpRequiredKiB: 50_000 } });
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    const engine = await setup.boot();
+    await expect(engine.downloadSink("join").precheck!()).rejects.toThrow("/tmp space: available 10000 KiB, required 50000 KiB");
+    expect(setup.lines).toContain("upgrade.sh: /tmp space: NOT OK available 10000, required 50000");
+  });
+
+  it("an image larger than /tmp is refused before a byte is stored", async () => {
+    const factory = engineSetup();
+    await UpgradeEngine.provision(factory.options, (await image("ap1g8", OLD)).path);
+    const setup = engineSetup({ stateDir: factory.options.stateDir, hardwareClass: { tmpKiB: 60, tmpRequiredKiB: 10 } });
+    const engine = await setup.boot();
+    const sink = engine.downloadSink("join");
+    await sink.precheck!();
+    await expect(sink.begin({ name: "ap1g8", size: 96 * 1024 })).rejects.toThrow(/does not fit in \/tmp \(60 KiB available\)/);
+    await sink.abort("refused");
+    expect(readdirSync(engine.flash.tmpDir)).toEqual([]);
+  });
+});
