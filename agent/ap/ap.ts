@@ -1,15 +1,22 @@
 /**
- * One AP process: its configuration turned into a running WTP on real UDP
- * sockets, with DTLS credentials from files, optional packet capture and
- * DTLS key log. `vap run` and the fleet build on this.
+ * One AP: its configuration turned into a running WTP on real UDP sockets,
+ * with DTLS credentials from files, its flash and upgrade engine when it
+ * manages images, optional packet capture and DTLS key log. A reload (a
+ * Reset Request, a new image) stops the session, boots the flash again —
+ * verifying the partition BOOT names — and starts a new session on the
+ * version that booted. `vap run`, `vap lab` and the fleet build on this.
  */
 import { resolve4 } from "node:dns/promises";
+import { readFileSync } from "node:fs";
 import type { ApConfig } from "../config/index.js";
-import { systemClock, systemRandom, type Log } from "../core/index.js";
+import { ConfigError, describeError, systemClock, systemRandom, type Log } from "../core/index.js";
 import { bindUdp, localAddressToward } from "../net/index.js";
 import { type DtlsContext, keylogFileSink } from "../capwap/dtls/index.js";
 import { Wtp, type WtpOptions } from "../capwap/wtp/index.js";
 import { CaptureFile } from "../pcap/index.js";
+import { CapwapImageStage } from "../transfer/index.js";
+import { UpgradeEngine, type UpgradeEngineOptions } from "../upgrade/index.js";
+import { hardwareClasses } from "../../platform/classes/index.js";
 import { apDtlsContext } from "./credentials.js";
 
 export interface ApRuntimeOptions {
@@ -18,43 +25,113 @@ export interface ApRuntimeOptions {
   pcap?: string;
   /** Append DTLS secrets here (SSLKEYLOGFILE format). */
   keylog?: string;
-  /** Extra WTP options (image stage, reboot handling, versions). */
+  /** Extra WTP options (state hooks, tests). */
   wtp?: Partial<WtpOptions>;
   /** DTLS client context to use instead of the configured credential files (the lab mints its own). */
   dtls?: DtlsContext;
+  /** The image-signing roots, PEM, instead of reading `image.trust` (the lab mints its own). */
+  imageTrust?: string;
 }
 
 export interface RunningAp {
+  /** The current CAPWAP session (a reload starts a new one). */
   readonly wtp: Wtp;
+  /** The flash and its upgrade engine, when the AP manages images. */
+  readonly engine: UpgradeEngine | undefined;
   readonly capture: CaptureFile | undefined;
+  /** How often this AP reloaded since it started. */
+  readonly reloads: number;
   stop(): Promise<void>;
 }
 
 export async function startAp(config: ApConfig, options: ApRuntimeOptions): Promise<RunningAp> {
+  const { log } = options;
   const capture = options.pcap ? CaptureFile.open(options.pcap) : undefined;
   const dtls = options.dtls ?? apDtlsContext(config.dtls, options.keylog ? keylogFileSink(options.keylog) : undefined);
-  const bindAddress = config.discovery.bindAddress;
-  const wtp = new Wtp({
-    config,
-    ...(dtls ? { dtls } : {}),
-    clock: systemClock,
-    random: systemRandom,
-    log: options.log,
-    network: {
-      bind: () => bindUdp({ address: bindAddress, broadcast: config.discovery.broadcast }),
-      resolve: (name) => resolve4(name),
-      localAddressToward,
-    },
-    ...(capture ? { capture: capture.record } : {}),
-    ...options.wtp,
-  });
+  const engineOptions = config.image && upgradeOptions(config, options);
+  let engine = engineOptions ? await UpgradeEngine.boot(engineOptions) : undefined;
+  if (!engine) log.warn("No image trust configured (image.trust): firmware upgrades are disabled");
+  let reloads = 0;
+  let stopped = false;
+
+  const session = (): Wtp =>
+    new Wtp({
+      config,
+      ...(dtls ? { dtls } : {}),
+      clock: systemClock,
+      random: systemRandom,
+      log,
+      network: {
+        bind: () => bindUdp({ address: config.discovery.bindAddress, broadcast: config.discovery.broadcast }),
+        resolve: (name) => resolve4(name),
+        localAddressToward,
+      },
+      versions: () => (engine ? { running: engine.state.running, backup: engine.state.backup } : config.versions),
+      ...(engine
+        ? {
+            imageStage: new CapwapImageStage({
+              imageName: config.identity.hardwareClass,
+              sink: (context) => engine!.downloadSink(context.mode),
+              clock: systemClock,
+              startTimeoutMs: config.timers.imageDataStartMs,
+              inactivityMs: config.timers.imageDataStartMs,
+              noUpgrade: () => engine!.noUpgrade(),
+            }),
+          }
+        : {}),
+      ...(capture ? { capture: capture.record } : {}),
+      ...options.wtp,
+      onReboot: (reason, version) => void reload(reason, version),
+    });
+
+  let wtp = session();
+
+  async function reload(reason: string, version?: string): Promise<void> {
+    await wtp.stop();
+    if (stopped) return;
+    try {
+      // A Reset Request naming the predownloaded image: swap to it first (ACTIVATE).
+      if (engine && version && engine.pending?.version === version) await engine.activate(`Reset Request: swap to ${version}`);
+      if (engineOptions) engine = await UpgradeEngine.boot(engineOptions);
+    } catch (err) {
+      log.error(`Reload failed: ${describeError(err)}`);
+      return;
+    }
+    reloads++;
+    log.info(`Last reload reason: ${engine?.state.lastReloadReason ?? reason}`);
+    wtp = session();
+    await wtp.start();
+  }
+
   await wtp.start();
   return {
-    wtp,
+    get wtp() {
+      return wtp;
+    },
+    get engine() {
+      return engine;
+    },
     capture,
+    get reloads() {
+      return reloads;
+    },
     async stop() {
+      stopped = true;
       await wtp.stop();
       await capture?.close();
     },
   };
+}
+
+function upgradeOptions(config: ApConfig, options: ApRuntimeOptions): UpgradeEngineOptions {
+  const image = config.image!;
+  let trust = options.imageTrust;
+  if (trust === undefined) {
+    try {
+      trust = readFileSync(image.trust, "utf8");
+    } catch (err) {
+      throw new ConfigError(`image.trust: cannot read ${image.trust} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  return { stateDir: config.stateDir, hardwareClass: hardwareClasses[config.identity.hardwareClass], storage: image.storage, trust, policy: image.policy, log: options.log };
 }

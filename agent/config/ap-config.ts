@@ -59,6 +59,15 @@ export type DtlsCredentials =
   /** Debugging against ACs built without DTLS only; warns on every start. */
   | { mode: "plaintext" };
 
+export interface ImageSettings {
+  /** PEM file of the image-signing roots. */
+  trust: string;
+  /** `flash`: real partitions in stateDir; `sink`: hashes only (fleets). */
+  storage: "flash" | "sink";
+  /** `structure-only` skips signature checks (real vendor images in load tests); logged on every use. */
+  policy: "required" | "structure-only";
+}
+
 export interface ApIdentity {
   name: string;
   baseMac: string;
@@ -77,7 +86,12 @@ export interface ApConfig {
   dtls: DtlsCredentials;
   timers: CapwapTimers;
   stateDir: string;
-  /** Running and backup image versions until the flash holds real images. */
+  /**
+   * Firmware: where the flash keeps images and whom it trusts to sign them.
+   * Without it the AP reports `versions` and cannot upgrade.
+   */
+  image?: ImageSettings;
+  /** The versions an AP without `image` reports. */
   versions: { running: string; backup: string };
   /** Largest sliding window this AP accepts for image download. */
   maxImageWindow: number;
@@ -93,7 +107,7 @@ const VERSION = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApConfig {
   const f = Fields.root(source, raw);
-  f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "versions", "maxImageWindow");
+  f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "image", "versions", "maxImageWindow");
   const baseMac = f.mac("baseMac");
   const hardwareClass = f.oneOf("class", classNames, "ap1g8");
   const cls = hardwareClasses[hardwareClass];
@@ -138,9 +152,17 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
   const versions = { running: v.string("running", "17.9.4.27"), backup: v.string("backup", "0.0.0.0") };
   for (const [k, value] of Object.entries(versions)) if (!VERSION.test(value)) v.fail(k, `"${value}" is not a version like 17.9.4.27`);
 
+  let image: ImageSettings | undefined;
+  if (f.has("image")) {
+    const i = f.object("image");
+    i.only("trust", "storage", "policy");
+    image = { trust: path(i.string("trust")), storage: i.oneOf("storage", ["flash", "sink"] as const, "flash"), policy: i.oneOf("policy", ["required", "structure-only"] as const, "required") };
+  }
+
   return {
     identity,
     profile: f.oneOf<ProfileName>("profile", ["cisco", "rfc5415"], "cisco"),
+    ...(image ? { image } : {}),
     controllers,
     discovery: discovery.dnsDomain ? discovery : { broadcast: discovery.broadcast, bindAddress: discovery.bindAddress },
     dtls: parseDtls(f.object("dtls"), path),

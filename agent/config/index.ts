@@ -9,5 +9,6 @@ export {
   type CapwapTimers,
   type ControllerAddress,
   type DtlsCredentials,
+  type ImageSettings,
 } from "./ap-config.js";
 export { Fields, parseDuration } from "./validate.js";

@@ -3,16 +3,21 @@
  * freshly minted PKI — the whole join (and, later, upgrade) visible on one
  * console, for a newcomer's first run and for tests over real UDP and DTLS.
  */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startAp, type RunningAp } from "../../agent/ap/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import type { ProfileName } from "../../agent/capwap/profiles/index.js";
 import type { WtpState } from "../../agent/capwap/wtp/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
+import { UpgradeEngine, type StorageMode } from "../../agent/upgrade/index.js";
+import { buildBundle, buildImage, imageSizeFor, issueImageSigner, signerFromPem, type ImageSize } from "../../images/index.js";
 import { createLog, type ConsoleSink, type Log, systemClock } from "../../agent/core/index.js";
 import { bindUdp } from "../../agent/net/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
-import { LabController } from "../controller/index.js";
+import { bundleLibrary, LabController } from "../controller/index.js";
 import { apCommonName, issueCa, issueLeaf, validFor } from "../pki/pki.js";
 
 /** 4 MiB: a thousand APs' discovery and handshake bursts fit without drops. */
@@ -25,9 +30,15 @@ export interface LabOptions {
   address: string;
   /** Hardware classes to cycle through; default ap1g8. */
   classes?: readonly ClassName[];
-  /** AP software version; the controller runs `controllerVersion`. */
+  /** The APs' factory image version; the controller runs and serves `controllerVersion`. */
   apVersion: string;
   controllerVersion: string;
+  /** Where keys, bundle and each AP's flash live; default a temporary directory removed at stop. */
+  stateDir?: string;
+  /** `flash` (real partitions) or `sink` (hashes only); default flash up to 50 APs, sink beyond. */
+  storage?: StorageMode;
+  /** Image size: small (1 MiB, default), realistic (the seed's sizes) or bytes. */
+  imageSize?: ImageSize;
   pcap?: string;
   keylog?: string;
   /** Console lines (Cisco style); null for silence. */
@@ -48,9 +59,10 @@ export interface LabApRow {
   state: WtpState;
   controller: string;
   version: string;
-  joins: number;
+  /** Reloads since the lab started (an upgrade is one). */
+  reloads: number;
   restarts: number;
-  /** ms from start to the first Run. */
+  /** ms from the lab's start to the AP's latest entry into Run. */
   timeToRun?: number;
   lastRestart?: string;
 }
@@ -59,20 +71,41 @@ export class Lab {
   readonly controller: LabController;
   readonly aps: RunningAp[] = [];
   readonly #capture: CaptureFile | undefined;
+  readonly #controllerVersion: string;
+  /** A directory of our own making, removed at stop. */
+  #ownDir: string | undefined;
   readonly #startedAt = systemClock.now();
-  readonly #firstRun = new Map<number, number>();
+  readonly #lastRun = new Map<number, number>();
   readonly #classes: ClassName[] = [];
 
-  private constructor(controller: LabController, capture: CaptureFile | undefined) {
+  private constructor(controller: LabController, capture: CaptureFile | undefined, controllerVersion: string) {
     this.controller = controller;
     this.#capture = capture;
+    this.#controllerVersion = controllerVersion;
   }
 
   static async start(o: LabOptions): Promise<Lab> {
     const log = createLog({ console: o.console });
+    const ownDir = o.stateDir ? undefined : mkdtempSync(join(tmpdir(), "vap-lab-"));
+    const dir = o.stateDir ?? ownDir!;
+    const classes = o.classes?.length ? o.classes : (["ap1g8"] as const);
+    const used = [...new Set(classes.slice(0, o.aps))];
+    const storage = o.storage ?? (o.aps > 50 ? "sink" : "flash");
     const validity = validFor(365);
+
+    // The lab's PKI: DTLS for the control channel, an image-signing root and signer for firmware.
     const ca = issueCa("ecdsa", validity);
     const ctrlCert = issueLeaf(ca, { commonName: "vap-lab-wlc", role: "controller", type: "ecdsa", validity });
+    const imageRoot = issueCa("ecdsa", validity, "vap lab image signing root");
+    const signing = issueImageSigner(imageRoot, { type: "ecdsa", validity });
+    const signer = signerFromPem(signing.cert, signing.key);
+
+    // What the controller serves, and what the APs left the factory with.
+    const size = o.imageSize ?? "small";
+    await buildBundle({ version: o.controllerVersion, out: join(dir, "bundle"), signer, size, classes: used });
+    mkdirSync(join(dir, "factory"), { recursive: true });
+    for (const c of used) await buildImage({ class: c, version: o.apVersion, out: join(dir, "factory", c), signer, size: imageSizeFor(size, c) });
+
     const keylog = o.keylog ? keylogFileSink(o.keylog) : undefined;
     const capture = o.pcap ? CaptureFile.open(o.pcap) : undefined;
     const controller = new LabController({
@@ -81,25 +114,21 @@ export class Lab {
       data: await bindUdp({ address: o.address, port: 5247, receiveBufferBytes: CONTROLLER_BUFFER }),
       dtls: new DtlsContext({ role: "server", cert: ctrlCert.cert + ca.cert, key: ctrlCert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
       softwareVersion: o.controllerVersion,
+      images: bundleLibrary(join(dir, "bundle")),
       log: log.child({ ac: "vap-lab-wlc" }),
       ...(o.echoIntervalSeconds ? { echoIntervalSeconds: o.echoIntervalSeconds } : {}),
       ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
       ...(capture ? { capture: capture.record } : {}),
     });
-    const lab = new Lab(controller, capture);
-    const classes = o.classes?.length ? o.classes : (["ap1g8"] as const);
-    // Mint every AP's identity first: key generation blocks the event loop,
-    // which must be free to answer once the APs start talking.
-    const identities = Array.from({ length: o.aps }, (_, i) => {
+    const lab = new Lab(controller, capture, o.controllerVersion);
+    lab.#ownDir = ownDir;
+    // Mint every AP's identity and flash first: key generation and image
+    // verification block the event loop, which must be free once APs talk.
+    const aps = [];
+    for (let i = 0; i < o.aps; i++) {
       const hardwareClass = classes[i % classes.length]!;
       const model = hardwareClasses[hardwareClass].models[0]!.model;
       const mac = `02:00:00:00:${((i + 1) >> 8).toString(16).padStart(2, "0")}:${((i + 1) & 0xff).toString(16).padStart(2, "0")}`;
-      const cert = issueLeaf(ca, { commonName: apCommonName(model, parseInt(mac.replace(/:/g, ""), 16)), role: "ap", type: "ecdsa", validity });
-      return { hardwareClass, mac, cert };
-    });
-    const interval = 1000 / (o.startRate ?? 200);
-    for (const [i, { hardwareClass, mac, cert }] of identities.entries()) {
-      if (i > 0) await new Promise((r) => setTimeout(r, interval));
       const config = parseApConfig(
         {
           baseMac: mac,
@@ -108,20 +137,32 @@ export class Lab {
           controllers: [{ address: o.address }],
           discovery: { bindAddress: o.address },
           dtls: { cert: "(lab)", key: "(lab)", ca: "(lab)" },
-          versions: { running: o.apVersion },
+          image: { trust: "(lab)", storage },
+          stateDir: join(dir, "aps", `ap${i + 1}`),
           ...o.apConfig,
         },
         "vap lab",
       );
+      const cert = issueLeaf(ca, { commonName: apCommonName(model, parseInt(mac.replace(/:/g, ""), 16)), role: "ap", type: "ecdsa", validity });
+      await UpgradeEngine.provision(
+        { stateDir: config.stateDir, hardwareClass: hardwareClasses[hardwareClass], storage, trust: imageRoot.cert, policy: "required", log: createLog({ console: null }) },
+        join(dir, "factory", hardwareClass),
+      );
+      aps.push({ config, cert, hardwareClass });
+    }
+    const interval = 1000 / (o.startRate ?? 200);
+    for (const [i, { config, cert, hardwareClass }] of aps.entries()) {
+      if (i > 0) await new Promise((r) => setTimeout(r, interval));
       const name = config.identity.name;
       const apLog: Log = log.child({ ap: name }, { console: o.console && o.aps > 1 ? (l) => o.console!(`${name} ${l}`) : o.console });
       const index = i;
       const ap = await startAp(config, {
         log: apLog,
+        imageTrust: imageRoot.cert,
         dtls: new DtlsContext({ role: "client", cert: cert.cert + ca.cert, key: cert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
         wtp: {
           onStateChange: (state) => {
-            if (state === "Run" && !lab.#firstRun.has(index)) lab.#firstRun.set(index, systemClock.now() - lab.#startedAt);
+            if (state === "Run") lab.#lastRun.set(index, systemClock.now() - lab.#startedAt);
           },
         },
       });
@@ -141,11 +182,11 @@ export class Lab {
         mac: this.controller.aps().find((a) => a.name === w.name)?.baseMac ?? "",
         state: w.state,
         controller: w.controller?.name ?? "-",
-        version: this.controller.aps().find((a) => a.name === w.name)?.softwareVersion ?? "-",
-        joins: w.stats.joins,
+        version: ap.engine?.state.running ?? "-",
+        reloads: ap.reloads,
         restarts: w.stats.restarts,
       };
-      const t = this.#firstRun.get(i);
+      const t = this.#lastRun.get(i);
       if (t !== undefined) row.timeToRun = t;
       if (w.restartReason) row.lastRestart = w.restartReason;
       return row;
@@ -166,6 +207,11 @@ export class Lab {
     });
   }
 
+  /** Every AP in Run on the controller's version. */
+  allUpgraded(): boolean {
+    return this.allInRun() && this.aps.every((a) => a.engine?.state.running === this.#controllerVersion);
+  }
+
   allInRun(): boolean {
     return this.aps.every((a) => a.wtp.state === "Run") && this.controller.aps().filter((a) => a.phase === "Run").length === this.aps.length;
   }
@@ -176,13 +222,14 @@ export class Lab {
     this.controller.sockets.control.close();
     this.controller.sockets.data.close();
     await this.#capture?.close();
+    if (this.#ownDir) rmSync(this.#ownDir, { recursive: true, force: true });
   }
 }
 
 /** The end-of-run table, one AP per line. */
 export function summaryTable(rows: readonly LabApRow[]): string {
-  const header = ["AP Name", "Model", "Class", "State", "Controller", "Version", "Joins", "Restarts", "Run after"];
-  const lines = rows.map((r) => [r.name, r.model, r.hardwareClass, r.state, r.controller, r.version, String(r.joins), String(r.restarts), r.timeToRun === undefined ? "-" : `${(r.timeToRun / 1000).toFixed(2)} s`]);
+  const header = ["AP Name", "Model", "Class", "State", "Controller", "Version", "Reloads", "Restarts", "In Run since"];
+  const lines = rows.map((r) => [r.name, r.model, r.hardwareClass, r.state, r.controller, r.version, String(r.reloads), String(r.restarts), r.timeToRun === undefined ? "-" : `${(r.timeToRun / 1000).toFixed(2)} s`]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   return [fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(fmt)].join("\n");

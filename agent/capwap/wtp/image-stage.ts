@@ -37,6 +37,8 @@ export interface ImageContext {
 }
 
 export interface ImageStage {
+  /** Versions match: nothing to download (upgrade.sh NO_UPGRADE). */
+  noUpgrade?(): void;
   begin(host: ImageStageHost, context: ImageContext): void;
   /** An Image Data Request from the controller while the stage runs. */
   imageDataRequest(message: Message): void;

@@ -98,8 +98,11 @@ export interface WtpOptions {
   /** Running and backup versions (the flash's boot record once images are real). */
   versions?: () => { running: string; backup: string };
   capture?: CaptureSink;
-  /** A Reset Request or a new image: the host reloads the AP. */
-  onReboot?: (reason: string) => void;
+  /**
+   * The AP reloads: a Reset Request (with the version it names, when it
+   * names one: a predownloaded image to swap to) or a newly activated image.
+   */
+  onReboot?: (reason: string, version?: string) => void;
   onStateChange?: (state: WtpState, previous: WtpState) => void;
 }
 
@@ -134,6 +137,8 @@ export class Wtp {
   #sessionId: Uint8Array = new Uint8Array(0);
   #joined: JoinedController | undefined;
   #restartReason: string | undefined;
+  /** Why the AP enters Reset, and the version a Reset Request named (swap to a predownloaded image). */
+  #reboot: { reason: string; version?: string } = { reason: "Reset Request from controller" };
   #sulkAfterTeardown = false;
   #imageActive = false;
   #echoIntervalMs: number;
@@ -475,6 +480,7 @@ export class Wtp {
     this.#o.log.info(`AP image version ${running} backup ${backup}, Controller ${controller}`);
     if (controller === running) {
       this.#o.log.info("Version is the same, do not need update.");
+      this.#o.imageStage?.noUpgrade?.();
       return "Configure";
     }
     this.#o.log.info("Version does not match.");
@@ -515,7 +521,10 @@ export class Wtp {
   #imageFinished(outcome: "reset" | "continue" | Error): WtpState | undefined {
     this.#imageActive = false;
     if (outcome instanceof Error) return this.#teardown(outcome.message);
-    if (outcome === "reset") return "Reset";
+    if (outcome === "reset") {
+      this.#reboot = { reason: "Image upgrade" };
+      return "Reset";
+    }
     return this.#state === "ImageData" ? "Configure" : undefined;
   }
 
@@ -598,6 +607,8 @@ export class Wtp {
       case MessageType.ResetRequest:
         this.#channel!.respond(message, ok);
         this.#o.log.info(`Reset Request from ${this.#ac!.endpoint.address}`);
+        const version = findElement(message.elements, "ImageIdentifier")?.identifier;
+        this.#reboot = { reason: "Reset Request from controller", ...(version ? { version } : {}) };
         return "Reset";
       case MessageType.ImageDataRequest:
         if (this.#imageActive) this.#o.imageStage?.imageDataRequest(message);
@@ -652,10 +663,11 @@ export class Wtp {
   #reset(): undefined {
     this.#closeSession();
     this.#rebootCount++;
-    this.#o.log.info("Reloading AP (reset requested by the controller)");
+    const { reason, version } = this.#reboot;
+    this.#o.log.info(`Reloading AP (${reason})`);
     // Arm the in-place restart first: a host that reloads the AP stops this session, clearing it.
     this.#setTimer("restartTimer", 0, { type: "restartTimer" });
-    this.#o.onReboot?.("Reset Request from controller");
+    this.#o.onReboot?.(reason, version);
     return undefined;
   }
 

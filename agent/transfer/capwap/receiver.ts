@@ -159,6 +159,7 @@ export class ImageDataReceiver {
       this.#done = true;
       this.#o.log.info(`${this.#accepted} bytes, ${this.#blocks} msgs, ${this.#lastBlockBytes} last`);
       this.#o.log.info("Last block stored");
+      this.#o.log.info("Image transfer completed from WLC, last 1");
       const result = await this.#o.sink.finish();
       this.#o.onDone({ ok: true, result, blocks: this.#blocks, lastBlockBytes: this.#lastBlockBytes });
     } catch (err) {

@@ -22,6 +22,8 @@ export interface CapwapImageStageOptions {
   startTimeoutMs: number;
   /** A transfer with no block for this long is dead. */
   inactivityMs: number;
+  /** Versions match after join (upgrade.sh NO_UPGRADE). */
+  noUpgrade?: () => void;
 }
 
 interface Transfer {
@@ -47,6 +49,10 @@ export class CapwapImageStage implements ImageStage {
 
   get active(): boolean {
     return this.#transfer !== undefined;
+  }
+
+  noUpgrade(): void {
+    this.#o.noUpgrade?.();
   }
 
   begin(host: ImageStageHost, context: ImageContext): void {
@@ -134,7 +140,6 @@ export class CapwapImageStage implements ImageStage {
     if (this.#transfer !== t) return;
     if (!outcome.ok) return this.#failed(t, outcome.error.message);
     this.#end(t);
-    t.host.log.info(`Image transfer completed from WLC, last 1`);
     if (t.context.mode === "predownload") {
       t.host.event([{ kind: "PredownloadStatus", state: PredownloadState.Complete, version: t.context.controller }]);
       return t.host.finish("continue");
