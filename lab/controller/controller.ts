@@ -162,6 +162,11 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     return this.#o.softwareVersion ?? "17.9.4.27";
   }
 
+  /** The controller was upgraded (the version it advertises from now on). */
+  set softwareVersion(version: string) {
+    this.#o.softwareVersion = version;
+  }
+
   /** The sockets the controller answers on (its owner's to close). */
   get sockets(): { control: DatagramSocket; data: DatagramSocket } {
     return { control: this.#o.control, data: this.#o.data };
@@ -182,9 +187,12 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     return resultOf(await this.request(apName, MessageType.ConfigurationUpdateRequest, elements));
   }
 
-  /** Order an AP to reset (RFC 5415 §8.6); resolves with its Result Code. */
-  async reset(apName: string): Promise<number> {
-    return resultOf(await this.request(apName, MessageType.ResetRequest, [{ kind: "ImageIdentifier", vendorId: this.profile.vendorId, identifier: this.softwareVersion }]));
+  /**
+   * Order an AP to reset (RFC 5415 §8.6) — onto `version` when it names the
+   * image the AP predownloaded (the swap); resolves with its Result Code.
+   */
+  async reset(apName: string, version = this.softwareVersion): Promise<number> {
+    return resultOf(await this.request(apName, MessageType.ResetRequest, [{ kind: "ImageIdentifier", vendorId: this.profile.vendorId, identifier: version }]));
   }
 
   /**

@@ -30,9 +30,11 @@ export interface LabOptions {
   address: string;
   /** Hardware classes to cycle through; default ap1g8. */
   classes?: readonly ClassName[];
-  /** The APs' factory image version; the controller runs and serves `controllerVersion`. */
+  /** The APs' factory image version; the controller runs `controllerVersion`. */
   apVersion: string;
   controllerVersion: string;
+  /** The version of the bundle the controller serves; default `controllerVersion` (differs before a predownload). */
+  bundleVersion?: string;
   /** Where keys, bundle and each AP's flash live; default a temporary directory removed at stop. */
   stateDir?: string;
   /** `flash` (real partitions) or `sink` (hashes only); default flash up to 50 APs, sink beyond. */
@@ -71,17 +73,15 @@ export class Lab {
   readonly controller: LabController;
   readonly aps: RunningAp[] = [];
   readonly #capture: CaptureFile | undefined;
-  readonly #controllerVersion: string;
   /** A directory of our own making, removed at stop. */
   #ownDir: string | undefined;
   readonly #startedAt = systemClock.now();
   readonly #lastRun = new Map<number, number>();
   readonly #classes: ClassName[] = [];
 
-  private constructor(controller: LabController, capture: CaptureFile | undefined, controllerVersion: string) {
+  private constructor(controller: LabController, capture: CaptureFile | undefined) {
     this.controller = controller;
     this.#capture = capture;
-    this.#controllerVersion = controllerVersion;
   }
 
   static async start(o: LabOptions): Promise<Lab> {
@@ -102,7 +102,7 @@ export class Lab {
 
     // What the controller serves, and what the APs left the factory with.
     const size = o.imageSize ?? "small";
-    await buildBundle({ version: o.controllerVersion, out: join(dir, "bundle"), signer, size, classes: used });
+    await buildBundle({ version: o.bundleVersion ?? o.controllerVersion, out: join(dir, "bundle"), signer, size, classes: used, controllerVersion: o.controllerVersion });
     mkdirSync(join(dir, "factory"), { recursive: true });
     for (const c of used) await buildImage({ class: c, version: o.apVersion, out: join(dir, "factory", c), signer, size: imageSizeFor(size, c) });
 
@@ -120,7 +120,7 @@ export class Lab {
       ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
       ...(capture ? { capture: capture.record } : {}),
     });
-    const lab = new Lab(controller, capture, o.controllerVersion);
+    const lab = new Lab(controller, capture);
     lab.#ownDir = ownDir;
     // Mint every AP's identity and flash first: key generation and image
     // verification block the event loop, which must be free once APs talk.
@@ -209,7 +209,7 @@ export class Lab {
 
   /** Every AP in Run on the controller's version. */
   allUpgraded(): boolean {
-    return this.allInRun() && this.aps.every((a) => a.engine?.state.running === this.#controllerVersion);
+    return this.allInRun() && this.aps.every((a) => a.engine?.state.running === this.controller.softwareVersion);
   }
 
   allInRun(): boolean {
