@@ -87,11 +87,21 @@ describe("vap controller + vap run --config, as an operator would run them", () 
 });
 
 describe("vap lab", () => {
+  it("the README's main command: --until upgraded exits 0 once every AP runs the controller's version", async () => {
+    const lab = vap("lab", "--until", "upgraded", "--address", "127.0.41.3");
+    expect(await lab.done).toBe(0);
+    for (const line of ["Version does not match.", "upgrade.sh: Script called with args:[PREDOWNLOAD]", "activate part1, set BOOT to part1", "Last reload reason: Image upgrade"]) {
+      expect(lab.out).toContain(line);
+    }
+    expect(lab.out).toMatch(/^AP0200\.0000\.0001\s+C9105AXI-B\s+ap1g8\s+Run\s+vap-lab-wlc\s+17\.12\.1\.5\s+1\s+0\s+/m);
+    expect(lab.out).toContain("All 1 AP(s) upgraded to 17.12.1.5 and in Run.");
+  });
+
   it("--until run exits 0 with the summary table once every AP is in Run", async () => {
-    const lab = vap("lab", "--aps", "3", "--until", "run", "--address", "127.0.41.1", "--pcap", join(dir, "lab.pcap"));
+    const lab = vap("lab", "--aps", "3", "--until", "run", "--address", "127.0.41.1", "--controller-version", "17.9.4.27", "--pcap", join(dir, "lab.pcap"));
     expect(await lab.done).toBe(0);
     expect(lab.out).toMatch(/AP0200\.0000\.0003 \[\*\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d\.\d{4}\] CAPWAP State: Run/);
-    expect(lab.out).toMatch(/AP Name\s+Model\s+Class\s+State\s+Controller\s+Version/);
+    expect(lab.out).toMatch(/AP Name\s+Model\s+Class\s+State\s+Controller\s+Version\s+Reloads\s+Restarts\s+In Run since/);
     expect(lab.out.match(/^AP0200\.0000\.000\d\s+C9105AXI-B\s+ap1g8\s+Run\s+vap-lab-wlc/gm)).toHaveLength(3);
     expect(lab.out).toContain("All 3 AP(s) in Run.");
     expect(existsSync(join(dir, "lab.pcap"))).toBe(true);
