@@ -1,8 +1,9 @@
 /**
  * PREDOWNLOAD of a realistic ap1g6a image (84,623,360 bytes, the seed's
- * size): stream it from disk through the verifier into a partition
- * directory and fsync it — against what the same work costs the standard
- * tools in the same run: `sha256sum FILE` + `tar -xf FILE -C DIR` + `sync`.
+ * size) by the upgrade engine: the image staged in the AP's /tmp is streamed
+ * through the verifier into the standby partition, fsynced and swapped in —
+ * against what the same work costs the standard tools in the same run:
+ * `sha256sum FILE` + `tar -xf FILE -C DIR` + `sync`.
  * Issue target: ≤ 1.5× that pair. Each side runs three times, interleaved,
  * from a warm page cache with nothing dirty; medians are reported.
  *
@@ -11,11 +12,13 @@
  * The build is measured too (time and peak RSS): it streams as well.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildImage, directorySink, fileSource, generateImageKeys, imageLimits, loadSigner, verifyImage } from "../../images/index.js";
+import { silentLog } from "../../agent/core/index.js";
+import { UpgradeEngine } from "../../agent/upgrade/index.js";
+import { buildImage, generateImageKeys, loadSigner } from "../../images/index.js";
 import { hardwareClasses } from "../../platform/classes/index.js";
 import { report } from "./report.js";
 
@@ -25,18 +28,16 @@ const ROUNDS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const maxRssBytes = () => process.resourceUsage().maxRSS * 1024;
 
-/** Child: one timed PREDOWNLOAD, printed as JSON. */
-async function predownload(image: string, trustFile: string, partition: string): Promise<void> {
+/** Child: boot the AP's flash, stage the image in /tmp, then time PREDOWNLOAD alone; JSON on stdout. */
+async function predownload(image: string, trustFile: string, stateDir: string): Promise<void> {
+  const engine = await UpgradeEngine.boot({ stateDir, hardwareClass: CLASS, storage: "flash", trust: readFileSync(trustFile, "utf8"), policy: "required", log: silentLog });
+  copyFileSync(image, engine.flash.stagedImage);
+  execFileSync("sync");
   const baseRss = process.memoryUsage().rss;
   const started = performance.now();
-  const result = await verifyImage(fileSource(image), {
-    trust: readFileSync(trustFile, "utf8"),
-    limits: imageLimits(CLASS),
-    family: CLASS.name,
-    sink: directorySink(partition),
-  });
+  const result = await engine.predownload();
   const ms = performance.now() - started;
-  process.stdout.write(JSON.stringify({ ms, baseRss, maxRss: maxRssBytes(), members: result.members.length }));
+  process.stdout.write(JSON.stringify({ ms, baseRss, maxRss: maxRssBytes(), version: result.version }));
 }
 
 function sh(cmd: string, args: string[]): void {
@@ -58,14 +59,16 @@ async function main(): Promise<void> {
     const ours: { ms: number; maxRss: number; baseRss: number }[] = [];
     const peer: number[] = [];
     const self = fileURLToPath(import.meta.url);
+    const factory = join(dir, "factory");
+    await buildImage({ class: CLASS.name, version: "17.9.4.27", out: factory, signer: loadSigner(join(dir, "keys")) });
     for (let round = 0; round < ROUNDS; round++) {
-      const partition = join(dir, "part1");
+      const state = join(dir, "ap");
       const extracted = join(dir, "tar-x");
-      rmSync(partition, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
       rmSync(extracted, { recursive: true, force: true });
-      mkdirSync(partition);
+      await UpgradeEngine.provision({ stateDir: state, hardwareClass: CLASS, storage: "flash", trust: readFileSync(keys.caCert, "utf8"), policy: "required", log: silentLog }, factory);
       sh("sync", []);
-      const child = spawnSync(process.execPath, [self, "--predownload", image, keys.caCert, partition], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawnSync(process.execPath, [self, "--predownload", image, keys.caCert, state], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
       if (child.status !== 0) throw new Error(`predownload child exited with ${child.status ?? child.signal}`);
       ours.push(JSON.parse(child.stdout));
 
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
     report({
       bench: "image.predownload-ap1g6a",
       value: Math.round(oursMs),
-      unit: "ms (stream verify + extract + fsync, median of 3)",
+      unit: "ms (upgrade engine PREDOWNLOAD: stream verify + extract + fsync + swap, median of 3)",
       bound: Math.round(peerMs * 1.5),
       boundKind: "peer:1.5 × (sha256sum + tar -xf + sync)",
       peerMs: Math.round(peerMs),
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
     report({
       bench: "image.predownload-ap1g6a.peak-rss",
       value: peakRss,
-      unit: "bytes (verifier process maxrss)",
+      unit: "bytes (PREDOWNLOAD process maxrss)",
       bound: CLASS.typicalImageBytes,
       boundKind: "image size (a streaming verifier's growth stays far below it)",
       growthBytes: peakRss - Math.min(...ours.map((o) => o.baseRss)),
