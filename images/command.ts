@@ -1,5 +1,5 @@
 import { createReadStream, mkdirSync, readFileSync } from "node:fs";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { integerFlag, noPositionals, parseOptions } from "../agent/cli/args.js";
 import type { Command } from "../agent/cli/command.js";
 import { ConfigError, UsageError } from "../agent/core/index.js";
 import { classNames, hardwareClasses, isClassName, type ClassName } from "../platform/classes/index.js";
@@ -54,15 +54,6 @@ pax/GNU records, absolute, nested or ".." names, duplicates, members out of
 order, sizes beyond the /tmp or partition limit, truncation and trailing
 garbage — each with a one-line reason.`;
 
-function parse<O extends NonNullable<ParseArgsConfig["options"]>>(argv: string[], options: O) {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, options });
-  } catch (err) {
-    // parseArgs throws plain TypeErrors; to the operator they are usage errors.
-    throw new UsageError((err as Error).message);
-  }
-}
-
 function onePositional(positionals: string[], usage: string): string {
   if (positionals.length !== 1) throw new UsageError(`usage: vap image ${usage.split("\n")[0]}`);
   return positionals[0]!;
@@ -80,15 +71,9 @@ function date(value: string | undefined, flag: string): Date | undefined {
   return d;
 }
 
-function positiveInteger(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${flag} "${value}" is not a positive integer`);
-  return n;
-}
-
 function imageSize(value: string | undefined): ImageSize | undefined {
   if (value === undefined || value === "realistic" || value === "small") return value;
-  return positiveInteger(value, "size");
+  return integerFlag("size", value, 1);
 }
 
 function className(value: string): ClassName {
@@ -106,13 +91,13 @@ const keygen: Command = {
   summary: "create an image-signing root CA and signing certificate",
   usage: USAGE.keygen,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { rsa: { type: "boolean" }, days: { type: "string" }, start: { type: "string" }, force: { type: "boolean" } });
+    const { values, positionals } = parseOptions(argv, { rsa: { type: "boolean" }, days: { type: "string" }, start: { type: "string" }, force: { type: "boolean" } });
     const dir = onePositional(positionals, USAGE.keygen);
     const start = date(values.start, "start");
     const files = generateImageKeys(dir, {
       keyType: values.rsa ? "rsa" : "ecdsa",
       force: values.force ?? false,
-      ...(values.days !== undefined ? { days: positiveInteger(values.days, "days") } : {}),
+      ...(values.days !== undefined ? { days: integerFlag("days", values.days, 1) } : {}),
       ...(start ? { start } : {}),
     });
     io.stdout([files.caCert, files.caKey, files.signingCert, files.signingKey].map((f) => `wrote ${f}\n`).join(""));
@@ -125,7 +110,7 @@ const build: Command = {
   summary: "build a signed class image",
   usage: USAGE.build,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, {
+    const { values, positionals } = parseOptions(argv, {
       class: { type: "string" },
       version: { type: "string" },
       keys: { type: "string" },
@@ -134,7 +119,7 @@ const build: Command = {
       size: { type: "string" },
       date: { type: "string" },
     });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    noPositionals(positionals);
     const c = className(required(values.class, "class", USAGE.build));
     const size = imageSize(values.size);
     const when = date(values.date, "date");
@@ -157,7 +142,7 @@ const bundle: Command = {
   summary: "build a bundle folder: one image per class + version files",
   usage: USAGE.bundle,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, {
+    const { values, positionals } = parseOptions(argv, {
       version: { type: "string" },
       out: { type: "string" },
       keys: { type: "string" },
@@ -166,7 +151,7 @@ const bundle: Command = {
       "controller-version": { type: "string" },
       date: { type: "string" },
     });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    noPositionals(positionals);
     const size = imageSize(values.size);
     const when = date(values.date, "date");
     const result = await buildBundle({
@@ -195,7 +180,7 @@ const verify: Command = {
   summary: "verify an image's structure, hashes, signature and chain",
   usage: USAGE.verify,
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { trust: { type: "string" }, policy: { type: "string" }, class: { type: "string" }, extract: { type: "string" } });
+    const { values, positionals } = parseOptions(argv, { trust: { type: "string" }, policy: { type: "string" }, class: { type: "string" }, extract: { type: "string" } });
     const file = onePositional(positionals, USAGE.verify);
     const policy = (values.policy ?? "required") as SignaturePolicy;
     if (policy !== "required" && policy !== "structure-only") throw new UsageError(`--policy "${values.policy}" is neither required nor structure-only`);
@@ -250,7 +235,7 @@ const inspect: Command = {
   summary: "list an image's members, info and signer (no trust needed)",
   usage: USAGE.inspect,
   async run(argv, io) {
-    const { positionals } = parse(argv, {});
+    const { positionals } = parseOptions(argv, {});
     const file = onePositional(positionals, USAGE.inspect);
     io.stdout(renderInspection(file, await inspectImage(createReadStream(file, { highWaterMark: 1024 * 1024 }))));
     return 0;

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { noPositionals, parseOptions } from "../cli/args.js";
 import type { Command } from "../cli/command.js";
 import { cliLog, untilSignal } from "../cli/run-until-signal.js";
 import { loadApConfig } from "../config/index.js";
@@ -16,12 +16,8 @@ export const runCommand: Command = {
   summary: "run one AP from a config file",
   usage: USAGE,
   async run(argv, io) {
-    let values;
-    try {
-      values = parseArgs({ args: argv, options: { config: { type: "string" }, pcap: { type: "string" }, keylog: { type: "string" }, json: { type: "boolean", default: false } } }).values;
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values, positionals } = parseOptions(argv, { config: { type: "string" }, pcap: { type: "string" }, keylog: { type: "string" }, json: { type: "boolean", default: false } });
+    noPositionals(positionals);
     if (!values.config) throw new UsageError("--config FILE is required");
     const config = loadApConfig(values.config);
     const ap = await startAp(config, {

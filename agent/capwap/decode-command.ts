@@ -4,9 +4,9 @@
  * vendor profiles vap itself speaks — so Cisco layouts that Wireshark calls
  * malformed (SPEC §3, Cisco flavour) still decode.
  */
-import { parseArgs } from "node:util";
+import { parseOptions } from "../cli/args.js";
 import type { Command } from "../cli/command.js";
-import { ConfigError, describeError } from "../core/index.js";
+import { ConfigError } from "../core/index.js";
 import { readCapture, udpDatagramOf, type CapturedDatagram, type UdpEndpoint } from "../pcap/index.js";
 import {
   CapwapDecodeError,
@@ -206,7 +206,7 @@ export const capwapDecodeCommand: Command = {
   summary: "print the CAPWAP messages of a pcap/pcapng capture as JSON lines",
   usage: USAGE,
   async run(argv, io) {
-    const { file, options } = parseOptions(argv);
+    const { file, options } = decodeArguments(argv);
     let summary: DecodeSummary;
     try {
       summary = await decodeCapture(file, options, (line) => io.stdout(`${JSON.stringify(line)}\n`));
@@ -223,22 +223,12 @@ export const capwapDecodeCommand: Command = {
   },
 };
 
-function parseOptions(argv: string[]): { file: string; options: DecodeOptions } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        profile: { type: "string", default: "auto" },
-        "control-port": { type: "string", default: "5246" },
-        "data-port": { type: "string", default: "5247" },
-      },
-    });
-  } catch (err) {
-    throw new ConfigError(describeError(err));
-  }
-  const { values, positionals } = parsed;
+function decodeArguments(argv: string[]): { file: string; options: DecodeOptions } {
+  const { values, positionals } = parseOptions(argv, {
+    profile: { type: "string", default: "auto" },
+    "control-port": { type: "string", default: "5246" },
+    "data-port": { type: "string", default: "5247" },
+  });
   if (positionals.length !== 1) throw new ConfigError(`expected one capture FILE, got ${positionals.length} arguments`);
   const profile = values.profile;
   if (profile !== "auto" && !Object.hasOwn(profiles, profile)) throw new ConfigError(`--profile must be auto, ${Object.keys(profiles).join(" or ")}, not "${profile}"`);

@@ -1,37 +1,28 @@
 import { copyFile, readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { choiceFlag, parseOptions } from "../cli/args.js";
 import type { Command, CommandIo } from "../cli/command.js";
 import { cliLog } from "../cli/run-until-signal.js";
 import { ConfigError, UsageError } from "../core/index.js";
-import { classNames, hardwareClasses, isClassName } from "../../platform/classes/index.js";
+import { classNames, hardwareClasses } from "../../platform/classes/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "./engine.js";
 import { showImageLines } from "./show.js";
 
 const COMMON = "--state DIR --class ap1g8 --trust CA.pem [--policy required|structure-only] [--storage flash|sink]";
 
 async function engineOptions(argv: string[], io: CommandIo, extra: Record<string, { type: "boolean" }> = {}) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        state: { type: "string" },
-        class: { type: "string" },
-        trust: { type: "string" },
-        policy: { type: "string", default: "required" },
-        storage: { type: "string", default: "flash" },
-        ...extra,
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseOptions(argv, {
+    state: { type: "string" },
+    class: { type: "string" },
+    trust: { type: "string" },
+    policy: { type: "string", default: "required" },
+    storage: { type: "string", default: "flash" },
+    ...extra,
+  });
   const v = parsed.values as Record<string, string | boolean | undefined>;
   for (const f of ["state", "class", "trust"]) if (!v[f]) throw new UsageError(`--${f} is required`);
-  if (!isClassName(String(v.class))) throw new UsageError(`--class: expected one of ${classNames.join(", ")}, got "${v.class}"`);
-  if (v.policy !== "required" && v.policy !== "structure-only") throw new UsageError(`--policy: expected required or structure-only, got "${v.policy}"`);
-  if (v.storage !== "flash" && v.storage !== "sink") throw new UsageError(`--storage: expected flash or sink, got "${v.storage}"`);
+  choiceFlag("class", String(v.class), classNames);
+  choiceFlag("policy", String(v.policy), ["required", "structure-only"]);
+  choiceFlag("storage", String(v.storage), ["flash", "sink"]);
   const trust = await readFile(String(v.trust), "utf8").catch((err: NodeJS.ErrnoException) => {
     throw new ConfigError(`--trust: cannot read ${v.trust} (${err.code ?? err.message})`);
   });

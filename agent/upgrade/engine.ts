@@ -315,97 +315,110 @@ async function writeRecord(dir: string, verified: VerifiedImage): Promise<void> 
   }
 }
 
-/** The flash mode's download sink: stage /tmp/part.tar, then PREDOWNLOAD (and ACTIVATE after a join). */
-class StagingSink implements ImageSink {
-  #file: Awaited<ReturnType<typeof open>> | undefined;
-  #bytes = 0;
-  #precheckDone = false;
+/**
+ * A download's way into the engine: PRECHECK once, then the bytes, then
+ * PREDOWNLOAD (and ACTIVATE after a join); ABORT when the download fails.
+ * The two storage modes differ only in where the bytes go.
+ */
+abstract class EngineSink implements ImageSink {
+  #prechecked = false;
+  protected bytes = 0;
 
   constructor(
-    private readonly engine: UpgradeEngine,
+    protected readonly engine: UpgradeEngine,
     private readonly mode: "join" | "predownload",
   ) {}
 
   async precheck(): Promise<void> {
     await this.engine.precheck();
-    this.#precheckDone = true;
+    this.#prechecked = true;
   }
 
   async begin(image: ImageDescription): Promise<void> {
-    if (!this.#precheckDone) await this.precheck();
+    if (!this.#prechecked) await this.precheck();
+    this.bytes = 0;
+    await this.open(image);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.bytes += chunk.length;
+    await this.store(chunk);
+  }
+
+  async finish(): Promise<ImageSinkResult> {
+    const { image, sha256 } = await this.install();
+    if (this.mode === "join") await this.engine.activate();
+    return { bytes: this.bytes, sha256, reboot: this.mode === "join", version: image.version };
+  }
+
+  async abort(reason: string): Promise<void> {
+    await this.close();
+    await this.engine.abort(reason);
+  }
+
+  protected abstract open(image: ImageDescription): Promise<void>;
+  protected abstract store(chunk: Uint8Array): Promise<void>;
+  /** PREDOWNLOAD: install what arrived in the standby partition. */
+  protected abstract install(): Promise<{ image: PartitionImage; sha256: string }>;
+  /** Drop whatever is open (safe when nothing is). */
+  protected abstract close(): Promise<void>;
+}
+
+/** flash: stage /tmp/part.tar as upgrade.sh does, and PREDOWNLOAD from it. */
+class StagingSink extends EngineSink {
+  #file: Awaited<ReturnType<typeof open>> | undefined;
+
+  protected async open(image: ImageDescription): Promise<void> {
     const available = await this.engine.flash.tmpAvailableKiB();
     if (image.size !== undefined && image.size > available * 1024) {
       throw new UpgradeError(`image of ${image.size} bytes does not fit in /tmp (${available} KiB available)`);
     }
     await mkdir(this.engine.flash.tmpDir, { recursive: true });
     this.#file = await open(this.engine.flash.stagedImage, "w", 0o600);
-    this.#bytes = 0;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  protected async store(chunk: Uint8Array): Promise<void> {
     if (!this.#file) throw new UpgradeError("image data before the image was announced");
-    this.#bytes += chunk.length;
-    if (this.#bytes > this.engine.flash.tmpCapacityKiB * 1024) throw new UpgradeError("/tmp is full");
+    if (this.bytes > this.engine.flash.tmpCapacityKiB * 1024) throw new UpgradeError("/tmp is full");
     for (let done = 0; done < chunk.length; ) done += (await this.#file.write(chunk, done, chunk.length - done)).bytesWritten;
   }
 
-  async finish(): Promise<ImageSinkResult> {
+  protected async install(): Promise<{ image: PartitionImage; sha256: string }> {
     const file = this.#file!;
     this.#file = undefined;
     await file.sync();
     await file.close();
     failpoint("upgrade.staged");
-    const image = await this.engine.predownload();
-    if (this.mode === "join") await this.engine.activate();
-    return { bytes: this.#bytes, sha256: "", location: this.engine.flash.stagedImage, reboot: this.mode === "join", version: image.version };
+    return { image: await this.engine.predownload(), sha256: "" };
   }
 
-  async abort(reason: string): Promise<void> {
+  protected async close(): Promise<void> {
     const file = this.#file;
     this.#file = undefined;
     await file?.close().catch(() => undefined);
-    await this.engine.abort(reason);
   }
 }
 
-/** The sink mode's download sink: verify while the bytes stream, keep nothing but the result. */
-class VerifyingSink implements ImageSink {
+/** sink: verify while the bytes stream and keep nothing but the result. */
+class VerifyingSink extends EngineSink {
   #verifier: ImageVerifier | undefined;
-  #bytes = 0;
-  #precheckDone = false;
 
-  constructor(
-    private readonly engine: UpgradeEngine,
-    private readonly mode: "join" | "predownload",
-  ) {}
-
-  async precheck(): Promise<void> {
-    await this.engine.precheck();
-    this.#precheckDone = true;
-  }
-
-  async begin(): Promise<void> {
-    if (!this.#precheckDone) await this.precheck();
+  protected async open(): Promise<void> {
     this.#verifier = new ImageVerifier({ ...this.engine.verifyOptions(), sink: hashOnlySink() });
-    this.#bytes = 0;
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    this.#bytes += chunk.length;
+  protected async store(chunk: Uint8Array): Promise<void> {
     await this.#verifier!.write(chunk);
   }
 
-  async finish(): Promise<ImageSinkResult> {
+  protected async install(): Promise<{ image: PartitionImage; sha256: string }> {
     const verified = await this.#verifier!.end();
     this.#verifier = undefined;
-    const image = await this.engine.installVerified(verified);
-    if (this.mode === "join") await this.engine.activate();
-    return { bytes: this.#bytes, sha256: verified.finalHash, reboot: this.mode === "join", version: image.version };
+    return { image: await this.engine.installVerified(verified), sha256: verified.finalHash };
   }
 
-  async abort(reason: string): Promise<void> {
+  protected async close(): Promise<void> {
     await this.#verifier?.abort();
     this.#verifier = undefined;
-    await this.engine.abort(reason);
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { choiceFlag, integerFlag, noPositionals, parseOptions } from "../../agent/cli/args.js";
 import type { Command } from "../../agent/cli/command.js";
 import { cliLog, untilSignal } from "../../agent/cli/run-until-signal.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
@@ -32,44 +32,34 @@ export const controllerCommand: Command = {
   summary: "run the lab controller",
   usage: USAGE,
   async run(argv, io) {
-    let v;
-    try {
-      v = parseArgs({
-        args: argv,
-        options: {
-          pki: { type: "string" },
-          plaintext: { type: "boolean", default: false },
-          address: { type: "string", default: "127.0.0.1" },
-          profile: { type: "string", default: "cisco" },
-          name: { type: "string" },
-          version: { type: "string" },
-          window: { type: "string", default: "1" },
-          bundle: { type: "string" },
-          "max-downloads": { type: "string", default: "100" },
-          "echo-interval": { type: "string", default: "30" },
-          pcap: { type: "string" },
-          keylog: { type: "string" },
-          json: { type: "boolean", default: false },
-        },
-      }).values;
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values: v, positionals } = parseOptions(argv, {
+      pki: { type: "string" },
+      plaintext: { type: "boolean", default: false },
+      address: { type: "string", default: "127.0.0.1" },
+      profile: { type: "string", default: "cisco" },
+      name: { type: "string" },
+      version: { type: "string" },
+      window: { type: "string", default: "1" },
+      bundle: { type: "string" },
+      "max-downloads": { type: "string", default: "100" },
+      "echo-interval": { type: "string", default: "30" },
+      pcap: { type: "string" },
+      keylog: { type: "string" },
+      json: { type: "boolean", default: false },
+    });
+    noPositionals(positionals);
     if (!v.pki && !v.plaintext) throw new UsageError("give --pki DIR (see vap pki init) or --plaintext");
-    if (v.profile !== "cisco" && v.profile !== "rfc5415") throw new UsageError(`--profile: expected cisco or rfc5415, got "${v.profile}"`);
-    const window = Number(v.window);
-    if (!Number.isInteger(window) || window < 1 || window > 64) throw new UsageError(`--window: expected 1 to 64, got "${v.window}"`);
-    const maxDownloads = Number(v["max-downloads"]);
-    if (!Number.isInteger(maxDownloads) || maxDownloads < 1) throw new UsageError(`--max-downloads: expected a positive number, got "${v["max-downloads"]}"`);
-    const echo = Number(v["echo-interval"]);
-    if (!Number.isInteger(echo) || echo < 1 || echo > 255) throw new UsageError(`--echo-interval: expected 1 to 255 seconds, got "${v["echo-interval"]}"`);
+    const profile = choiceFlag("profile", v.profile, ["cisco", "rfc5415"]);
+    const window = integerFlag("window", v.window, 1, 64);
+    const maxDownloads = integerFlag("max-downloads", v["max-downloads"], 1);
+    const echo = integerFlag("echo-interval", v["echo-interval"], 1, 255);
     const keylog = v.keylog ? keylogFileSink(v.keylog) : undefined;
     const dtls = v.pki
       ? new DtlsContext({ role: "server", cert: read(v.pki, "controller.pem"), key: read(v.pki, "controller.key"), ca: read(v.pki, "ca.pem"), ...(keylog ? { keylog } : {}) })
       : "plaintext";
     const capture = v.pcap ? CaptureFile.open(v.pcap) : undefined;
     const controller = new LabController({
-      profile: v.profile,
+      profile,
       control: await bindUdp({ address: v.address, port: 5246, receiveBufferBytes: 4 * 1024 * 1024 }),
       data: await bindUdp({ address: v.address, port: 5247, receiveBufferBytes: 4 * 1024 * 1024 }),
       dtls,

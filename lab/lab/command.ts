@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { choiceFlag, integerFlag, noPositionals, parseOptions } from "../../agent/cli/args.js";
 import type { Command, CommandIo } from "../../agent/cli/command.js";
 import { untilSignal } from "../../agent/cli/run-until-signal.js";
 import { parseDuration } from "../../agent/config/index.js";
@@ -24,30 +24,25 @@ const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [
   Wireshark; --keylog writes the DTLS secrets (SSLKEYLOGFILE format).`;
 
 function options(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        aps: { type: "string", default: "1" },
-        profile: { type: "string", default: "cisco" },
-        classes: { type: "string" },
-        until: { type: "string" },
-        timeout: { type: "string", default: "120s" },
-        address: { type: "string", default: "127.0.0.1" },
-        version: { type: "string", default: "17.9.4.27" },
-        "controller-version": { type: "string", default: "17.12.1.5" },
-        window: { type: "string", default: "8" },
-        size: { type: "string", default: "small" },
-        storage: { type: "string" },
-        state: { type: "string" },
-        pcap: { type: "string" },
-        keylog: { type: "string" },
-        quiet: { type: "boolean", default: false },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values, positionals } = parseOptions(argv, {
+    aps: { type: "string", default: "1" },
+    profile: { type: "string", default: "cisco" },
+    classes: { type: "string" },
+    until: { type: "string" },
+    timeout: { type: "string", default: "120s" },
+    address: { type: "string", default: "127.0.0.1" },
+    version: { type: "string", default: "17.9.4.27" },
+    "controller-version": { type: "string", default: "17.12.1.5" },
+    window: { type: "string", default: "8" },
+    size: { type: "string", default: "small" },
+    storage: { type: "string" },
+    state: { type: "string" },
+    pcap: { type: "string" },
+    keylog: { type: "string" },
+    quiet: { type: "boolean", default: false },
+  });
+  noPositionals(positionals);
+  return values;
 }
 
 function classesOf(spec: string | undefined): ClassName[] | undefined {
@@ -65,27 +60,24 @@ export const labCommand: Command = {
   usage: USAGE,
   async run(argv: string[], io: CommandIo) {
     const v = options(argv);
-    const aps = Number(v.aps);
-    if (!Number.isInteger(aps) || aps < 1 || aps > 10_000) throw new UsageError(`--aps: expected 1 to 10000, got "${v.aps}"`);
-    if (v.profile !== "cisco" && v.profile !== "rfc5415") throw new UsageError(`--profile: expected cisco or rfc5415, got "${v.profile}"`);
-    if (v.until !== undefined && v.until !== "run" && v.until !== "upgraded") throw new UsageError(`--until: expected run or upgraded, got "${v.until}"`);
-    const window = Number(v.window);
-    if (!Number.isInteger(window) || window < 1 || window > 64) throw new UsageError(`--window: expected 1 to 64, got "${v.window}"`);
-    const size = v.size === "small" || v.size === "realistic" ? v.size : Number(v.size);
-    if (typeof size === "number" && !(Number.isInteger(size) && size > 0)) throw new UsageError(`--size: expected small, realistic or a number of bytes, got "${v.size}"`);
-    if (v.storage !== undefined && v.storage !== "flash" && v.storage !== "sink") throw new UsageError(`--storage: expected flash or sink, got "${v.storage}"`);
+    const aps = integerFlag("aps", v.aps, 1, 10_000);
+    const profile = choiceFlag("profile", v.profile, ["cisco", "rfc5415"]);
+    const until = v.until === undefined ? undefined : choiceFlag("until", v.until, ["run", "upgraded"]);
+    const window = integerFlag("window", v.window, 1, 64);
+    const size = v.size === "small" || v.size === "realistic" ? v.size : integerFlag("size", v.size, 1);
+    const storage = v.storage === undefined ? undefined : choiceFlag("storage", v.storage, ["flash", "sink"]);
     const timeoutMs = parseDuration(v.timeout);
     if (timeoutMs === undefined) throw new UsageError(`--timeout: expected a duration like 60s, got "${v.timeout}"`);
     const classes = classesOf(v.classes);
     const lab = await Lab.start({
       aps,
-      profile: v.profile,
+      profile,
       address: v.address,
       apVersion: v.version,
       controllerVersion: v["controller-version"],
       imageWindow: window,
       imageSize: size,
-      ...(v.storage ? { storage: v.storage } : {}),
+      ...(storage ? { storage } : {}),
       ...(v.state ? { stateDir: v.state } : {}),
       console: v.quiet ? null : (line) => io.stdout(`${line}\n`),
       ...(classes ? { classes } : {}),
@@ -94,9 +86,9 @@ export const labCommand: Command = {
     });
     let code = 0;
     try {
-      if (v.until === "run") {
+      if (until === "run") {
         await lab.waitFor((l) => l.allInRun(), timeoutMs, (l) => notYet(l, "Run"));
-      } else if (v.until === "upgraded") {
+      } else if (until === "upgraded") {
         await lab.waitFor((l) => l.allUpgraded(), timeoutMs, (l) => notYet(l, "Run", v["controller-version"]));
       } else {
         await untilSignal(io.signal);
@@ -109,8 +101,8 @@ export const labCommand: Command = {
       await lab.stop();
       io.stdout(`\n${summaryTable(rows)}\n`);
     }
-    if (code === 0 && v.until === "run") io.stdout(`All ${aps} AP(s) in Run.\n`);
-    if (code === 0 && v.until === "upgraded") io.stdout(`All ${aps} AP(s) upgraded to ${v["controller-version"]} and in Run.\n`);
+    if (code === 0 && until === "run") io.stdout(`All ${aps} AP(s) in Run.\n`);
+    if (code === 0 && until === "upgraded") io.stdout(`All ${aps} AP(s) upgraded to ${v["controller-version"]} and in Run.\n`);
     return code;
   },
 };

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parseOptions } from "../../agent/cli/args.js";
 import type { Command } from "../../agent/cli/command.js";
 import { UsageError } from "../../agent/core/index.js";
 import { initPki, type PkiOptions } from "./pki.js";
@@ -8,33 +8,20 @@ const USAGE = `init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:0
   Writes DIR/ca.pem+key, DIR/controller.pem+key and DIR/ap/<model>-<mac>.pem+key
   (certificates carry their chain; keys are mode 0600). ECDSA P-256 unless --rsa (RSA-2048).`;
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        rsa: { type: "boolean" },
-        aps: { type: "string" },
-        model: { type: "string" },
-        "base-mac": { type: "string" },
-        controller: { type: "string" },
-        days: { type: "string" },
-        force: { type: "boolean" },
-      },
-    });
-  } catch (err) {
-    // parseArgs throws plain TypeErrors; to the operator they are usage errors.
-    throw new UsageError((err as Error).message);
-  }
-}
-
 export const pkiInitCommand: Command = {
   path: ["pki", "init"],
   summary: "create a lab CA, controller and AP certificates",
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parse(argv);
+    const { values, positionals } = parseOptions(argv, {
+      rsa: { type: "boolean" },
+      aps: { type: "string" },
+      model: { type: "string" },
+      "base-mac": { type: "string" },
+      controller: { type: "string" },
+      days: { type: "string" },
+      force: { type: "boolean" },
+    });
     const [dir, ...extra] = positionals;
     if (dir === undefined || extra.length > 0) throw new UsageError(`usage: vap pki ${USAGE.split("\n")[0]}`);
     const options: PkiOptions = { keyType: values.rsa ? "rsa" : "ecdsa", force: values.force ?? false };

@@ -3,7 +3,7 @@
  * remote-site upgrade (a lab AP 100 ms away from its controller) or to put
  * any UDP/TCP service behind a slow, lossy link.
  */
-import { parseArgs } from "node:util";
+import { noPositionals, parseOptions } from "../../agent/cli/args.js";
 import type { Command, CommandIo } from "../../agent/cli/command.js";
 import { systemRandom, UsageError } from "../../agent/core/index.js";
 import type { Endpoint } from "../../agent/net/index.js";
@@ -31,28 +31,22 @@ const USAGE = `--listen [tcp:]HOST:PORT --to HOST:PORT [--listen … --to …] [
   Durations: 50ms, 0.5s, 2m (a bare number is seconds).`;
 
 function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        listen: { type: "string", multiple: true },
-        to: { type: "string", multiple: true },
-        delay: { type: "string" },
-        jitter: { type: "string" },
-        loss: { type: "string" },
-        reorder: { type: "string" },
-        duplicate: { type: "string" },
-        rate: { type: "string" },
-        queue: { type: "string" },
-        idle: { type: "string" },
-        seed: { type: "string" },
-        stats: { type: "string" },
-      },
-    }).values;
-  } catch (err) {
-    // parseArgs throws plain TypeErrors; to the operator they are usage errors.
-    throw new UsageError((err as Error).message);
-  }
+  const { values, positionals } = parseOptions(argv, {
+    listen: { type: "string", multiple: true },
+    to: { type: "string", multiple: true },
+    delay: { type: "string" },
+    jitter: { type: "string" },
+    loss: { type: "string" },
+    reorder: { type: "string" },
+    duplicate: { type: "string" },
+    rate: { type: "string" },
+    queue: { type: "string" },
+    idle: { type: "string" },
+    seed: { type: "string" },
+    stats: { type: "string" },
+  });
+  noPositionals(positionals);
+  return values;
 }
 
 function invalid(flag: string, expected: string, value: string): never {

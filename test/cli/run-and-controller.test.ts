@@ -116,6 +116,6 @@ describe("vap lab", () => {
   it("refuses bad flags with one line", async () => {
     const lab = vap("lab", "--aps", "zero");
     expect(await lab.done).toBe(1);
-    expect(lab.err).toBe('vap lab: --aps: expected 1 to 10000, got "zero"\n');
+    expect(lab.err).toBe('vap lab: --aps: expected a whole number from 1 to 10000, got "zero"\n');
   });
 });

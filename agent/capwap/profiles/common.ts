@@ -2,7 +2,7 @@
  * Element builders and readers both profiles share; each profile composes
  * them with its own layouts (versions as text or 4 bytes, Cisco extras).
  */
-import { BoardDataType, fromHex, ResultCode, toHex } from "../codec/index.js";
+import { BoardDataType, fromHex, ResultCode, toHex, WtpDescriptorType } from "../codec/index.js";
 import { type Element, findElement, findElements } from "./element-types.js";
 import type { AcInfo, AcSummary, RadioInfo, WtpInfo, WtpSummary } from "./profile.js";
 
@@ -20,6 +20,38 @@ export function boardData(vendorId: number, wtp: WtpInfo): Element {
       { type: BoardDataType.BaseMacAddress, data: fromHex(wtp.baseMac) },
     ],
   };
+}
+
+/** How a profile writes a version into a descriptor sub-element (text, or Cisco's 4 bytes). */
+export type VersionEncoding = (version: string) => Uint8Array;
+
+/** RFC 5415 §4.6.41 WTP Descriptor with the hardware, active, boot and other versions. */
+export function wtpDescriptor(wtp: WtpInfo, vendorId: number, encode: VersionEncoding, capabilities: number): Element {
+  const sub = (type: number, version: string) => ({ vendorId, type, data: encode(version) });
+  return {
+    kind: "WtpDescriptor",
+    maxRadios: wtp.radios.length,
+    radiosInUse: wtp.radios.length,
+    encryption: [{ wbid: 1, capabilities }],
+    descriptors: [
+      sub(WtpDescriptorType.HardwareVersion, wtp.hardwareVersion),
+      sub(WtpDescriptorType.ActiveSoftwareVersion, wtp.softwareVersion),
+      sub(WtpDescriptorType.BootVersion, wtp.bootVersion),
+      sub(WtpDescriptorType.OtherSoftwareVersion, wtp.backupVersion),
+    ],
+  };
+}
+
+/** RFC 5415 §5.1's Discovery Request elements (both profiles start with these). */
+export function discoveryElements(wtp: WtpInfo, vendorId: number, descriptor: Element): Element[] {
+  return [
+    { kind: "DiscoveryType", discoveryType: wtp.discoveryType },
+    boardData(vendorId, wtp),
+    descriptor,
+    { kind: "WtpFrameTunnelMode", mode: 0x04 },
+    { kind: "WtpMacType", macType: 1 },
+    ...radioInformation(wtp.radios),
+  ];
 }
 
 export function radioInformation(radios: readonly RadioInfo[]): Element[] {

@@ -3,6 +3,7 @@ import { ciscoVendorElements } from "./cisco/elements.js";
 import {
   acDescriptor,
   boardData,
+  discoveryElements,
   fromText,
   imageWindow,
   radioInformation,
@@ -14,6 +15,7 @@ import {
   summarizeAc,
   summarizeWtp,
   text,
+  wtpDescriptor,
 } from "./common.js";
 import { findElement } from "./element-types.js";
 import type { VendorProfile, WtpInfo } from "./profile.js";
@@ -22,21 +24,7 @@ import { DOCUMENTATION_ENTERPRISE, vapElements } from "./vap-elements.js";
 /** vap's own vendor id for the RFC profile's board data and descriptors: the documentation PEN. */
 const VENDOR_ID = DOCUMENTATION_ENTERPRISE;
 
-function wtpDescriptor(wtp: WtpInfo) {
-  const sub = (type: number, version: string) => ({ vendorId: VENDOR_ID, type, data: text(version) });
-  return {
-    kind: "WtpDescriptor" as const,
-    maxRadios: wtp.radios.length,
-    radiosInUse: wtp.radios.length,
-    encryption: [{ wbid: 1, capabilities: 0 }],
-    descriptors: [
-      sub(WtpDescriptorType.HardwareVersion, wtp.hardwareVersion),
-      sub(WtpDescriptorType.ActiveSoftwareVersion, wtp.softwareVersion),
-      sub(WtpDescriptorType.BootVersion, wtp.bootVersion),
-      sub(WtpDescriptorType.OtherSoftwareVersion, wtp.backupVersion),
-    ],
-  };
-}
+const descriptor = (wtp: WtpInfo) => wtpDescriptor(wtp, VENDOR_ID, text, 0);
 
 const textVersion = (type: number) => (subs: { type: number; data: Uint8Array }[]) => {
   const s = subs.find((d) => d.type === type);
@@ -55,18 +43,11 @@ export const rfc5415Profile: VendorProfile = {
   imageBlockSize: 1024,
   vendorId: VENDOR_ID,
 
-  discoveryRequest: (wtp) => [
-    { kind: "DiscoveryType", discoveryType: wtp.discoveryType },
-    boardData(VENDOR_ID, wtp),
-    wtpDescriptor(wtp),
-    { kind: "WtpFrameTunnelMode", mode: 0x04 },
-    { kind: "WtpMacType", macType: 1 },
-    ...radioInformation(wtp.radios),
-  ],
+  discoveryRequest: (wtp) => discoveryElements(wtp, VENDOR_ID, descriptor(wtp)),
   joinRequest: (wtp) => [
     { kind: "LocationData", location: wtp.location },
     boardData(VENDOR_ID, wtp),
-    wtpDescriptor(wtp),
+    descriptor(wtp),
     { kind: "WtpName", name: wtp.name },
     { kind: "SessionId", sessionId: wtp.sessionId },
     { kind: "WtpFrameTunnelMode", mode: 0x04 },

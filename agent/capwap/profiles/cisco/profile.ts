@@ -7,6 +7,7 @@ import { ElementTable, encodeControlMessage, ieee80211Elements, ResultCode, rfc5
 import {
   acDescriptor,
   boardData,
+  discoveryElements,
   imageWindow,
   radioInformation,
   radioOperationalStates,
@@ -17,6 +18,7 @@ import {
   summarizeAc,
   summarizeWtp,
   text,
+  wtpDescriptor,
 } from "../common.js";
 import { type Element, findElement } from "../element-types.js";
 import type { VendorProfile, WtpInfo } from "../profile.js";
@@ -30,21 +32,7 @@ const AcInfoType = { Hardware: 0, Software: 1 } as const;
 const JOIN_TARGET_SIZE = 1400;
 const PATH_MTU = 1485;
 
-function wtpDescriptor(wtp: WtpInfo): Element {
-  const sub = (type: number, version: string) => ({ vendorId: CISCO_VENDOR_ID, type, data: encodeCiscoVersion(version) });
-  return {
-    kind: "WtpDescriptor",
-    maxRadios: wtp.radios.length,
-    radiosInUse: wtp.radios.length,
-    encryption: [{ wbid: 1, capabilities: 0x0001 }],
-    descriptors: [
-      sub(WtpDescriptorType.HardwareVersion, wtp.hardwareVersion),
-      sub(WtpDescriptorType.ActiveSoftwareVersion, wtp.softwareVersion),
-      sub(WtpDescriptorType.BootVersion, wtp.bootVersion),
-      sub(WtpDescriptorType.OtherSoftwareVersion, wtp.backupVersion),
-    ],
-  };
-}
+const descriptor = (wtp: WtpInfo) => wtpDescriptor(wtp, CISCO_VENDOR_ID, encodeCiscoVersion, 0x0001);
 
 const boardDataOptions: Element = { kind: "CiscoBoardDataOptions", antennaType: 1, flexConnect: 0, apType: 0, joinPriority: 1 };
 const lwapp = (lwappElementId: number, data: Uint8Array): Element => ({ kind: "CiscoLwapp", lwappVendorId: CISCO_VENDOR_ID, lwappElementId, data });
@@ -63,21 +51,12 @@ export const ciscoProfile: VendorProfile = {
   imageBlockSize: 1377,
   vendorId: CISCO_VENDOR_ID,
 
-  discoveryRequest: (wtp) => [
-    { kind: "DiscoveryType", discoveryType: wtp.discoveryType },
-    boardData(CISCO_VENDOR_ID, wtp),
-    wtpDescriptor(wtp),
-    { kind: "WtpFrameTunnelMode", mode: 0x04 },
-    { kind: "WtpMacType", macType: 1 },
-    ...radioInformation(wtp.radios),
-    { kind: "CiscoRadName", name: wtp.name },
-    boardDataOptions,
-  ],
+  discoveryRequest: (wtp) => [...discoveryElements(wtp, CISCO_VENDOR_ID, descriptor(wtp)), { kind: "CiscoRadName", name: wtp.name }, boardDataOptions],
   joinRequest(wtp) {
     const elements: Element[] = [
       { kind: "WtpIpv4Address", address: wtp.localAddress },
       boardData(CISCO_VENDOR_ID, wtp),
-      wtpDescriptor(wtp),
+      descriptor(wtp),
       { kind: "WtpName", name: wtp.name },
       { kind: "SessionId", sessionId: wtp.sessionId },
       { kind: "WtpFrameTunnelMode", mode: 0x04 },
