@@ -1,7 +1,7 @@
 import { createReadStream, mkdirSync, readFileSync } from "node:fs";
 import { integerFlag, noPositionals, parseOptions } from "../agent/cli/args.js";
 import type { Command } from "../agent/cli/command.js";
-import { ConfigError, UsageError } from "../agent/core/index.js";
+import { ConfigError } from "../agent/core/index.js";
 import { classNames, hardwareClasses, isClassName, type ClassName } from "../platform/classes/index.js";
 import { buildBundle, buildImage, imageSizeFor, type ImageSize } from "./build.js";
 import { inspectImage, type ImageInspection } from "./inspect.js";
@@ -55,19 +55,19 @@ order, sizes beyond the /tmp or partition limit, truncation and trailing
 garbage — each with a one-line reason.`;
 
 function onePositional(positionals: string[], usage: string): string {
-  if (positionals.length !== 1) throw new UsageError(`usage: vap image ${usage.split("\n")[0]}`);
+  if (positionals.length !== 1) throw new ConfigError(`usage: vap image ${usage.split("\n")[0]}`);
   return positionals[0]!;
 }
 
 function required(value: string | undefined, flag: string, usage: string): string {
-  if (value === undefined) throw new UsageError(`--${flag} is required; usage: vap image ${usage.split("\n")[0]}`);
+  if (value === undefined) throw new ConfigError(`--${flag} is required; usage: vap image ${usage.split("\n")[0]}`);
   return value;
 }
 
 function date(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--${flag} "${value}" is not a date (e.g. 2024-01-30T21:41:35Z)`);
+  if (Number.isNaN(d.getTime())) throw new ConfigError(`--${flag} "${value}" is not a date (e.g. 2024-01-30T21:41:35Z)`);
   return d;
 }
 
@@ -77,7 +77,7 @@ function imageSize(value: string | undefined): ImageSize | undefined {
 }
 
 function className(value: string): ClassName {
-  if (!isClassName(value)) throw new UsageError(`"${value}" is not a hardware class (${classNames.join(", ")})`);
+  if (!isClassName(value)) throw new ConfigError(`"${value}" is not a hardware class (${classNames.join(", ")})`);
   return value;
 }
 
@@ -183,7 +183,7 @@ const verify: Command = {
     const { values, positionals } = parseOptions(argv, { trust: { type: "string" }, policy: { type: "string" }, class: { type: "string" }, extract: { type: "string" } });
     const file = onePositional(positionals, USAGE.verify);
     const policy = (values.policy ?? "required") as SignaturePolicy;
-    if (policy !== "required" && policy !== "structure-only") throw new UsageError(`--policy "${values.policy}" is neither required nor structure-only`);
+    if (policy !== "required" && policy !== "structure-only") throw new ConfigError(`--policy "${values.policy}" is neither required nor structure-only`);
     let trust: string | undefined;
     if (policy === "required") {
       const path = required(values.trust, "trust", USAGE.verify);
@@ -248,7 +248,7 @@ const group: Command = {
   summary: "signed firmware images (`vap image --help`: commands and format)",
   usage: `<keygen|build|bundle|verify|inspect> …\n\n${Object.values(USAGE).join("\n\n")}\n\n${FORMAT}`,
   async run(argv) {
-    throw new UsageError(argv.length === 0 ? "usage: vap image <keygen|build|bundle|verify|inspect> …; see vap image --help" : `unknown image command "${argv[0]}"; see vap image --help`);
+    throw new ConfigError(argv.length === 0 ? "usage: vap image <keygen|build|bundle|verify|inspect> …; see vap image --help" : `unknown image command "${argv[0]}"; see vap image --help`);
   },
 };
 

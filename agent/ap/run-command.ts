@@ -2,7 +2,7 @@ import { noPositionals, parseOptions } from "../cli/args.js";
 import type { Command } from "../cli/command.js";
 import { cliLog, untilSignal } from "../cli/run-until-signal.js";
 import { loadApConfig } from "../config/index.js";
-import { UsageError } from "../core/index.js";
+import { ConfigError } from "../core/index.js";
 import { startAp } from "./ap.js";
 
 const USAGE = `--config ap.yaml [--pcap FILE] [--keylog FILE] [--json]
@@ -18,7 +18,7 @@ export const runCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseOptions(argv, { config: { type: "string" }, pcap: { type: "string" }, keylog: { type: "string" }, json: { type: "boolean", default: false } });
     noPositionals(positionals);
-    if (!values.config) throw new UsageError("--config FILE is required");
+    if (!values.config) throw new ConfigError("--config FILE is required");
     const config = loadApConfig(values.config);
     const ap = await startAp(config, {
       log: cliLog(io, values.json ?? false).child({ ap: config.identity.name }),

@@ -4,7 +4,7 @@
  * needing, each naming the flag and the value it got.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { UsageError } from "../core/index.js";
+import { ConfigError } from "../core/index.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -12,7 +12,7 @@ export function parseOptions<O extends Options>(argv: string[], options: O) {
   try {
     return parseArgs({ args: argv, allowPositionals: true, options });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new ConfigError((err as Error).message);
   }
 }
 
@@ -20,18 +20,18 @@ export function parseOptions<O extends Options>(argv: string[], options: O) {
 export function integerFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
   if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${flag}: expected a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`}, got "${value}"`);
+    throw new ConfigError(`--${flag}: expected a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? " up" : ` to ${max}`}, got "${value}"`);
   }
   return n;
 }
 
 /** One of a fixed set of words. */
 export function choiceFlag<T extends string>(flag: string, value: string, choices: readonly T[]): T {
-  if (!choices.includes(value as T)) throw new UsageError(`--${flag}: expected ${choices.join(" or ")}, got "${value}"`);
+  if (!choices.includes(value as T)) throw new ConfigError(`--${flag}: expected ${choices.join(" or ")}, got "${value}"`);
   return value as T;
 }
 
 /** No positional arguments allowed. */
 export function noPositionals(positionals: readonly string[]): void {
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (positionals.length > 0) throw new ConfigError(`unexpected argument "${positionals[0]}"`);
 }

@@ -1,10 +1,10 @@
-import { describeError, VapError } from "../core/index.js";
+import { ConfigError, describeError, VapError } from "../core/index.js";
 import type { Command, CommandIo } from "./command.js";
 import { commands } from "./commands.js";
 
 function usage(list: readonly Command[]): string {
   const lines = list.map((c) => `  vap ${c.path.join(" ").padEnd(18)} ${c.summary}`);
-  return ["usage: vap <command> [options]", "", "commands:", ...lines, "", "`vap <command> --help` for a command's options."].join("\n");
+  return ["usage: vap <command> [options]", "", "commands:", ...lines, "", "`vap <command> --help` for a command's options.", "exit status: 0 done, 1 failed, 2 bad command line or config."].join("\n");
 }
 
 /** Longest command path that prefixes argv. */
@@ -32,6 +32,9 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   } catch (err) {
     // Operator-facing failures are one line; only bugs get a stack.
     io.stderr(`vap ${found.command.path.join(" ")}: ${err instanceof VapError ? describeError(err) : (err as Error)?.stack ?? String(err)}\n`);
+    // 2: the command line or config is wrong (retrying cannot help, so
+    // systemd's RestartPreventExitStatus=2 stops there); 1: a runtime failure.
+    if (err instanceof ConfigError) return 2;
     return err instanceof VapError ? 1 : 70;
   }
 }

@@ -2,7 +2,7 @@ import { copyFile, readFile } from "node:fs/promises";
 import { choiceFlag, parseOptions } from "../cli/args.js";
 import type { Command, CommandIo } from "../cli/command.js";
 import { cliLog } from "../cli/run-until-signal.js";
-import { ConfigError, UsageError } from "../core/index.js";
+import { ConfigError } from "../core/index.js";
 import { classNames, hardwareClasses } from "../../platform/classes/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "./engine.js";
 import { showImageLines } from "./show.js";
@@ -19,7 +19,7 @@ async function engineOptions(argv: string[], io: CommandIo, extra: Record<string
     ...extra,
   });
   const v = parsed.values as Record<string, string | boolean | undefined>;
-  for (const f of ["state", "class", "trust"]) if (!v[f]) throw new UsageError(`--${f} is required`);
+  for (const f of ["state", "class", "trust"]) if (!v[f]) throw new ConfigError(`--${f} is required`);
   choiceFlag("class", String(v.class), classNames);
   choiceFlag("policy", String(v.policy), ["required", "structure-only"]);
   choiceFlag("storage", String(v.storage), ["flash", "sink"]);
@@ -38,7 +38,7 @@ async function engineOptions(argv: string[], io: CommandIo, extra: Record<string
 }
 
 function oneFile(positionals: string[], usage: string): string {
-  if (positionals.length !== 1) throw new UsageError(`usage: vap flash ${usage}`);
+  if (positionals.length !== 1) throw new ConfigError(`usage: vap flash ${usage}`);
   return positionals[0]!;
 }
 

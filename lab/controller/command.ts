@@ -4,7 +4,7 @@ import { choiceFlag, integerFlag, noPositionals, parseOptions } from "../../agen
 import type { Command } from "../../agent/cli/command.js";
 import { cliLog, untilSignal } from "../../agent/cli/run-until-signal.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
-import { ConfigError, UsageError } from "../../agent/core/index.js";
+import { ConfigError } from "../../agent/core/index.js";
 import { bindUdp } from "../../agent/net/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
@@ -48,7 +48,7 @@ export const controllerCommand: Command = {
       json: { type: "boolean", default: false },
     });
     noPositionals(positionals);
-    if (!v.pki && !v.plaintext) throw new UsageError("give --pki DIR (see vap pki init) or --plaintext");
+    if (!v.pki && !v.plaintext) throw new ConfigError("give --pki DIR (see vap pki init) or --plaintext");
     const profile = choiceFlag("profile", v.profile, ["cisco", "rfc5415"]);
     const window = integerFlag("window", v.window, 1, 64);
     const maxDownloads = integerFlag("max-downloads", v["max-downloads"], 1);

@@ -2,7 +2,7 @@ import { choiceFlag, integerFlag, noPositionals, parseOptions } from "../../agen
 import type { Command, CommandIo } from "../../agent/cli/command.js";
 import { untilSignal } from "../../agent/cli/run-until-signal.js";
 import { parseDuration } from "../../agent/config/index.js";
-import { UsageError } from "../../agent/core/index.js";
+import { ConfigError } from "../../agent/core/index.js";
 import { classNames, isClassName, type ClassName } from "../../platform/classes/index.js";
 import { Lab, summaryTable } from "./lab.js";
 
@@ -49,7 +49,7 @@ function classesOf(spec: string | undefined): ClassName[] | undefined {
   if (!spec) return undefined;
   if (spec === "all") return classNames;
   return spec.split(",").map((c) => {
-    if (!isClassName(c)) throw new UsageError(`--classes: unknown class "${c}" (known: ${classNames.join(", ")})`);
+    if (!isClassName(c)) throw new ConfigError(`--classes: unknown class "${c}" (known: ${classNames.join(", ")})`);
     return c;
   });
 }
@@ -67,7 +67,7 @@ export const labCommand: Command = {
     const size = v.size === "small" || v.size === "realistic" ? v.size : integerFlag("size", v.size, 1);
     const storage = v.storage === undefined ? undefined : choiceFlag("storage", v.storage, ["flash", "sink"]);
     const timeoutMs = parseDuration(v.timeout);
-    if (timeoutMs === undefined) throw new UsageError(`--timeout: expected a duration like 60s, got "${v.timeout}"`);
+    if (timeoutMs === undefined) throw new ConfigError(`--timeout: expected a duration like 60s, got "${v.timeout}"`);
     const classes = classesOf(v.classes);
     const lab = await Lab.start({
       aps,

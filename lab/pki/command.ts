@@ -1,6 +1,6 @@
 import { parseOptions } from "../../agent/cli/args.js";
 import type { Command } from "../../agent/cli/command.js";
-import { UsageError } from "../../agent/core/index.js";
+import { ConfigError } from "../../agent/core/index.js";
 import { initPki, type PkiOptions } from "./pki.js";
 
 const USAGE = `init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]
@@ -23,7 +23,7 @@ export const pkiInitCommand: Command = {
       force: { type: "boolean" },
     });
     const [dir, ...extra] = positionals;
-    if (dir === undefined || extra.length > 0) throw new UsageError(`usage: vap pki ${USAGE.split("\n")[0]}`);
+    if (dir === undefined || extra.length > 0) throw new ConfigError(`usage: vap pki ${USAGE.split("\n")[0]}`);
     const options: PkiOptions = { keyType: values.rsa ? "rsa" : "ecdsa", force: values.force ?? false };
     if (values.aps !== undefined) options.aps = Number(values.aps);
     if (values.days !== undefined) options.days = Number(values.days);

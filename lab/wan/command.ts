@@ -5,7 +5,7 @@
  */
 import { noPositionals, parseOptions } from "../../agent/cli/args.js";
 import type { Command, CommandIo } from "../../agent/cli/command.js";
-import { systemRandom, UsageError } from "../../agent/core/index.js";
+import { systemRandom, ConfigError } from "../../agent/core/index.js";
 import type { Endpoint } from "../../agent/net/index.js";
 import { parseDuration } from "../../agent/config/validate.js";
 import type { DirectionStats } from "./direction.js";
@@ -50,7 +50,7 @@ function parse(argv: string[]) {
 }
 
 function invalid(flag: string, expected: string, value: string): never {
-  throw new UsageError(`--${flag}: expected ${expected}, got "${value}"`);
+  throw new ConfigError(`--${flag}: expected ${expected}, got "${value}"`);
 }
 
 function flagValue<T>(flag: string, text: string | undefined, read: (text: string) => T | undefined, expected: string): T | undefined {
@@ -76,13 +76,13 @@ export interface WanCommandOptions extends WanProxyOptions {
   statsEveryMs: number | undefined;
 }
 
-/** argv → proxy options; every bad flag is a one-line UsageError naming the flag and the value. */
+/** argv → proxy options; every bad flag is a one-line ConfigError naming the flag and the value. */
 export function wanOptionsOf(argv: string[]): WanCommandOptions {
   const v = parse(argv);
   const listens = v.listen ?? [];
   const tos = v.to ?? [];
   if (listens.length === 0 || listens.length !== tos.length) {
-    throw new UsageError(`expected pairs of --listen and --to (got ${listens.length} --listen, ${tos.length} --to)`);
+    throw new ConfigError(`expected pairs of --listen and --to (got ${listens.length} --listen, ${tos.length} --to)`);
   }
   const relays: RelaySpec[] = listens.map((l, i) => {
     const { protocol, endpoint: listen } = endpointOf("listen", l);

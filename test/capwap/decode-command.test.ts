@@ -147,18 +147,19 @@ describe("vap capwap decode on input it cannot read fully: a one-line error and 
     expect(stderr).toMatch(/^vap capwap decode: capture file: file ends inside the record \d+ data: \d+ bytes needed, \d+ left at byte \d+\n$/);
   });
 
-  for (const [name, args, message] of [
-    ["a missing file", [join(dir, "absent.pcap")], /^vap capwap decode: cannot read .*absent\.pcap: ENOENT: no such file or directory/],
-    ["a directory", [dir], /^vap capwap decode: cannot read .*: EISDIR/],
-    ["a file that is no capture", [fileOf(Buffer.from("just some text, no capture at all"))], /^vap capwap decode: capture file: magic 0x6a757374 is neither pcap nor pcapng at byte 0/],
-    ["no FILE", [], /^vap capwap decode: expected one capture FILE, got 0 arguments/],
-    ["an unknown profile", [pcapFile, "--profile", "aruba"], /^vap capwap decode: --profile must be auto, rfc5415 or cisco, not "aruba"/],
-    ["a port out of range", [pcapFile, "--data-port", "70000"], /^vap capwap decode: --data-port must be a UDP port \(1-65535\), not "70000"/],
-    ["an unknown option", [pcapFile, "--verbose"], /^vap capwap decode: Unknown option '--verbose'/],
+  for (const [name, args, exitCode, message] of [
+    // exit 2: the command line names something unusable; exit 1: the capture itself is bad.
+    ["a missing file", [join(dir, "absent.pcap")], 2, /^vap capwap decode: cannot read .*absent\.pcap: ENOENT: no such file or directory/],
+    ["a directory", [dir], 2, /^vap capwap decode: cannot read .*: EISDIR/],
+    ["a file that is no capture", [fileOf(Buffer.from("just some text, no capture at all"))], 1, /^vap capwap decode: capture file: magic 0x6a757374 is neither pcap nor pcapng at byte 0/],
+    ["no FILE", [], 2, /^vap capwap decode: expected one capture FILE, got 0 arguments/],
+    ["an unknown profile", [pcapFile, "--profile", "aruba"], 2, /^vap capwap decode: --profile must be auto, rfc5415 or cisco, not "aruba"/],
+    ["a port out of range", [pcapFile, "--data-port", "70000"], 2, /^vap capwap decode: --data-port must be a UDP port \(1-65535\), not "70000"/],
+    ["an unknown option", [pcapFile, "--verbose"], 2, /^vap capwap decode: Unknown option '--verbose'/],
   ] as const) {
     it(name, async () => {
       const { code, stdout, stderr } = await decode(...args);
-      expect(code).toBe(1);
+      expect(code).toBe(exitCode);
       expect(stdout).toBe("");
       expect(stderr).toMatch(message);
       expect(stderr.trimEnd()).not.toContain("\n");

@@ -81,7 +81,7 @@ describe("vap controller + vap run --config, as an operator would run them", () 
     const config = join(dir, "bad.yaml");
     writeFileSync(config, "baseMac: 02:00:00:00:10:03\ncontrollers: [{ address: wlc.example }]\n");
     const run = vap("run", "--config", config);
-    expect(await run.done).toBe(1);
+    expect(await run.done).toBe(2);
     expect(run.err).toBe(`vap run: ${config}: controllers[0].address: "wlc.example" is not an IP address\n`);
   });
 });
@@ -115,7 +115,7 @@ describe("vap lab", () => {
 
   it("refuses bad flags with one line", async () => {
     const lab = vap("lab", "--aps", "zero");
-    expect(await lab.done).toBe(1);
+    expect(await lab.done).toBe(2);
     expect(lab.err).toBe('vap lab: --aps: expected a whole number from 1 to 10000, got "zero"\n');
   });
 });

@@ -28,15 +28,15 @@ describe("vap image", () => {
     expect(help.code).toBe(0);
     for (const word of ["keygen DIR", "build --class C --version V", "bundle --version V --out DIR", "verify FILE --trust CA.pem", "inspect FILE", "final_hash.sig", "info.ver"]) expect(help.out).toContain(word);
     expect((await vap("image", "build", "--help")).out).toMatch(/^usage: vap image build build --class C/);
-    expect(await vap("image")).toMatchObject({ code: 1, err: expect.stringMatching(/^vap image: usage: vap image <keygen\|build\|bundle\|verify\|inspect>/) });
-    expect(await vap("image", "frobnicate")).toMatchObject({ code: 1, err: 'vap image: unknown image command "frobnicate"; see vap image --help\n' });
+    expect(await vap("image")).toMatchObject({ code: 2, err: expect.stringMatching(/^vap image: usage: vap image <keygen\|build\|bundle\|verify\|inspect>/) });
+    expect(await vap("image", "frobnicate")).toMatchObject({ code: 2, err: 'vap image: unknown image command "frobnicate"; see vap image --help\n' });
     expect((await vap("--help")).out).toContain("vap image verify");
   });
 
   it("keygen, build, verify, inspect, bundle", async () => {
     const keys = join(dir, "keys");
     expect((await vap("image", "keygen", keys)).out).toBe(["image-ca.pem", "image-ca.key", "image-signing.pem", "image-signing.key"].map((f) => `wrote ${join(keys, f)}\n`).join(""));
-    expect(await vap("image", "keygen", keys)).toMatchObject({ code: 1, err: expect.stringMatching(/already holds image keys/) });
+    expect(await vap("image", "keygen", keys)).toMatchObject({ code: 2, err: expect.stringMatching(/already holds image keys/) });
 
     const image = join(dir, "ap1g8");
     const built = await vap("image", "build", "--class", "ap1g8", "--version", "17.12.1.5", "--keys", keys, "--out", image, "--size", "65536");
@@ -50,7 +50,7 @@ describe("vap image", () => {
     });
     expect((await vap("image", "verify", image, "--policy", "structure-only")).out).toMatch(/structure and hashes verified .*policy structure-only: signature and certificate chain NOT checked\n$/);
     expect(await vap("image", "verify", image, "--trust", trust, "--class", "ap1g4")).toMatchObject({ code: 1, err: 'vap image verify: member "info": image_family ap1g8, this AP runs ap1g4\n' });
-    expect(await vap("image", "verify", image)).toMatchObject({ code: 1, err: expect.stringMatching(/--trust is required/) });
+    expect(await vap("image", "verify", image)).toMatchObject({ code: 2, err: expect.stringMatching(/--trust is required/) });
 
     const extracted = join(dir, "extracted");
     expect((await vap("image", "verify", image, "--trust", trust, "--extract", extracted)).code).toBe(0);
@@ -74,7 +74,7 @@ describe("vap image", () => {
     const b = await vap("image", "bundle", "--version", "17.9.4.27", "--out", bundle, "--keys", keys, "--classes", "ap1g4,ap1g8", "--size", "32768");
     expect(b.code).toBe(0);
     expect(readdirSync(bundle).sort()).toEqual(["ap1g4", "ap1g8", "controller_version.info", "readme.txt", "version.info"]);
-    expect(await vap("image", "bundle", "--version", "17.9.4.27", "--out", bundle, "--keys", keys, "--classes", "ap9z9")).toMatchObject({ code: 1, err: expect.stringMatching(/"ap9z9" is not a hardware class/) });
+    expect(await vap("image", "bundle", "--version", "17.9.4.27", "--out", bundle, "--keys", keys, "--classes", "ap9z9")).toMatchObject({ code: 2, err: expect.stringMatching(/"ap9z9" is not a hardware class/) });
   });
 
   it("inspect shows what verify refuses, without judging it", async () => {
@@ -98,6 +98,6 @@ describe("vap image", () => {
     writeFileSync(join(payload, "part.bin"), "x");
     symlinkSync("/etc/passwd", join(payload, "passwd"));
     const r = await vap("image", "build", "--class", "ap1g8", "--version", "17.12.1.5", "--keys", keys, "--out", join(dir, "p"), "--payload", payload);
-    expect(r).toMatchObject({ code: 1, err: expect.stringMatching(/^vap image build: payload .*passwd is not a regular file/) });
+    expect(r).toMatchObject({ code: 2, err: expect.stringMatching(/^vap image build: payload .*passwd is not a regular file/) });
   });
 });

@@ -67,7 +67,7 @@ describe("vap pki init", () => {
     expect((await vap("pki", "init", dir, "--aps", "0")).code).toBe(0);
     const ca = readFileSync(join(dir, "ca.pem"), "utf8");
     const again = await vap("pki", "init", dir);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(2);
     expect(again.err).toMatch(/already holds a PKI/);
     expect(readFileSync(join(dir, "ca.pem"), "utf8")).toBe(ca);
     expect((await vap("pki", "init", dir, "--force", "--aps", "0")).code).toBe(0);
@@ -76,7 +76,7 @@ describe("vap pki init", () => {
     expect((await vap("pki", "init")).err).toMatch(/usage: vap pki init DIR/);
     expect((await vap("pki", "init", fresh(), "--aps", "many")).err).toMatch(/AP count NaN/);
     expect((await vap("pki", "init", fresh(), "--base-mac", "nope")).err).toMatch(/not a MAC address/);
-    expect((await vap("pki", "init", fresh(), "--bogus")).code).toBe(1);
+    expect((await vap("pki", "init", fresh(), "--bogus")).code).toBe(2);
   });
 
   it("names APs after model and base MAC", () => {

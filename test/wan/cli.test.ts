@@ -80,7 +80,7 @@ describe("vap wan flags", () => {
   ])("vap wan %j fails with one line naming the flag", async (args, message) => {
     const withPair = args.includes("--listen") ? args : [...PAIR, ...args];
     const r = await vap("wan", ...withPair);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
     expect(r.stderr).toContain(`vap wan: ${message}`);
@@ -90,7 +90,7 @@ describe("vap wan flags", () => {
     const taken = await UdpPeer.open();
     cleanup.add(() => taken.close(), null);
     const r = await vap("wan", "--listen", taken.endpoint, "--to", "127.0.0.1:5246");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^vap wan: udp relay cannot listen on ${taken.endpoint}: .*EADDRINUSE.*\\n$`));
   });
 
