@@ -11,13 +11,12 @@ import { lstat, mkdir, open, readdir, rename, unlink, writeFile } from "node:fs/
 import { join } from "node:path";
 import tar from "tar-stream";
 import { ConfigError } from "../agent/core/index.js";
-import { classNames, hardwareClasses, type ClassName } from "../platform/classes/index.js";
+import { classNames, hardwareClasses, isSoftwareVersion, type ClassName } from "../platform/classes/index.js";
 import {
   FILE_HASHES,
   FINAL_HASH,
   INFO,
   INFO_VER,
-  isImageVersion,
   MAX_MEMBERS,
   renderFileHashes,
   renderFinalHash,
@@ -168,7 +167,7 @@ function bytesMember(name: string, bytes: Uint8Array): PayloadFile {
 }
 
 export async function buildImage(o: BuildImageOptions): Promise<BuiltImage> {
-  if (!isImageVersion(o.version)) throw new ConfigError(`version "${o.version}" is not four-part like 17.12.1.5`);
+  if (!isSoftwareVersion(o.version)) throw new ConfigError(`version "${o.version}" is not four-part like 17.12.1.5`);
   if (o.payload !== undefined && o.size !== undefined) throw new ConfigError("an image size applies to the generated payload only, not to --payload");
   const info = Buffer.from(renderInfo(o.class, o.version));
   const chain = Buffer.from(o.signer.chain);
@@ -275,7 +274,7 @@ function readme(o: BuildBundleOptions, images: readonly BuiltImage[]): string {
 /** A bundle folder like the seed's: one image per class plus version.info, controller_version.info and readme.txt. */
 export async function buildBundle(o: BuildBundleOptions): Promise<BuiltBundle> {
   const controllerVersion = o.controllerVersion ?? o.version;
-  if (!isImageVersion(controllerVersion)) throw new ConfigError(`controller version "${controllerVersion}" is not four-part like 17.12.1.5`);
+  if (!isSoftwareVersion(controllerVersion)) throw new ConfigError(`controller version "${controllerVersion}" is not four-part like 17.12.1.5`);
   const classes = o.classes ?? classNames;
   if (classes.length === 0) throw new ConfigError("a bundle needs at least one class");
   await mkdir(o.out, { recursive: true });

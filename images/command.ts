@@ -1,7 +1,7 @@
-import { createReadStream, mkdirSync, readFileSync } from "node:fs";
+import { createReadStream, mkdirSync } from "node:fs";
 import { integerFlag, noPositionals, parseOptions } from "../agent/cli/args.js";
 import type { Command } from "../agent/cli/command.js";
-import { ConfigError } from "../agent/core/index.js";
+import { ConfigError, readOperatorFile } from "../agent/core/index.js";
 import { classNames, hardwareClasses, isClassName, type ClassName } from "../platform/classes/index.js";
 import { buildBundle, buildImage, imageSizeFor, type ImageSize } from "./build.js";
 import { inspectImage, type ImageInspection } from "./inspect.js";
@@ -187,11 +187,7 @@ const verify: Command = {
     let trust: string | undefined;
     if (policy === "required") {
       const path = required(values.trust, "trust", USAGE.verify);
-      try {
-        trust = readFileSync(path, "utf8");
-      } catch (err) {
-        throw new ConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-      }
+      trust = readOperatorFile(path, "--trust");
     }
     const c = values.class !== undefined ? className(values.class) : undefined;
     if (values.extract !== undefined) mkdirSync(values.extract, { recursive: true });

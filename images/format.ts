@@ -13,7 +13,7 @@
  * Names are flat (no directories): extraction writes one directory level.
  */
 import { createHash } from "node:crypto";
-import { isClassName, type ClassName } from "../platform/classes/index.js";
+import { isClassName, isSoftwareVersion, type ClassName } from "../platform/classes/index.js";
 import { reject } from "./errors.js";
 
 export const INFO = "info";
@@ -60,11 +60,6 @@ export function unsafeNameReason(name: string): string | undefined {
 }
 
 /** Four dotted parts 0–255: a CAPWAP/Cisco 4-byte version (SPEC.md §3). */
-export function isImageVersion(version: string): boolean {
-  const parts = version.split(".");
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
-
 export interface ImageInfo {
   family: ClassName;
   version: string;
@@ -122,7 +117,7 @@ export function parseInfo(bytes: Uint8Array): ImageInfo {
   if (family === undefined) reject("IMAGE_STRUCTURE", INFO, "no image_family");
   if (!isClassName(family)) reject("IMAGE_STRUCTURE", INFO, `image_family ${JSON.stringify(family)} is not a hardware class`);
   if (version === undefined) reject("IMAGE_STRUCTURE", INFO, "no ws_management_version");
-  if (!isImageVersion(version)) reject("IMAGE_STRUCTURE", INFO, `ws_management_version ${JSON.stringify(version)} is not a four-part version`);
+  if (!isSoftwareVersion(version)) reject("IMAGE_STRUCTURE", INFO, `ws_management_version ${JSON.stringify(version)} is not a four-part version`);
   return { family, version, fields };
 }
 

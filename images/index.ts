@@ -20,7 +20,8 @@
  *   fileSource(path) reads a staged image with one reused buffer.
  * - directorySink(dir) (the standby partition) and hashOnlySink() (store
  *   nothing); verifyImageDirectory(dir) to check an extracted image again.
- * - imageLimits(hardwareClass): the /tmp and partition limits to pass.
+ * - imageLimits(hardwareClass): the /tmp and partition limits to pass;
+ *   rootsFor(policy, trust) checks the trusted roots up front (ConfigError).
  * - ImageRejectedError: every refusal, with a stable code and a one-line
  *   message naming the member.
  * For tools and the lab: buildImage, buildBundle, generateImageKeys,
@@ -30,7 +31,7 @@ export { ImageRejectedError, type ImageRejectCode } from "./errors.js";
 export type { ImageInfo } from "./format.js";
 export type { SignaturePolicy, ImageSignerInfo } from "./trust.js";
 export { directorySink, hashOnlySink, type MemberSink, type MemberFile } from "./sink.js";
-export { verifyImage, ImageVerifier, imageLimits, fileSource, type ImageSource, type ImageLimits, type VerifyOptions, type VerifiedImage, type ImageMember } from "./verify.js";
+export { verifyImage, ImageVerifier, imageLimits, fileSource, rootsFor, type ImageSource, type ImageLimits, type VerifyOptions, type VerifiedImage, type ImageMember } from "./verify.js";
 export { verifyImageDirectory, type VerifyDirectoryOptions } from "./directory.js";
 export { buildImage, buildBundle, imageSizeFor, SMALL_IMAGE_BYTES, type BuildImageOptions, type BuiltImage, type BuildBundleOptions, type BuiltBundle, type ImageSize } from "./build.js";
 export { generateImageKeys, loadSigner, signerFromPem, issueImageSigner, type ImageSigner, type KeygenOptions, type ImageKeyFiles, type SignerRequest } from "./keys.js";

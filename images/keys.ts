@@ -9,9 +9,9 @@
  * Keys are PKCS#8 PEM, mode 0600. ECDSA P-256 unless RSA-2048 is asked for.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "../agent/core/index.js";
+import { ConfigError, readOperatorFile } from "../agent/core/index.js";
 import { signCertificate } from "../agent/capwap/dtls/index.js";
 import { generateKey, issueCa, serialNumber, validFor, writeCredential, type IssuedCertificate, type PkiKeyType, type Validity } from "../lab/pki/pki.js";
 import { oneLineName, parsePemCertificates } from "./trust.js";
@@ -103,13 +103,6 @@ export function signerFromPem(chainPem: string, keyPem: string): ImageSigner {
 
 /** The signer `vap image keygen DIR` wrote (DIR/image-signing.pem and .key). */
 export function loadSigner(dir: string): ImageSigner {
-  const read = (file: string) => {
-    const path = join(dir, file);
-    try {
-      return readFileSync(path, "utf8");
-    } catch (err) {
-      throw new ConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  };
+  const read = (file: string) => readOperatorFile(join(dir, file));
   return signerFromPem(read("image-signing.pem"), read("image-signing.key"));
 }

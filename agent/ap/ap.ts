@@ -7,9 +7,8 @@
  * version that booted. `vap run`, `vap lab` and the fleet build on this.
  */
 import { resolve4 } from "node:dns/promises";
-import { readFileSync } from "node:fs";
 import type { ApConfig } from "../config/index.js";
-import { ConfigError, describeError, systemClock, systemRandom, type Log } from "../core/index.js";
+import { describeError, readOperatorFile, systemClock, systemRandom, type Log } from "../core/index.js";
 import { bindUdp, localAddressToward } from "../net/index.js";
 import { type DtlsContext, keylogFileSink } from "../capwap/dtls/index.js";
 import { Wtp, type WtpOptions } from "../capwap/wtp/index.js";
@@ -41,12 +40,14 @@ export interface RunningAp {
   readonly capture: CaptureFile | undefined;
   /** How often this AP reloaded since it started. */
   readonly reloads: number;
+  /** Resolves with the reason when the AP cannot go on: a reload found nothing to boot or could not start a session. */
+  readonly failed: Promise<Error>;
   stop(): Promise<void>;
 }
 
 export async function startAp(config: ApConfig, options: ApRuntimeOptions): Promise<RunningAp> {
   const { log } = options;
-  const capture = options.pcap ? CaptureFile.open(options.pcap) : undefined;
+  const capture = options.pcap ? CaptureFile.open(options.pcap, (err) => log.warn(err.message)) : undefined;
   const dtls = options.dtls ?? apDtlsContext(config.dtls, options.keylog ? keylogFileSink(options.keylog) : undefined);
   const engineOptions = config.image && upgradeOptions(config, options);
   let engine = engineOptions ? await UpgradeEngine.boot(engineOptions) : undefined;
@@ -81,26 +82,36 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
         : {}),
       ...(capture ? { capture: capture.record } : {}),
       ...options.wtp,
-      onReboot: (reason, version) => void reload(reason, version),
+      onReboot: (reason, version) => reload(reason, version),
     });
 
   let wtp = session();
+  let reloading: Promise<void> | undefined;
+  let fail!: (err: Error) => void;
+  const failed = new Promise<Error>((resolve) => (fail = resolve));
 
-  async function reload(reason: string, version?: string): Promise<void> {
-    await wtp.stop();
-    if (stopped) return;
+  function reload(reason: string, version?: string): void {
+    reloading ??= reloadOnce(reason, version).finally(() => (reloading = undefined));
+  }
+
+  /** Stop the session, let a download's last step (an ABORT) finish, boot the flash again, start anew — unless stop() came meanwhile. */
+  async function reloadOnce(reason: string, version?: string): Promise<void> {
     try {
+      await wtp.stop();
+      await engine?.settled();
+      if (stopped) return;
       // A Reset Request naming the predownloaded image: swap to it first (ACTIVATE).
       if (engine && version && engine.pending?.version === version) await engine.activate(`Reset Request: swap to ${version}`);
       if (engineOptions) engine = await UpgradeEngine.boot(engineOptions);
+      if (stopped) return;
+      reloads++;
+      log.info(`Last reload reason: ${engine?.state.lastReloadReason ?? reason}`);
+      wtp = session();
+      await wtp.start();
     } catch (err) {
       log.error(`Reload failed: ${describeError(err)}`);
-      return;
+      fail(err instanceof Error ? err : new Error(String(err)));
     }
-    reloads++;
-    log.info(`Last reload reason: ${engine?.state.lastReloadReason ?? reason}`);
-    wtp = session();
-    await wtp.start();
   }
 
   await wtp.start();
@@ -115,9 +126,12 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
     get reloads() {
       return reloads;
     },
+    failed,
     async stop() {
       stopped = true;
+      await reloading;
       await wtp.stop();
+      await engine?.close();
       await capture?.close();
     },
   };
@@ -125,13 +139,6 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
 
 function upgradeOptions(config: ApConfig, options: ApRuntimeOptions): UpgradeEngineOptions {
   const image = config.image!;
-  let trust = options.imageTrust;
-  if (trust === undefined) {
-    try {
-      trust = readFileSync(image.trust, "utf8");
-    } catch (err) {
-      throw new ConfigError(`image.trust: cannot read ${image.trust} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-  }
+  const trust = options.imageTrust ?? readOperatorFile(image.trust, "image.trust");
   return { stateDir: config.stateDir, hardwareClass: hardwareClasses[config.identity.hardwareClass], storage: image.storage, trust, policy: image.policy, log: options.log };
 }

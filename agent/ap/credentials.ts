@@ -1,15 +1,8 @@
-import { readFileSync } from "node:fs";
 import type { DtlsCredentials } from "../config/index.js";
-import { ConfigError } from "../core/index.js";
+import { readOperatorFile } from "../core/index.js";
 import { DtlsContext, type KeylogSink } from "../capwap/dtls/index.js";
 
-function readPem(path: string, what: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new ConfigError(`dtls.${what}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-}
+const readPem = (path: string, what: string): string => readOperatorFile(path, `dtls.${what}`);
 
 /** The AP's DTLS client context from its configured credentials (undefined in plaintext mode). */
 export function apDtlsContext(creds: DtlsCredentials, keylog?: KeylogSink): DtlsContext | undefined {

@@ -2,7 +2,7 @@ import { noPositionals, parseOptions } from "../cli/args.js";
 import type { Command } from "../cli/command.js";
 import { cliLog, untilSignal } from "../cli/run-until-signal.js";
 import { loadApConfig } from "../config/index.js";
-import { ConfigError } from "../core/index.js";
+import { ConfigError, describeError, VapError } from "../core/index.js";
 import { startAp } from "./ap.js";
 
 const USAGE = `--config ap.yaml [--pcap FILE] [--keylog FILE] [--json]
@@ -25,8 +25,9 @@ export const runCommand: Command = {
       ...(values.pcap ? { pcap: values.pcap } : {}),
       ...(values.keylog ? { keylog: values.keylog } : {}),
     });
-    await untilSignal(io.signal);
+    const ended = await Promise.race([untilSignal(io.signal), ap.failed]);
     await ap.stop();
+    if (ended instanceof Error) throw new VapError("AP_FAILED", `the AP cannot go on: ${describeError(ended)}`);
     return 0;
   },
 };

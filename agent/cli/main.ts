@@ -4,7 +4,7 @@ import { commands } from "./commands.js";
 
 function usage(list: readonly Command[]): string {
   const lines = list.map((c) => `  vap ${c.path.join(" ").padEnd(18)} ${c.summary}`);
-  return ["usage: vap <command> [options]", "", "commands:", ...lines, "", "`vap <command> --help` for a command's options.", "exit status: 0 done, 1 failed, 2 bad command line or config."].join("\n");
+  return ["usage: vap <command> [options]", "", "commands:", ...lines, "", "`vap <command> --help` for a command's options.", "exit status: 0 done, 1 failed, 2 bad command line or config, 70 a bug in vap."].join("\n");
 }
 
 /** Longest command path that prefixes argv. */
@@ -30,11 +30,25 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   try {
     return await found.command.run(found.rest, io);
   } catch (err) {
+    const code = exitCode(err);
     // Operator-facing failures are one line; only bugs get a stack.
-    io.stderr(`vap ${found.command.path.join(" ")}: ${err instanceof VapError ? describeError(err) : (err as Error)?.stack ?? String(err)}\n`);
-    // 2: the command line or config is wrong (retrying cannot help, so
-    // systemd's RestartPreventExitStatus=2 stops there); 1: a runtime failure.
-    if (err instanceof ConfigError) return 2;
-    return err instanceof VapError ? 1 : 70;
+    io.stderr(`vap ${found.command.path.join(" ")}: ${code === 70 ? ((err as Error)?.stack ?? String(err)) : describeError(err)}\n`);
+    return code;
   }
+}
+
+/** A file the command line names that cannot be used as named. */
+const PATH_ERRORS = new Set(["ENOENT", "ENOTDIR", "EISDIR", "EACCES", "EPERM", "EEXIST", "ELOOP", "ENAMETOOLONG"]);
+
+/**
+ * 2: the command line or config is wrong (retrying cannot help, so
+ * systemd's RestartPreventExitStatus=2 stops there); 1: a runtime failure,
+ * including the system's (disk full); 70: a bug.
+ */
+function exitCode(err: unknown): number {
+  if (err instanceof ConfigError) return 2;
+  if (err instanceof VapError) return 1;
+  const errno = err as NodeJS.ErrnoException;
+  if (typeof errno?.syscall === "string" && typeof errno.code === "string") return PATH_ERRORS.has(errno.code) ? 2 : 1;
+  return 70;
 }

@@ -3,11 +3,10 @@
  * DTLS credentials, vendor profile, timers and where its state lives.
  * Everything is validated up front; defaults are RFC 5415 §4.7's timers.
  */
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { ConfigError } from "../core/index.js";
-import { classNames, hardwareClasses, type ClassName } from "../../platform/classes/index.js";
+import { ConfigError, readOperatorFile } from "../core/index.js";
+import { classNames, hardwareClasses, isSoftwareVersion, type ClassName } from "../../platform/classes/index.js";
 import type { ProfileName } from "../capwap/profiles/index.js";
 import { Fields } from "./validate.js";
 
@@ -98,12 +97,10 @@ export interface ApConfig {
 }
 
 /** The Cisco console name of an AP: "AP" + the dotted base MAC (AP0011.2233.4455). */
-export function ciscoApName(baseMac: string): string {
+function ciscoApName(baseMac: string): string {
   const hex = baseMac.replace(/:/g, "").toUpperCase();
   return `AP${hex.slice(0, 4)}.${hex.slice(4, 8)}.${hex.slice(8, 12)}`;
 }
-
-const VERSION = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApConfig {
   const f = Fields.root(source, raw);
@@ -111,15 +108,17 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
   const baseMac = f.mac("baseMac");
   const hardwareClass = f.oneOf("class", classNames, "ap1g8");
   const cls = hardwareClasses[hardwareClass];
-  const model = f.string("model", cls.models[0]!.model);
+  // The lengths are the wire's: Cisco's AP name (32), Board Data serial (16),
+  // AP Model (30) and AP group name (32); RFC 5415 Location Data (1024).
+  const model = f.ascii("model", cls.models[0]!.model, 30);
   const identity: ApIdentity = {
-    name: f.string("name", ciscoApName(baseMac)),
+    name: f.string("name", ciscoApName(baseMac), 32),
     baseMac,
-    serial: f.string("serial", `FOC${baseMac.replace(/:/g, "").slice(4).toUpperCase()}`),
+    serial: f.ascii("serial", `FOC${baseMac.replace(/:/g, "").slice(4).toUpperCase()}`, 16),
     hardwareClass,
     model,
-    location: f.string("location", "default location"),
-    group: f.string("group", "default-group"),
+    location: f.string("location", "default location", 1024),
+    group: f.string("group", "default-group", 32),
   };
   const path = (p: string) => resolve(baseDir, p);
 
@@ -150,7 +149,7 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
   const v = f.object("versions");
   v.only("running", "backup");
   const versions = { running: v.string("running", "17.9.4.27"), backup: v.string("backup", "0.0.0.0") };
-  for (const [k, value] of Object.entries(versions)) if (!VERSION.test(value)) v.fail(k, `"${value}" is not a version like 17.9.4.27`);
+  for (const [k, value] of Object.entries(versions)) if (!isSoftwareVersion(value)) v.fail(k, `"${value}" is not a version like 17.9.4.27 (four parts, each 0–255)`);
 
   let image: ImageSettings | undefined;
   if (f.has("image")) {
@@ -198,12 +197,7 @@ function parseDtls(d: Fields, path: (p: string) => string): DtlsCredentials {
 
 /** Read YAML or JSON (JSON is YAML) from a file. */
 export function loadApConfig(file: string): ApConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const text = readOperatorFile(file);
   let raw: unknown;
   try {
     raw = parseYaml(text);

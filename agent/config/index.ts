@@ -2,7 +2,6 @@
 export {
   parseApConfig,
   loadApConfig,
-  ciscoApName,
   RFC5415_TIMERS,
   type ApConfig,
   type ApIdentity,

@@ -31,10 +31,22 @@ export class Fields {
     return this.value[field] !== undefined && this.value[field] !== null;
   }
 
-  string(field: string, fallback?: string): string {
+  /**
+   * Text of 1 to `maxLength` characters. A YAML number is refused rather than
+   * turned into text: `pskKey: 0011223344` would silently lose its zeros.
+   */
+  string(field: string, fallback?: string, maxLength = 1024): string {
     const v = this.value[field] ?? fallback;
-    if (typeof v === "number") return String(v);
+    if (typeof v === "number") this.fail(field, `expected text, got the number ${v}: put it in quotes`);
     if (typeof v !== "string" || v === "") this.fail(field, v === undefined ? "is required" : `expected text, got ${JSON.stringify(v)}`);
+    if (v.length > maxLength) this.fail(field, `longer than ${maxLength} characters`);
+    return v;
+  }
+
+  /** Printable ASCII of 1 to `maxLength` characters (fixed-size fields on the wire). */
+  ascii(field: string, fallback: string | undefined, maxLength: number): string {
+    const v = this.string(field, fallback, maxLength);
+    if (!/^[\x20-\x7e]+$/.test(v)) this.fail(field, `expected printable ASCII, got ${JSON.stringify(v)}`);
     return v;
   }
 
@@ -60,13 +72,18 @@ export class Fields {
     return v;
   }
 
-  /** A duration: a number of seconds, or text with a unit ("30s", "500ms", "2m"); returned in ms. */
+  /**
+   * A duration: a number of seconds, or text with a unit ("30s", "500ms",
+   * "2m"); returned in ms. From 1 ms to 24 days: Node's timers turn 0 and
+   * anything beyond 2^31 − 1 ms into 1 ms, a busy loop.
+   */
   duration(field: string, fallbackMs: number): number {
     const v = this.value[field];
     if (v === undefined || v === null) return fallbackMs;
     const ms = parseDuration(v);
     if (ms === undefined) this.fail(field, `expected a duration like 30s or 500ms, got ${JSON.stringify(v)}`);
-    return ms;
+    if (ms < 1 || ms > MAX_TIMER_MS) this.fail(field, `expected a duration from 1ms to 24 days, got ${JSON.stringify(v)}`);
+    return Math.round(ms);
   }
 
   ip(field: string): string {
@@ -97,6 +114,9 @@ export class Fields {
     });
   }
 }
+
+/** The longest delay a Node timer keeps (2^31 − 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);

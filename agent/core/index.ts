@@ -3,3 +3,5 @@ export { systemClock, ManualClock, type Clock, type TimerHandle } from "./clock.
 export { seededRandom, systemRandom, type Random } from "./random.js";
 export { failpoint } from "./failpoint.js";
 export { createLog, silentLog, ciscoTimestamp, type Log, type LogFields, type ConsoleSink, type LogOptions } from "./log.js";
+export { serial, type Serial } from "./serial.js";
+export { readOperatorFile } from "./files.js";

@@ -1,4 +1,4 @@
 /** Image transfer: every source writes into an ImageSink; CAPWAP Image Data is the first source. */
-export { type ImageSink, type ImageSinkResult, type ImageDescription, HashSink, FileSink } from "./sink.js";
+export { type ImageSink, type ImageSinkResult, type ImageDescription } from "./sink.js";
 export { ImageDataReceiver, type ReceiverOptions, type TransferOutcome } from "./capwap/receiver.js";
 export { CapwapImageStage, type CapwapImageStageOptions } from "./capwap/stage.js";

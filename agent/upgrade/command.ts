@@ -1,8 +1,8 @@
-import { copyFile, readFile } from "node:fs/promises";
+import { copyFile } from "node:fs/promises";
 import { choiceFlag, parseOptions } from "../cli/args.js";
 import type { Command, CommandIo } from "../cli/command.js";
 import { cliLog } from "../cli/run-until-signal.js";
-import { ConfigError } from "../core/index.js";
+import { ConfigError, readOperatorFile } from "../core/index.js";
 import { classNames, hardwareClasses } from "../../platform/classes/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "./engine.js";
 import { showImageLines } from "./show.js";
@@ -23,9 +23,7 @@ async function engineOptions(argv: string[], io: CommandIo, extra: Record<string
   choiceFlag("class", String(v.class), classNames);
   choiceFlag("policy", String(v.policy), ["required", "structure-only"]);
   choiceFlag("storage", String(v.storage), ["flash", "sink"]);
-  const trust = await readFile(String(v.trust), "utf8").catch((err: NodeJS.ErrnoException) => {
-    throw new ConfigError(`--trust: cannot read ${v.trust} (${err.code ?? err.message})`);
-  });
+  const trust = readOperatorFile(String(v.trust), "--trust");
   const options: UpgradeEngineOptions = {
     stateDir: String(v.state),
     hardwareClass: hardwareClasses[v.class as keyof typeof hardwareClasses],
@@ -71,18 +69,19 @@ export const flashCommands: readonly Command[] = [
       } catch (err) {
         await engine.abort((err as Error).message);
         throw err;
+      } finally {
+        await engine.close();
       }
       return 0;
     },
   },
   {
     path: ["flash", "show"],
-    summary: "boot an AP's flash (verify) and show its images",
+    summary: "verify an AP's flash and show its images (writes nothing)",
     usage: COMMON,
     async run(argv, io) {
       const { options } = await engineOptions(argv, io);
-      const engine = await UpgradeEngine.boot(options);
-      io.stdout(`${showImageLines(engine.state).join("\n")}\n`);
+      io.stdout(`${showImageLines(await UpgradeEngine.inspect(options)).join("\n")}\n`);
       return 0;
     },
   },

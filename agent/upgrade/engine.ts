@@ -12,6 +12,7 @@
  * partition holds (version, family, hash), so thousands of APs can run
  * upgrade storms on one host. Both verify signatures the same way.
  */
+import { existsSync } from "node:fs";
 import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ClassName, type HardwareClass } from "../../platform/classes/index.js";
@@ -22,12 +23,13 @@ import {
   hashOnlySink,
   imageLimits,
   ImageVerifier,
+  rootsFor,
   type SignaturePolicy,
   type VerifiedImage,
   verifyImage,
   verifyImageDirectory,
 } from "../../images/index.js";
-import { describeError, failpoint, type Log, VapError } from "../core/index.js";
+import { ConfigError, describeError, failpoint, type Log, serial, VapError } from "../core/index.js";
 import type { ImageDescription, ImageSink, ImageSinkResult } from "../transfer/index.js";
 
 export type StorageMode = "flash" | "sink";
@@ -78,6 +80,8 @@ export class UpgradeEngine {
   #state: FlashState;
   /** The standby partition holds a verified image not yet activated. */
   #pending: PartitionImage | undefined;
+  /** @internal Download steps run one at a time, across downloads (upgrade.sh's lock). */
+  readonly downloadSteps = serial();
 
   private constructor(options: UpgradeEngineOptions, flash: Flash, state: FlashState) {
     this.#o = options;
@@ -99,13 +103,67 @@ export class UpgradeEngine {
   }
 
   /**
-   * Power on: repair what a cut interrupted, verify the partition BOOT
-   * names and fall back to the other when it fails.
+   * Power on: claim the flash for this process, repair what a cut
+   * interrupted, verify the partition BOOT names and fall back to the other
+   * when it fails.
    * @throws UpgradeError when neither partition holds a valid image.
+   * @throws ConfigError when another process (a running AP) uses the flash.
    */
   static async boot(options: UpgradeEngineOptions): Promise<UpgradeEngine> {
+    checkTrust(options);
     const flash = new Flash(options.stateDir, options.hardwareClass.tmpKiB);
-    for (const note of await flash.recover()) options.log.info(`flash: ${note}`);
+    await flash.claim();
+    try {
+      for (const note of await flash.recover()) options.log.info(`flash: ${note}`);
+      return await UpgradeEngine.#load(options, flash);
+    } catch (err) {
+      await flash.release();
+      throw err;
+    }
+  }
+
+  /**
+   * What `show version` / `show boot` print, for a flash a running AP may be
+   * using: it verifies and reports, and writes nothing.
+   */
+  static async inspect(options: UpgradeEngineOptions): Promise<FlashState> {
+    checkTrust(options);
+    const flash = new Flash(options.stateDir, options.hardwareClass.tmpKiB);
+    if (!existsSync(flash.root)) throw new ConfigError(`${options.stateDir} holds no flash`);
+    return (await UpgradeEngine.#load(options, flash)).state;
+  }
+
+  /**
+   * Factory provisioning (`vap flash install`): verify an image file and
+   * install it into the standby partition — part2 of an empty flash, the
+   * one BOOT names when nothing on the flash is bootable — and make it the
+   * one BOOT names.
+   */
+  static async provision(options: UpgradeEngineOptions, image: string, reason = "factory install"): Promise<PartitionImage> {
+    checkTrust(options);
+    const flash = new Flash(options.stateDir, options.hardwareClass.tmpKiB);
+    await flash.claim();
+    try {
+      await flash.recover();
+      const record = await flash.readBoot();
+      let target: PartitionName;
+      try {
+        target = (await UpgradeEngine.#load(options, flash)).standby;
+      } catch (err) {
+        if (!(err instanceof UpgradeError)) throw err;
+        target = record?.boot ?? "part2";
+      }
+      const engine = new UpgradeEngine(options, flash, undefined as unknown as FlashState);
+      const installed = await engine.#install(target, fileSource(image));
+      await flash.writeBoot({ boot: target, lastReloadReason: reason, reloads: record?.reloads ?? 0 });
+      return installed;
+    } finally {
+      await flash.release();
+    }
+  }
+
+  /** Verify both partitions and decide which one runs (BOOT's, else the other). */
+  static async #load(options: UpgradeEngineOptions, flash: Flash): Promise<UpgradeEngine> {
     const engine = new UpgradeEngine(options, flash, undefined as unknown as FlashState);
     const record = await flash.readBoot();
     const images = { part1: undefined, part2: undefined } as FlashState["images"];
@@ -139,20 +197,10 @@ export class UpgradeEngine {
     return engine;
   }
 
-  /**
-   * Factory provisioning (`vap flash install`): verify an image file and
-   * install it into a partition — the standby one of a booted engine, or
-   * part2 of an empty flash — and make it the one BOOT names.
-   */
-  static async provision(options: UpgradeEngineOptions, image: string, reason = "factory install"): Promise<PartitionImage> {
-    const flash = new Flash(options.stateDir, options.hardwareClass.tmpKiB);
-    await flash.recover();
-    const record = await flash.readBoot();
-    const target = record ? otherPartition(record.boot) : "part2";
-    const engine = new UpgradeEngine(options, flash, undefined as unknown as FlashState);
-    const installed = await engine.#install(target, fileSource(image));
-    await flash.writeBoot({ boot: target, lastReloadReason: reason, reloads: record?.reloads ?? 0 });
-    return installed;
+  /** Power off: let the last download step finish, then give up the flash. */
+  async close(): Promise<void> {
+    await this.settled();
+    await this.flash.release();
   }
 
   /** upgrade.sh PRECHECK: clean /tmp and make sure it has the room the class needs. */
@@ -167,6 +215,16 @@ export class UpgradeEngine {
       throw new UpgradeError(`/tmp space: available ${available} KiB, required ${required} KiB`);
     }
     this.#o.log.info(`upgrade.sh: /tmp space: OK available ${available}, required ${required} `);
+  }
+
+  /** Resolves once every download step queued so far has run (before a reload boots the flash again). */
+  settled(): Promise<void> {
+    return this.downloadSteps(async () => undefined);
+  }
+
+  /** @internal */
+  get log(): Log {
+    return this.#o.log;
   }
 
   /** upgrade.sh NO_UPGRADE: the controller runs our version. */
@@ -304,6 +362,15 @@ export class UpgradeEngine {
   }
 }
 
+/** A trust file that holds no usable root is the operator's mistake, not a broken partition: say so before looking at the flash. */
+function checkTrust(options: UpgradeEngineOptions): void {
+  try {
+    rootsFor(options.policy, options.trust);
+  } catch (err) {
+    throw new ConfigError(`image-signing trust: ${describeError(err)}`, { cause: err });
+  }
+}
+
 async function writeRecord(dir: string, verified: VerifiedImage): Promise<void> {
   const image: PartitionImage & { finalHash: string } = { version: verified.version, family: verified.family as ClassName, finalHash: verified.finalHash };
   const fh = await open(join(dir, RECORD), "w", 0o644);
@@ -319,9 +386,17 @@ async function writeRecord(dir: string, verified: VerifiedImage): Promise<void> 
  * A download's way into the engine: PRECHECK once, then the bytes, then
  * PREDOWNLOAD (and ACTIVATE after a join); ABORT when the download fails.
  * The two storage modes differ only in where the bytes go.
+ *
+ * Calls run one after another, whenever they arrive, in one queue for all
+ * the engine's downloads: an ABORT waits for the step in progress, so a file
+ * being opened is closed and cleaned up rather than left behind, and the
+ * next download's PRECHECK waits for the last one's ABORT. An ABORT that arrives while PREDOWNLOAD installs lets the
+ * install finish (the standby partition then holds a verified image, as after
+ * a predownload) but stops ACTIVATE: BOOT stays where it was.
  */
 abstract class EngineSink implements ImageSink {
   #prechecked = false;
+  #aborted: string | undefined;
   protected bytes = 0;
 
   constructor(
@@ -329,37 +404,64 @@ abstract class EngineSink implements ImageSink {
     private readonly mode: "join" | "predownload",
   ) {}
 
-  async precheck(): Promise<void> {
-    await this.engine.precheck();
-    this.#prechecked = true;
+  precheck(): Promise<void> {
+    return this.#step(async () => {
+      await this.engine.precheck();
+      this.#prechecked = true;
+    });
   }
 
-  async begin(image: ImageDescription): Promise<void> {
-    if (!this.#prechecked) await this.precheck();
-    this.bytes = 0;
-    await this.open(image);
+  begin(image: ImageDescription): Promise<void> {
+    return this.#step(async () => {
+      if (!this.#prechecked) {
+        await this.engine.precheck();
+        this.#prechecked = true;
+      }
+      this.bytes = 0;
+      await this.open(image);
+    });
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    this.bytes += chunk.length;
-    await this.store(chunk);
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#step(async () => {
+      this.bytes += chunk.length;
+      await this.store(chunk);
+    });
   }
 
-  async finish(): Promise<ImageSinkResult> {
-    const { image, sha256 } = await this.install();
-    if (this.mode === "join") await this.engine.activate();
-    return { bytes: this.bytes, sha256, reboot: this.mode === "join", version: image.version };
+  finish(): Promise<ImageSinkResult> {
+    return this.#step(async () => {
+      const image = await this.install();
+      if (this.#aborted !== undefined) {
+        this.engine.log.warn(`upgrade.sh: ABORT (${this.#aborted}) came during PREDOWNLOAD: ${image.version} stays in ${this.engine.standby}, BOOT unchanged`);
+        throw new UpgradeError(`download aborted: ${this.#aborted}`);
+      }
+      if (this.mode === "join") await this.engine.activate();
+      return { reboot: this.mode === "join", version: image.version };
+    });
   }
 
-  async abort(reason: string): Promise<void> {
-    await this.close();
-    await this.engine.abort(reason);
+  abort(reason: string): Promise<void> {
+    this.#aborted ??= reason;
+    return this.#queue(async () => {
+      await this.close();
+      await this.engine.abort(reason);
+    });
+  }
+
+  #queue<T>(step: () => Promise<T>): Promise<T> {
+    return this.engine.downloadSteps(step);
+  }
+
+  /** A step of the download, refused once it was aborted. */
+  #step<T>(step: () => Promise<T>): Promise<T> {
+    return this.#queue(() => (this.#aborted === undefined ? step() : Promise.reject(new UpgradeError(`download aborted: ${this.#aborted}`))));
   }
 
   protected abstract open(image: ImageDescription): Promise<void>;
   protected abstract store(chunk: Uint8Array): Promise<void>;
   /** PREDOWNLOAD: install what arrived in the standby partition. */
-  protected abstract install(): Promise<{ image: PartitionImage; sha256: string }>;
+  protected abstract install(): Promise<PartitionImage>;
   /** Drop whatever is open (safe when nothing is). */
   protected abstract close(): Promise<void>;
 }
@@ -383,13 +485,13 @@ class StagingSink extends EngineSink {
     for (let done = 0; done < chunk.length; ) done += (await this.#file.write(chunk, done, chunk.length - done)).bytesWritten;
   }
 
-  protected async install(): Promise<{ image: PartitionImage; sha256: string }> {
+  protected async install(): Promise<PartitionImage> {
     const file = this.#file!;
     this.#file = undefined;
     await file.sync();
     await file.close();
     failpoint("upgrade.staged");
-    return { image: await this.engine.predownload(), sha256: "" };
+    return this.engine.predownload();
   }
 
   protected async close(): Promise<void> {
@@ -411,10 +513,10 @@ class VerifyingSink extends EngineSink {
     await this.#verifier!.write(chunk);
   }
 
-  protected async install(): Promise<{ image: PartitionImage; sha256: string }> {
+  protected async install(): Promise<PartitionImage> {
     const verified = await this.#verifier!.end();
     this.#verifier = undefined;
-    return { image: await this.engine.installVerified(verified), sha256: verified.finalHash };
+    return this.engine.installVerified(verified);
   }
 
   protected async close(): Promise<void> {

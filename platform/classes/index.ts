@@ -131,3 +131,12 @@ export function isClassName(name: string): name is ClassName {
 export function partitionBytes(c: HardwareClass): number {
   return Math.floor((c.flashMiB * MiB * 0.9) / 2);
 }
+
+/**
+ * An AP software version (17.12.1.5): four parts of 0–255 each, which is
+ * what Cisco's 4-byte version encoding carries and what image `info` names.
+ */
+export function isSoftwareVersion(version: string): boolean {
+  const parts = version.split(".");
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}

@@ -6,6 +6,7 @@
  *                                the last reload reason (JSON)
  *   flash/tmp/                   /tmp: the staged download (part.tar), with
  *                                the class's space limit
+ *   flash/owner                  the pid of the process using the flash
  *
  * The boot record is replaced atomically (write a temporary file, fsync,
  * rename, fsync the directory) and a partition is replaced by building the
@@ -13,9 +14,9 @@
  * record naming a complete partition. `recover()` finishes or undoes
  * whatever a cut interrupted; /tmp is volatile and starts empty.
  */
-import { open, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { open, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { failpoint } from "../../agent/core/index.js";
+import { ConfigError, failpoint } from "../../agent/core/index.js";
 
 export type PartitionName = "part1" | "part2";
 export const PARTITIONS: readonly PartitionName[] = ["part1", "part2"];
@@ -53,6 +54,35 @@ export class Flash {
   /** Where a download is staged (upgrade.sh: /tmp/part.tar). */
   get stagedImage(): string {
     return join(this.tmpDir, "part.tar");
+  }
+
+  /**
+   * Claim the flash for this process (flash/owner holds its pid), before
+   * anything writes to it: a second process — `vap flash upgrade` run
+   * against a live AP — is refused instead of rewriting partitions under
+   * it. A claim whose process is gone (power cut, kill -9) is taken over.
+   */
+  async claim(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    const owner = join(this.root, "owner");
+    for (;;) {
+      try {
+        await writeFile(owner, `${process.pid}\n`, { flag: "wx" });
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+      const pid = Number((await readFile(owner, "utf8").catch(() => "")).trim());
+      if (pid === process.pid) return;
+      if (Number.isSafeInteger(pid) && pid > 0 && isRunning(pid)) throw new ConfigError(`${this.root} is in use by process ${pid} (a running AP): stop it first`);
+      await rm(owner, { force: true });
+    }
+  }
+
+  /** Give up this process's claim. */
+  async release(): Promise<void> {
+    const owner = join(this.root, "owner");
+    if (Number((await readFile(owner, "utf8").catch(() => "")).trim()) === process.pid) await rm(owner, { force: true });
   }
 
   /** Create the layout if new, and repair what a power cut interrupted. Returns what was repaired. */
@@ -148,6 +178,15 @@ export class Flash {
     let used = 0;
     for (const f of await readdir(this.tmpDir).catch(() => [] as string[])) used += (await stat(join(this.tmpDir, f)).catch(() => ({ size: 0 }))).size;
     return Math.max(0, this.tmpCapacityKiB - Math.ceil(used / 1024));
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

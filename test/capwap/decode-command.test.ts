@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { controlHeader, encodeControlMessage, encodeControlPacket, encodeDataKeepAlive, fragmentPayload, messageTypeName } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element, rfc5415Profile } from "../../agent/capwap/profiles/index.js";
-import { main } from "../../agent/cli/main.js";
+import { vap } from "../support/cli.js";
 import { pcapBytes, type UdpDatagram } from "../../agent/pcap/index.js";
 import { captureLoopback } from "../support/dumpcap.js";
 import { wiresharkTool } from "../pcap/support.js";
@@ -23,10 +23,8 @@ function fileOf(bytes: Uint8Array): string {
 type Line = Record<string, any>;
 
 async function decode(...args: string[]): Promise<{ code: number; lines: Line[]; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(["capwap", "decode", ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, lines: stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line), stdout, stderr };
+  const { code, out, err } = await vap("capwap", "decode", ...args);
+  return { code, lines: out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Line), stdout: out, stderr: err };
 }
 
 const samples = rfc5415Messages();
@@ -167,8 +165,8 @@ describe("vap capwap decode on input it cannot read fully: a one-line error and 
   }
 
   it("--help shows the options", async () => {
-    let stdout = "";
-    expect(await main(["capwap", "decode", "--help"], { stdout: (t) => (stdout += t), stderr: () => {} })).toBe(0);
-    expect(stdout).toMatch(/^usage: vap capwap decode FILE \[--profile auto\|cisco\|rfc5415\] \[--control-port N\] \[--data-port N\]/);
+    const help = await vap("capwap", "decode", "--help");
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^usage: vap capwap decode FILE \[--profile auto\|cisco\|rfc5415\] \[--control-port N\] \[--data-port N\]/);
   });
 });

@@ -45,6 +45,15 @@ describe("AP configuration", () => {
     ["bad version", { ...minimal, versions: { running: "17.9" } }, /ap\.yaml: versions\.running: "17\.9" is not a version/],
     ["PSK key not hex", { ...minimal, dtls: { mode: "psk", identity: "ap", pskKey: "zz" } }, /ap\.yaml: dtls\.pskKey: expected the key as hex/],
     ["x509 without a cert", { ...minimal, dtls: { key: "k", ca: "c" } }, /ap\.yaml: dtls\.cert: is required/],
+    // A YAML number would lose leading zeros (and digits beyond 2^53) as text.
+    ["a PSK key YAML reads as a number", { ...minimal, dtls: { mode: "psk", identity: "ap", pskKey: 11223344 } }, /^ap\.yaml: dtls\.pskKey: expected text, got the number 11223344: put it in quotes$/],
+    ["a version part above 255", { ...minimal, versions: { running: "300.1.1.1" } }, /ap\.yaml: versions\.running: "300\.1\.1\.1" is not a version like 17\.9\.4\.27 \(four parts, each 0–255\)/],
+    ["a serial longer than Board Data carries", { ...minimal, serial: "FOC12345678901234" }, /^ap\.yaml: serial: longer than 16 characters$/],
+    ["a model longer than AP Model carries", { ...minimal, model: "C".repeat(31) }, /^ap\.yaml: model: longer than 30 characters$/],
+    ["a serial that is not ASCII", { ...minimal, serial: "FOCé" }, /^ap\.yaml: serial: expected printable ASCII/],
+    ["an AP name longer than Cisco's 32", { ...minimal, name: "A".repeat(33) }, /^ap\.yaml: name: longer than 32 characters$/],
+    ["a zero timer (a busy loop)", { ...minimal, timers: { echoInterval: 0 } }, /^ap\.yaml: timers\.echoInterval: expected a duration from 1ms to 24 days, got 0$/],
+    ["a timer beyond what Node can wait", { ...minimal, timers: { echoInterval: "1000h" } }, /^ap\.yaml: timers\.echoInterval: expected a duration from 1ms to 24 days, got "1000h"$/],
   ];
   it.each(bad)("rejects %s with one line naming the file and field", (_name, raw, message) => {
     expect(() => parseApConfig(raw, "ap.yaml")).toThrow(ConfigError);
@@ -52,7 +61,7 @@ describe("AP configuration", () => {
   });
 
   it("says which file it cannot read or parse", () => {
-    expect(() => loadApConfig("/nonexistent/ap.yaml")).toThrow(/\/nonexistent\/ap\.yaml: cannot read \(ENOENT\)/);
+    expect(() => loadApConfig("/nonexistent/ap.yaml")).toThrow(/^cannot read \/nonexistent\/ap\.yaml \(ENOENT\)$/);
     const dir = mkdtempSync(join(tmpdir(), "vap-config-"));
     writeFileSync(join(dir, "broken.yaml"), "a: [1, 2\n");
     expect(() => loadApConfig(join(dir, "broken.yaml"))).toThrow(/broken\.yaml: not valid YAML\/JSON/);

@@ -6,21 +6,14 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../agent/cli/main.js";
 import { packTar, referenceMembers, tempDir } from "./support.js";
+import { vap } from "../support/cli.js";
 
 let dir: string;
 beforeAll(() => {
   dir = tempDir("image-cli");
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function vap(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
-}
 
 describe("vap image", () => {
   it("documents the commands and the format in --help", async () => {
@@ -88,6 +81,12 @@ describe("vap image", () => {
     expect(verify).toMatchObject({ code: 1, err: 'vap image verify: member "evil": symbolic link to "/etc/passwd"\n' });
     writeFileSync(join(dir, "garbage"), Buffer.alloc(1024, 0x41));
     expect(await vap("image", "inspect", join(dir, "garbage"))).toMatchObject({ code: 1, err: expect.stringMatching(/^vap image inspect: image: unreadable as tar after 0 members: /) });
+  });
+
+  it("a file the command line names that is not there: one line, exit 2", async () => {
+    const absent = join(dir, "absent");
+    expect(await vap("image", "verify", absent, "--trust", absent)).toEqual({ code: 2, out: "", err: `vap image verify: --trust: cannot read ${absent} (ENOENT)\n` });
+    expect(await vap("image", "inspect", absent)).toEqual({ code: 2, out: "", err: `vap image inspect: ENOENT: no such file or directory, open '${absent}'\n` });
   });
 
   it("build refuses a payload directory holding a symlink", async () => {

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { showImageLines } from "../../agent/upgrade/index.js";
 import { classNames } from "../../platform/classes/index.js";
@@ -65,4 +66,17 @@ describe("the lab upgrades its APs end to end (real UDP, DTLS, signed images, fl
     // No second download: the swap used the predownloaded image.
     expect(lab.controller.aps().every((a) => a.download === undefined)).toBe(true);
   }, 90_000);
+
+  it("a reload that finds nothing to boot ends the AP with the reason, not a crash", async () => {
+    const lines: string[] = [];
+    lab = await Lab.start({ aps: 1, profile: "cisco", address: "127.0.60.4", apVersion: OLD, controllerVersion: OLD, console: (l) => lines.push(l) });
+    await lab.waitFor((l) => l.allInRun(), 30_000, () => "not in Run");
+    const ap = lab.aps[0]!;
+    for (const p of ["part1", "part2"] as const) rmSync(ap.engine!.flash.partitionDir(p), { recursive: true, force: true });
+    await lab.controller.reset(ap.wtp.name);
+    const reason = await ap.failed;
+    expect(reason.message).toMatch(/^no bootable image: part2: .*; part1: /);
+    expect(lines.some((l) => / Reload failed: no bootable image: /.test(l))).toBe(true);
+    expect(ap.wtp.state).toBe("Idle");
+  }, 60_000);
 });

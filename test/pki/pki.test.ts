@@ -4,18 +4,11 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../agent/cli/main.js";
 import { signCertificate } from "../../agent/capwap/dtls/index.js";
 import { ConfigError } from "../../agent/core/index.js";
 import { apCommonName, generateKey, parseMac } from "../../lab/pki/pki.js";
 import { requirePeer } from "../support/peers.js";
-
-async function vap(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
-}
+import { vap } from "../support/cli.js";
 
 const fresh = () => join(mkdtempSync(join(tmpdir(), "vap-pki-")), "pki");
 

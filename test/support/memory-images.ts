@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import type { ImageSink, ImageSinkResult } from "../../agent/transfer/index.js";
 import type { ImageLibrary } from "../../lab/controller/image-library.js";
 
@@ -36,11 +36,41 @@ export class MemorySink implements ImageSink {
   async finish(): Promise<ImageSinkResult> {
     this.finished = Buffer.concat(this.chunks);
     this.chunks = [];
-    return { bytes: this.finished.length, sha256: createHash("sha256").update(this.finished).digest("hex") };
+    return {};
   }
 
   async abort(reason: string): Promise<void> {
     this.chunks = [];
+    this.aborted.push(reason);
+  }
+}
+
+/** A sink keeping only the image's SHA-256 (a 200 MB download holds no bytes), with when it began and finished. */
+export class HashSink implements ImageSink {
+  #hash: Hash = createHash("sha256");
+  #bytes = 0;
+  /** performance.now() at begin() and at finish(). */
+  beganAt: number | undefined;
+  finished: { bytes: number; sha256: string; at: number } | undefined;
+  aborted: string[] = [];
+
+  async begin(): Promise<void> {
+    this.#hash = createHash("sha256");
+    this.#bytes = 0;
+    this.beganAt = performance.now();
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.#hash.update(chunk);
+    this.#bytes += chunk.length;
+  }
+
+  async finish(): Promise<ImageSinkResult> {
+    this.finished = { bytes: this.#bytes, sha256: this.#hash.digest("hex"), at: performance.now() };
+    return {};
+  }
+
+  async abort(reason: string): Promise<void> {
     this.aborted.push(reason);
   }
 }

@@ -13,10 +13,11 @@ import type { ProfileName } from "../../agent/capwap/profiles/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
 import { silentLog, systemClock } from "../../agent/core/index.js";
 import { bindUdp } from "../../agent/net/index.js";
-import { CapwapImageStage, HashSink, type ImageSinkResult } from "../../agent/transfer/index.js";
+import { CapwapImageStage } from "../../agent/transfer/index.js";
 import { bundleLibrary, LabController } from "../../lab/controller/index.js";
 import { type Impairment, startWanProxy } from "../../lab/wan/index.js";
 import { issueCa, issueLeaf, validFor } from "../../lab/pki/pki.js";
+import { HashSink } from "./memory-images.js";
 
 export interface WanImageOptions {
   profile: ProfileName;
@@ -66,10 +67,7 @@ export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> 
     impairment: o.impairment,
     relays: [5246, 5247].map((port) => ({ protocol: "udp" as const, listen: { address: proxyAddress, port }, to: { address: acAddress, port } })),
   });
-  let finished: ImageSinkResult | undefined;
   const sink = new HashSink();
-  const finish = sink.finish.bind(sink);
-  sink.finish = async () => (finished = await finish());
   const config = parseApConfig(
     { baseMac: "02:00:00:00:99:01", profile: o.profile, controllers: [{ address: proxyAddress }], discovery: { bindAddress: apAddress }, dtls: { cert: "-", key: "-", ca: "-" } },
     "wan-image",
@@ -82,7 +80,7 @@ export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> 
   const deadline = Date.now() + (o.timeoutMs ?? 120_000);
   // Done when the AP holds the image and the controller has its last acknowledgement.
   const acked = () => controller.aps()[0]?.download?.finishedAt !== undefined;
-  while (!(finished && acked()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!(sink.finished && acked()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const download = controller.aps()[0]?.download;
   await ap.stop();
   controller.close();
@@ -92,11 +90,13 @@ export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> 
   rmSync(dir, { recursive: true, force: true });
   const transferMs = download?.startedAt !== undefined && download.finishedAt !== undefined ? download.finishedAt - download.startedAt : Number.NaN;
   const blockSize = o.profile === "cisco" ? 1377 : 1024;
+  const completed = sink.finished !== undefined;
   return {
-    completed: finished !== undefined,
-    intact: finished?.sha256 === createHash("sha256").update(image).digest("hex"),
+    completed,
+    intact: sink.finished?.sha256 === createHash("sha256").update(image).digest("hex"),
     transferMs,
-    bytesPerSecond: o.imageBytes / (transferMs / 1000),
+    // Only a transfer that finished has a throughput.
+    bytesPerSecond: completed ? o.imageBytes / (transferMs / 1000) : Number.NaN,
     boundBytesPerSecond: (o.window * blockSize) / ((2 * (o.impairment.delayMs ?? 0)) / 1000),
   };
 }

@@ -1,12 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { profiles, type Message } from "../../agent/capwap/profiles/index.js";
 import { seededRandom, silentLog } from "../../agent/core/index.js";
-import { FileSink, ImageDataReceiver, type TransferOutcome } from "../../agent/transfer/index.js";
+import { ImageDataReceiver, type TransferOutcome } from "../../agent/transfer/index.js";
 import { MemorySink } from "../support/memory-images.js";
 
 const profile = profiles.cisco;
@@ -132,29 +129,33 @@ describe("ImageDataReceiver: the AP's sliding window", () => {
     await settle();
     expect(acks).toHaveLength(20);
   });
-});
 
-describe("FileSink", () => {
-  const dir = mkdtempSync(join(tmpdir(), "vap-sink-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  it("renames into place only when finished", async () => {
-    const sink = new FileSink(join(dir, "ap1g8"));
-    await sink.begin();
-    await sink.write(IMAGE.subarray(0, 1000));
-    expect(existsSync(join(dir, "ap1g8"))).toBe(false);
-    await sink.write(IMAGE.subarray(1000, 2000));
-    const result = await sink.finish();
-    expect(result).toMatchObject({ bytes: 2000, location: join(dir, "ap1g8"), sha256: createHash("sha256").update(IMAGE.subarray(0, 2000)).digest("hex") });
-    expect(Buffer.compare(readFileSync(join(dir, "ap1g8")), IMAGE.subarray(0, 2000))).toBe(0);
+  it("reports a failing sink once: the transfer ends with one outcome, however many writes were queued", async () => {
+    const outcomes: TransferOutcome[] = [];
+    const sink = new MemorySink();
+    sink.write = async () => {
+      throw new Error("No space left on device");
+    };
+    const r = new ImageDataReceiver({ profile, window: 8, size: IMAGE.length, md5: createHash("md5").update(IMAGE).digest(), sink, log: silentLog, respond: () => {}, onDone: (o) => outcomes.push(o) });
+    for (const m of blocks(IMAGE).slice(0, 9)) r.receive(m);
+    await settle();
+    await settle();
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ ok: false, error: { message: "cannot store the image: No space left on device" } });
   });
 
-  it("leaves nothing behind when aborted", async () => {
-    const sink = new FileSink(join(dir, "ap1g7"));
-    await sink.begin();
-    await sink.write(IMAGE.subarray(0, 5000));
-    await sink.abort("controller lost");
-    await sink.abort("twice is harmless");
-    expect(readdirSync(dir).filter((f) => f.startsWith("ap1g7"))).toEqual([]);
+  it("reports a sink that fails on the last write once, not again when the image completes", async () => {
+    const small = IMAGE.subarray(0, 1377 * 3);
+    const outcomes: TransferOutcome[] = [];
+    const sink = new MemorySink();
+    let writes = 0;
+    sink.write = async () => {
+      if (++writes === 3) throw new Error("I/O error");
+    };
+    const r = new ImageDataReceiver({ profile, window: 4, size: small.length, md5: createHash("md5").update(small).digest(), sink, log: silentLog, respond: () => {}, onDone: (o) => outcomes.push(o) });
+    for (const m of blocks(small)) r.receive(m);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ ok: false, error: { message: "cannot store the image: I/O error" } });
   });
 });

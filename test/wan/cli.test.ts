@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../../agent/cli/main.js";
+import { vap } from "../support/cli.js";
 import { parseProbability, parseRate } from "../../lab/wan/index.js";
 import { runWan, wanOptionsOf } from "../../lab/wan/command.js";
 import { Cleanup, numbered, UdpPeer, waitUntil } from "./support.js";
@@ -7,12 +7,6 @@ import { Cleanup, numbered, UdpPeer, waitUntil } from "./support.js";
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function vap(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
 
 const PAIR = ["--listen", "127.0.0.1:0", "--to", "127.0.0.1:5246"];
 
@@ -81,9 +75,9 @@ describe("vap wan flags", () => {
     const withPair = args.includes("--listen") ? args : [...PAIR, ...args];
     const r = await vap("wan", ...withPair);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
-    expect(r.stderr).toContain(`vap wan: ${message}`);
+    expect(r.out).toBe("");
+    expect(r.err.split("\n").filter(Boolean)).toHaveLength(1);
+    expect(r.err).toContain(`vap wan: ${message}`);
   });
 
   it("names the endpoint it cannot listen on", async () => {
@@ -91,14 +85,14 @@ describe("vap wan flags", () => {
     cleanup.add(() => taken.close(), null);
     const r = await vap("wan", "--listen", taken.endpoint, "--to", "127.0.0.1:5246");
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^vap wan: udp relay cannot listen on ${taken.endpoint}: .*EADDRINUSE.*\\n$`));
+    expect(r.err).toMatch(new RegExp(`^vap wan: udp relay cannot listen on ${taken.endpoint}: .*EADDRINUSE.*\\n$`));
   });
 
   it("documents itself in --help", async () => {
     const r = await vap("wan", "--help");
     expect(r.code).toBe(0);
     for (const flag of ["--listen", "--to", "tcp:", "--delay", "--jitter", "--loss", "--reorder", "--duplicate", "--rate", "--queue", "--idle", "--seed", "--stats"]) {
-      expect(r.stdout).toContain(flag);
+      expect(r.out).toContain(flag);
     }
   });
 });

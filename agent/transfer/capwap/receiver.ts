@@ -15,7 +15,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { ResultCode } from "../../capwap/codec/index.js";
 import type { Message, VendorProfile } from "../../capwap/profiles/index.js";
-import type { Log } from "../../core/index.js";
+import { describeError, type Log } from "../../core/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 
 export type TransferOutcome = { ok: true; result: ImageSinkResult; blocks: number; lastBlockBytes: number } | { ok: false; error: Error };
@@ -155,17 +155,22 @@ export class ImageDataReceiver {
     }
     try {
       await this.#writing;
-      if (this.#done) return;
-      this.#done = true;
-      this.#o.log.info(`${this.#accepted} bytes, ${this.#blocks} msgs, ${this.#lastBlockBytes} last`);
-      this.#o.log.info("Last block stored");
-      this.#o.log.info("Image transfer completed from WLC, last 1");
-      const result = await this.#o.sink.finish();
-      this.#o.onDone({ ok: true, result, blocks: this.#blocks, lastBlockBytes: this.#lastBlockBytes });
-    } catch (err) {
-      this.#done = false;
-      this.#fail(undefined, ResultCode.ImageDataErrorOtherError, `cannot store the image: ${(err as Error).message}`);
+    } catch {
+      return; // the failed write already ended the transfer
     }
+    if (this.#done) return;
+    this.#done = true;
+    this.#o.log.info(`${this.#accepted} bytes, ${this.#blocks} msgs, ${this.#lastBlockBytes} last`);
+    this.#o.log.info("Last block stored");
+    this.#o.log.info("Image transfer completed from WLC, last 1");
+    let result: ImageSinkResult;
+    try {
+      result = await this.#o.sink.finish();
+    } catch (err) {
+      this.#o.onDone({ ok: false, error: new Error(`cannot store the image: ${describeError(err)}`) });
+      return;
+    }
+    this.#o.onDone({ ok: true, result, blocks: this.#blocks, lastBlockBytes: this.#lastBlockBytes });
   }
 
   #fail(request: Message | undefined, resultCode: number, reason: string): void {

@@ -5,7 +5,7 @@
  * a sink. Used after Join on a version mismatch, and in Run for a
  * predownload (the AP stays in Run and reports the outcome).
  */
-import { type Clock, type TimerHandle } from "../../core/index.js";
+import { type Clock, describeError, type TimerHandle } from "../../core/index.js";
 import { isSuccess, MessageType, ResultCode, resultCodeName } from "../../capwap/codec/index.js";
 import { findElement, type Message, PredownloadState } from "../../capwap/profiles/index.js";
 import type { ImageContext, ImageStage, ImageStageHost } from "../../capwap/wtp/index.js";
@@ -25,6 +25,9 @@ export interface CapwapImageStageOptions {
   /** Versions match after join (upgrade.sh NO_UPGRADE). */
   noUpgrade?: () => void;
 }
+
+/** The most blocks kept while the Image Data Response is still on its way: the largest window. */
+const MAX_EARLY_BLOCKS = 64;
 
 interface Transfer {
   host: ImageStageHost;
@@ -65,7 +68,9 @@ export class CapwapImageStage implements ImageStage {
     const t = this.#transfer;
     if (!t) return;
     if (!t.receiver) {
-      t.early.push(message);
+      // Blocks that overtook the Image Data Response; beyond a window's worth
+      // they could not be taken anyway, and the controller resends them.
+      if (t.early.length < MAX_EARLY_BLOCKS) t.early.push(message);
       return;
     }
     t.lastBlockAt = this.#o.clock.now();
@@ -81,7 +86,7 @@ export class CapwapImageStage implements ImageStage {
     if (!t) return;
     t.host.log.info(`Aborting image download(0x0): ${reason}, ${this.#o.imageName}`);
     this.#end(t);
-    void t.sink.abort(reason);
+    this.#abortSink(t, reason);
   }
 
   async #start(t: Transfer): Promise<void> {
@@ -115,7 +120,7 @@ export class CapwapImageStage implements ImageStage {
     if (!isSuccess(result)) return this.#failed(t, `image download cannot start: ${resultCodeName(result)}`);
     if (!info) return this.#failed(t, "image download cannot start: no Image Information");
     try {
-      await t.sink.begin({ name, size: info.fileSize, md5: info.hash });
+      await t.sink.begin({ name, size: info.fileSize });
     } catch (err) {
       return this.#failed(t, (err as Error).message);
     }
@@ -141,6 +146,7 @@ export class CapwapImageStage implements ImageStage {
     if (!outcome.ok) return this.#failed(t, outcome.error.message);
     this.#end(t);
     if (t.context.mode === "predownload") {
+      t.host.log.info(`Predownload of ${outcome.result.version ?? t.context.controller} complete: it stands by in the backup partition`);
       t.host.event([{ kind: "PredownloadStatus", state: PredownloadState.Complete, version: t.context.controller }]);
       return t.host.finish("continue");
     }
@@ -150,7 +156,7 @@ export class CapwapImageStage implements ImageStage {
   #failed(t: Transfer, reason: string): void {
     if (this.#transfer !== t) return;
     this.#end(t);
-    void t.sink.abort(reason);
+    this.#abortSink(t, reason);
     if (t.context.mode === "predownload") {
       t.host.log.warn(`Predownload of ${t.context.controller} failed: ${reason}`);
       t.host.event([{ kind: "PredownloadStatus", state: PredownloadState.Failed, version: t.context.controller }]);
@@ -168,6 +174,11 @@ export class CapwapImageStage implements ImageStage {
       if (clock.now() - t.lastBlockAt >= inactivityMs) this.#failed(t, `no image data for ${inactivityMs / 1000} s`);
       else this.#watchInactivity(t);
     });
+  }
+
+  /** ABORT runs after the session moved on: its failure is logged, never thrown. */
+  #abortSink(t: Transfer, reason: string): void {
+    t.sink.abort(reason).catch((err: unknown) => t.host.log.error(`ABORT failed: ${describeError(err)}`));
   }
 
   #end(t: Transfer): void {

@@ -1,0 +1,16 @@
+import { readFileSync } from "node:fs";
+import { ConfigError } from "./errors.js";
+
+/**
+ * Read a text file the operator named (a config, a certificate, a trust
+ * store). One that cannot be read is their mistake to fix: a one-line
+ * ConfigError naming the setting, the path and the reason (ENOENT, EACCES…).
+ */
+export function readOperatorFile(path: string, setting?: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError(`${setting ? `${setting}: ` : ""}cannot read ${path} (${reason})`, { cause: err });
+  }
+}
