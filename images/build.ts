@@ -10,7 +10,7 @@ import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import tar from "tar-stream";
-import { ConfigError } from "../agent/core/index.js";
+import { ConfigError, writeAll } from "../agent/core/index.js";
 import { classNames, hardwareClasses, isSoftwareVersion, type ClassName } from "../platform/classes/index.js";
 import {
   FILE_HASHES,
@@ -29,7 +29,6 @@ import {
 } from "./format.js";
 import type { ImageSigner } from "./keys.js";
 import { drained } from "./drain.js";
-import { writeAll } from "./sink.js";
 import { BLOCK, paddingOf } from "./ustar.js";
 import type { ImageMember } from "./verify.js";
 
@@ -212,6 +211,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuiltImage> {
     // If writing fails, the pack stops pulling and feeding would wait forever: destroy it.
     copying.catch((err: unknown) => pack.destroy(err as Error));
     const [bytes, finalHash] = await Promise.all([copying, feeding]);
+    await fh.sync();
     await fh.close();
     await rename(tmp, o.out);
     return { path: o.out, bytes, family: o.class, version: o.version, members, finalHash };

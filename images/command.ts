@@ -1,5 +1,5 @@
 import { createReadStream, mkdirSync } from "node:fs";
-import { integerFlag, noPositionals, parseOptions } from "../agent/cli/args.js";
+import { integerFlag, noPositionals, onePositional, parseOptions } from "../agent/cli/args.js";
 import type { Command } from "../agent/cli/command.js";
 import { ConfigError, readOperatorFile } from "../agent/core/index.js";
 import { classNames, hardwareClasses, isClassName, type ClassName } from "../platform/classes/index.js";
@@ -33,8 +33,8 @@ const USAGE = {
   one line naming the member, exit status 1. structure-only skips the
   signature and chain (said so on the output line). --class applies that
   class's /tmp and partition limits and insists on its family (default: the
-  largest limits of any class). --extract writes the members into DIR (which
-  must exist), removing them again if the image is refused.`,
+  largest limits of any class). --extract writes the members into DIR (created
+  if missing), removing them again if the image is refused.`,
   inspect: `inspect FILE
   Lists the members (type, size, SHA-256), info, final_hash and the signing
   certificates without judging them: no trust needed, lenient tar reading.`,
@@ -53,11 +53,6 @@ then two zero blocks. The verifier refuses links, devices, directories,
 pax/GNU records, absolute, nested or ".." names, duplicates, members out of
 order, sizes beyond the /tmp or partition limit, truncation and trailing
 garbage — each with a one-line reason.`;
-
-function onePositional(positionals: string[], usage: string): string {
-  if (positionals.length !== 1) throw new ConfigError(`usage: vap image ${usage.split("\n")[0]}`);
-  return positionals[0]!;
-}
 
 function required(value: string | undefined, flag: string, usage: string): string {
   if (value === undefined) throw new ConfigError(`--${flag} is required; usage: vap image ${usage.split("\n")[0]}`);
@@ -92,7 +87,7 @@ const keygen: Command = {
   usage: USAGE.keygen,
   async run(argv, io) {
     const { values, positionals } = parseOptions(argv, { rsa: { type: "boolean" }, days: { type: "string" }, start: { type: "string" }, force: { type: "boolean" } });
-    const dir = onePositional(positionals, USAGE.keygen);
+    const dir = onePositional(positionals, `image ${USAGE.keygen}`);
     const start = date(values.start, "start");
     const files = generateImageKeys(dir, {
       keyType: values.rsa ? "rsa" : "ecdsa",
@@ -181,7 +176,7 @@ const verify: Command = {
   usage: USAGE.verify,
   async run(argv, io) {
     const { values, positionals } = parseOptions(argv, { trust: { type: "string" }, policy: { type: "string" }, class: { type: "string" }, extract: { type: "string" } });
-    const file = onePositional(positionals, USAGE.verify);
+    const file = onePositional(positionals, `image ${USAGE.verify}`);
     const policy = (values.policy ?? "required") as SignaturePolicy;
     if (policy !== "required" && policy !== "structure-only") throw new ConfigError(`--policy "${values.policy}" is neither required nor structure-only`);
     let trust: string | undefined;
@@ -232,7 +227,7 @@ const inspect: Command = {
   usage: USAGE.inspect,
   async run(argv, io) {
     const { positionals } = parseOptions(argv, {});
-    const file = onePositional(positionals, USAGE.inspect);
+    const file = onePositional(positionals, `image ${USAGE.inspect}`);
     io.stdout(renderInspection(file, await inspectImage(createReadStream(file, { highWaterMark: 1024 * 1024 }))));
     return 0;
   },

@@ -1,9 +1,6 @@
 import { PeerError } from "../agent/core/index.js";
 
-/**
- * Why an image was refused. Stable strings: the upgrade engine maps them to
- * its log lines and abort reasons, tests assert on them.
- */
+/** Why an image was refused: stable strings callers and tests can match on. */
 export type ImageRejectCode =
   /** Not a well-formed image: bad tar header, member order, info or file_hashes syntax, garbage after the end. */
   | "IMAGE_STRUCTURE"

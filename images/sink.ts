@@ -9,7 +9,7 @@
 import { constants } from "node:fs";
 import { lstat, open, realpath, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { failpoint, UsageError } from "../agent/core/index.js";
+import { failpoint, UsageError, writeAll } from "../agent/core/index.js";
 import { unsafeNameReason } from "./format.js";
 
 export interface MemberFile {
@@ -39,14 +39,6 @@ export function hashOnlySink(): MemberSink {
 // reuse a file that was there before the image.
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const REOPEN = constants.O_RDONLY | constants.O_NOFOLLOW;
-
-/** fs writes may be partial; loop until the whole chunk is on its way to disk. */
-export async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
-  for (let done = 0; done < chunk.length; ) {
-    const { bytesWritten } = await fh.write(chunk, done, chunk.length - done);
-    done += bytesWritten;
-  }
-}
 
 /**
  * Writes members as files directly inside `dir` (the standby partition),

@@ -20,8 +20,6 @@ export interface TarHeader {
   /** The raw typeflag character, for messages. */
   typeflag: string;
   size: number;
-  mode: number;
-  mtime: number;
   linkname: string;
 }
 
@@ -89,13 +87,15 @@ export function decodeHeader(block: Uint8Array, at: number): TarHeader {
   // In GNU headers these bytes hold times and sparse maps, not a prefix.
   const prefix = magic === POSIX_MAGIC ? cString(block, 345, 155) : "";
   if (prefix !== "") name = `${prefix}/${name}`;
+  // Mode and mtime mean nothing to an image (members are written 0644), but
+  // a header whose octal fields do not parse is not one a real tar wrote.
+  octal(block, 100, 8, "mode", at);
+  octal(block, 136, 12, "mtime", at);
   return {
     name,
     type: TYPES[typeflag] ?? "other",
     typeflag,
     size: octal(block, 124, 12, "size", at),
-    mode: octal(block, 100, 8, "mode", at),
-    mtime: octal(block, 136, 12, "mtime", at),
     linkname: cString(block, 157, 100),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Command-line parsing for every `vap` command: node:util parseArgs, whose
- * plain TypeErrors become one-line UsageErrors, and the checks flags keep
+ * plain TypeErrors become one-line ConfigErrors (exit status 2), and the checks flags keep
  * needing, each naming the flag and the value it got.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
@@ -34,4 +34,10 @@ export function choiceFlag<T extends string>(flag: string, value: string, choice
 /** No positional arguments allowed. */
 export function noPositionals(positionals: readonly string[]): void {
   if (positionals.length > 0) throw new ConfigError(`unexpected argument "${positionals[0]}"`);
+}
+
+/** Exactly one positional argument (a FILE or DIR); otherwise the command's usage line. */
+export function onePositional(positionals: readonly string[], usage: string): string {
+  if (positionals.length !== 1) throw new ConfigError(`usage: vap ${usage.split("\n")[0]}`);
+  return positionals[0]!;
 }

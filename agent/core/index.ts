@@ -4,4 +4,4 @@ export { seededRandom, systemRandom, type Random } from "./random.js";
 export { failpoint } from "./failpoint.js";
 export { createLog, silentLog, ciscoTimestamp, type Log, type LogFields, type ConsoleSink, type LogOptions } from "./log.js";
 export { serial, type Serial } from "./serial.js";
-export { readOperatorFile } from "./files.js";
+export { readOperatorFile, writeAll } from "./files.js";

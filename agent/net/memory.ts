@@ -3,7 +3,7 @@
  * on the injected Clock (so a ManualClock steps it), and a filter can drop,
  * delay or observe any datagram.
  */
-import type { Clock } from "../core/clock.js";
+import type { Clock } from "../core/index.js";
 import { type DatagramHandler, type DatagramSocket, type Endpoint, endpointKey } from "./socket.js";
 
 export interface InFlight {

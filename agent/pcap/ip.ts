@@ -208,6 +208,7 @@ function ipv6Text(b: Uint8Array): string {
   return new SocketAddress({ address: groups.join(":"), family: "ipv6" }).address;
 }
 
-function u16(b: Uint8Array, at: number): number {
+/** @internal Big-endian 16 bits at `at`. */
+export function u16(b: Uint8Array, at: number): number {
   return (b[at]! << 8) | b[at + 1]!;
 }

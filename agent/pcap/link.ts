@@ -3,7 +3,7 @@
  * (tcpdump LINKTYPE_* values, https://www.tcpdump.org/linktypes.html), then
  * IPv4/IPv6, then UDP. A frame carrying anything else yields undefined.
  */
-import { parseIpUdp, type ParsedDatagram } from "./ip.js";
+import { parseIpUdp, type ParsedDatagram, u16 } from "./ip.js";
 import type { CaptureRecord } from "./reader.js";
 
 export const LinkType = {
@@ -75,8 +75,4 @@ function byEtherType(type: number, payload: Uint8Array): Uint8Array | undefined 
 
 function byFamily(family: number, payload: Uint8Array): Uint8Array | undefined {
   return family === AF_INET || AF_INET6.has(family) ? payload : undefined;
-}
-
-function u16(b: Uint8Array, at: number): number {
-  return (b[at]! << 8) | b[at + 1]!;
 }

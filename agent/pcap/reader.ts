@@ -8,7 +8,7 @@
  * record claiming 4 GB costs nothing but the error.
  */
 import { createReadStream } from "node:fs";
-import { PeerError } from "../core/errors.js";
+import { PeerError } from "../core/index.js";
 
 /** The capture file itself is broken. `offset` is the file byte where reading went wrong. */
 export class PcapFormatError extends PeerError {

@@ -1,5 +1,5 @@
 import { copyFile } from "node:fs/promises";
-import { choiceFlag, parseOptions } from "../cli/args.js";
+import { choiceFlag, onePositional, parseOptions } from "../cli/args.js";
 import type { Command, CommandIo } from "../cli/command.js";
 import { cliLog } from "../cli/run-until-signal.js";
 import { ConfigError, readOperatorFile } from "../core/index.js";
@@ -35,11 +35,6 @@ async function engineOptions(argv: string[], io: CommandIo, extra: Record<string
   return { options, positionals: parsed.positionals, values: v };
 }
 
-function oneFile(positionals: string[], usage: string): string {
-  if (positionals.length !== 1) throw new ConfigError(`usage: vap flash ${usage}`);
-  return positionals[0]!;
-}
-
 export const flashCommands: readonly Command[] = [
   {
     path: ["flash", "install"],
@@ -47,7 +42,7 @@ export const flashCommands: readonly Command[] = [
     usage: `FILE ${COMMON}\n  Verifies FILE and installs it into the standby partition (part2 of an empty flash), which BOOT then names.`,
     async run(argv, io) {
       const { options, positionals } = await engineOptions(argv, io);
-      const file = oneFile(positionals, `install FILE ${COMMON}`);
+      const file = onePositional(positionals, `flash install FILE ${COMMON}`);
       const image = await UpgradeEngine.provision(options, file);
       io.stdout(`installed ${image.family} ${image.version}\n`);
       return 0;
@@ -59,7 +54,7 @@ export const flashCommands: readonly Command[] = [
     usage: `FILE ${COMMON} [--no-activate]\n  Runs upgrade.sh's phases on FILE as if it had been downloaded: the active partition is never written.`,
     async run(argv, io) {
       const { options, positionals, values } = await engineOptions(argv, io, { "no-activate": { type: "boolean" } });
-      const file = oneFile(positionals, `upgrade FILE ${COMMON}`);
+      const file = onePositional(positionals, `flash upgrade FILE ${COMMON}`);
       const engine = await UpgradeEngine.boot(options);
       try {
         await engine.precheck();

@@ -29,7 +29,7 @@ import {
   verifyImage,
   verifyImageDirectory,
 } from "../../images/index.js";
-import { ConfigError, describeError, failpoint, type Log, serial, VapError } from "../core/index.js";
+import { ConfigError, describeError, failpoint, type Log, serial, VapError, writeAll } from "../core/index.js";
 import type { ImageDescription, ImageSink, ImageSinkResult } from "../transfer/index.js";
 
 export type StorageMode = "flash" | "sink";
@@ -482,7 +482,7 @@ class StagingSink extends EngineSink {
   protected async store(chunk: Uint8Array): Promise<void> {
     if (!this.#file) throw new UpgradeError("image data before the image was announced");
     if (this.bytes > this.engine.flash.tmpCapacityKiB * 1024) throw new UpgradeError("/tmp is full");
-    for (let done = 0; done < chunk.length; ) done += (await this.#file.write(chunk, done, chunk.length - done)).bytesWritten;
+    await writeAll(this.#file, chunk);
   }
 
   protected async install(): Promise<PartitionImage> {

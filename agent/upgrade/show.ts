@@ -1,9 +1,10 @@
+import { otherPartition } from "../../platform/flash/index.js";
 import type { FlashState } from "./engine.js";
 
 /** The image lines of Cisco's `show version` and `show boot`, from the flash state. */
 export function showImageLines(state: FlashState): string[] {
   const boot = state.images[state.boot]?.version ?? "0.0.0.0";
-  const other = state.images[state.boot === "part1" ? "part2" : "part1"]?.version ?? "0.0.0.0";
+  const other = state.images[otherPartition(state.boot)]?.version ?? "0.0.0.0";
   return [
     `AP Running Image     : ${state.running}`,
     `Primary Boot Image   : ${boot}`,

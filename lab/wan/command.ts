@@ -5,9 +5,10 @@
  */
 import { noPositionals, parseOptions } from "../../agent/cli/args.js";
 import type { Command, CommandIo } from "../../agent/cli/command.js";
+import { untilSignal } from "../../agent/cli/run-until-signal.js";
 import { systemRandom, ConfigError } from "../../agent/core/index.js";
 import type { Endpoint } from "../../agent/net/index.js";
-import { parseDuration } from "../../agent/config/validate.js";
+import { parseDuration } from "../../agent/config/index.js";
 import type { DirectionStats } from "./direction.js";
 import { describeImpairment, type Impairment, parseProbability, parseRate } from "./impairment.js";
 import { type RelayProtocol, type RelaySpec, type RelayStats, startWanProxy, type WanProxyOptions } from "./proxy.js";
@@ -131,15 +132,15 @@ function formatStats(stats: readonly RelayStats[]): string {
     .join("");
 }
 
-/** Run the proxy the arguments describe until `stop` settles, then print the final counters. */
-export async function runWan(argv: string[], io: CommandIo, stop: () => Promise<unknown>): Promise<number> {
+/** Run the proxy the arguments describe until SIGINT, SIGTERM or `io.signal`, then print the final counters. */
+async function runWan(argv: string[], io: CommandIo): Promise<number> {
   const { statsEveryMs, ...options } = wanOptionsOf(argv);
   const proxy = await startWanProxy(options);
   io.stdout(`wan: seed ${options.seed}, ${describeImpairment(proxy.impairment)}\n`);
   for (const r of proxy.relays) io.stdout(`wan: ${r.protocol} ${r.listen.address}:${r.listen.port} -> ${r.to.address}:${r.to.port}\n`);
   const ticker = statsEveryMs === undefined ? undefined : setInterval(() => io.stdout(formatStats(proxy.stats())), statsEveryMs);
   try {
-    await stop();
+    await untilSignal(io.signal);
   } finally {
     clearInterval(ticker);
     await proxy.close();
@@ -148,21 +149,9 @@ export async function runWan(argv: string[], io: CommandIo, stop: () => Promise<
   return 0;
 }
 
-/** Resolves on the first SIGINT or SIGTERM (and stops listening for them). */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const signals = ["SIGINT", "SIGTERM"] as const;
-    const on = (signal: NodeJS.Signals) => {
-      for (const s of signals) process.off(s, on);
-      resolve(signal);
-    };
-    for (const s of signals) process.on(s, on);
-  });
-}
-
 export const wanCommand: Command = {
   path: ["wan"],
   summary: "relay UDP/TCP across an emulated WAN link (delay, loss, rate)",
   usage: USAGE,
-  run: (argv, io) => runWan(argv, io, untilSignal),
+  run: runWan,
 };

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { startAp, type RunningAp } from "../../agent/ap/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
 import { silentLog } from "../../agent/core/index.js";
-import { initPki } from "../../lab/pki/pki.js";
+import { initPki } from "../../lab/pki/index.js";
 import { report, rssAfterGc } from "./report.js";
 
 const APS = Number(process.env.VAP_BENCH_APS ?? 1000);

@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tempDir } from "../support/temp.js";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { controlHeader, encodeControlMessage, encodeControlPacket, encodeDataKeepAlive, fragmentPayload, messageTypeName } from "../../agent/capwap/codec/index.js";
@@ -11,7 +11,7 @@ import { wiresharkTool } from "../pcap/support.js";
 import { AC, AP, captureOf } from "./golden-support.js";
 import { rfc5415Messages, SESSION_ID } from "./samples.js";
 
-const dir = mkdtempSync(join(tmpdir(), "vap-decode-"));
+const dir = tempDir("decode");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 function fileOf(bytes: Uint8Array): string {

@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tempDir } from "../support/temp.js";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../agent/cli/main.js";
-import { initPki } from "../../lab/pki/pki.js";
+import { initPki } from "../../lab/pki/index.js";
 import { fieldValues, problems, tsharkJson } from "../support/tshark.js";
 
-const dir = mkdtempSync(join(tmpdir(), "vap-cli-"));
+const dir = tempDir("cli");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Run a `vap` command in-process; `stop()` ends a long-running one like Ctrl-C would. */

@@ -1,5 +1,5 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tempDir } from "../support/temp.js";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../agent/core/index.js";
@@ -23,7 +23,7 @@ describe("AP configuration", () => {
   });
 
   it("reads YAML and JSON files, resolving paths against the file", () => {
-    const dir = mkdtempSync(join(tmpdir(), "vap-config-"));
+    const dir = tempDir("config");
     writeFileSync(join(dir, "ap.yaml"), "baseMac: 00:11:22:33:44:55\nclass: ap3g3\ncontrollers:\n  - address: 192.0.2.1\n    name: WLC1\ndtls:\n  cert: pki/ap.pem\n  key: pki/ap.key\n  ca: pki/ca.pem\n");
     const c = loadApConfig(join(dir, "ap.yaml"));
     expect(c.dtls).toMatchObject({ mode: "x509", cert: join(dir, "pki/ap.pem"), ca: join(dir, "pki/ca.pem") });
@@ -62,7 +62,7 @@ describe("AP configuration", () => {
 
   it("says which file it cannot read or parse", () => {
     expect(() => loadApConfig("/nonexistent/ap.yaml")).toThrow(/^cannot read \/nonexistent\/ap\.yaml \(ENOENT\)$/);
-    const dir = mkdtempSync(join(tmpdir(), "vap-config-"));
+    const dir = tempDir("config");
     writeFileSync(join(dir, "broken.yaml"), "a: [1, 2\n");
     expect(() => loadApConfig(join(dir, "broken.yaml"))).toThrow(/broken\.yaml: not valid YAML\/JSON/);
   });

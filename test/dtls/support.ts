@@ -3,10 +3,10 @@
  * between our client and our server (with loss injection), and real
  * `openssl s_server` / `s_client` peers on loopback.
  */
+import { tempDir } from "../support/temp.js";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   DtlsContext,
@@ -18,7 +18,7 @@ import {
   type DtlsServerOptions,
   type DtlsTransportOptions,
 } from "../../agent/capwap/dtls/index.js";
-import { issueCa, issueLeaf, validFor, type IssuedCertificate, type PkiKeyType } from "../../lab/pki/pki.js";
+import { issueCa, issueLeaf, validFor, type IssuedCertificate, type PkiKeyType } from "../../lab/pki/index.js";
 import { requirePeer } from "../support/peers.js";
 
 export interface LabPki {
@@ -59,7 +59,7 @@ export function serverContext(pki: LabPki, extra: Partial<DtlsContextOptions> = 
 }
 
 /** Files for the openssl CLI: ca.pem, controller.pem/.key, ap.pem/.key. */
-export function pkiFiles(pki: LabPki, dir = mkdtempSync(join(tmpdir(), "vap-dtls-"))): Record<"dir" | "ca" | "cert" | "key" | "apCert" | "apKey", string> {
+export function pkiFiles(pki: LabPki, dir = tempDir("dtls")): Record<"dir" | "ca" | "cert" | "key" | "apCert" | "apKey", string> {
   const files = {
     dir,
     ca: join(dir, "ca.pem"),

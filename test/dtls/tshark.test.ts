@@ -1,6 +1,6 @@
+import { tempDir } from "../support/temp.js";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { keylogFileSink } from "../../agent/capwap/dtls/index.js";
@@ -26,7 +26,7 @@ function tshark(args: string[]): string {
 
 describe("key log", () => {
   it("lets tshark decrypt a captured CAPWAP-over-DTLS exchange", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "vap-keylog-"));
+    const dir = tempDir("keylog");
     const keylog = join(dir, "sslkeys.log");
     const pki = labPki("ecdsa");
     const link = new Link({ context: serverContext(pki) });

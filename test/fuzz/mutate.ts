@@ -46,7 +46,19 @@ export function mutate(valid: Uint8Array, lengthFields: readonly number[], rando
   }
 }
 
-/** How many cases: 100,000 in the normal run (CI), more under `npm run fuzz`. */
-export function fuzzCases(): number {
-  return Number(process.env.VAP_FUZZ_CASES ?? 100_000);
+/**
+ * How many cases a fuzz suite runs: its normal (CI) count times
+ * VAP_FUZZ_SCALE, which `npm run fuzz` sets for the long run. One scale,
+ * not one count, because a case costs a microsecond in the codec and a
+ * millisecond in the image verifier.
+ */
+export function fuzzCases(normal: number): number {
+  const scale = Number(process.env.VAP_FUZZ_SCALE ?? 1);
+  if (!(scale > 0)) throw new Error(`VAP_FUZZ_SCALE must be a number > 0, got ${process.env.VAP_FUZZ_SCALE}`);
+  return Math.round(normal * scale);
+}
+
+/** A test timeout for `cases` cases of about `msPerCase` each (at least a minute). */
+export function fuzzTimeout(cases: number, msPerCase: number): number {
+  return Math.max(60_000, cases * msPerCase * 3);
 }

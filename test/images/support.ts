@@ -5,12 +5,12 @@
  * through tar-stream, raw header patching, and a sandbox that proves nothing
  * was written outside the extraction directory.
  */
+import { tempDir } from "../support/temp.js";
 import { createHash, sign, type KeyObject } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import tar from "tar-stream";
-import { issueCa, validFor, type IssuedCertificate, type PkiKeyType } from "../../lab/pki/pki.js";
+import { issueCa, validFor, type IssuedCertificate, type PkiKeyType } from "../../lab/pki/index.js";
 import {
   directorySink,
   ImageRejectedError,
@@ -23,9 +23,7 @@ import {
   type VerifyOptions,
 } from "../../images/index.js";
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `vap-${prefix}-`));
-}
+export { tempDir };
 
 export interface TestPki {
   root: IssuedCertificate;

@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { tempDir } from "../support/temp.js";
+import { rmSync } from "node:fs";
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MessageType } from "../../agent/capwap/codec/index.js";
 import { Lab } from "../../lab/lab/lab.js";
 import { fieldValues, findAll, problems, tsharkJson, type TsharkPacket } from "../support/tshark.js";
 
-const dir = mkdtempSync(join(tmpdir(), "vap-lab-"));
+const dir = tempDir("lab");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** RFC 5415 §2.2's order for one AP: discovery, join, configure, change state — then Run. */

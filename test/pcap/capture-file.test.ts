@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tempDir } from "../support/temp.js";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../agent/core/index.js";
 import { CaptureFile, readCapture } from "../../agent/pcap/index.js";
 
-const dir = mkdtempSync(join(tmpdir(), "vap-capture-"));
+const dir = tempDir("capture");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const from = { address: "127.0.0.2", port: 40000 };
 const to = { address: "127.0.0.1", port: 5246 };

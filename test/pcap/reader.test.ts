@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tempDir } from "../support/temp.js";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildIpUdpPacket, LinkType, pcapBytes, udpDatagramOf, type UdpDatagram } from "../../agent/pcap/index.js";
@@ -56,7 +56,7 @@ describe("classic pcap", () => {
   });
 
   it("reads a file by path", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "vap-reader-"));
+    const dir = tempDir("reader");
     try {
       writeFileSync(join(dir, "c.pcap"), writerFile);
       expectSent(await datagramsOf(join(dir, "c.pcap")));

@@ -1,6 +1,6 @@
+import { tempDir } from "../support/temp.js";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CapturedDatagram, type CaptureRecord, readCapture, udpDatagramOf } from "../../agent/pcap/index.js";
 import { requirePeer } from "../support/peers.js";
@@ -35,7 +35,7 @@ export async function readUntilError(source: AsyncIterable<Uint8Array>): Promise
 /** Run a real Wireshark tool (editcap, text2pcap) from `input` bytes to output bytes. */
 export function wiresharkTool(program: string, args: (inFile: string, outFile: string) => string[], input: Uint8Array | string): Uint8Array {
   const exe = requirePeer(program);
-  const dir = mkdtempSync(join(tmpdir(), `vap-${program}-`));
+  const dir = tempDir(program);
   try {
     const inFile = join(dir, "in");
     const outFile = join(dir, "out");

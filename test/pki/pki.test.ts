@@ -1,16 +1,16 @@
+import { tempDir } from "../support/temp.js";
 import { execFileSync } from "node:child_process";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { signCertificate } from "../../agent/capwap/dtls/index.js";
 import { ConfigError } from "../../agent/core/index.js";
-import { apCommonName, generateKey, parseMac } from "../../lab/pki/pki.js";
+import { apCommonName, generateKey, parseMac } from "../../lab/pki/index.js";
 import { requirePeer } from "../support/peers.js";
 import { vap } from "../support/cli.js";
 
-const fresh = () => join(mkdtempSync(join(tmpdir(), "vap-pki-")), "pki");
+const fresh = () => join(tempDir("pki"), "pki");
 
 describe("vap pki init", () => {
   it("writes a CA, a controller and per-AP certificates that OpenSSL verifies, keys mode 0600", async () => {

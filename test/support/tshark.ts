@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requirePeer } from "./peers.js";
+import { tempDir } from "./temp.js";
 
 /** One packet as tshark's `-T json --no-duplicate-keys` shows it: `layers` by protocol. */
 export interface TsharkPacket {
@@ -15,7 +15,7 @@ export interface TsharkPacket {
  */
 export function tsharkJson(capture: Uint8Array, prefs: Record<string, string> = {}): TsharkPacket[] {
   const tshark = requirePeer("tshark");
-  const dir = mkdtempSync(join(tmpdir(), "vap-tshark-"));
+  const dir = tempDir("tshark");
   try {
     const file = join(dir, "capture.pcap");
     writeFileSync(file, capture);

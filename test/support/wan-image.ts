@@ -4,8 +4,7 @@
  * the sliding-window benchmark share.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAp } from "../../agent/ap/index.js";
 import { DtlsContext } from "../../agent/capwap/dtls/index.js";
@@ -16,8 +15,9 @@ import { bindUdp } from "../../agent/net/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
 import { bundleLibrary, LabController } from "../../lab/controller/index.js";
 import { type Impairment, startWanProxy } from "../../lab/wan/index.js";
-import { issueCa, issueLeaf, validFor } from "../../lab/pki/pki.js";
+import { issueCa, issueLeaf, validFor } from "../../lab/pki/index.js";
 import { HashSink } from "./memory-images.js";
+import { tempDir } from "./temp.js";
 
 export interface WanImageOptions {
   profile: ProfileName;
@@ -42,7 +42,7 @@ export interface WanImageResult {
 }
 
 export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> {
-  const dir = mkdtempSync(join(tmpdir(), "vap-wan-image-"));
+  const dir = tempDir("wan-image");
   const image = randomBytes(o.imageBytes);
   mkdirSync(join(dir, "bundle"));
   writeFileSync(join(dir, "bundle", "ap1g8"), image);

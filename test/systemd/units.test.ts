@@ -1,6 +1,6 @@
+import { tempDir } from "../support/temp.js";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../agent/cli/main.js";
@@ -8,7 +8,7 @@ import { requirePeer } from "../support/peers.js";
 
 const UNITS = resolve("systemd");
 const VAP = resolve("dist/agent/cli/vap.js");
-const dir = mkdtempSync(join(tmpdir(), "vap-systemd-"));
+const dir = tempDir("systemd");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** systemd's own verifier over a unit, with ExecStart pointed at this checkout's vap (the unit expects /usr/local/bin/vap). */

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { vap } from "../support/cli.js";
 import { parseProbability, parseRate } from "../../lab/wan/index.js";
-import { runWan, wanOptionsOf } from "../../lab/wan/command.js";
+import { main } from "../../agent/cli/main.js";
+import { wanOptionsOf } from "../../lab/wan/command.js";
 import { Cleanup, numbered, UdpPeer, waitUntil } from "./support.js";
 
 const cleanup = new Cleanup();
@@ -104,16 +105,15 @@ describe("vap wan running", () => {
     const client = await UdpPeer.open();
     cleanup.add(() => client.close(), null);
     let out = "";
-    let stop!: () => void;
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const running = runWan(["--listen", "127.0.0.1:0", "--to", echo.endpoint, "--delay", "5ms", "--seed", "7", "--stats", "50ms"], { stdout: (t) => (out += t), stderr: (t) => (out += t) }, () => stopped);
+    const stopper = new AbortController();
+    const running = main(["wan", "--listen", "127.0.0.1:0", "--to", echo.endpoint, "--delay", "5ms", "--seed", "7", "--stats", "50ms"], { stdout: (t) => (out += t), stderr: (t) => (out += t), signal: stopper.signal });
     expect(await waitUntil(() => /-> /.test(out))).toBe(true);
     expect(out).toMatch(/^wan: seed 7, delay 5ms\nwan: udp 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+\n/);
     const port = Number(/wan: udp 127\.0\.0\.1:(\d+)/.exec(out)![1]);
     for (let i = 0; i < 3; i++) client.send(numbered(i), port);
     expect(await waitUntil(() => client.received.length === 3)).toBe(true);
     expect(await waitUntil(() => out.includes("to client: in 3"))).toBe(true);
-    stop();
+    stopper.abort();
     expect(await running).toBe(0);
     expect(out).toContain(`udp 127.0.0.1:${port} -> ${echo.endpoint}, 1 client\n`);
     // The final counters, printed once the proxy has closed.
