@@ -652,7 +652,7 @@ export class Wtp {
     this.#applyTimers(elements);
   }
 
-  /** RFC 5415 §4.6.14: the controller's CAPWAP Timers set the echo interval (seconds). */
+  /** RFC 5415 §4.6.13: the controller's CAPWAP Timers set the echo interval (seconds). */
   #applyTimers(elements: readonly Element[]): void {
     const timers = findElement(elements, "CapwapTimers");
     if (timers && timers.echoRequest > 0) this.#echoIntervalMs = timers.echoRequest * 1000;
