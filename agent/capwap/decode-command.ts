@@ -38,7 +38,12 @@ export interface DecodeSummary {
   capwap: number;
   /** Lines printed with an `error`. */
   errors: number;
-  /** Fragmented messages whose fragments never all arrived. */
+  /**
+   * Fragmented messages whose fragments never all arrived: those still
+   * waiting when the capture ends and those the reassembler gave up on
+   * (timed out, evicted by its buffer cap, or superseded by a new message
+   * reusing the Fragment ID).
+   */
   incomplete: number;
 }
 
@@ -67,7 +72,7 @@ export async function decodeCapture(source: string | AsyncIterable<Uint8Array>, 
     if ("error" in line) summary.errors++;
     emit(line);
   }
-  summary.incomplete = decoder.pendingMessages;
+  summary.incomplete = decoder.incompleteMessages;
   return summary;
 }
 
@@ -92,8 +97,9 @@ class CaptureDecoder {
     this.#profiles = options.profile === "auto" ? [profiles.cisco, profiles.rfc5415] : [profiles[options.profile]];
   }
 
-  get pendingMessages(): number {
-    return this.#reassembler.pendingSets;
+  get incompleteMessages(): number {
+    const { expired, evicted, restarted } = this.#reassembler.stats;
+    return this.#reassembler.pendingSets + expired + evicted + restarted;
   }
 
   /** The line for one datagram; undefined for a fragment of a message not yet complete. */
