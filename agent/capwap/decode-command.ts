@@ -7,7 +7,8 @@
 import { parseOptions } from "../cli/args.js";
 import type { Command } from "../cli/command.js";
 import { ConfigError } from "../core/index.js";
-import { readCapture, udpDatagramOf, type CapturedDatagram, type UdpEndpoint } from "../pcap/index.js";
+import { endpointKey } from "../net/index.js";
+import { readCapture, udpDatagramOf, type CapturedDatagram } from "../pcap/index.js";
 import {
   CapwapDecodeError,
   type CapwapHeader,
@@ -104,8 +105,8 @@ class CaptureDecoder {
 
   /** The line for one datagram; undefined for a fragment of a message not yet complete. */
   decode(d: CapturedDatagram, channel: Channel): DecodedLine | undefined {
-    const src = endpoint(d.src);
-    const line: DecodedLine = { frame: d.frame, time: isoTime(d.timeNs), src, dst: endpoint(d.dst), channel };
+    const src = endpointKey(d.src);
+    const line: DecodedLine = { frame: d.frame, time: isoTime(d.timeNs), src, dst: endpointKey(d.dst), channel };
     if (d.truncated) return { ...line, error: `datagram only partly captured (${d.payload.length} bytes): snap length or IP fragmentation` };
     // RFC 5415 §4.1: preamble type 1 is a DTLS header; what follows is ciphertext to us.
     if (d.payload[0] === DTLS_PREAMBLE_BYTE) return { ...line, dtls: dtlsSummary(d.payload) };
@@ -173,10 +174,6 @@ function dtlsSummary(payload: Uint8Array): DecodedLine {
   const type = payload[4];
   const record = type === undefined ? "missing" : (DTLS_CONTENT.get(type) ?? `content type ${type}`);
   return { encrypted: true, record, length: Math.max(0, payload.length - 4) };
-}
-
-function endpoint(e: UdpEndpoint): string {
-  return e.address.includes(":") ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
 const NS_PER_S = 1_000_000_000n;

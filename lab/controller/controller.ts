@@ -27,7 +27,7 @@ import type { ImageLibrary } from "./image-library.js";
 import { ImageSender } from "./image-sender.js";
 import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { type AcInfo, type Element, findElement, type Message, PredownloadState, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
-import { describeError, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
+import { describeError, equalBytes, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
 import { type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
 
 export type ApPhase = "DTLS Setup" | "Join" | "Configure" | "Data Check" | "Run";
@@ -466,7 +466,7 @@ class ApSession {
   }
 
   matchesSession(sessionId: Uint8Array, address: string): boolean {
-    return address === this.peer.address && this.#sessionId !== undefined && this.#sessionId.length === sessionId.length && this.#sessionId.every((b, i) => b === sessionId[i]);
+    return address === this.peer.address && this.#sessionId !== undefined && equalBytes(this.#sessionId, sessionId);
   }
 
   setPhase(phase: ApPhase): void {

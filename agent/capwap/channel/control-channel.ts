@@ -18,7 +18,7 @@ import {
   messageTypeName,
   Reassembler,
 } from "../codec/index.js";
-import type { Clock, TimerHandle } from "../../core/index.js";
+import { equalBytes, type Clock, type TimerHandle } from "../../core/index.js";
 import type { Message, VendorProfile } from "../profiles/index.js";
 
 export interface ControlChannelOptions {
@@ -233,10 +233,4 @@ export class ControlChannel {
       this.#o.transmit(p);
     }
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -26,7 +26,7 @@ import {
   resultCodeName,
 } from "../codec/index.js";
 import type { ApConfig } from "../../config/index.js";
-import { describeError, silentLog, systemClock, systemRandom, type Clock, type Log, type Random, type TimerHandle } from "../../core/index.js";
+import { describeError, equalBytes, silentLog, systemClock, systemRandom, type Clock, type Log, type Random, type TimerHandle } from "../../core/index.js";
 import type { DatagramSocket, Endpoint } from "../../net/index.js";
 import { hardwareClasses, type Band } from "../../../platform/classes/index.js";
 import { ControlChannel } from "../channel/index.js";
@@ -839,9 +839,5 @@ function radiosOf(bands: readonly Band[]): RadioInfo[] {
     dual: RadioType.A | RadioType.B | RadioType.G | RadioType.N,
   };
   return bands.map((band, radioId) => ({ radioId, radioType: type[band] }));
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
