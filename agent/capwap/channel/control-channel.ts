@@ -88,10 +88,6 @@ export class ControlChannel {
     this.#nextSeq = initialSeq & 0xff;
   }
 
-  get outstanding(): number {
-    return this.#pending.size;
-  }
-
   /**
    * Send a request; `onResponse` gets the matching response, `onTimeout`
    * fires after MaxRetransmit retransmissions went unanswered.

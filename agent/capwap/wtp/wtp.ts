@@ -216,7 +216,6 @@ export class Wtp {
   static readonly #TRANSITIONS: StateTable = {
     Idle: {
       start: () => "Discovery",
-      restartTimer: () => "Discovery",
     },
     Discovery: {
       discoveryResponse: (w, e) => w.#collectDiscoveryResponse(e.from, e.message),
@@ -244,7 +243,7 @@ export class Wtp {
     DataCheck: {
       response: (w, e) => (e.request === MessageType.ChangeStateEventRequest ? w.#changeStateResponse() : w.#discard(e.message.type)),
       keepAlive: () => "Run",
-      keepAliveTimer: (w) => w.#sendKeepAlive("keepAliveTimer"),
+      keepAliveTimer: (w) => w.#sendKeepAlive(),
       waitTimer: (w, e) => w.#teardown(`${e.what} expired`),
     },
     Run: {
@@ -252,7 +251,7 @@ export class Wtp {
       response: (w, e) => w.#runResponse(e.message),
       echoTimer: (w) => w.#sendEcho(),
       keepAlive: (w) => w.#keepAliveReceived(),
-      keepAliveTimer: (w) => w.#sendKeepAlive("keepAliveTimer"),
+      keepAliveTimer: (w) => w.#sendKeepAlive(),
       waitTimer: (w, e) => w.#teardown(`${e.what} expired`),
       statisticsTimer: (w) => w.#sendWtpEvent(),
       imageFinished: (w, e) => w.#imageFinished(e.outcome),
@@ -553,7 +552,7 @@ export class Wtp {
 
   /** RFC 5415 §2.3.1: after Change State, the data channel must come up (keep-alive both ways). */
   #changeStateResponse(): undefined {
-    this.#sendKeepAlive("keepAliveTimer");
+    this.#sendKeepAlive();
     this.#setTimer("waitTimer", this.#o.config.timers.dataChannelDeadIntervalMs, { type: "waitTimer", what: "DataChannelDeadInterval" });
     return undefined;
   }
@@ -748,13 +747,13 @@ export class Wtp {
     }
   }
 
-  #sendKeepAlive(timer: "keepAliveTimer"): undefined {
+  #sendKeepAlive(): undefined {
     const ac = this.#ac!.endpoint;
     const to = { address: ac.address, port: 5247 };
     const packet = encodeDataKeepAlive([{ kind: "SessionId", sessionId: this.#sessionId }], this.#profile.elements);
     this.#capture("out", packet, to, this.#data?.local);
     this.#data?.send(packet, to);
-    this.#setTimer(timer, this.#o.config.timers.dataChannelKeepAliveMs, { type: "keepAliveTimer" });
+    this.#setTimer("keepAliveTimer", this.#o.config.timers.dataChannelKeepAliveMs, { type: "keepAliveTimer" });
     return undefined;
   }
 
