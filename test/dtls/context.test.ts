@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DtlsContext, DEFAULT_DTLS_CIPHERS } from "../../agent/capwap/dtls/index.js";
 import { toOpensslCipherList } from "../../agent/capwap/dtls/context.js";
+import { addon } from "../../agent/capwap/dtls/native.js";
 import { ConfigError } from "../../agent/core/index.js";
 import { labPki } from "./support.js";
 
@@ -44,5 +45,17 @@ describe("DtlsContext", () => {
     expect(psk.role).toBe("client");
     const server = new DtlsContext({ role: "server", psk: { hint: "vap", keys: new Map([["ap1", new Uint8Array(16)]]) } });
     expect(server.role).toBe("server");
+  });
+
+  it("the addon refuses a server PSK table it cannot read with a clear error, never reading what is not there", () => {
+    const native = (o: Record<string, unknown>) => () => new addon.Context({ server: true, ...o } as never);
+    const key = new Uint8Array(16);
+    expect(native({ pskIdentities: ["ap1"] })).toThrow(/pskIdentities and pskKeys must both be arrays/);
+    expect(native({ pskIdentities: ["ap1"], pskKeys: key })).toThrow(/must both be arrays/);
+    expect(native({ pskIdentities: ["ap1", "ap2"], pskKeys: [key] })).toThrow(/pskIdentities has 2 entries and pskKeys 1: one key per identity/);
+    expect(native({ pskIdentities: [7], pskKeys: [key] })).toThrow(/pskIdentities\[0\] must be a string/);
+    expect(native({ pskIdentities: ["ap1", "ap2"], pskKeys: [key, "secret"] })).toThrow(/pskKeys\[1\] must be a Uint8Array/);
+    expect(native({ pskIdentities: ["ap1"], pskKeys: [new Uint16Array(8)] })).toThrow(/pskKeys\[0\] must be a Uint8Array/);
+    expect(native({ pskIdentities: ["ap1"], pskKeys: [key] })()).toBeDefined();
   });
 });
