@@ -353,13 +353,21 @@ static bool configure(napi_env env, napi_value opts, SSL_CTX *ctx, vap_ctx *vc) 
     memcpy(vc->pin, pin, VAP_SHA256_LEN);
     vc->pinned = true;
   }
-  if (vap_get_bool(env, opts, "verifyPeer", &b) && b) {
+  bool verify = vap_get_bool(env, opts, "verifyPeer", &b) && b;
+  if (verify) {
     /* The server side demands a certificate: the controller admits an AP
      * only on X.509 mutual authentication. */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (vc->server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), verify_cb);
   }
   if (vap_get_bool(env, opts, "keylog", &b) && b) SSL_CTX_set_keylog_callback(ctx, vap_keylog_cb);
-  return configure_psk(env, opts, ctx, vc) && !vap_pending(env);
+  if (!configure_psk(env, opts, ctx, vc) || vap_pending(env)) return false;
+  /* The pin is checked in verify_cb only: without verification, or when a
+   * PSK suite lets a handshake finish with no certificate, it never would be. */
+  if (vc->pinned && (!verify || vc->psk_identity || vc->psk_table)) {
+    vap_throw(env, "DTLS_CONFIG", "a pinned fingerprint needs verifyPeer and no PSK, or it would never be checked");
+    return false;
+  }
+  return true;
 }
 
 /* ---- JS class ---------------------------------------------------------- */
