@@ -467,10 +467,20 @@ export class Wtp {
       name: summary.name ?? ac.summary.name ?? ac.endpoint.address,
       address: ac.endpoint.address,
       softwareVersion: summary.softwareVersion ?? ac.summary.softwareVersion ?? "0.0.0.0",
-      imageWindow: Math.min(this.#profile.joinSettings(message.elements).imageWindow, this.#o.config.maxImageWindow),
+      imageWindow: this.#imageWindow(this.#profile.joinSettings(message.elements).imageWindow),
     };
     this.stats.joins++;
     return "ImageData";
+  }
+
+  /**
+   * The controller's Image Data window, capped by ours. A window of 0 would
+   * leave no block inside it (every one dropped, the transfer never moving):
+   * it is taken as 1, stop-and-wait, the window when none is offered.
+   */
+  #imageWindow(offered: number): number {
+    if (offered < 1) this.#o.log.warn(`Controller offered an Image Data window of ${offered}; using 1 (stop-and-wait)`);
+    return Math.min(Math.max(1, offered), this.#o.config.maxImageWindow);
   }
 
   #beginImageData(): WtpState | undefined {
