@@ -4,9 +4,16 @@
  * States are named as the RFC and Cisco's console name them; every
  * transition is declared in TRANSITIONS, one table from (state, event) to a
  * handler returning the next state. Time comes from the injected Clock,
- * datagrams from injected sockets, so tests drive the machine exactly. Every
- * failure tears the session down with a logged reason and starts over; no
- * input can crash it.
+ * datagrams from injected sockets, so tests drive the machine exactly.
+ *
+ * Every failure ends in DTLS Teardown with a logged reason ("Going to
+ * restart CAPWAP (reason : …)") and a fresh start: a peer's, a timer's, and
+ * an internal one — anything thrown by a transition handler, a state's entry
+ * action (sending Discovery, Join or Configuration Status, starting the image
+ * stage) or the WTP's socket, promise and image-stage callbacks. An internal
+ * error (a bug, a message that cannot be encoded) also sulks for the
+ * SilentInterval before rediscovering, so a failure that repeats on every
+ * attempt costs one attempt per SilentInterval, never a tight loop.
  */
 import {
   CapwapDecodeError,
@@ -145,6 +152,8 @@ export class Wtp {
   #rebootCount = 0;
   #startedAt = 0;
   #name: string;
+  /** #dispatch and #guard calls on the stack: a failure inside one is theirs to handle. */
+  #depth = 0;
   readonly stats = { joins: 0, restarts: 0, echoes: 0, discarded: 0 };
 
   constructor(options: WtpOptions) {
@@ -184,8 +193,8 @@ export class Wtp {
     }
     this.#control = await network.bind("control");
     this.#data = await network.bind("data");
-    this.#control.onMessage((d, from) => this.#onControlDatagram(d, from));
-    this.#data.onMessage((d, from) => this.#onDataDatagram(d, from));
+    this.#control.onMessage((d, from) => this.#guard(() => this.#onControlDatagram(d, from)));
+    this.#data.onMessage((d, from) => this.#guard(() => this.#onDataDatagram(d, from)));
     this.#localAddress = this.#control.local.address;
     const first = config.controllers[0];
     if (/^0\.0\.0\.0$|^::$/.test(this.#localAddress) && first && network.localAddressToward) {
@@ -299,24 +308,73 @@ export class Wtp {
       if (e.type === "request" || e.type === "response" || e.type === "discoveryResponse") this.#discard(e.message.type);
       return;
     }
-    let next: WtpState | undefined;
+    this.#depth++;
     try {
-      next = handler(this, e);
-    } catch (err) {
-      // A bug must not take the AP down: restart CAPWAP with the reason.
-      next = this.#teardown(`internal error: ${describeError(err)}`);
+      let next: WtpState | undefined;
+      try {
+        next = handler(this, e);
+      } catch (err) {
+        next = this.#internalError(err);
+      }
+      if (next !== undefined && next !== this.#state) this.#enter(next);
+    } finally {
+      this.#depth--;
     }
-    if (next !== undefined && next !== this.#state) this.#enter(next);
   }
 
+  /** Enter `state`, then each state its entry action leads to; a failure on the way restarts CAPWAP. */
   #enter(state: WtpState): void {
-    const previous = this.#state;
-    this.#clearTimers();
-    this.#state = state;
-    this.#o.log.info(`CAPWAP State: ${STATE_NAMES[state]}`, { state, previous });
-    this.#o.onStateChange?.(state, previous);
-    const next = Wtp.#ENTER[state]?.(this);
-    if (next !== undefined && next !== state) this.#enter(next);
+    let next: WtpState | undefined = state;
+    while (next !== undefined && next !== this.#state) {
+      const previous = this.#state;
+      this.#clearTimers();
+      this.#state = next;
+      this.#o.log.info(`CAPWAP State: ${STATE_NAMES[next]}`, { state: next, previous });
+      try {
+        this.#o.onStateChange?.(next, previous);
+        next = Wtp.#ENTER[next]?.(this);
+      } catch (err) {
+        next = this.#state === "DtlsTeardown" ? this.#teardownFailed(err) : this.#internalError(err);
+      }
+    }
+  }
+
+  /**
+   * Run work a socket, timer or promise callback (or the image stage) started,
+   * so that nothing it throws escapes there: the failure restarts CAPWAP.
+   * Inside a #dispatch the error goes up to it instead.
+   */
+  #guard(work: () => void): void {
+    if (this.#depth > 0) return work();
+    this.#depth++;
+    try {
+      work();
+    } catch (err) {
+      if (this.#state === "Idle") this.#o.log.warn(`Ignoring a failure after stop: ${describeError(err)}`);
+      else this.#enter(this.#internalError(err));
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /** A bug or a message we cannot encode: restart CAPWAP, sulking first so a failure that repeats cannot spin. */
+  #internalError(err: unknown): WtpState {
+    this.#sulkAfterTeardown = true;
+    return this.#teardown(`internal error: ${describeError(err)}`);
+  }
+
+  /** DTLS Teardown's own entry failed: the session still closes and CAPWAP still restarts, after the SilentInterval. */
+  #teardownFailed(err: unknown): undefined {
+    this.#o.log.warn(`CAPWAP teardown failed: ${describeError(err)}`);
+    this.#sulkAfterTeardown = true;
+    this.#setTimer("restartTimer", 0, { type: "restartTimer" });
+    this.#imageActive = false;
+    try {
+      this.#closeSession();
+    } catch (closing) {
+      this.#o.log.warn(`CAPWAP session did not close cleanly: ${describeError(closing)}`);
+    }
+    return undefined;
   }
 
   #discard(type: number): undefined {
@@ -354,10 +412,11 @@ export class Wtp {
       const round = this.#discoveryRound;
       const name = `${CISCO_DNS_NAME}.${config.discovery.dnsDomain}`;
       network.resolve(name).then(
-        (addresses) => {
-          if (this.#state !== "Discovery" || this.#discoveryRound !== round) return;
-          for (const a of addresses) send(a, 5246, DiscoveryType.Dns);
-        },
+        (addresses) =>
+          this.#guard(() => {
+            if (this.#state !== "Discovery" || this.#discoveryRound !== round) return;
+            for (const a of addresses) send(a, 5246, DiscoveryType.Dns);
+          }),
         (err: unknown) => this.#o.log.warn(`Could not resolve ${name}: ${describeError(err)}`),
       );
     }
@@ -513,8 +572,8 @@ export class Wtp {
           if (!this.#channel) return reject(new Error("CAPWAP session closed"));
           this.#channel.request(message, resolve, () => reject(new Error(`no answer to ${messageTypeName(message.type)}`)));
         }),
-      respond: (request, elements) => this.#channel?.respond(request, elements),
-      event: (elements) => this.#channel && this.#request(MessageType.WtpEventRequest, elements),
+      respond: (request, elements) => this.#guard(() => this.#channel?.respond(request, elements)),
+      event: (elements) => this.#guard(() => this.#channel && this.#request(MessageType.WtpEventRequest, elements)),
       finish: (outcome) => this.#dispatch({ type: "imageFinished", outcome }),
     };
   }
@@ -689,15 +748,18 @@ export class Wtp {
   }
 
   #enterTeardown(): undefined {
-    if (this.#imageActive) {
-      this.#imageActive = false;
-      this.#o.imageStage?.abort(this.#restartReason ?? "session closed");
-    }
-    this.#closeSession();
-    this.#o.log.info("Restarting CAPWAP State Machine.");
     // A random pause before rediscovering: fleets must not stampede a recovering controller.
+    // Armed first, so that nothing failing below can leave the AP here for good.
     const wait = this.#sulkAfterTeardown ? 0 : this.#o.random.int(Math.max(1, this.#o.config.timers.discoveryIntervalMs));
     this.#setTimer("restartTimer", wait, { type: "restartTimer" });
+    const aborting = this.#imageActive;
+    this.#imageActive = false;
+    try {
+      if (aborting) this.#o.imageStage?.abort(this.#restartReason ?? "session closed");
+    } finally {
+      this.#closeSession();
+    }
+    this.#o.log.info("Restarting CAPWAP State Machine.");
     return undefined;
   }
 
