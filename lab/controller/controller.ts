@@ -22,7 +22,7 @@ import {
   ResultCode,
   resultCodeName,
 } from "../../agent/capwap/codec/index.js";
-import { ControlChannel } from "../../agent/capwap/channel/index.js";
+import { ControlChannel, maxControlPacket } from "../../agent/capwap/channel/index.js";
 import type { ImageLibrary } from "./image-library.js";
 import { ImageSender } from "./image-sender.js";
 import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
@@ -126,8 +126,6 @@ export interface LabControllerOptions {
 
 /** Message type used for data-channel keep-alives in `dropResponse` (not a CAPWAP message type). */
 export const KEEP_ALIVE = -1;
-
-const MAX_PACKET = 1500 - 48 - 13 - 16 - 32 - 4;
 
 export class LabController extends EventEmitter<LabControllerEvents> {
   readonly profile: VendorProfile;
@@ -441,7 +439,7 @@ class ApSession {
     this.channel = new ControlChannel({
       profile: ac.profile,
       clock: options.clock,
-      maxPacketSize: MAX_PACKET,
+      maxPacketSize: () => maxControlPacket(peer.address, dtls),
       retransmitIntervalMs: options.retransmitIntervalMs ?? 3000,
       maxRetransmit: options.maxRetransmit ?? 5,
       transmit: (packet) => {

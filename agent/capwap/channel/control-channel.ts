@@ -19,6 +19,7 @@ import {
   Reassembler,
 } from "../codec/index.js";
 import { equalBytes, type Clock, type TimerHandle } from "../../core/index.js";
+import { DEFAULT_LINK_MTU, ipUdpOverhead } from "../../net/index.js";
 import type { Message, VendorProfile } from "../profiles/index.js";
 
 export interface ControlChannelOptions {
@@ -26,8 +27,12 @@ export interface ControlChannelOptions {
   clock: Clock;
   /** Put one plaintext CAPWAP packet on the way to the peer. */
   transmit: (packet: Uint8Array) => void;
-  /** Largest CAPWAP packet (header included) before fragmenting. */
-  maxPacketSize: number;
+  /**
+   * Largest CAPWAP packet (header included) before fragmenting, asked for
+   * each message: a DTLS session knows its data MTU only once connected.
+   * Both ends answer it with maxControlPacket().
+   */
+  maxPacketSize: () => number;
   /** RFC 5415 §4.7 RetransmitInterval (3 s) and MaxRetransmit (5). */
   retransmitIntervalMs: number;
   maxRetransmit: number;
@@ -72,6 +77,20 @@ interface Pending {
 const RESPONSE_CACHE = 64;
 const PLAIN_HEADER = controlHeader();
 const REASSEMBLY = { timeoutMs: 10_000, maxBufferedBytes: 256 * 1024 };
+
+/**
+ * The largest CAPWAP control packet that leaves as one datagram toward
+ * `peerAddress`: with DTLS, what the connected session seals in one record
+ * (OpenSSL's data MTU for the negotiated suite, after IP, UDP and the DTLS
+ * preamble); in plaintext, the link MTU less the IP and UDP headers of the
+ * peer's family. A session still handshaking carries no CAPWAP packet yet.
+ * Cisco's 1400-byte Join and Image Data Requests fit one IPv4 datagram under
+ * DTLS this way.
+ */
+export function maxControlPacket(peerAddress: string, dtls?: { readonly maxPayload: number }, linkMtu = DEFAULT_LINK_MTU): number {
+  if (dtls && dtls.maxPayload > 0) return dtls.maxPayload;
+  return linkMtu - ipUdpOverhead(peerAddress);
+}
 
 export class ControlChannel {
   readonly #o: ControlChannelOptions;
@@ -216,10 +235,11 @@ export class ControlChannel {
   #encode(message: Message): Uint8Array[] {
     // Most messages fit in one packet: encode it whole, in one allocation.
     const packet = encodeControlPacket(message, this.#o.profile.elements, PLAIN_HEADER);
-    if (packet.length <= this.#o.maxPacketSize) return [packet];
+    const max = this.#o.maxPacketSize();
+    if (packet.length <= max) return [packet];
     const id = this.#nextFragmentId;
     this.#nextFragmentId = (id % 0xffff) + 1;
-    return fragmentPayload(packet.subarray(headerLength(PLAIN_HEADER)), PLAIN_HEADER, this.#o.maxPacketSize, id);
+    return fragmentPayload(packet.subarray(headerLength(PLAIN_HEADER)), PLAIN_HEADER, max, id);
   }
 
   #send(packets: Uint8Array[]): void {

@@ -4,7 +4,7 @@ import { endpointKey } from "../../net/index.js";
 import type { DtlsContext } from "./context.js";
 import { addon, type NativeSession } from "./native.js";
 import { addDtlsPreamble, stripDtlsPreamble } from "./preamble.js";
-import { DtlsSession, resolveTransport, type DtlsTransportOptions, type Transport } from "./session.js";
+import { datagramMtu, DtlsSession, resolveTransport, type DtlsTransportOptions, type Transport } from "./session.js";
 
 export interface DtlsServerOptions extends DtlsTransportOptions {
   /** A server-role context (certificate and/or PSK). */
@@ -81,6 +81,8 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       current.receive(datagram);
       return;
     }
+    // The peer's session is this listener from here on if the cookie is good: size its datagrams for the peer's family.
+    this.#listener.setMtu(datagramMtu(this.#transport, address));
     const result = this.#listener.listen(record, key);
     if (!result.accepted) {
       for (const d of result.out ?? []) this.#sendDatagram(this.#transport.capwap ? addDtlsPreamble(d) : d, address, port);
@@ -136,7 +138,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
   }
 
   #newListener(): NativeSession {
-    return new addon.Session(this.#context.native, { mtu: this.#transport.mtu, retransmitMs: this.#transport.retransmitMs });
+    return new addon.Session(this.#context.native, { mtu: datagramMtu(this.#transport), retransmitMs: this.#transport.retransmitMs });
   }
 
   #scheduleRotation(): void {

@@ -36,7 +36,7 @@ import type { ApConfig } from "../../config/index.js";
 import { describeError, equalBytes, silentLog, systemClock, systemRandom, type Clock, type Log, type Random, type TimerHandle } from "../../core/index.js";
 import type { DatagramSocket, Endpoint } from "../../net/index.js";
 import { hardwareClasses, type Band } from "../../../platform/classes/index.js";
-import { ControlChannel } from "../channel/index.js";
+import { ControlChannel, maxControlPacket } from "../channel/index.js";
 import { type DtlsContext, DtlsSession } from "../dtls/index.js";
 import { type Element, findElement, type Message, profiles, type RadioInfo, type VendorProfile, type WtpInfo } from "../profiles/index.js";
 import { type AcCandidate, chooseController } from "./discovery.js";
@@ -123,8 +123,6 @@ export interface JoinedController {
 
 const BROADCAST = "255.255.255.255";
 const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
-/** Ethernet MTU less IPv6 + UDP + DTLS record overhead + the preamble: what a CAPWAP packet may take. */
-const MAX_PACKET = 1500 - 48 - 13 - 16 - 32 - 4;
 
 export class Wtp {
   readonly #o: Required<Pick<WtpOptions, "clock" | "random" | "log">> & WtpOptions;
@@ -463,7 +461,7 @@ export class Wtp {
       {
         profile: this.#profile,
         clock: this.#o.clock,
-        maxPacketSize: MAX_PACKET,
+        maxPacketSize: () => maxControlPacket(ac.endpoint.address, this.#dtls),
         retransmitIntervalMs: config.timers.retransmitIntervalMs,
         maxRetransmit: config.timers.maxRetransmit,
         transmit: (packet) => this.#transmitSession(packet),
@@ -483,6 +481,7 @@ export class Wtp {
         context: this.#o.dtls!,
         clock: this.#o.clock,
         handshakeTimeoutMs: config.timers.waitDtlsMs,
+        peerAddress: ac.endpoint.address,
         sendDatagram: (d) => this.#control?.send(d, ac.endpoint),
       });
       this.#dtls = session;
