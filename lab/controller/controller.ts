@@ -420,8 +420,7 @@ class ApSession {
   #idle: TimerHandle | undefined;
   #ended = false;
   #answered = new Map<number, number>();
-  #sender: ImageSender | undefined;
-  /** Ends the running transfer (cancel the sender, free its slot). */
+  /** Ends the transfer running or waiting for a slot: sender cancelled, slot and file released. */
   #abortTransfer: ((error: Error) => void) | undefined;
   /** Requests from the API wait while an image transfer owns the sequence numbers. */
   #transferDone: Promise<void> = Promise.resolve();
@@ -473,9 +472,12 @@ class ApSession {
     this.ac.emit("phase", { ...this.record });
   }
 
-  /** Image blocks are ordered by sequence number, so other requests wait for the transfer to end. */
+  /** Image blocks are ordered by sequence number, so other requests wait for the transfer to end (and any that replaced it). */
   async request(type: number, elements: Element[]): Promise<Message> {
-    await this.#transferDone;
+    for (let done = this.#transferDone; ; done = this.#transferDone) {
+      await done;
+      if (done === this.#transferDone) break;
+    }
     return new Promise((resolve, reject) =>
       this.channel.request({ type, elements }, resolve, () => reject(new Error(`${this.record.name}: no answer to ${messageTypeName(type)}`))),
     );
@@ -611,29 +613,31 @@ class ApSession {
       this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
       return;
     }
+    if (this.#ended) {
+      file.close();
+      return;
+    }
     const md5 = options.corruptMd5?.(this.record.name ?? this.key) ? Uint8Array.from(file.md5, (b, i) => (i === 0 ? b ^ 0xff : b)) : file.md5;
     const predownload = this.record.download?.predownload;
     this.channel.respond(request, [
       { kind: "ResultCode", resultCode: ResultCode.Success },
       { kind: "ImageInformation", fileSize: file.size, hash: md5 },
     ]);
+    // An AP that asks again has given up the transfer it had (RFC 5415 §9.1: one per session): end it first.
+    this.#abortTransfer?.(new Error("superseded by a new Image Data Request from the AP"));
     const download: DownloadRecord = { name, state: "queued", size: file.size, bytes: 0, window: this.record.imageWindow, ...(predownload ? { predownload } : {}) };
     this.#setDownload(download);
     let endTransfer!: () => void;
     this.#transferDone = new Promise((resolve) => (endTransfer = resolve));
-    const release = await downloadSlot();
-    if (this.#ended) {
-      release();
-      file.close();
-      endTransfer();
-      return;
-    }
-    options.log.info(`Sending image ${name} (${file.size} bytes) to ${this.record.name}, window ${this.record.imageWindow}`);
-    this.#setDownload({ ...download, state: "downloading", startedAt: options.clock.now() });
+    let release: (() => void) | undefined;
+    let sender: ImageSender | undefined;
+    let ended = false;
     const finish = (error?: Error) => {
-      this.#sender = undefined;
-      this.#abortTransfer = undefined;
-      release();
+      if (ended) return;
+      ended = true;
+      if (this.#abortTransfer === abort) this.#abortTransfer = undefined;
+      sender?.cancel();
+      release?.();
       file.close();
       endTransfer();
       const d = this.record.download!;
@@ -641,7 +645,14 @@ class ApSession {
       const state = error ? "failed" : predownload ? "downloading" : "complete";
       this.#setDownload({ ...d, state, bytes: error ? d.bytes : file.size, ...(state !== "downloading" ? { finishedAt: options.clock.now() } : {}), ...(error ? { error: error.message } : {}) });
     };
-    this.#sender = new ImageSender({
+    const abort = (error: Error) => finish(error);
+    this.#abortTransfer = abort;
+    const slot = await downloadSlot();
+    if (ended) return slot(); // ended (session gone, or superseded) while it waited its turn
+    release = slot;
+    options.log.info(`Sending image ${name} (${file.size} bytes) to ${this.record.name}, window ${this.record.imageWindow}`);
+    this.#setDownload({ ...download, state: "downloading", startedAt: options.clock.now() });
+    sender = new ImageSender({
       channel: this.channel,
       profile: this.ac.profile,
       file,
@@ -655,11 +666,7 @@ class ApSession {
       },
       onDone: finish,
     });
-    this.#abortTransfer = (error) => {
-      this.#sender?.cancel();
-      finish(error);
-    };
-    this.#sender.start();
+    sender.start();
   }
 
   #predownloadReport(elements: readonly Element[]): void {

@@ -1,0 +1,114 @@
+import { createHash, randomBytes } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { decodeControlMessage, decodePacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
+import { ciscoProfile, type Element, type Message } from "../../agent/capwap/profiles/index.js";
+import type { ImageStage, ImageStageHost } from "../../agent/capwap/wtp/index.js";
+import { CapwapImageStage } from "../../agent/transfer/index.js";
+import type { DownloadRecord, ImageLibrary, LabControllerOptions } from "../../lab/controller/index.js";
+import { memoryLibrary, MemorySink } from "../support/memory-images.js";
+import { SimLab } from "../support/sim-lab.js";
+
+const IMAGE = Uint8Array.from(randomBytes(20 * 1377 + 500));
+const BLOCKS = Math.ceil(IMAGE.length / 1377);
+
+let lab: SimLab | undefined;
+afterEach(() => lab?.stop());
+
+/** A library that counts the files it opened and the ones closed again. */
+function countingLibrary(images: Record<string, Uint8Array>): ImageLibrary & { opened: number; closed: number } {
+  const inner = memoryLibrary(images);
+  const counts = {
+    opened: 0,
+    closed: 0,
+    async open(name: string) {
+      const file = await inner.open(name);
+      if (!file) return undefined;
+      counts.opened++;
+      return { ...file, close: () => void counts.closed++ };
+    },
+  };
+  return counts;
+}
+
+/** A capture of the control messages the (cisco) controller sends: type and sequence number (fragments skipped). */
+function sentByController(): { sent: { type: number; seq: number }[]; capture: LabControllerOptions["capture"] } {
+  const sent: { type: number; seq: number }[] = [];
+  return {
+    sent,
+    capture: (_t, from, _to, packet) => {
+      if (from.port !== 5246) return;
+      const { header, payload, payloadOffset } = decodePacket(packet);
+      if (header.f) return;
+      const message = decodeControlMessage<Element>(payload, ciscoProfile.elements, payloadOffset);
+      sent.push({ type: message.type, seq: message.seq });
+    },
+  };
+}
+
+/**
+ * An AP-side image stage that asks for the image, acknowledges every block,
+ * and asks again (Initiate Download) after `askAgainAfter` blocks — what an
+ * AP that restarted its download looks like to the controller.
+ */
+class AskingTwice implements ImageStage {
+  readonly seqs: number[] = [];
+  #host: ImageStageHost | undefined;
+  constructor(readonly askAgainAfter: number) {}
+
+  begin(host: ImageStageHost): void {
+    this.#host = host;
+    this.#ask();
+  }
+
+  imageDataRequest(message: Message): void {
+    this.seqs.push(message.seq);
+    this.#host!.respond(message, [{ kind: "ResultCode", resultCode: ResultCode.Success }]);
+    if (this.seqs.length === this.askAgainAfter) this.#ask();
+  }
+
+  abort(): void {}
+
+  #ask(): void {
+    const host = this.#host!;
+    void host.request({ type: MessageType.ImageDataRequest, elements: [{ kind: "ImageIdentifier", vendorId: host.profile.vendorId, identifier: "ap1g8" }, { kind: "InitiateDownload" }] });
+  }
+}
+
+describe("lab controller: image transfers and sequence numbers", () => {
+  it("a second Initiate Download while a transfer runs ends the first (slot and file released) and serves the second under new sequence numbers", async () => {
+    const library = countingLibrary({ ap1g8: IMAGE });
+    const stage = new AskingTwice(3);
+    const records: DownloadRecord[] = [];
+    lab = new SimLab({ controller: { images: library, softwareVersion: "17.12.1.5", imageWindow: () => 4, maxConcurrentDownloads: 1 }, wtp: () => ({ imageStage: stage }) });
+    lab.controller.on("download", (ap) => records.push(ap.download!));
+    await lab.start();
+    expect(await lab.runUntil(() => records.at(-1)?.state === "complete", 30_000)).toBe(true);
+    expect(records.map((r) => r.state)).toEqual(["queued", "downloading", "failed", "queued", "downloading", "complete"]);
+    expect(records[2]!.error).toBe("superseded by a new Image Data Request from the AP");
+    expect(records.at(-1)).toMatchObject({ bytes: IMAGE.length, size: IMAGE.length });
+    expect({ opened: library.opened, closed: library.closed }).toEqual({ opened: 2, closed: 2 });
+    // Every block reached the stage under a number the AP had not answered before: none came from its response cache.
+    expect(new Set(stage.seqs).size).toBe(stage.seqs.length);
+    expect(stage.seqs.length).toBeGreaterThanOrEqual(3 + BLOCKS);
+  });
+
+  it("after a transfer, the next request carries a sequence number past every block's", async () => {
+    let sink: MemorySink | undefined;
+    const { sent, capture } = sentByController();
+    lab = new SimLab({
+      controller: { images: memoryLibrary({ ap1g8: IMAGE }), softwareVersion: "17.12.1.5", imageWindow: () => 4, capture },
+      wtp: (_i, sim) => ({ imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => (sink = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) }),
+    });
+    await lab.start();
+    expect(await lab.runUntil(() => sink?.finished !== undefined && lab!.allInRun(), 30_000)).toBe(true);
+    expect(createHash("md5").update(sink!.finished!).digest("hex")).toBe(createHash("md5").update(IMAGE).digest("hex"));
+    const update = lab.controller.configurationUpdate(lab.wtps[0]!.name, []);
+    await lab.run(500);
+    expect(await update).toBe(ResultCode.Success);
+    const blocks = [...new Set(sent.filter((m) => m.type === MessageType.ImageDataRequest).map((m) => m.seq))];
+    expect(blocks).toHaveLength(BLOCKS);
+    const [next] = sent.filter((m) => m.type === MessageType.ConfigurationUpdateRequest).map((m) => m.seq);
+    expect(blocks).not.toContain(next);
+    expect(next).toBe((blocks.at(-1)! + 1) & 0xff);
+  });
+});
