@@ -5,7 +5,6 @@ import type { Command } from "../../agent/cli/command.js";
 import { cliLog, untilSignal } from "../../agent/cli/run-until-signal.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import { ConfigError } from "../../agent/core/index.js";
-import { bindUdp } from "../../agent/net/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
 import { bundleLibrary } from "./image-library.js";
@@ -58,10 +57,9 @@ export const controllerCommand: Command = {
       ? new DtlsContext({ role: "server", cert: read(v.pki, "controller.pem"), key: read(v.pki, "controller.key"), ca: read(v.pki, "ca.pem"), ...(keylog ? { keylog } : {}) })
       : "plaintext";
     const capture = v.pcap ? CaptureFile.open(v.pcap) : undefined;
-    const controller = new LabController({
+    const controller = await LabController.listen({
+      address: v.address,
       profile,
-      control: await bindUdp({ address: v.address, port: 5246, receiveBufferBytes: 4 * 1024 * 1024 }),
-      data: await bindUdp({ address: v.address, port: 5247, receiveBufferBytes: 4 * 1024 * 1024 }),
       dtls,
       log: cliLog(io, v.json ?? false).child({ ac: v.name ?? "vap-lab-wlc" }),
       imageWindow: () => window,
@@ -71,11 +69,12 @@ export const controllerCommand: Command = {
       ...(v.name ? { name: v.name } : {}),
       ...(v.version ? { softwareVersion: v.version } : {}),
       ...(capture ? { capture: capture.record } : {}),
+    }).catch(async (err: unknown) => {
+      await capture?.close();
+      throw err;
     });
     await untilSignal(io.signal);
-    controller.close();
-    controller.sockets.control.close();
-    controller.sockets.data.close();
+    controller.shutdown();
     await capture?.close();
     return 0;
   },

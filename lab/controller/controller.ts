@@ -27,8 +27,8 @@ import type { ImageLibrary } from "./image-library.js";
 import { ImageSender } from "./image-sender.js";
 import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { type AcInfo, type Element, findElement, type Message, PredownloadState, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
-import { describeError, equalBytes, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
-import { type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
+import { ConfigError, describeError, equalBytes, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
+import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
 
 export type ApPhase = "DTLS Setup" | "Join" | "Configure" | "Data Check" | "Run";
 
@@ -127,12 +127,70 @@ export interface LabControllerOptions {
 /** Message type used for data-channel keep-alives in `dropResponse` (not a CAPWAP message type). */
 export const KEEP_ALIVE = -1;
 
+/** RFC 5415 §3.1: the AC's control and data ports. */
+const CONTROL_PORT = 5246;
+const DATA_PORT = 5247;
+
+/** A controller on an address of its own; listen() binds its two sockets there. */
+export interface LabControllerListenOptions extends Omit<LabControllerOptions, "control" | "data"> {
+  /** Control channel on 5246, data channel on 5247. */
+  address: string;
+}
+
+/** Binds one of the controller's sockets: Node UDP by default, an in-memory network in tests. */
+export type ControllerSocketBinder<S extends DatagramSocket | Promise<DatagramSocket>> = (address: string, port: number) => S;
+
+/** 4 MiB of kernel receive buffer: a thousand APs' discovery and handshake bursts fit without drops. */
+const udpSocket: ControllerSocketBinder<Promise<DatagramSocket>> = (address, port) => bindUdp({ address, port, receiveBufferBytes: 4 * 1024 * 1024 });
+
 export class LabController extends EventEmitter<LabControllerEvents> {
   readonly profile: VendorProfile;
   readonly #o: LabControllerOptions & { clock: Clock; log: Log };
   readonly #sessions = new Map<string, ApSession>();
   readonly #dtls: DtlsServer | undefined;
   #closed = false;
+
+  /**
+   * A controller on sockets of its own, `address`:5246 and :5247, which
+   * shutdown() closes. A port that cannot be bound (in use, address not
+   * local) is the operator's to fix: a ConfigError naming address:port, and
+   * the socket already bound is closed again. With a binder that returns
+   * sockets directly (an in-memory network) the controller comes directly too.
+   */
+  static listen(options: LabControllerListenOptions, bind: ControllerSocketBinder<DatagramSocket>): LabController;
+  static listen(options: LabControllerListenOptions, bind?: ControllerSocketBinder<Promise<DatagramSocket>>): Promise<LabController>;
+  static listen(options: LabControllerListenOptions, bind: ControllerSocketBinder<DatagramSocket | Promise<DatagramSocket>> = udpSocket): LabController | Promise<LabController> {
+    const { address, ...rest } = options;
+    const bound: DatagramSocket[] = [];
+    const closeBound = () => bound.splice(0).forEach((s) => s.close());
+    const failed = (port: number, err: unknown): never => {
+      closeBound();
+      throw new ConfigError(`lab controller cannot listen on ${endpointKey({ address, port })}: ${describeError(err)}`, { cause: err });
+    };
+    const open = (port: number, next: () => LabController | Promise<LabController>): LabController | Promise<LabController> => {
+      let socket: DatagramSocket | Promise<DatagramSocket>;
+      try {
+        socket = bind(address, port);
+      } catch (err) {
+        return failed(port, err);
+      }
+      const opened = (s: DatagramSocket) => {
+        bound.push(s);
+        return next();
+      };
+      return socket instanceof Promise ? socket.then(opened, (err: unknown) => failed(port, err)) : opened(socket);
+    };
+    return open(CONTROL_PORT, () =>
+      open(DATA_PORT, () => {
+        try {
+          return new LabController({ ...rest, control: bound[0]!, data: bound[1]! });
+        } catch (err) {
+          closeBound();
+          throw err;
+        }
+      }),
+    );
+  }
 
   constructor(options: LabControllerOptions) {
     super();
@@ -254,6 +312,13 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     for (const s of this.#sessions.values()) s.end("controller shutting down", false);
     this.#sessions.clear();
     this.#dtls?.close();
+  }
+
+  /** close(), then close both sockets too: the end of a controller from listen(), which owns them. */
+  shutdown(): void {
+    this.close();
+    this.#o.control.close();
+    this.#o.data.close();
   }
 
   #session(apName: string): ApSession {

@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../agent/cli/main.js";
 import { decodeControlMessage, decodePacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element, type Message } from "../../agent/capwap/profiles/index.js";
 import type { ImageStage, ImageStageHost } from "../../agent/capwap/wtp/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
-import type { DownloadRecord, ImageLibrary, LabControllerOptions } from "../../lab/controller/index.js";
+import { ConfigError, ManualClock } from "../../agent/core/index.js";
+import { bindUdp, MemoryNetwork } from "../../agent/net/index.js";
+import { LabController, type DownloadRecord, type ImageLibrary, type LabControllerOptions } from "../../lab/controller/index.js";
 import { memoryLibrary, MemorySink } from "../support/memory-images.js";
 import { SimLab } from "../support/sim-lab.js";
 
@@ -111,4 +114,65 @@ describe("lab controller: image transfers and sequence numbers", () => {
     expect(blocks).not.toContain(next);
     expect(next).toBe((blocks.at(-1)! + 1) & 0xff);
   });
+});
+
+/** Run `vap …` in-process; resolves with its exit status and output. */
+async function vap(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { code, out, err };
+}
+
+/** Whether `address:port` can be bound right now (nobody holds it). */
+async function free(address: string, port: number): Promise<boolean> {
+  try {
+    (await bindUdp({ address, port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("lab controller: its two sockets", () => {
+  it("listen() on a port in use: a ConfigError naming address:port, and the control socket already bound is closed again", async () => {
+    const squatter = await bindUdp({ address: "127.0.62.1", port: 5247 });
+    try {
+      const refused = LabController.listen({ address: "127.0.62.1", profile: "cisco", dtls: "plaintext" });
+      await expect(refused).rejects.toThrow(ConfigError);
+      await expect(refused).rejects.toThrow(/^lab controller cannot listen on 127\.0\.62\.1:5247: bind EADDRINUSE/);
+      expect(await free("127.0.62.1", 5246)).toBe(true);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it("listen() on an in-memory network binds both at once, refuses the same way, and shutdown() frees both ports", () => {
+    const network = new MemoryNetwork(new ManualClock());
+    const bind = (address: string, port: number) => network.bind(address, port);
+    network.bind("10.0.0.9", 5247);
+    expect(() => LabController.listen({ address: "10.0.0.9", profile: "cisco", dtls: "plaintext" }, bind)).toThrow(/^lab controller cannot listen on 10\.0\.0\.9:5247: 10\.0\.0\.9:5247 is already bound$/);
+    const controller = LabController.listen({ address: "10.0.0.8", profile: "cisco", dtls: "plaintext" }, bind);
+    expect(controller.sockets.control.local).toEqual({ address: "10.0.0.8", port: 5246 });
+    expect(controller.sockets.data.local).toEqual({ address: "10.0.0.8", port: 5247 });
+    controller.shutdown();
+    LabController.listen({ address: "10.0.0.8", profile: "cisco", dtls: "plaintext" }, bind).shutdown();
+    // The refused controller's control socket was closed again.
+    network.bind("10.0.0.9", 5246).close();
+  });
+
+  for (const port of [5246, 5247]) {
+    it(`vap controller with ${port} in use: one line naming it, exit status 2, nothing left bound`, async () => {
+      const squatter = await bindUdp({ address: "127.0.62.2", port });
+      try {
+        const { code, err } = await vap("controller", "--plaintext", "--address", "127.0.62.2");
+        expect(code).toBe(2);
+        expect(err).toMatch(new RegExp(`^vap controller: lab controller cannot listen on 127\\.0\\.62\\.2:${port}: bind EADDRINUSE[^\\n]*\\n$`));
+      } finally {
+        squatter.close();
+      }
+      expect(await free("127.0.62.2", 5246)).toBe(true);
+      expect(await free("127.0.62.2", 5247)).toBe(true);
+    });
+  }
 });

@@ -57,20 +57,18 @@ describe("MTU: one CAPWAP packet per datagram where it fits (IPv4 loopback, DTLS
     const pki = labPki("rsa");
     const wire = { ap: [] as number[], ac: [] as number[] };
     const packets: Captured[] = [];
-    const controller = new LabController({
-      profile: "cisco",
-      control: await measured(AC, 5246, wire.ac),
-      data: await bindUdp({ address: AC, port: 5247 }),
-      dtls: new DtlsContext({ role: "server", cert: pki.controller.cert, key: pki.controller.key, ca: pki.ca.cert, ciphers: CIPHERS }),
-      softwareVersion: "17.12.1.5",
-      images: memoryLibrary({ ap1g8: IMAGE }),
-      imageWindow: () => 4,
-    });
-    cleanups.push(() => {
-      controller.close();
-      controller.sockets.control.close();
-      controller.sockets.data.close();
-    });
+    const controller = await LabController.listen(
+      {
+        address: AC,
+        profile: "cisco",
+        dtls: new DtlsContext({ role: "server", cert: pki.controller.cert, key: pki.controller.key, ca: pki.ca.cert, ciphers: CIPHERS }),
+        softwareVersion: "17.12.1.5",
+        images: memoryLibrary({ ap1g8: IMAGE }),
+        imageWindow: () => 4,
+      },
+      (address, port) => (port === 5246 ? measured(address, port, wire.ac) : bindUdp({ address, port })),
+    );
+    cleanups.push(() => controller.shutdown());
     let sink: MemorySink | undefined;
     const config = parseApConfig(
       { baseMac: "02:00:00:00:61:02", profile: "cisco", controllers: [{ address: AC }], discovery: { bindAddress: AP }, dtls: { cert: "-", key: "-", ca: "-" } },
