@@ -89,10 +89,6 @@ export interface LabControllerOptions {
   dtls: DtlsContext | "plaintext";
   name?: string;
   softwareVersion?: string;
-  hardwareVersion?: string;
-  /** Address APs are told to use for the control channel (default: the control socket's). */
-  advertisedAddress?: string;
-  maxWtps?: number;
   /** Image Data window handed out at join, per AP (seed: the AP profile's "capwap window size"). */
   imageWindow?: (ap: WtpSummary) => number;
   /** Result Code for a Join Request (tests: refuse joins). Default Success. */
@@ -101,8 +97,6 @@ export interface LabControllerOptions {
   echoIntervalSeconds?: number;
   retransmitIntervalMs?: number;
   maxRetransmit?: number;
-  /** An AP silent this long is dropped (default: 3 echo intervals + retransmissions). */
-  apTimeoutMs?: number;
   clock?: Clock;
   log?: Log;
   /** Plaintext CAPWAP packets in and out, for captures. */
@@ -331,13 +325,13 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     return {
       name: this.name,
       softwareVersion: this.softwareVersion,
-      hardwareVersion: this.#o.hardwareVersion ?? "0.0.0.0",
+      hardwareVersion: "0.0.0.0",
       stations: 0,
       stationLimit: 32_000,
       activeWtps: [...this.#sessions.values()].filter((s) => s.record.phase === "Run").length,
-      maxWtps: this.#o.maxWtps ?? 6000,
+      maxWtps: 6000,
       security: AcSecurity.X509,
-      controlAddress: this.#o.advertisedAddress ?? this.#o.control.local.address,
+      controlAddress: this.#o.control.local.address,
       unixTime: Math.floor(this.#o.clock.wallNow() / 1000),
       echoIntervalSeconds: this.#o.echoIntervalSeconds ?? 30,
     };
@@ -375,13 +369,17 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     this.#o.log.info(`Discarding plaintext ${message ? messageTypeName(message.type) : "fragment"} from ${key}`);
   }
 
+  /** Discovery Requests per source endpoint, counted only for a fault plan (`dropResponse`) to judge. */
   readonly #discoveries = new Map<string, number>();
 
   #answerDiscovery(request: Message, from: Endpoint): void {
-    const key = endpointKey(from);
-    const nth = (this.#discoveries.get(key) ?? 0) + 1;
-    this.#discoveries.set(key, nth);
-    if (this.#o.dropResponse?.(request.type, nth)) return;
+    const drop = this.#o.dropResponse;
+    if (drop) {
+      const key = endpointKey(from);
+      const nth = (this.#discoveries.get(key) ?? 0) + 1;
+      this.#discoveries.set(key, nth);
+      if (drop(request.type, nth)) return;
+    }
     const radios = this.profile.radios(request.elements);
     const response = encodeControlPacket({ type: request.type + 1, seq: request.seq, elements: this.profile.discoveryResponse(this.#acInfo(), radios) }, this.profile.elements);
     this.#capture("out", from, response);
@@ -433,10 +431,9 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   #capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array, local = this.#o.control.local): void {
     const capture = this.#o.capture;
     if (!capture) return;
-    const self = { address: this.#o.advertisedAddress ?? local.address, port: local.port };
     const now = this.#o.clock.wallNow();
-    if (direction === "in") capture(now, peer, self, packet);
-    else capture(now, self, peer, packet);
+    if (direction === "in") capture(now, peer, local, packet);
+    else capture(now, local, peer, packet);
   }
 
   readonly #downloads = { running: 0, waiting: [] as (() => void)[] };
@@ -594,7 +591,8 @@ class ApSession {
   #touch(): void {
     const { options } = this.ac.internals;
     const echoMs = (options.echoIntervalSeconds ?? 30) * 1000;
-    const timeout = options.apTimeoutMs ?? 3 * echoMs + (options.retransmitIntervalMs ?? 3000) * ((options.maxRetransmit ?? 5) + 1);
+    // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
+    const timeout = 3 * echoMs + (options.retransmitIntervalMs ?? 3000) * ((options.maxRetransmit ?? 5) + 1);
     this.#idle?.cancel();
     this.#idle = options.clock.setTimer("ap-timeout", timeout, () => this.end("no keep-alive or echo from the AP", true));
   }

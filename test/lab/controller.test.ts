@@ -134,6 +134,31 @@ async function free(address: string, port: number): Promise<boolean> {
   }
 }
 
+describe("lab controller: Configuration Update on demand", () => {
+  it("an AP in Run takes the new name and echo interval it is sent, and answers Success", async () => {
+    const lines: string[] = [];
+    lab = new SimLab({ lines });
+    await lab.start();
+    expect(await lab.runUntil(() => lab!.allInRun())).toBe(true);
+    const wtp = lab.wtps[0]!;
+    const old = wtp.name;
+    const update = lab.controller.configurationUpdate(old, [
+      { kind: "WtpName", name: "AP-LOBBY-1" },
+      { kind: "CapwapTimers", discovery: 5, echoRequest: 3 },
+    ]);
+    await lab.run(500);
+    expect(await update).toBe(ResultCode.Success);
+    expect(wtp.name).toBe("AP-LOBBY-1");
+    expect(lines.some((l) => l.includes(`AP name changed from ${old} to AP-LOBBY-1`))).toBe(true);
+    // The lab's echo interval was 1 s; 3 s from now on.
+    const before = wtp.stats.echoes;
+    await lab.run(9_000);
+    expect(wtp.stats.echoes - before).toBeGreaterThanOrEqual(2);
+    expect(wtp.stats.echoes - before).toBeLessThanOrEqual(4);
+    expect(wtp.state).toBe("Run");
+  });
+});
+
 describe("lab controller: its two sockets", () => {
   it("listen() on a port in use: a ConfigError naming address:port, and the control socket already bound is closed again", async () => {
     const squatter = await bindUdp({ address: "127.0.62.1", port: 5247 });
