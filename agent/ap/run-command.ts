@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { noPositionals, parseOptions } from "../cli/args.js";
 import type { Command } from "../cli/command.js";
 import { cliLog, untilSignal } from "../cli/run-until-signal.js";
@@ -5,9 +6,10 @@ import { loadApConfig } from "../config/index.js";
 import { ConfigError, describeError, VapError } from "../core/index.js";
 import { startAp } from "./ap.js";
 
-const USAGE = `--config ap.yaml [--pcap FILE] [--keylog FILE] [--json]
+const USAGE = `--config ap.yaml [--state DIR] [--pcap FILE] [--keylog FILE] [--json]
   Runs one AP from its configuration (YAML or JSON) until Ctrl-C: discovery,
-  DTLS, join, and Run. Cisco-style console lines on stdout, or pino JSON with
+  DTLS, join, and Run. --state DIR overrides the config's stateDir (where the
+  flash lives; the systemd unit passes its StateDirectory). Cisco-style console lines on stdout, or pino JSON with
   --json. --pcap writes the plaintext CAPWAP exchange for Wireshark; --keylog
   appends DTLS secrets (SSLKEYLOGFILE format).`;
 
@@ -16,10 +18,11 @@ export const runCommand: Command = {
   summary: "run one AP from a config file",
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseOptions(argv, { config: { type: "string" }, pcap: { type: "string" }, keylog: { type: "string" }, json: { type: "boolean", default: false } });
+    const { values, positionals } = parseOptions(argv, { config: { type: "string" }, state: { type: "string" }, pcap: { type: "string" }, keylog: { type: "string" }, json: { type: "boolean", default: false } });
     noPositionals(positionals);
     if (!values.config) throw new ConfigError("--config FILE is required");
     const config = loadApConfig(values.config);
+    if (values.state) config.stateDir = resolve(values.state);
     const ap = await startAp(config, {
       log: cliLog(io, values.json ?? false).child({ ap: config.identity.name }),
       ...(values.pcap ? { pcap: values.pcap } : {}),

@@ -7,7 +7,8 @@
 import { parseOptions } from "../cli/args.js";
 import type { Command } from "../cli/command.js";
 import { ConfigError } from "../core/index.js";
-import { readCapture, udpDatagramOf, type CapturedDatagram, type UdpEndpoint } from "../pcap/index.js";
+import { endpointKey } from "../net/index.js";
+import { readCapture, udpDatagramOf, type CapturedDatagram } from "../pcap/index.js";
 import {
   CapwapDecodeError,
   type CapwapHeader,
@@ -38,7 +39,12 @@ export interface DecodeSummary {
   capwap: number;
   /** Lines printed with an `error`. */
   errors: number;
-  /** Fragmented messages whose fragments never all arrived. */
+  /**
+   * Fragmented messages whose fragments never all arrived: those still
+   * waiting when the capture ends and those the reassembler gave up on
+   * (timed out, evicted by its buffer cap, or superseded by a new message
+   * reusing the Fragment ID).
+   */
   incomplete: number;
 }
 
@@ -67,7 +73,7 @@ export async function decodeCapture(source: string | AsyncIterable<Uint8Array>, 
     if ("error" in line) summary.errors++;
     emit(line);
   }
-  summary.incomplete = decoder.pendingMessages;
+  summary.incomplete = decoder.incompleteMessages;
   return summary;
 }
 
@@ -92,14 +98,15 @@ class CaptureDecoder {
     this.#profiles = options.profile === "auto" ? [profiles.cisco, profiles.rfc5415] : [profiles[options.profile]];
   }
 
-  get pendingMessages(): number {
-    return this.#reassembler.pendingSets;
+  get incompleteMessages(): number {
+    const { expired, evicted, restarted } = this.#reassembler.stats;
+    return this.#reassembler.pendingSets + expired + evicted + restarted;
   }
 
   /** The line for one datagram; undefined for a fragment of a message not yet complete. */
   decode(d: CapturedDatagram, channel: Channel): DecodedLine | undefined {
-    const src = endpoint(d.src);
-    const line: DecodedLine = { frame: d.frame, time: isoTime(d.timeNs), src, dst: endpoint(d.dst), channel };
+    const src = endpointKey(d.src);
+    const line: DecodedLine = { frame: d.frame, time: isoTime(d.timeNs), src, dst: endpointKey(d.dst), channel };
     if (d.truncated) return { ...line, error: `datagram only partly captured (${d.payload.length} bytes): snap length or IP fragmentation` };
     // RFC 5415 §4.1: preamble type 1 is a DTLS header; what follows is ciphertext to us.
     if (d.payload[0] === DTLS_PREAMBLE_BYTE) return { ...line, dtls: dtlsSummary(d.payload) };
@@ -167,10 +174,6 @@ function dtlsSummary(payload: Uint8Array): DecodedLine {
   const type = payload[4];
   const record = type === undefined ? "missing" : (DTLS_CONTENT.get(type) ?? `content type ${type}`);
   return { encrypted: true, record, length: Math.max(0, payload.length - 4) };
-}
-
-function endpoint(e: UdpEndpoint): string {
-  return e.address.includes(":") ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
 const NS_PER_S = 1_000_000_000n;

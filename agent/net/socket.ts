@@ -34,6 +34,7 @@ export async function localAddressToward(remote: string): Promise<string> {
   }
 }
 
+/** "192.0.2.7:5246", "[2001:db8::7]:5246": the one text form of an endpoint (logs, map keys, DTLS cookie input). */
 export function endpointKey(e: Endpoint): string {
   return isIPv6(e.address) ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }

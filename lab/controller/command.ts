@@ -1,31 +1,24 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { choiceFlag, integerFlag, noPositionals, parseOptions } from "../../agent/cli/args.js";
 import type { Command } from "../../agent/cli/command.js";
 import { cliLog, untilSignal } from "../../agent/cli/run-until-signal.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
-import { ConfigError } from "../../agent/core/index.js";
-import { bindUdp } from "../../agent/net/index.js";
+import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
 import { bundleLibrary } from "./image-library.js";
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
-          [--name vap-lab-wlc] [--version 17.9.4.27] [--bundle DIR] [--window 1..20]
+          [--name vap-lab-wlc] [--version 17.9.4.27] [--bundle DIR] [--window 1..64]
           [--max-downloads 100] [--echo-interval 30] [--pcap FILE] [--keylog FILE] [--json]
   Runs the lab controller on UDP 5246/5247 until Ctrl-C. --pki DIR uses
   DIR/controller.pem, DIR/controller.key and DIR/ca.pem (see vap pki init);
   APs must present a certificate from that CA. --plaintext turns DTLS off
   (debugging only). --bundle DIR serves images by class name (DIR/ap1g8 …)
-  over CAPWAP Image Data with a sliding window of --window blocks.`;
+  over CAPWAP Image Data with a sliding window of --window blocks (Cisco
+  controllers offer 1 to 20).`;
 
-function read(dir: string, file: string): string {
-  try {
-    return readFileSync(join(dir, file), "utf8");
-  } catch (err) {
-    throw new ConfigError(`--pki: cannot read ${join(dir, file)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-}
+const read = (dir: string, file: string): string => readOperatorFile(join(dir, file), "--pki");
 
 export const controllerCommand: Command = {
   path: ["controller"],
@@ -57,13 +50,13 @@ export const controllerCommand: Command = {
     const dtls = v.pki
       ? new DtlsContext({ role: "server", cert: read(v.pki, "controller.pem"), key: read(v.pki, "controller.key"), ca: read(v.pki, "ca.pem"), ...(keylog ? { keylog } : {}) })
       : "plaintext";
-    const capture = v.pcap ? CaptureFile.open(v.pcap) : undefined;
-    const controller = new LabController({
+    const log = cliLog(io, v.json ?? false).child({ ac: v.name ?? "vap-lab-wlc" });
+    const capture = v.pcap ? CaptureFile.open(v.pcap, (err) => log.warn(err.message)) : undefined;
+    const controller = await LabController.listen({
+      address: v.address,
       profile,
-      control: await bindUdp({ address: v.address, port: 5246, receiveBufferBytes: 4 * 1024 * 1024 }),
-      data: await bindUdp({ address: v.address, port: 5247, receiveBufferBytes: 4 * 1024 * 1024 }),
       dtls,
-      log: cliLog(io, v.json ?? false).child({ ac: v.name ?? "vap-lab-wlc" }),
+      log,
       imageWindow: () => window,
       maxConcurrentDownloads: maxDownloads,
       ...(v.bundle ? { images: bundleLibrary(v.bundle) } : {}),
@@ -71,11 +64,12 @@ export const controllerCommand: Command = {
       ...(v.name ? { name: v.name } : {}),
       ...(v.version ? { softwareVersion: v.version } : {}),
       ...(capture ? { capture: capture.record } : {}),
+    }).catch(async (err: unknown) => {
+      await capture?.close();
+      throw err;
     });
     await untilSignal(io.signal);
-    controller.close();
-    controller.sockets.control.close();
-    controller.sockets.data.close();
+    controller.shutdown();
     await capture?.close();
     return 0;
   },

@@ -22,13 +22,13 @@ import {
   ResultCode,
   resultCodeName,
 } from "../../agent/capwap/codec/index.js";
-import { ControlChannel } from "../../agent/capwap/channel/index.js";
+import { ControlChannel, maxControlPacket } from "../../agent/capwap/channel/index.js";
 import type { ImageLibrary } from "./image-library.js";
 import { ImageSender } from "./image-sender.js";
 import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { type AcInfo, type Element, findElement, type Message, PredownloadState, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
-import { describeError, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
-import { type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
+import { ConfigError, describeError, equalBytes, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
+import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
 
 export type ApPhase = "DTLS Setup" | "Join" | "Configure" | "Data Check" | "Run";
 
@@ -89,10 +89,6 @@ export interface LabControllerOptions {
   dtls: DtlsContext | "plaintext";
   name?: string;
   softwareVersion?: string;
-  hardwareVersion?: string;
-  /** Address APs are told to use for the control channel (default: the control socket's). */
-  advertisedAddress?: string;
-  maxWtps?: number;
   /** Image Data window handed out at join, per AP (seed: the AP profile's "capwap window size"). */
   imageWindow?: (ap: WtpSummary) => number;
   /** Result Code for a Join Request (tests: refuse joins). Default Success. */
@@ -101,8 +97,6 @@ export interface LabControllerOptions {
   echoIntervalSeconds?: number;
   retransmitIntervalMs?: number;
   maxRetransmit?: number;
-  /** An AP silent this long is dropped (default: 3 echo intervals + retransmissions). */
-  apTimeoutMs?: number;
   clock?: Clock;
   log?: Log;
   /** Plaintext CAPWAP packets in and out, for captures. */
@@ -127,7 +121,21 @@ export interface LabControllerOptions {
 /** Message type used for data-channel keep-alives in `dropResponse` (not a CAPWAP message type). */
 export const KEEP_ALIVE = -1;
 
-const MAX_PACKET = 1500 - 48 - 13 - 16 - 32 - 4;
+/** RFC 5415 §3.1: the AC's control and data ports. */
+const CONTROL_PORT = 5246;
+const DATA_PORT = 5247;
+
+/** A controller on an address of its own; listen() binds its two sockets there. */
+export interface LabControllerListenOptions extends Omit<LabControllerOptions, "control" | "data"> {
+  /** Control channel on 5246, data channel on 5247. */
+  address: string;
+}
+
+/** Binds one of the controller's sockets: Node UDP by default, an in-memory network in tests. */
+export type ControllerSocketBinder<S extends DatagramSocket | Promise<DatagramSocket>> = (address: string, port: number) => S;
+
+/** 4 MiB of kernel receive buffer: a thousand APs' discovery and handshake bursts fit without drops. */
+const udpSocket: ControllerSocketBinder<Promise<DatagramSocket>> = (address, port) => bindUdp({ address, port, receiveBufferBytes: 4 * 1024 * 1024 });
 
 export class LabController extends EventEmitter<LabControllerEvents> {
   readonly profile: VendorProfile;
@@ -135,6 +143,48 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   readonly #sessions = new Map<string, ApSession>();
   readonly #dtls: DtlsServer | undefined;
   #closed = false;
+
+  /**
+   * A controller on sockets of its own, `address`:5246 and :5247, which
+   * shutdown() closes. A port that cannot be bound (in use, address not
+   * local) is the operator's to fix: a ConfigError naming address:port, and
+   * the socket already bound is closed again. With a binder that returns
+   * sockets directly (an in-memory network) the controller comes directly too.
+   */
+  static listen(options: LabControllerListenOptions, bind: ControllerSocketBinder<DatagramSocket>): LabController;
+  static listen(options: LabControllerListenOptions, bind?: ControllerSocketBinder<Promise<DatagramSocket>>): Promise<LabController>;
+  static listen(options: LabControllerListenOptions, bind: ControllerSocketBinder<DatagramSocket | Promise<DatagramSocket>> = udpSocket): LabController | Promise<LabController> {
+    const { address, ...rest } = options;
+    const bound: DatagramSocket[] = [];
+    const closeBound = () => bound.splice(0).forEach((s) => s.close());
+    const failed = (port: number, err: unknown): never => {
+      closeBound();
+      throw new ConfigError(`lab controller cannot listen on ${endpointKey({ address, port })}: ${describeError(err)}`, { cause: err });
+    };
+    const open = (port: number, next: () => LabController | Promise<LabController>): LabController | Promise<LabController> => {
+      let socket: DatagramSocket | Promise<DatagramSocket>;
+      try {
+        socket = bind(address, port);
+      } catch (err) {
+        return failed(port, err);
+      }
+      const opened = (s: DatagramSocket) => {
+        bound.push(s);
+        return next();
+      };
+      return socket instanceof Promise ? socket.then(opened, (err: unknown) => failed(port, err)) : opened(socket);
+    };
+    return open(CONTROL_PORT, () =>
+      open(DATA_PORT, () => {
+        try {
+          return new LabController({ ...rest, control: bound[0]!, data: bound[1]! });
+        } catch (err) {
+          closeBound();
+          throw err;
+        }
+      }),
+    );
+  }
 
   constructor(options: LabControllerOptions) {
     super();
@@ -258,6 +308,13 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     this.#dtls?.close();
   }
 
+  /** close(), then close both sockets too: the end of a controller from listen(), which owns them. */
+  shutdown(): void {
+    this.close();
+    this.#o.control.close();
+    this.#o.data.close();
+  }
+
   #session(apName: string): ApSession {
     const s = [...this.#sessions.values()].find((x) => x.record.name === apName);
     if (!s || s.record.phase !== "Run") throw new Error(`AP ${apName} is not joined`);
@@ -268,13 +325,13 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     return {
       name: this.name,
       softwareVersion: this.softwareVersion,
-      hardwareVersion: this.#o.hardwareVersion ?? "0.0.0.0",
+      hardwareVersion: "0.0.0.0",
       stations: 0,
       stationLimit: 32_000,
       activeWtps: [...this.#sessions.values()].filter((s) => s.record.phase === "Run").length,
-      maxWtps: this.#o.maxWtps ?? 6000,
+      maxWtps: 6000,
       security: AcSecurity.X509,
-      controlAddress: this.#o.advertisedAddress ?? this.#o.control.local.address,
+      controlAddress: this.#o.control.local.address,
       unixTime: Math.floor(this.#o.clock.wallNow() / 1000),
       echoIntervalSeconds: this.#o.echoIntervalSeconds ?? 30,
     };
@@ -312,13 +369,17 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     this.#o.log.info(`Discarding plaintext ${message ? messageTypeName(message.type) : "fragment"} from ${key}`);
   }
 
+  /** Discovery Requests per source endpoint, counted only for a fault plan (`dropResponse`) to judge. */
   readonly #discoveries = new Map<string, number>();
 
   #answerDiscovery(request: Message, from: Endpoint): void {
-    const key = endpointKey(from);
-    const nth = (this.#discoveries.get(key) ?? 0) + 1;
-    this.#discoveries.set(key, nth);
-    if (this.#o.dropResponse?.(request.type, nth)) return;
+    const drop = this.#o.dropResponse;
+    if (drop) {
+      const key = endpointKey(from);
+      const nth = (this.#discoveries.get(key) ?? 0) + 1;
+      this.#discoveries.set(key, nth);
+      if (drop(request.type, nth)) return;
+    }
     const radios = this.profile.radios(request.elements);
     const response = encodeControlPacket({ type: request.type + 1, seq: request.seq, elements: this.profile.discoveryResponse(this.#acInfo(), radios) }, this.profile.elements);
     this.#capture("out", from, response);
@@ -370,10 +431,9 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   #capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array, local = this.#o.control.local): void {
     const capture = this.#o.capture;
     if (!capture) return;
-    const self = { address: this.#o.advertisedAddress ?? local.address, port: local.port };
     const now = this.#o.clock.wallNow();
-    if (direction === "in") capture(now, peer, self, packet);
-    else capture(now, self, peer, packet);
+    if (direction === "in") capture(now, peer, local, packet);
+    else capture(now, local, peer, packet);
   }
 
   readonly #downloads = { running: 0, waiting: [] as (() => void)[] };
@@ -422,8 +482,7 @@ class ApSession {
   #idle: TimerHandle | undefined;
   #ended = false;
   #answered = new Map<number, number>();
-  #sender: ImageSender | undefined;
-  /** Ends the running transfer (cancel the sender, free its slot). */
+  /** Ends the transfer running or waiting for a slot: sender cancelled, slot and file released. */
   #abortTransfer: ((error: Error) => void) | undefined;
   /** Requests from the API wait while an image transfer owns the sequence numbers. */
   #transferDone: Promise<void> = Promise.resolve();
@@ -441,7 +500,7 @@ class ApSession {
     this.channel = new ControlChannel({
       profile: ac.profile,
       clock: options.clock,
-      maxPacketSize: MAX_PACKET,
+      maxPacketSize: () => maxControlPacket(peer.address, dtls),
       retransmitIntervalMs: options.retransmitIntervalMs ?? 3000,
       maxRetransmit: options.maxRetransmit ?? 5,
       transmit: (packet) => {
@@ -466,7 +525,7 @@ class ApSession {
   }
 
   matchesSession(sessionId: Uint8Array, address: string): boolean {
-    return address === this.peer.address && this.#sessionId !== undefined && this.#sessionId.length === sessionId.length && this.#sessionId.every((b, i) => b === sessionId[i]);
+    return address === this.peer.address && this.#sessionId !== undefined && equalBytes(this.#sessionId, sessionId);
   }
 
   setPhase(phase: ApPhase): void {
@@ -475,9 +534,12 @@ class ApSession {
     this.ac.emit("phase", { ...this.record });
   }
 
-  /** Image blocks are ordered by sequence number, so other requests wait for the transfer to end. */
+  /** Image blocks are ordered by sequence number, so other requests wait for the transfer to end (and any that replaced it). */
   async request(type: number, elements: Element[]): Promise<Message> {
-    await this.#transferDone;
+    for (let done = this.#transferDone; ; done = this.#transferDone) {
+      await done;
+      if (done === this.#transferDone) break;
+    }
     return new Promise((resolve, reject) =>
       this.channel.request({ type, elements }, resolve, () => reject(new Error(`${this.record.name}: no answer to ${messageTypeName(type)}`))),
     );
@@ -529,7 +591,8 @@ class ApSession {
   #touch(): void {
     const { options } = this.ac.internals;
     const echoMs = (options.echoIntervalSeconds ?? 30) * 1000;
-    const timeout = options.apTimeoutMs ?? 3 * echoMs + (options.retransmitIntervalMs ?? 3000) * ((options.maxRetransmit ?? 5) + 1);
+    // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
+    const timeout = 3 * echoMs + (options.retransmitIntervalMs ?? 3000) * ((options.maxRetransmit ?? 5) + 1);
     this.#idle?.cancel();
     this.#idle = options.clock.setTimer("ap-timeout", timeout, () => this.end("no keep-alive or echo from the AP", true));
   }
@@ -613,29 +676,31 @@ class ApSession {
       this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
       return;
     }
+    if (this.#ended) {
+      file.close();
+      return;
+    }
     const md5 = options.corruptMd5?.(this.record.name ?? this.key) ? Uint8Array.from(file.md5, (b, i) => (i === 0 ? b ^ 0xff : b)) : file.md5;
     const predownload = this.record.download?.predownload;
     this.channel.respond(request, [
       { kind: "ResultCode", resultCode: ResultCode.Success },
       { kind: "ImageInformation", fileSize: file.size, hash: md5 },
     ]);
+    // An AP that asks again has given up the transfer it had (RFC 5415 §9.1: one per session): end it first.
+    this.#abortTransfer?.(new Error("superseded by a new Image Data Request from the AP"));
     const download: DownloadRecord = { name, state: "queued", size: file.size, bytes: 0, window: this.record.imageWindow, ...(predownload ? { predownload } : {}) };
     this.#setDownload(download);
     let endTransfer!: () => void;
     this.#transferDone = new Promise((resolve) => (endTransfer = resolve));
-    const release = await downloadSlot();
-    if (this.#ended) {
-      release();
-      file.close();
-      endTransfer();
-      return;
-    }
-    options.log.info(`Sending image ${name} (${file.size} bytes) to ${this.record.name}, window ${this.record.imageWindow}`);
-    this.#setDownload({ ...download, state: "downloading", startedAt: options.clock.now() });
+    let release: (() => void) | undefined;
+    let sender: ImageSender | undefined;
+    let ended = false;
     const finish = (error?: Error) => {
-      this.#sender = undefined;
-      this.#abortTransfer = undefined;
-      release();
+      if (ended) return;
+      ended = true;
+      if (this.#abortTransfer === abort) this.#abortTransfer = undefined;
+      sender?.cancel();
+      release?.();
       file.close();
       endTransfer();
       const d = this.record.download!;
@@ -643,7 +708,14 @@ class ApSession {
       const state = error ? "failed" : predownload ? "downloading" : "complete";
       this.#setDownload({ ...d, state, bytes: error ? d.bytes : file.size, ...(state !== "downloading" ? { finishedAt: options.clock.now() } : {}), ...(error ? { error: error.message } : {}) });
     };
-    this.#sender = new ImageSender({
+    const abort = (error: Error) => finish(error);
+    this.#abortTransfer = abort;
+    const slot = await downloadSlot();
+    if (ended) return slot(); // ended (session gone, or superseded) while it waited its turn
+    release = slot;
+    options.log.info(`Sending image ${name} (${file.size} bytes) to ${this.record.name}, window ${this.record.imageWindow}`);
+    this.#setDownload({ ...download, state: "downloading", startedAt: options.clock.now() });
+    sender = new ImageSender({
       channel: this.channel,
       profile: this.ac.profile,
       file,
@@ -657,11 +729,7 @@ class ApSession {
       },
       onDone: finish,
     });
-    this.#abortTransfer = (error) => {
-      this.#sender?.cancel();
-      finish(error);
-    };
-    this.#sender.start();
+    sender.start();
   }
 
   #predownloadReport(elements: readonly Element[]): void {

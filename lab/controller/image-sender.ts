@@ -2,11 +2,14 @@
  * The controller's half of a CAPWAP image transfer (RFC 5415 §9.1) with the
  * seed's sliding window: up to `window` Image Data Requests in flight, each
  * acknowledged by its sequence number. The first block goes alone so the AP
- * can anchor its window [inf]; then the window opens. A block the AP refuses
- * (bad checksum) goes again under the same sequence number; a lost one is
- * resent when three later blocks were acknowledged (fast retransmit) or when
- * its timeout — adaptive, from the measured round trip (RFC 6298 style) —
- * expires.
+ * can anchor its window [inf]; then the window opens. Block i goes out under
+ * sequence number first + i: each new block takes the channel's next number,
+ * so the channel's counter ends past every number the transfer used and the
+ * next request cannot repeat one the AP has answered (RFC 5415 §4.5.3 lets it
+ * answer from its cache). A block the AP refuses (bad checksum) goes again
+ * under its own number; a lost one is resent when three later blocks were
+ * acknowledged (fast retransmit) or when its timeout — adaptive, from the
+ * measured round trip (RFC 6298 style) — expires.
  */
 import type { ControlChannel, PendingRequest } from "../../agent/capwap/channel/index.js";
 import { MessageType, ResultCode, resultCodeName } from "../../agent/capwap/codec/index.js";
@@ -96,8 +99,14 @@ export class ImageSender {
       { type: MessageType.ImageDataRequest, elements: [element] },
       (response) => this.#answered(index, response),
       () => this.#fail(`no answer to image block ${index} after retransmissions`),
-      { seq, retransmitIntervalMs: this.#timeout() },
+      // A new block takes the channel's next number; a refused one goes again under its own.
+      { ...(again ? { seq } : {}), retransmitIntervalMs: this.#timeout() },
     );
+    if (request.seq !== seq) {
+      // Someone else's request took a number inside the transfer: the AP's window would break.
+      request.cancel();
+      return this.#fail(`image block ${index} got sequence number ${request.seq}, not ${seq}: another request interleaved`);
+    }
     this.stats.sent++;
     this.#inFlight.set(index, { index, request, sentAt: again ? Number.NaN : sentAt, overtaken: 0 });
   }

@@ -8,13 +8,13 @@ import { Lab, summaryTable } from "./lab.js";
 
 const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [--until run|upgraded]
           [--timeout 120s] [--address 127.0.0.1] [--version 17.9.4.27] [--controller-version 17.12.1.5]
-          [--window 1..20] [--size small|realistic|BYTES] [--storage flash|sink] [--state DIR]
+          [--window 1..64] [--size small|realistic|BYTES] [--storage flash|sink] [--state DIR]
           [--pcap FILE] [--keylog FILE] [--quiet]
   Starts the lab controller and N APs on loopback (real UDP and DTLS, a fresh PKI)
   and prints each AP's console. The APs leave the factory at --version with a
   signed image in their flash; the controller runs --controller-version and
   serves a signed bundle, so they download it over CAPWAP (with a --window of
-  blocks in flight), verify and install it (PRECHECK, PREDOWNLOAD, ACTIVATE),
+  blocks in flight; Cisco controllers offer 1 to 20), verify and install it (PRECHECK, PREDOWNLOAD, ACTIVATE),
   reload and rejoin. --until upgraded exits 0 once every AP runs the
   controller's version, --until run once every AP is in Run; 1 with the reason
   after --timeout. Without --until it runs until Ctrl-C.

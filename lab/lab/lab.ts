@@ -1,7 +1,7 @@
 /**
  * `vap lab`: the lab controller and N APs in one process on loopback, with a
- * freshly minted PKI — the whole join (and, later, upgrade) visible on one
- * console, for a newcomer's first run and for tests over real UDP and DTLS.
+ * freshly minted PKI — the whole join and upgrade visible on one console, for
+ * a newcomer's first run and for tests over real UDP and DTLS.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,14 +14,10 @@ import { parseApConfig } from "../../agent/config/index.js";
 import { UpgradeEngine, type StorageMode } from "../../agent/upgrade/index.js";
 import { buildBundle, buildImage, imageSizeFor, issueImageSigner, signerFromPem, type ImageSize } from "../../images/index.js";
 import { createLog, type ConsoleSink, type Log, systemClock } from "../../agent/core/index.js";
-import { bindUdp } from "../../agent/net/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
 import { bundleLibrary, LabController } from "../controller/index.js";
-import { apCommonName, issueCa, issueLeaf, validFor } from "../pki/pki.js";
-
-/** 4 MiB: a thousand APs' discovery and handshake bursts fit without drops. */
-const CONTROLLER_BUFFER = 4 * 1024 * 1024;
+import { apCommonName, issueCa, issueLeaf, validFor } from "../pki/index.js";
 
 export interface LabOptions {
   aps: number;
@@ -84,10 +80,19 @@ export class Lab {
     this.#capture = capture;
   }
 
+  /** Start everything; if anything fails on the way, what was started stops and a temporary directory goes. */
   static async start(o: LabOptions): Promise<Lab> {
-    const log = createLog({ console: o.console });
     const ownDir = o.stateDir ? undefined : mkdtempSync(join(tmpdir(), "vap-lab-"));
-    const dir = o.stateDir ?? ownDir!;
+    try {
+      return await Lab.#start(o, o.stateDir ?? ownDir!, ownDir);
+    } catch (err) {
+      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  static async #start(o: LabOptions, dir: string, ownDir: string | undefined): Promise<Lab> {
+    const log = createLog({ console: o.console });
     const classes = o.classes?.length ? o.classes : (["ap1g8"] as const);
     const used = [...new Set(classes.slice(0, o.aps))];
     const storage = o.storage ?? (o.aps > 50 ? "sink" : "flash");
@@ -107,11 +112,10 @@ export class Lab {
     for (const c of used) await buildImage({ class: c, version: o.apVersion, out: join(dir, "factory", c), signer, size: imageSizeFor(size, c) });
 
     const keylog = o.keylog ? keylogFileSink(o.keylog) : undefined;
-    const capture = o.pcap ? CaptureFile.open(o.pcap) : undefined;
-    const controller = new LabController({
+    const capture = o.pcap ? CaptureFile.open(o.pcap, (err) => log.warn(err.message)) : undefined;
+    const controller = await LabController.listen({
+      address: o.address,
       profile: o.profile,
-      control: await bindUdp({ address: o.address, port: 5246, receiveBufferBytes: CONTROLLER_BUFFER }),
-      data: await bindUdp({ address: o.address, port: 5247, receiveBufferBytes: CONTROLLER_BUFFER }),
       dtls: new DtlsContext({ role: "server", cert: ctrlCert.cert + ca.cert, key: ctrlCert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
       softwareVersion: o.controllerVersion,
       images: bundleLibrary(join(dir, "bundle")),
@@ -119,55 +123,64 @@ export class Lab {
       ...(o.echoIntervalSeconds ? { echoIntervalSeconds: o.echoIntervalSeconds } : {}),
       ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
       ...(capture ? { capture: capture.record } : {}),
+    }).catch(async (err: unknown) => {
+      await capture?.close();
+      throw err;
     });
     const lab = new Lab(controller, capture);
     lab.#ownDir = ownDir;
-    // Mint every AP's identity and flash first: key generation and image
-    // verification block the event loop, which must be free once APs talk.
-    const aps = [];
-    for (let i = 0; i < o.aps; i++) {
-      const hardwareClass = classes[i % classes.length]!;
-      const model = hardwareClasses[hardwareClass].models[0]!.model;
-      const mac = `02:00:00:00:${((i + 1) >> 8).toString(16).padStart(2, "0")}:${((i + 1) & 0xff).toString(16).padStart(2, "0")}`;
-      const config = parseApConfig(
-        {
-          baseMac: mac,
-          class: hardwareClass,
-          profile: o.profile,
-          controllers: [{ address: o.address }],
-          discovery: { bindAddress: o.address },
-          dtls: { cert: "(lab)", key: "(lab)", ca: "(lab)" },
-          image: { trust: "(lab)", storage },
-          stateDir: join(dir, "aps", `ap${i + 1}`),
-          ...o.apConfig,
-        },
-        "vap lab",
-      );
-      const cert = issueLeaf(ca, { commonName: apCommonName(model, parseInt(mac.replace(/:/g, ""), 16)), role: "ap", type: "ecdsa", validity });
-      await UpgradeEngine.provision(
-        { stateDir: config.stateDir, hardwareClass: hardwareClasses[hardwareClass], storage, trust: imageRoot.cert, policy: "required", log: createLog({ console: null }) },
-        join(dir, "factory", hardwareClass),
-      );
-      aps.push({ config, cert, hardwareClass });
-    }
-    const interval = 1000 / (o.startRate ?? 200);
-    for (const [i, { config, cert, hardwareClass }] of aps.entries()) {
-      if (i > 0) await new Promise((r) => setTimeout(r, interval));
-      const name = config.identity.name;
-      const apLog: Log = log.child({ ap: name }, { console: o.console && o.aps > 1 ? (l) => o.console!(`${name} ${l}`) : o.console });
-      const index = i;
-      const ap = await startAp(config, {
-        log: apLog,
-        imageTrust: imageRoot.cert,
-        dtls: new DtlsContext({ role: "client", cert: cert.cert + ca.cert, key: cert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
-        wtp: {
-          onStateChange: (state) => {
-            if (state === "Run") lab.#lastRun.set(index, systemClock.now() - lab.#startedAt);
+    try {
+      // Mint every AP's identity and flash first: key generation and image
+      // verification block the event loop, which must be free once APs talk.
+      const aps = [];
+      for (let i = 0; i < o.aps; i++) {
+        const hardwareClass = classes[i % classes.length]!;
+        const model = hardwareClasses[hardwareClass].models[0]!.model;
+        const mac = `02:00:00:00:${((i + 1) >> 8).toString(16).padStart(2, "0")}:${((i + 1) & 0xff).toString(16).padStart(2, "0")}`;
+        const config = parseApConfig(
+          {
+            baseMac: mac,
+            class: hardwareClass,
+            profile: o.profile,
+            controllers: [{ address: o.address }],
+            discovery: { bindAddress: o.address },
+            dtls: { cert: "(lab)", key: "(lab)", ca: "(lab)" },
+            image: { trust: "(lab)", storage },
+            stateDir: join(dir, "aps", `ap${i + 1}`),
+            ...o.apConfig,
           },
-        },
-      });
-      lab.aps.push(ap);
-      lab.#classes.push(hardwareClass);
+          "vap lab",
+        );
+        const cert = issueLeaf(ca, { commonName: apCommonName(model, parseInt(mac.replace(/:/g, ""), 16)), role: "ap", type: "ecdsa", validity });
+        await UpgradeEngine.provision(
+          { stateDir: config.stateDir, hardwareClass: hardwareClasses[hardwareClass], storage, trust: imageRoot.cert, policy: "required", log: createLog({ console: null }) },
+          join(dir, "factory", hardwareClass),
+        );
+        aps.push({ config, cert, hardwareClass });
+      }
+      const interval = 1000 / (o.startRate ?? 200);
+      for (const [i, { config, cert, hardwareClass }] of aps.entries()) {
+        if (i > 0) await new Promise((r) => setTimeout(r, interval));
+        const name = config.identity.name;
+        const apLog: Log = log.child({ ap: name }, { console: o.console && o.aps > 1 ? (l) => o.console!(`${name} ${l}`) : o.console });
+        const index = i;
+        const ap = await startAp(config, {
+          log: apLog,
+          imageTrust: imageRoot.cert,
+          dtls: new DtlsContext({ role: "client", cert: cert.cert + ca.cert, key: cert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
+          wtp: {
+            onStateChange: (state) => {
+              if (state === "Run") lab.#lastRun.set(index, systemClock.now() - lab.#startedAt);
+            },
+          },
+        });
+        lab.aps.push(ap);
+        lab.#classes.push(hardwareClass);
+      }
+    } catch (err) {
+      // An AP that cannot start: stop what did, remove what the lab made.
+      await lab.stop();
+      throw err;
     }
     return lab;
   }
@@ -218,9 +231,7 @@ export class Lab {
 
   async stop(): Promise<void> {
     for (const ap of this.aps) await ap.stop();
-    this.controller.close();
-    this.controller.sockets.control.close();
-    this.controller.sockets.data.close();
+    this.controller.shutdown();
     await this.#capture?.close();
     if (this.#ownDir) rmSync(this.#ownDir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import { parseOptions } from "../../agent/cli/args.js";
+import { integerFlag, parseOptions } from "../../agent/cli/args.js";
 import type { Command } from "../../agent/cli/command.js";
 import { ConfigError } from "../../agent/core/index.js";
 import { initPki, type PkiOptions } from "./pki.js";
@@ -25,8 +25,8 @@ export const pkiInitCommand: Command = {
     const [dir, ...extra] = positionals;
     if (dir === undefined || extra.length > 0) throw new ConfigError(`usage: vap pki ${USAGE.split("\n")[0]}`);
     const options: PkiOptions = { keyType: values.rsa ? "rsa" : "ecdsa", force: values.force ?? false };
-    if (values.aps !== undefined) options.aps = Number(values.aps);
-    if (values.days !== undefined) options.days = Number(values.days);
+    if (values.aps !== undefined) options.aps = integerFlag("aps", values.aps, 0, 10_000);
+    if (values.days !== undefined) options.days = integerFlag("days", values.days, 1);
     if (values.model !== undefined) options.model = values.model;
     if (values["base-mac"] !== undefined) options.baseMac = values["base-mac"];
     if (values.controller !== undefined) options.controllerName = values.controller;

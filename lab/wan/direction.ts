@@ -23,7 +23,7 @@ export interface DirectionStats {
   reordered: number;
 }
 
-export function emptyStats(): DirectionStats {
+function emptyStats(): DirectionStats {
   return { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, dropped: 0, queueDropped: 0, duplicated: 0, reordered: 0 };
 }
 

@@ -113,6 +113,8 @@ describe("bad input: a typed error naming message, element and offset", () => {
     { name: "board data value overruns", bytes: "00100200 00000000 00000001 00 0011 00 0026 000a 00409600 0000 0010 4142", reason: /board data value needs 16 byte\(s\), 2 left/, offset: 28, messageType: 1, elementType: 38 },
     { name: "WTP Descriptor encryption count beyond data", bytes: "00100200 00000000 00000001 00 000a 00 0027 0003 0202ff", reason: /needs 1 byte/, offset: 23, messageType: 1, elementType: 39 },
     { name: "invalid UTF-8 in AC Name", bytes: "00100200 00000000 00000002 00 0009 00 0004 0002 c328", reason: /invalid UTF-8/, offset: 20, messageType: 2, elementType: 4 },
+    { name: "invalid UTF-8 after valid non-ASCII: the bad byte, not the first non-ASCII one", bytes: "00100200 00000000 00000002 00 000c 00 0004 0005 41c3a9ff42", reason: /invalid UTF-8/, offset: 23, messageType: 2, elementType: 4 },
+    { name: "UTF-8 sequence cut short by the element's end", bytes: "00100200 00000000 00000002 00 000a 00 0004 0003 41e282", reason: /invalid UTF-8/, offset: 21, messageType: 2, elementType: 4 },
     { name: "vendor payload without its element id", bytes: "00100200 00000000 0000000d 00 000c 00 0025 0005 00409600 00", reason: /vendor element id needs 2/, offset: 24, messageType: 13, elementType: 37 },
   ];
 
@@ -136,6 +138,30 @@ describe("bad input: a typed error naming message, element and offset", () => {
       expect(e.message).not.toContain("\n");
     });
   }
+
+  it("points at the invalid byte of a NUL-padded fixed field (Cisco AP Model), not past the padding", () => {
+    const cisco = profiles.cisco.elements;
+    const model = "C9120AXI-é";
+    const elements: Element[] = [{ kind: "CiscoApModel", model, image: "17.9.4.27" }];
+    const packet = encodeControlPacket({ type: MessageType.ConfigurationStatusRequest, seq: 1, elements }, cisco);
+    const at = Buffer.from(packet).indexOf("C9120AXI-");
+    for (const [bad, offset] of [
+      [at + 3, at + 3], // an ASCII byte replaced: the first non-ASCII byte is the bad one
+      [at + 11, at + 11], // after the valid "é" (at+9, at+10)
+    ] as const) {
+      const mutated = Uint8Array.from(packet);
+      mutated[bad] = 0xff;
+      const { payload, payloadOffset } = decodePacket(mutated);
+      let error: CapwapDecodeError | undefined;
+      try {
+        decodeControlMessage(payload, cisco, payloadOffset);
+      } catch (err) {
+        error = err as CapwapDecodeError;
+      }
+      expect(error?.reason).toMatch(/invalid UTF-8/);
+      expect(error?.offset).toBe(offset);
+    }
+  });
 
   it("names the message and element in the one-line message", () => {
     try {

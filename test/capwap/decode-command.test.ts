@@ -136,6 +136,28 @@ describe("vap capwap decode on a capture mixing good, broken, encrypted, data an
   });
 });
 
+describe("vap capwap decode counts every fragmented message that never completed", () => {
+  it("those still waiting at the end, timed out on the way, and superseded by a reused Fragment ID", async () => {
+    const big = samples.map((s) => encodeControlMessage(s.message, table)).filter((m) => m.length > 200);
+    const fragmentsOf = (i: number, id: number) => fragmentPayload(big[i]!, controlHeader(), 200, id);
+    const t0 = 1_706_650_895_000;
+    const at = (timeMs: number, payload: Uint8Array) => ({ timeMs, datagram: { src: AP, dst: AC, payload } });
+    const file = fileOf(
+      pcapBytes([
+        at(t0, fragmentsOf(0, 1)[0]!), // expires: nothing more of id 1 within a minute
+        at(t0 + 1, fragmentsOf(1, 7)[0]!), // superseded: id 7 starts another message
+        ...fragmentsOf(2, 7).map((p, i) => at(t0 + 61_000 + i, p)),
+        at(t0 + 62_000, fragmentsOf(0, 9)[0]!), // still waiting when the capture ends
+      ]),
+    );
+    const { code, lines, stderr } = await decode(file, "--profile", "rfc5415");
+    expect(code).toBe(0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ reassembled: true });
+    expect(stderr).toMatch(/, 3 fragmented message\(s\) incomplete\n$/);
+  });
+});
+
 describe("vap capwap decode on input it cannot read fully: a one-line error and a non-zero exit", () => {
   it("prints every message before the point where the capture is cut, then the error", async () => {
     const whole = await decode(pcapFile, "--profile", "rfc5415");

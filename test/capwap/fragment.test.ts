@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CapwapDecodeError, controlHeader, decodeControlMessage, decodePacket, encodeControlMessage, fragmentPayload, Reassembler } from "../../agent/capwap/codec/index.js";
+import { CapwapDecodeError, controlHeader, decodeControlMessage, decodePacket, encodeControlMessage, fragmentPayload, headerLength, Reassembler } from "../../agent/capwap/codec/index.js";
 import { rfc5415Profile, type Element } from "../../agent/capwap/profiles/index.js";
 import { seededRandom } from "../../agent/core/index.js";
 import { rfc5415Messages } from "./samples.js";
@@ -32,6 +32,24 @@ describe("fragmentation (RFC 5415 §3.4)", () => {
     const packets = fragmentPayload(payload, controlHeader(), 1400, 42);
     expect(packets).toHaveLength(1);
     expect(decodePacket(packets[0]!).header).toMatchObject({ f: false, l: false, fragmentId: 0 });
+  });
+
+  it("accepts any payload whose last fragment starts within the 13-bit offset range, and nothing beyond", () => {
+    // 1000-byte pieces: the last may start at 65000 (offset 8125 ≤ 0x1fff), so 66000 bytes fit;
+    // one byte more puts a fragment at 66000 (offset 8250), which the field cannot carry.
+    const maxPacketSize = headerLength(controlHeader()) + 1000;
+    const big = Uint8Array.from({ length: 66_001 }, (_, i) => i & 0xff);
+    const packets = fragmentPayload(big.subarray(0, 66_000), controlHeader(), maxPacketSize, 3);
+    expect(packets).toHaveLength(66);
+    const last = decodePacket(packets.at(-1)!).header;
+    expect(last).toMatchObject({ l: true, fragmentOffset: 65_000 / 8 });
+    const r = new Reassembler({ timeoutMs: 5_000, maxBufferedBytes: 1 << 20 });
+    const whole = packets.map((p) => decodePacket(p)).map((d) => r.push("ap", d.header, d.payload, 0)).find(Boolean);
+    expect(whole?.payload).toEqual(big.subarray(0, 66_000));
+    expect(() => fragmentPayload(big, controlHeader(), maxPacketSize, 3)).toThrow(/exceeds the fragment offset range/);
+    // 8-byte pieces: the last may start at 0x1fff * 8, so 65536 bytes is the most.
+    expect(fragmentPayload(big.subarray(0, 65_536), controlHeader(), headerLength(controlHeader()) + 8, 4)).toHaveLength(8192);
+    expect(() => fragmentPayload(big.subarray(0, 65_537), controlHeader(), headerLength(controlHeader()) + 8, 4)).toThrow(/fragment offset range/);
   });
 
   it("reassembles in order, out of order and with duplicates", () => {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../agent/cli/main.js";
 import { initPki } from "../../lab/pki/index.js";
 import { fieldValues, problems, tsharkJson } from "../support/tshark.js";
+import { image, OLD, testPki } from "../upgrade/support.js";
 
 const dir = tempDir("cli");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,6 +76,28 @@ describe("vap controller + vap run --config, as an operator would run them", () 
     controller.stop();
     expect(await run.done).toBe(0);
     expect(await controller.done).toBe(0);
+  });
+
+  it("--state puts the AP's flash where the systemd unit's StateDirectory is, whatever the config says", async () => {
+    const trust = join(dir, "image-ca.pem");
+    writeFileSync(trust, testPki().trust);
+    const state = join(dir, "var-lib-vap-lab1");
+    const factory = await image("ap1g8", OLD);
+    expect((await vap("flash", "install", factory.path, "--state", state, "--class", "ap1g8", "--trust", trust).done)).toBe(0);
+    const config = join(dir, "state.yaml");
+    writeFileSync(config, `baseMac: 02:00:00:00:10:04\nclass: ap1g8\ncontrollers: [{ address: 127.0.40.4 }]\ndtls: { mode: plaintext }\nimage: { trust: ${trust} }\nstateDir: elsewhere\n`);
+    const controller = vap("controller", "--plaintext", "--address", "127.0.40.4", "--version", OLD);
+    await controller.until("WARNING: lab controller without DTLS");
+    const run = vap("run", "--config", config, "--state", state);
+    await run.until("CAPWAP State: Run");
+    expect(run.out).toContain(`AP image version ${OLD} backup 0.0.0.0, Controller ${OLD}`);
+    expect(readFileSync(join(state, "flash", "owner"), "utf8")).toBe(`${process.pid}\n`);
+    expect(existsSync(join(dir, "elsewhere"))).toBe(false);
+    run.stop();
+    controller.stop();
+    expect(await run.done).toBe(0);
+    expect(await controller.done).toBe(0);
+    expect(existsSync(join(state, "flash", "owner"))).toBe(false); // released on the way out
   });
 
   it("a bad config stops `vap run` with one line naming the file and the field", async () => {

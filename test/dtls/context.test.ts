@@ -1,6 +1,8 @@
+import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DtlsContext, DEFAULT_DTLS_CIPHERS } from "../../agent/capwap/dtls/index.js";
 import { toOpensslCipherList } from "../../agent/capwap/dtls/context.js";
+import { addon } from "../../agent/capwap/dtls/native.js";
 import { ConfigError } from "../../agent/core/index.js";
 import { labPki } from "./support.js";
 
@@ -44,5 +46,32 @@ describe("DtlsContext", () => {
     expect(psk.role).toBe("client");
     const server = new DtlsContext({ role: "server", psk: { hint: "vap", keys: new Map([["ap1", new Uint8Array(16)]]) } });
     expect(server.role).toBe("server");
+  });
+
+  it("never builds a context that would ignore a pinned fingerprint: without peer verification, or with a PSK", () => {
+    const pin = new X509Certificate(pki.controller.cert).fingerprint256;
+    const psk = { identity: "ap1", key: new Uint8Array(16) };
+    expect(() => new DtlsContext({ role: "client", ca: pki.ca.cert, verifyPeer: false, pinnedFingerprint: pin })).toThrow(/pinnedFingerprint needs peer verification/);
+    expect(() => new DtlsContext({ role: "client", psk, pinnedFingerprint: pin })).toThrow(/pinnedFingerprint needs peer verification/);
+    expect(() => new DtlsContext({ role: "client", cert: pki.ap.cert, key: pki.ap.key, ca: pki.ca.cert, psk, pinnedFingerprint: pin })).toThrow(/cannot go with a PSK/);
+    expect(() => new DtlsContext({ role: "server", cert: pki.controller.cert, key: pki.controller.key, verifyPeer: false, pinnedFingerprint: pin })).toThrow(ConfigError);
+    expect(new DtlsContext({ role: "client", ca: pki.ca.cert, pinnedFingerprint: pin }).role).toBe("client");
+    // The addon enforces the same rule for any caller.
+    const digest = Uint8Array.from(Buffer.from(pin.replace(/:/g, ""), "hex"));
+    expect(() => new addon.Context({ server: false, ca: pki.ca.cert, pin: digest, verifyPeer: false })).toThrow(/pinned fingerprint needs verifyPeer and no PSK/);
+    expect(() => new addon.Context({ server: false, ca: pki.ca.cert, pin: digest, verifyPeer: true, pskIdentity: "ap1", pskKey: new Uint8Array(16) })).toThrow(/needs verifyPeer and no PSK/);
+    expect(() => new addon.Context({ server: true, cert: pki.controller.cert, key: pki.controller.key, ca: pki.ca.cert, pin: digest, verifyPeer: true, pskIdentities: [], pskKeys: [] })).toThrow(/needs verifyPeer and no PSK/);
+  });
+
+  it("the addon refuses a server PSK table it cannot read with a clear error, never reading what is not there", () => {
+    const native = (o: Record<string, unknown>) => () => new addon.Context({ server: true, ...o } as never);
+    const key = new Uint8Array(16);
+    expect(native({ pskIdentities: ["ap1"] })).toThrow(/pskIdentities and pskKeys must both be arrays/);
+    expect(native({ pskIdentities: ["ap1"], pskKeys: key })).toThrow(/must both be arrays/);
+    expect(native({ pskIdentities: ["ap1", "ap2"], pskKeys: [key] })).toThrow(/pskIdentities has 2 entries and pskKeys 1: one key per identity/);
+    expect(native({ pskIdentities: [7], pskKeys: [key] })).toThrow(/pskIdentities\[0\] must be a string/);
+    expect(native({ pskIdentities: ["ap1", "ap2"], pskKeys: [key, "secret"] })).toThrow(/pskKeys\[1\] must be a Uint8Array/);
+    expect(native({ pskIdentities: ["ap1"], pskKeys: [new Uint16Array(8)] })).toThrow(/pskKeys\[0\] must be a Uint8Array/);
+    expect(native({ pskIdentities: ["ap1"], pskKeys: [key] })()).toBeDefined();
   });
 });

@@ -108,6 +108,15 @@ describe("our DTLS client against openssl s_server", () => {
     expect(peer.output).not.toMatch(/PSK warning/);
   });
 
+  it("a pinned fingerprint: s_server's own certificate passes it (a wrong one is refused below; a pin nothing would check is refused at configuration)", async () => {
+    const pki = labPki("ecdsa");
+    const f = pkiFiles(pki);
+    const { peer, port } = await sServer(["-dtls1_2", "-cert", f.cert, "-key", f.key]);
+    const session = await ourClient(port, clientContext(pki, { pinnedFingerprint: new X509Certificate(pki.controller.cert).fingerprint256 }));
+    await withTimeout(connected(session), 10_000, "connect");
+    await echoThroughSServer(peer, session);
+  });
+
   it("DTLS 1.0 only when configured (older controllers)", async () => {
     const pki = labPki("rsa");
     const f = pkiFiles(pki);

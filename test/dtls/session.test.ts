@@ -67,6 +67,31 @@ describe("DtlsSession: our client against our server", () => {
     });
   }
 
+  // RFC 5415 §2.4.3's mandatory suite, CBC: at a 1500-byte link, 1407 bytes per record over IPv4, 16 fewer over IPv6.
+  it("sizes records for the peer's address family: IPv4's 28 bytes of IP and UDP, IPv6's 48", async () => {
+    const pki = labPki("rsa");
+    const ciphers = "TLS_RSA_WITH_AES_128_CBC_SHA";
+    const sizes: Record<string, [client: number, server: number]> = {};
+    for (const [name, clientAddress, peerAddress] of [
+      ["IPv4", CLIENT_ADDR, "192.0.2.1"],
+      ["IPv6", { address: "2001:db8::10", port: 40001 }, "2001:db8::1"],
+      ["IPv4-mapped", { address: "::ffff:192.0.2.10", port: 40001 }, "::ffff:192.0.2.1"],
+      ["unknown", CLIENT_ADDR, undefined],
+    ] as const) {
+      const link = new Link({ context: serverContext(pki, { ciphers }) }, clientAddress);
+      link.connect({ context: clientContext(pki, { ciphers }), ...(peerAddress ? { peerAddress } : {}) });
+      const server = await link.handshake();
+      sizes[name] = [link.client.maxPayload, server.maxPayload];
+    }
+    expect(sizes).toEqual({
+      IPv4: [1407, 1407],
+      IPv6: [1391, 1391],
+      "IPv4-mapped": [1407, 1407],
+      // A client that does not say whom it talks to assumes the worst (IPv6); the server always knows.
+      unknown: [1391, 1407],
+    });
+  });
+
   it("sends its intermediate CA, never the root (RFC 5246 §7.4.2)", async () => {
     const pki = labPki("ecdsa");
     const interKey = generateKey("ecdsa");

@@ -95,7 +95,11 @@ export class Link {
   #queue: { dir: Direction; datagram: Uint8Array }[] = [];
   #scheduled = false;
 
-  constructor(serverOptions: Omit<DtlsServerOptions, "sendDatagram">) {
+  constructor(
+    serverOptions: Omit<DtlsServerOptions, "sendDatagram">,
+    /** Where the server sees the client's datagrams come from. */
+    readonly clientAddress = CLIENT_ADDR,
+  ) {
     this.server = new DtlsServer({ ...serverOptions, sendDatagram: (d) => this.#send("s2c", d) });
   }
 
@@ -118,7 +122,7 @@ export class Link {
   #pump(): void {
     this.#scheduled = false;
     for (let item = this.#queue.shift(); item; item = this.#queue.shift()) {
-      if (item.dir === "c2s") this.server.receive(item.datagram, CLIENT_ADDR.address, CLIENT_ADDR.port);
+      if (item.dir === "c2s") this.server.receive(item.datagram, this.clientAddress.address, this.clientAddress.port);
       else this.client.receive(item.datagram);
     }
   }

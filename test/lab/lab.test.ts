@@ -1,9 +1,10 @@
 import { tempDir } from "../support/temp.js";
-import { rmSync } from "node:fs";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MessageType } from "../../agent/capwap/codec/index.js";
+import { main } from "../../agent/cli/main.js";
+import { bindUdp } from "../../agent/net/index.js";
 import { Lab } from "../../lab/lab/lab.js";
 import { fieldValues, findAll, problems, tsharkJson, type TsharkPacket } from "../support/tshark.js";
 
@@ -72,4 +73,28 @@ describe("APs join the lab controller over real UDP and DTLS; tshark reads the c
       }, 60_000);
     }
   }
+});
+
+describe("vap lab when the controller's port is taken", () => {
+  it("one line naming address:port, exit status 2, its temporary directory removed and nothing left bound", async () => {
+    const address = "127.0.62.3";
+    const squatter = await bindUdp({ address, port: 5247 });
+    const tmp = tempDir("lab-tmpdir");
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp; // where Lab.start makes its own directory
+    let err = "";
+    try {
+      const code = await main(["lab", "--aps", "1", "--address", address, "--quiet"], { stdout: () => {}, stderr: (t) => (err += t) });
+      expect(code).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      squatter.close();
+    }
+    expect(err).toMatch(/^vap lab: lab controller cannot listen on 127\.0\.62\.3:5247: bind EADDRINUSE[^\n]*\n$/);
+    expect(readdirSync(tmp)).toEqual([]);
+    rmSync(tmp, { recursive: true, force: true });
+    const control = await bindUdp({ address, port: 5246 });
+    control.close();
+  });
 });

@@ -81,25 +81,25 @@ export class SimLab {
   /** A controller on `address` (the lab's own is on AC_ADDRESS). */
   newController(address = AC_ADDRESS, extra: Partial<LabControllerOptions> = {}): LabController {
     const { ca, controller } = simPki();
-    return new LabController({
-      profile: this.options.profile ?? "cisco",
-      control: this.network.bind(address, 5246),
-      data: this.network.bind(address, 5247),
-      dtls: new DtlsContext({ role: "server", cert: controller.cert + ca.cert, key: controller.key, ca: ca.cert }),
-      clock: this.clock,
-      log: this.#log.child({ ac: "lab" }),
-      echoIntervalSeconds: 1,
-      retransmitIntervalMs: 100,
-      ...this.options.controller,
-      ...extra,
-    });
+    return LabController.listen(
+      {
+        address,
+        profile: this.options.profile ?? "cisco",
+        dtls: new DtlsContext({ role: "server", cert: controller.cert + ca.cert, key: controller.key, ca: ca.cert }),
+        clock: this.clock,
+        log: this.#log.child({ ac: "lab" }),
+        echoIntervalSeconds: 1,
+        retransmitIntervalMs: 100,
+        ...this.options.controller,
+        ...extra,
+      },
+      (a, port) => this.network.bind(a, port),
+    );
   }
 
   /** Kill the controller (sockets closed, state lost), and bring up a fresh one after `downMs`. */
   async restartController(downMs: number): Promise<void> {
-    this.controller.close();
-    this.controller.sockets.control.close();
-    this.controller.sockets.data.close();
+    this.controller.shutdown();
     await this.run(downMs);
     this.controller = this.newController();
   }
@@ -163,7 +163,7 @@ export class SimLab {
 
   stop(): void {
     for (const w of this.wtps) void w.stop();
-    this.controller.close();
+    this.controller.shutdown();
   }
 }
 

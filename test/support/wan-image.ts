@@ -11,7 +11,6 @@ import { DtlsContext } from "../../agent/capwap/dtls/index.js";
 import type { ProfileName } from "../../agent/capwap/profiles/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
 import { silentLog, systemClock } from "../../agent/core/index.js";
-import { bindUdp } from "../../agent/net/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
 import { bundleLibrary, LabController } from "../../lab/controller/index.js";
 import { type Impairment, startWanProxy } from "../../lab/wan/index.js";
@@ -53,10 +52,9 @@ export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> 
   const acAddress = `127.0.${o.net}.1`;
   const proxyAddress = `127.0.${o.net}.2`;
   const apAddress = `127.0.${o.net}.3`;
-  const controller = new LabController({
+  const controller = await LabController.listen({
+    address: acAddress,
     profile: o.profile,
-    control: await bindUdp({ address: acAddress, port: 5246 }),
-    data: await bindUdp({ address: acAddress, port: 5247 }),
     dtls: new DtlsContext({ role: "server", cert: ctrl.cert + ca.cert, key: ctrl.key, ca: ca.cert }),
     softwareVersion: "17.12.1.5",
     images: bundleLibrary(join(dir, "bundle")),
@@ -83,9 +81,7 @@ export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> 
   while (!(sink.finished && acked()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const download = controller.aps()[0]?.download;
   await ap.stop();
-  controller.close();
-  controller.sockets.control.close();
-  controller.sockets.data.close();
+  controller.shutdown();
   await proxy.close();
   rmSync(dir, { recursive: true, force: true });
   const transferMs = download?.startedAt !== undefined && download.finishedAt !== undefined ? download.finishedAt - download.startedAt : Number.NaN;

@@ -38,7 +38,8 @@ describe("systemd units", () => {
 
   it("does not restart-loop on a bad config: RestartPreventExitStatus is what vap run exits with", async () => {
     const unit = readFileSync(join(UNITS, "vap-ap@.service"), "utf8");
-    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/vap run --config \/etc\/vap\/%i\.yaml$/m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/bin\/vap run --config \/etc\/vap\/%i\.yaml --state \/var\/lib\/vap\/%i$/m);
+    expect(unit).toMatch(/^StateDirectory=vap\/%i$/m);
     const prevented = Number(/^RestartPreventExitStatus=(\d+)$/m.exec(unit)?.[1]);
     const config = join(dir, "bad.yaml");
     writeFileSync(config, "baseMac: nonsense\ncontrollers: [{ address: 127.0.0.1 }]\n");

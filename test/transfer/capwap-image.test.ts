@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { decodeControlMessage, decodePacket, encodeControlPacket, MessageType } from "../../agent/capwap/codec/index.js";
+import { ciscoProfile, type Element } from "../../agent/capwap/profiles/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
 import { impairedLink } from "../support/impairment.js";
 import { memoryLibrary, MemorySink } from "../support/memory-images.js";
@@ -16,6 +18,8 @@ interface ImageLabOptions {
   window: number;
   aps?: number;
   timers?: Record<string, string>;
+  /** DTLS off on both sides, so a test can see and change the messages on the way. */
+  plaintext?: boolean;
   controller?: NonNullable<ConstructorParameters<typeof SimLab>[0]>["controller"];
 }
 
@@ -26,8 +30,14 @@ function imageLab(options: ImageLabOptions) {
     profile: options.profile,
     aps: options.aps ?? 1,
     lines,
-    ...(options.timers ? { apConfig: () => ({ timers: { ...FAST_TIMERS, ...options.timers } }) } : {}),
-    controller: { images: memoryLibrary({ ap1g8: IMAGE }), softwareVersion: "17.12.1.5", imageWindow: () => options.window, ...options.controller },
+    apConfig: () => ({ timers: { ...FAST_TIMERS, ...options.timers }, ...(options.plaintext ? { dtls: { mode: "plaintext" } } : {}) }),
+    controller: {
+      images: memoryLibrary({ ap1g8: IMAGE }),
+      softwareVersion: "17.12.1.5",
+      imageWindow: () => options.window,
+      ...(options.plaintext ? { dtls: "plaintext" as const } : {}),
+      ...options.controller,
+    },
     wtp: (i, sim) => ({
       imageStage: new CapwapImageStage({
         imageName: "ap1g8",
@@ -116,6 +126,31 @@ describe("corruption on the way is caught every time", () => {
     expect(await lab.runUntil(() => sinks[0]?.finished !== undefined, 60_000, 5)).toBe(true);
     expect(md5(sinks[0]!.finished!)).toBe(md5(IMAGE));
     expect(lines.filter((l) => /Image Data seq \d+: block checksum 0x[0-9a-f]+ ≠ 0x[0-9a-f]+, asking again/.test(l))).toHaveLength(corrupted.size);
+  });
+});
+
+describe("the window the controller offers", () => {
+  it("a window of 0 is taken as stop-and-wait (1), logged, and the image arrives", async () => {
+    const { lab, lines, sinks } = imageLab({ profile: "cisco", window: 1, plaintext: true });
+    // The lab controller never offers 0; a broken one does: rewrite its Join Response on the way.
+    const table = ciscoProfile.elements;
+    lab.network.filter = (d) => {
+      if (d.from.port !== 5246 || d.data[0] !== 0) return undefined;
+      const { header, payload, payloadOffset } = decodePacket(d.data);
+      if (header.f) return undefined;
+      const message = decodeControlMessage<Element>(payload, table, payloadOffset);
+      if (message.type !== MessageType.JoinResponse) return undefined;
+      const elements = message.elements.map((e) => (e.kind === "ImageWindow" ? { ...e, window: 0 } : e));
+      expect(elements.some((e) => e.kind === "ImageWindow")).toBe(true);
+      d.data = encodeControlPacket({ ...message, elements }, table);
+      return undefined;
+    };
+    await lab.start();
+    expect(await lab.runUntil(() => sinks[0]?.finished !== undefined && lab.allInRun(), 60_000, 5)).toBe(true);
+    expect(md5(sinks[0]!.finished!)).toBe(md5(IMAGE));
+    expect(lab.wtps[0]!.controller?.imageWindow).toBe(1);
+    expect(lab.wtps[0]!.stats.restarts).toBe(0);
+    expect(lines.some((l) => l.includes("Controller offered an Image Data window of 0; using 1 (stop-and-wait)"))).toBe(true);
   });
 });
 

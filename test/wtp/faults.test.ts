@@ -4,7 +4,7 @@ import { controlHeader, encodeControlPacket, MessageType, ResultCode, Writer, wr
 import { ciscoProfile, findElement } from "../../agent/capwap/profiles/index.js";
 import { KEEP_ALIVE } from "../../lab/controller/index.js";
 import { issueCa, issueLeaf, validFor } from "../../lab/pki/index.js";
-import { AC_ADDRESS, SimLab } from "../support/sim-lab.js";
+import { AC_ADDRESS, FAST_TIMERS, SimLab } from "../support/sim-lab.js";
 
 let lab: SimLab | undefined;
 afterEach(() => lab?.stop());
@@ -86,6 +86,55 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
     expect(lines.some((l) => l.includes("AC rejected join request with result code: 4 (Join Failure (Resource Depletion))"))).toBe(true);
     expect(states(lines)).toContain("Sulking");
     expect(lab.wtps[0]!.state).not.toBe("Run");
+  });
+
+  describe("a message the AP cannot encode (whatever let its config through) restarts CAPWAP, sulking between attempts", () => {
+    /** The restarts logged, and how often the AP entered `state`, over 20 s with a 2 s SilentInterval. */
+    async function attempts(lines: string[], state: string) {
+      await lab!.start();
+      await lab!.run(20_000); // nothing may escape into the network's timers: run() would throw
+      const restarts = lines.filter((l) => l.includes("Going to restart CAPWAP (reason : internal error: "));
+      const entries = states(lines).filter((s) => s === state).length;
+      expect(entries).toBeGreaterThanOrEqual(4);
+      expect(entries).toBeLessThanOrEqual(11);
+      expect(restarts.length).toBeGreaterThanOrEqual(entries - 1);
+      expect(states(lines)).toContain("Sulking");
+      return restarts;
+    }
+
+    it("in Configure: a Cisco WTP Board Data serial over its 16 bytes (the entry action, not a handler)", async () => {
+      const lines: string[] = [];
+      lab = new SimLab({ lines });
+      lab.configs[0]!.identity.serial = "FCW2345L0ZZ-TOO-LONG";
+      const restarts = await attempts(lines, "Configure");
+      expect(restarts[0]).toMatch(/longer than its 16-byte field\)\.\.\.$/);
+      const after = states(lines).slice(states(lines).indexOf("Configure"));
+      expect(after.slice(0, 4)).toEqual(["Configure", "DTLS Teardown", "Sulking", "Discovery"]);
+      expect(lab.wtps[0]!.stats.joins).toBeGreaterThanOrEqual(4);
+    });
+
+    it("in Discovery: a WTP Board Data value over 65535 bytes", async () => {
+      const lines: string[] = [];
+      lab = new SimLab({ lines, profile: "rfc5415" });
+      lab.configs[0]!.identity.serial = "S".repeat(70_000);
+      await attempts(lines, "Discovery");
+      expect(lab.wtps[0]!.stats.joins).toBe(0);
+    });
+
+    it("in a DNS answer's callback (a promise, outside any state transition)", async () => {
+      const lines: string[] = [];
+      lab = new SimLab({
+        lines,
+        profile: "rfc5415",
+        apConfig: () => ({ controllers: [], discovery: { dnsDomain: "lab.example" }, timers: FAST_TIMERS }),
+        wtp: () => ({ network: { bind: () => lab!.network.bind("10.0.9.9"), resolve: async () => ["10.0.0.1"] } }),
+      });
+      lab.configs[0]!.identity.serial = "S".repeat(70_000);
+      await lab.start();
+      await lab.run(10_000);
+      expect(lines.filter((l) => l.includes("Going to restart CAPWAP (reason : internal error: ")).length).toBeGreaterThanOrEqual(2);
+      expect(states(lines)).toContain("Sulking");
+    });
   });
 
   it("a controller whose certificate the AP does not trust is refused, logged, and retried later", async () => {

@@ -18,7 +18,8 @@ import {
   messageTypeName,
   Reassembler,
 } from "../codec/index.js";
-import type { Clock, TimerHandle } from "../../core/index.js";
+import { equalBytes, type Clock, type TimerHandle } from "../../core/index.js";
+import { DEFAULT_LINK_MTU, ipUdpOverhead } from "../../net/index.js";
 import type { Message, VendorProfile } from "../profiles/index.js";
 
 export interface ControlChannelOptions {
@@ -26,8 +27,12 @@ export interface ControlChannelOptions {
   clock: Clock;
   /** Put one plaintext CAPWAP packet on the way to the peer. */
   transmit: (packet: Uint8Array) => void;
-  /** Largest CAPWAP packet (header included) before fragmenting. */
-  maxPacketSize: number;
+  /**
+   * Largest CAPWAP packet (header included) before fragmenting, asked for
+   * each message: a DTLS session knows its data MTU only once connected.
+   * Both ends answer it with maxControlPacket().
+   */
+  maxPacketSize: () => number;
   /** RFC 5415 §4.7 RetransmitInterval (3 s) and MaxRetransmit (5). */
   retransmitIntervalMs: number;
   maxRetransmit: number;
@@ -73,6 +78,20 @@ const RESPONSE_CACHE = 64;
 const PLAIN_HEADER = controlHeader();
 const REASSEMBLY = { timeoutMs: 10_000, maxBufferedBytes: 256 * 1024 };
 
+/**
+ * The largest CAPWAP control packet that leaves as one datagram toward
+ * `peerAddress`: with DTLS, what the connected session seals in one record
+ * (OpenSSL's data MTU for the negotiated suite, after IP, UDP and the DTLS
+ * preamble); in plaintext, the link MTU less the IP and UDP headers of the
+ * peer's family. A session still handshaking carries no CAPWAP packet yet.
+ * Cisco's 1400-byte Join and Image Data Requests fit one IPv4 datagram under
+ * DTLS this way.
+ */
+export function maxControlPacket(peerAddress: string, dtls?: { readonly maxPayload: number }, linkMtu = DEFAULT_LINK_MTU): number {
+  if (dtls && dtls.maxPayload > 0) return dtls.maxPayload;
+  return linkMtu - ipUdpOverhead(peerAddress);
+}
+
 export class ControlChannel {
   readonly #o: ControlChannelOptions;
   #nextSeq: number;
@@ -86,10 +105,6 @@ export class ControlChannel {
   constructor(options: ControlChannelOptions, initialSeq = 0) {
     this.#o = options;
     this.#nextSeq = initialSeq & 0xff;
-  }
-
-  get outstanding(): number {
-    return this.#pending.size;
   }
 
   /**
@@ -220,10 +235,11 @@ export class ControlChannel {
   #encode(message: Message): Uint8Array[] {
     // Most messages fit in one packet: encode it whole, in one allocation.
     const packet = encodeControlPacket(message, this.#o.profile.elements, PLAIN_HEADER);
-    if (packet.length <= this.#o.maxPacketSize) return [packet];
+    const max = this.#o.maxPacketSize();
+    if (packet.length <= max) return [packet];
     const id = this.#nextFragmentId;
     this.#nextFragmentId = (id % 0xffff) + 1;
-    return fragmentPayload(packet.subarray(headerLength(PLAIN_HEADER)), PLAIN_HEADER, this.#o.maxPacketSize, id);
+    return fragmentPayload(packet.subarray(headerLength(PLAIN_HEADER)), PLAIN_HEADER, max, id);
   }
 
   #send(packets: Uint8Array[]): void {
@@ -233,10 +249,4 @@ export class ControlChannel {
       this.#o.transmit(p);
     }
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

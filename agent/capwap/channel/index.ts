@@ -1,2 +1,2 @@
 /** The control-message layer both ends of CAPWAP share. */
-export { ControlChannel, type ControlChannelOptions, type PendingRequest, type RequestOptions } from "./control-channel.js";
+export { ControlChannel, maxControlPacket, type ControlChannelOptions, type PendingRequest, type RequestOptions } from "./control-channel.js";

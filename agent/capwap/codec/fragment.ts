@@ -7,6 +7,9 @@ import { CapwapDecodeError, CapwapEncodeError } from "./errors.js";
 import { Writer } from "./cursor.js";
 import { type CapwapHeader, headerLength, writeHeader } from "./header.js";
 
+/** RFC 5415 §4.3: Fragment Offset, 13 bits. */
+const MAX_FRAGMENT_OFFSET = 0x1fff;
+
 /**
  * Split a payload into CAPWAP packets no larger than `maxPacketSize` bytes
  * (header included). A payload that fits goes out unfragmented.
@@ -21,7 +24,9 @@ export function fragmentPayload(payload: Uint8Array, header: CapwapHeader, maxPa
   }
   const piece = Math.floor((maxPacketSize - hlen) / 8) * 8;
   if (piece <= 0) throw new CapwapEncodeError(`packet size ${maxPacketSize} leaves no room for fragment data`);
-  if (Math.ceil(payload.length / piece) * piece > (0x1fff + 1) * 8) throw new CapwapEncodeError(`payload of ${payload.length} bytes exceeds the fragment offset range`);
+  // The Fragment Offset field is 13 bits of 8-byte units: only where the last fragment starts must fit.
+  const lastOffset = Math.floor((payload.length - 1) / piece) * piece;
+  if (lastOffset / 8 > MAX_FRAGMENT_OFFSET) throw new CapwapEncodeError(`payload of ${payload.length} bytes exceeds the fragment offset range`);
   const out: Uint8Array[] = [];
   for (let offset = 0; offset < payload.length; offset += piece) {
     const data = payload.subarray(offset, offset + piece);
@@ -61,7 +66,7 @@ export interface Reassembled {
 }
 
 /** Largest payload a fragment set can describe: 13-bit offset in 8-byte units plus one last piece. */
-const MAX_MESSAGE = 0x1fff * 8 + 0xffff;
+const MAX_MESSAGE = MAX_FRAGMENT_OFFSET * 8 + 0xffff;
 
 /**
  * Reassembles fragments per (source, Fragment ID). Tolerates reordering and

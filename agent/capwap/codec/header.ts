@@ -82,7 +82,7 @@ export function writeHeader(w: Writer, h: CapwapHeader): void {
   }
 }
 
-/** Decode the header; returns it with the offset where the payload starts. */
+/** Decode the header; returns it and leaves `r.pos` where the payload starts (HLEN, padding skipped). */
 export function readHeader(r: Reader): CapwapHeader {
   const preamble = r.u8("preamble");
   if (preamble >> 4 !== 0) r.fail(`unsupported CAPWAP version ${preamble >> 4}`, r.pos - 1);

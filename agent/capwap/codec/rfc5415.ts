@@ -19,7 +19,7 @@ import {
   utf8,
 } from "./schema.js";
 
-/** Vendor/type/length/value sub-element of AC Descriptor and WTP Descriptor (§4.6.1, §4.6.40). */
+/** Vendor/type/length/value sub-element of AC Descriptor and WTP Descriptor (§4.6.1, §4.6.41). */
 export const descriptorSubElement = struct({ vendorId: u32, type: u16, data: prefixed(u16, restBytes, "descriptor value") });
 
 /** Variable-length MAC with its length byte (§4.6.7 and friends). */
@@ -28,14 +28,14 @@ const lengthPrefixedMac = prefixed(u8, macAddress, "MAC address");
 /** RFC 5415 §4.6.1 AC Descriptor: Security and DTLS Policy bit values. */
 export const AcSecurity = { X509: 0x02, PreSharedSecret: 0x04 } as const;
 export const DtlsPolicy = { ClearDataChannel: 0x02, DtlsDataChannel: 0x04 } as const;
-/** §4.6.1 AC Information / §4.6.40 WTP Descriptor sub-element types. */
+/** §4.6.1 AC Information / §4.6.41 WTP Descriptor sub-element types. */
 export const AcInformationType = { HardwareVersion: 4, SoftwareVersion: 5 } as const;
 export const WtpDescriptorType = { HardwareVersion: 0, ActiveSoftwareVersion: 1, BootVersion: 2, OtherSoftwareVersion: 3 } as const;
-/** §4.6.38 WTP Board Data sub-element types. */
+/** §4.6.40 WTP Board Data sub-element types. */
 export const BoardDataType = { ModelNumber: 0, SerialNumber: 1, BoardId: 2, BoardRevision: 3, BaseMacAddress: 4 } as const;
 /** §4.6.21 Discovery Type values. */
 export const DiscoveryType = { Unknown: 0, Static: 1, Dhcp: 2, Dns: 3, AcReferral: 4 } as const;
-/** §4.6.24 Image Data: Data Type values. */
+/** §4.6.26 Image Data: Data Type values. */
 export const ImageDataType = { Data: 1, Eof: 2, Error: 5 } as const;
 
 export const AcDescriptor = element(1, "AcDescriptor", "AC Descriptor", {

@@ -50,19 +50,58 @@ export const restBytes: Codec<Uint8Array> = {
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
 
-/** RFC 5415 strings are UTF-8; names are ASCII in practice, so that path avoids TextDecoder. */
+/**
+ * RFC 5415 strings are UTF-8; names are ASCII in practice, so that path
+ * avoids TextDecoder. `b` is a view into `r.buf` (what Reader.bytes returns),
+ * which is how an error finds its packet offset wherever `b` ends.
+ */
 export function decodeUtf8(r: Reader, b: Uint8Array): string {
   for (let i = 0; i < b.length; i++) {
     if (b[i]! > 0x7f) {
       try {
         return utf8Decoder.decode(b);
       } catch {
-        return r.fail("invalid UTF-8 in string", r.pos - b.length + i);
+        return r.fail("invalid UTF-8 in string", b.byteOffset - r.buf.byteOffset + invalidUtf8At(b, i));
       }
     }
   }
   return String.fromCharCode.apply(null, b as unknown as number[]);
 }
+
+/**
+ * Where the first ill-formed sequence starts, scanning from `from`
+ * (b.length if none). RFC 3629 §4: a lead byte fixes how many continuation
+ * bytes follow and the range of the first (no overlong forms, no
+ * surrogates, nothing above U+10FFFF); the others are 0x80..0xbf.
+ */
+function invalidUtf8At(b: Uint8Array, from: number): number {
+  for (let i = from; i < b.length; ) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const lead = UTF8_LEADS.find(([first, last]) => c >= first && c <= last);
+    if (!lead) return i;
+    const [, , n, lo, hi] = lead;
+    if (i + n >= b.length || b[i + 1]! < lo || b[i + 1]! > hi) return i;
+    for (let k = 2; k <= n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return b.length;
+}
+
+/** [lead from, lead to, continuation bytes, first continuation from, to] (RFC 3629 §4). */
+const UTF8_LEADS: readonly (readonly [number, number, number, number, number])[] = [
+  [0xc2, 0xdf, 1, 0x80, 0xbf],
+  [0xe0, 0xe0, 2, 0xa0, 0xbf],
+  [0xe1, 0xec, 2, 0x80, 0xbf],
+  [0xed, 0xed, 2, 0x80, 0x9f],
+  [0xee, 0xef, 2, 0x80, 0xbf],
+  [0xf0, 0xf0, 3, 0x90, 0xbf],
+  [0xf1, 0xf3, 3, 0x80, 0xbf],
+  [0xf4, 0xf4, 3, 0x80, 0x8f],
+];
 
 export function writeUtf8(w: Writer, s: string): void {
   if (typeof s !== "string") throw new CapwapEncodeError(`expected a string, got ${typeof s}`);

@@ -48,7 +48,12 @@ export interface DtlsContextOptions {
    * ca), where there is no certificate to verify.
    */
   verifyPeer?: boolean;
-  /** SHA-256 fingerprint the peer's leaf certificate must have, hex, colons optional; checked on top of `ca`. */
+  /**
+   * SHA-256 fingerprint the peer's leaf certificate must have, hex, colons
+   * optional; checked on top of `ca`. It needs peer verification and no PSK:
+   * a context where a handshake could complete without the pinned
+   * certificate ever being checked is refused, not built.
+   */
   pinnedFingerprint?: string;
   psk?: DtlsClientPsk | DtlsServerPsk;
   /** OpenSSL cipher list (IANA names allowed); default DEFAULT_DTLS_CIPHERS. */
@@ -135,6 +140,8 @@ function createNative(o: DtlsContextOptions): NativeContext {
   if (verifyPeer && o.ca === undefined) throw new ConfigError("DTLS: verifying the peer needs a trusted CA set (ca)");
   if ((o.cert === undefined) !== (o.key === undefined)) throw new ConfigError("DTLS: cert and key go together");
   if (server && o.cert === undefined && o.psk === undefined) throw new ConfigError("DTLS server needs a certificate or a PSK");
+  if (o.pinnedFingerprint !== undefined && !verifyPeer) throw new ConfigError("DTLS: pinnedFingerprint needs peer verification (verifyPeer and a ca); without it the pin would never be checked");
+  if (o.pinnedFingerprint !== undefined && o.psk) throw new ConfigError("DTLS: pinnedFingerprint cannot go with a PSK: a PSK handshake presents no certificate, so the pin would never be checked");
   const n: NativeContextOptions = {
     server,
     verifyPeer,

@@ -21,7 +21,7 @@ export {
   type DtlsSessionState,
   type DtlsSessionEvents,
 } from "./session.js";
-export { DtlsServer, peerKey, type DtlsServerOptions, type DtlsServerEvents } from "./server.js";
+export { DtlsServer, type DtlsServerOptions, type DtlsServerEvents } from "./server.js";
 export { DtlsError, type DtlsErrorCode } from "./errors.js";
 export { CAPWAP_DTLS_PREAMBLE, addDtlsPreamble, stripDtlsPreamble } from "./preamble.js";
 export { keylogFileSink, type KeylogSink } from "./keylog.js";

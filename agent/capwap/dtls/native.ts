@@ -83,6 +83,8 @@ export interface NativeSession {
   start(): NativeResult;
   feed(datagram: Uint8Array): NativeResult;
   listen(datagram: Uint8Array, peer: string): NativeResult;
+  /** The largest datagram from now on (a listener's, per peer). */
+  setMtu(mtu: number): void;
   write(data: Uint8Array): NativeResult;
   timeout(): NativeResult;
   close(): NativeResult;

@@ -1,9 +1,10 @@
 import { EventEmitter } from "node:events";
 import { ConfigError, UsageError, type TimerHandle } from "../../core/index.js";
+import { endpointKey } from "../../net/index.js";
 import type { DtlsContext } from "./context.js";
 import { addon, type NativeSession } from "./native.js";
 import { addDtlsPreamble, stripDtlsPreamble } from "./preamble.js";
-import { DtlsSession, resolveTransport, type DtlsTransportOptions, type Transport } from "./session.js";
+import { datagramMtu, DtlsSession, resolveTransport, type DtlsTransportOptions, type Transport } from "./session.js";
 
 export interface DtlsServerOptions extends DtlsTransportOptions {
   /** A server-role context (certificate and/or PSK). */
@@ -17,11 +18,6 @@ export interface DtlsServerOptions extends DtlsTransportOptions {
 export interface DtlsServerEvents {
   /** A peer passed the cookie exchange and its handshake started; attach listeners here. */
   session: [session: DtlsSession];
-}
-
-/** "192.0.2.7:5246", "[2001:db8::7]:5246". */
-export function peerKey(address: string, port: number): string {
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /* RFC 6347 §4.1 record header: type(1) version(2) epoch(2) seq(6) length(2); a handshake body starts with its type. */
@@ -69,7 +65,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     if (this.#closed) return;
     const record = this.#transport.capwap ? stripDtlsPreamble(datagram) : datagram;
     if (!record || record.length === 0) return;
-    const key = peerKey(address, port);
+    const key = endpointKey({ address, port });
     const current = this.#sessions.get(key);
     const replacement = this.#replacements.get(key);
     if (replacement) {
@@ -85,6 +81,8 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       current.receive(datagram);
       return;
     }
+    // The peer's session is this listener from here on if the cookie is good: size its datagrams for the peer's family.
+    this.#listener.setMtu(datagramMtu(this.#transport, address));
     const result = this.#listener.listen(record, key);
     if (!result.accepted) {
       for (const d of result.out ?? []) this.#sendDatagram(this.#transport.capwap ? addDtlsPreamble(d) : d, address, port);
@@ -122,7 +120,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
 
   /** The session with `address:port`, if any. */
   session(address: string, port: number): DtlsSession | undefined {
-    return this.#sessions.get(peerKey(address, port));
+    return this.#sessions.get(endpointKey({ address, port }));
   }
 
   /** Sessions handshaking or connected. */
@@ -140,7 +138,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
   }
 
   #newListener(): NativeSession {
-    return new addon.Session(this.#context.native, { mtu: this.#transport.mtu, retransmitMs: this.#transport.retransmitMs });
+    return new addon.Session(this.#context.native, { mtu: datagramMtu(this.#transport), retransmitMs: this.#transport.retransmitMs });
   }
 
   #scheduleRotation(): void {

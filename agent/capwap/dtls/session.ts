@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { ConfigError, systemClock, UsageError, type Clock, type TimerHandle } from "../../core/index.js";
+import { DEFAULT_LINK_MTU, ipUdpOverhead, IPV6_UDP_OVERHEAD } from "../../net/index.js";
 import type { DtlsContext } from "./context.js";
 import { DtlsError } from "./errors.js";
 import type { KeylogSink } from "./keylog.js";
@@ -20,12 +21,17 @@ export interface DtlsTransportOptions {
   handshakeTimeoutMs?: number;
   /** First retransmission timeout, doubled on each retry up to 60 s. Default 1 s, RFC 6347 §4.2.4.1. */
   retransmitMs?: number;
-  /** MTU of the link; DTLS datagrams are sized to fit it. Default 1500. */
+  /**
+   * MTU of the link; DTLS datagrams are sized to fit it with the IP and UDP
+   * headers of the peer's address family. Default 1500.
+   */
   linkMtu?: number;
 }
 
 export interface DtlsClientOptions extends DtlsTransportOptions {
   context: DtlsContext;
+  /** The server's IP address, for its family's header size (IPv4 28 bytes, IPv6 48). Default: IPv6's, the larger. */
+  peerAddress?: string;
   /** Puts one datagram on the wire; the UDP socket belongs to the caller. */
   sendDatagram: (datagram: Uint8Array) => void;
 }
@@ -61,8 +67,8 @@ export interface DtlsSessionEvents {
   close: [reason: DtlsError | undefined];
 }
 
-/** IPv6 (40) + UDP (8): the worst case, so one setting fits both families. */
-const IP_UDP_OVERHEAD = 48;
+/** RFC 5415 §4.2: the CAPWAP DTLS header before each record. */
+const CAPWAP_DTLS_PREAMBLE = 4;
 /** RFC 6347 §4.1: a record carries at most 2^14 bytes of plaintext. */
 const MAX_PLAINTEXT = 16384;
 
@@ -72,14 +78,19 @@ export interface Transport {
   capwap: boolean;
   handshakeTimeoutMs: number;
   retransmitMs: number;
-  /** Largest DTLS datagram (what OpenSSL calls the MTU). */
-  mtu: number;
+  linkMtu: number;
+}
+
+/** @internal The largest DTLS datagram toward `peerAddress` (what OpenSSL calls the MTU); unknown peer: the IPv6 worst case. */
+export function datagramMtu(t: Transport, peerAddress?: string): number {
+  const ipUdp = peerAddress === undefined ? IPV6_UDP_OVERHEAD : ipUdpOverhead(peerAddress);
+  return t.linkMtu - ipUdp - (t.capwap ? CAPWAP_DTLS_PREAMBLE : 0);
 }
 
 /** @internal */
 export function resolveTransport(o: DtlsTransportOptions): Transport {
   const capwap = (o.framing ?? "capwap") === "capwap";
-  const linkMtu = o.linkMtu ?? 1500;
+  const linkMtu = o.linkMtu ?? DEFAULT_LINK_MTU;
   const handshakeTimeoutMs = o.handshakeTimeoutMs ?? 60_000;
   const retransmitMs = o.retransmitMs ?? 1000;
   if (!Number.isInteger(linkMtu) || linkMtu < 576 || linkMtu > 65535) throw new ConfigError(`DTLS linkMtu ${linkMtu} outside 576..65535`);
@@ -90,7 +101,7 @@ export function resolveTransport(o: DtlsTransportOptions): Transport {
     capwap,
     handshakeTimeoutMs,
     retransmitMs,
-    mtu: linkMtu - IP_UDP_OVERHEAD - (capwap ? 4 : 0),
+    linkMtu,
   };
 }
 
@@ -138,7 +149,7 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
   static connect(options: DtlsClientOptions): DtlsSession {
     if (options.context.role !== "client") throw new UsageError("DtlsSession.connect needs a client DtlsContext");
     const transport = resolveTransport(options);
-    const native = new addon.Session(options.context.native, { mtu: transport.mtu, retransmitMs: transport.retransmitMs });
+    const native = new addon.Session(options.context.native, { mtu: datagramMtu(transport, options.peerAddress), retransmitMs: transport.retransmitMs });
     const session = new DtlsSession(native, options.context, transport, options.sendDatagram);
     const first = native.start();
     if (first.state === NativeState.Failed) {
@@ -160,7 +171,11 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
     return this.#peer;
   }
 
-  /** Largest payload send() fits in one datagram at the configured MTU (0 until connected). */
+  /**
+   * Largest payload send() fits in one datagram: OpenSSL's data MTU for the
+   * negotiated suite, from the link MTU less the peer family's IP and UDP
+   * headers and the preamble (0 until connected).
+   */
   get maxPayload(): number {
     return this.#maxPayload;
   }

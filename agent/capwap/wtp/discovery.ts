@@ -14,8 +14,8 @@ export interface AcCandidate {
   order: number;
 }
 
+/** A controller from the AP's list; only a named one is a preference (its address is where discovery looks). */
 export interface ControllerPreference {
-  address: string;
   name?: string;
 }
 

@@ -4,9 +4,16 @@
  * States are named as the RFC and Cisco's console name them; every
  * transition is declared in TRANSITIONS, one table from (state, event) to a
  * handler returning the next state. Time comes from the injected Clock,
- * datagrams from injected sockets, so tests drive the machine exactly. Every
- * failure tears the session down with a logged reason and starts over; no
- * input can crash it.
+ * datagrams from injected sockets, so tests drive the machine exactly.
+ *
+ * Every failure ends in DTLS Teardown with a logged reason ("Going to
+ * restart CAPWAP (reason : …)") and a fresh start: a peer's, a timer's, and
+ * an internal one — anything thrown by a transition handler, a state's entry
+ * action (sending Discovery, Join or Configuration Status, starting the image
+ * stage) or the WTP's socket, promise and image-stage callbacks. An internal
+ * error (a bug, a message that cannot be encoded) also sulks for the
+ * SilentInterval before rediscovering, so a failure that repeats on every
+ * attempt costs one attempt per SilentInterval, never a tight loop.
  */
 import {
   CapwapDecodeError,
@@ -26,10 +33,10 @@ import {
   resultCodeName,
 } from "../codec/index.js";
 import type { ApConfig } from "../../config/index.js";
-import { describeError, silentLog, systemClock, systemRandom, type Clock, type Log, type Random, type TimerHandle } from "../../core/index.js";
+import { describeError, equalBytes, silentLog, systemClock, systemRandom, type Clock, type Log, type Random, type TimerHandle } from "../../core/index.js";
 import type { DatagramSocket, Endpoint } from "../../net/index.js";
 import { hardwareClasses, type Band } from "../../../platform/classes/index.js";
-import { ControlChannel } from "../channel/index.js";
+import { ControlChannel, maxControlPacket } from "../channel/index.js";
 import { type DtlsContext, DtlsSession } from "../dtls/index.js";
 import { type Element, findElement, type Message, profiles, type RadioInfo, type VendorProfile, type WtpInfo } from "../profiles/index.js";
 import { type AcCandidate, chooseController } from "./discovery.js";
@@ -116,8 +123,6 @@ export interface JoinedController {
 
 const BROADCAST = "255.255.255.255";
 const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
-/** Ethernet MTU less IPv6 + UDP + DTLS record overhead + the preamble: what a CAPWAP packet may take. */
-const MAX_PACKET = 1500 - 48 - 13 - 16 - 32 - 4;
 
 export class Wtp {
   readonly #o: Required<Pick<WtpOptions, "clock" | "random" | "log">> & WtpOptions;
@@ -145,6 +150,8 @@ export class Wtp {
   #rebootCount = 0;
   #startedAt = 0;
   #name: string;
+  /** #dispatch and #guard calls on the stack: a failure inside one is theirs to handle. */
+  #depth = 0;
   readonly stats = { joins: 0, restarts: 0, echoes: 0, discarded: 0 };
 
   constructor(options: WtpOptions) {
@@ -184,8 +191,8 @@ export class Wtp {
     }
     this.#control = await network.bind("control");
     this.#data = await network.bind("data");
-    this.#control.onMessage((d, from) => this.#onControlDatagram(d, from));
-    this.#data.onMessage((d, from) => this.#onDataDatagram(d, from));
+    this.#control.onMessage((d, from) => this.#guard(() => this.#onControlDatagram(d, from)));
+    this.#data.onMessage((d, from) => this.#guard(() => this.#onDataDatagram(d, from)));
     this.#localAddress = this.#control.local.address;
     const first = config.controllers[0];
     if (/^0\.0\.0\.0$|^::$/.test(this.#localAddress) && first && network.localAddressToward) {
@@ -216,7 +223,6 @@ export class Wtp {
   static readonly #TRANSITIONS: StateTable = {
     Idle: {
       start: () => "Discovery",
-      restartTimer: () => "Discovery",
     },
     Discovery: {
       discoveryResponse: (w, e) => w.#collectDiscoveryResponse(e.from, e.message),
@@ -244,7 +250,7 @@ export class Wtp {
     DataCheck: {
       response: (w, e) => (e.request === MessageType.ChangeStateEventRequest ? w.#changeStateResponse() : w.#discard(e.message.type)),
       keepAlive: () => "Run",
-      keepAliveTimer: (w) => w.#sendKeepAlive("keepAliveTimer"),
+      keepAliveTimer: (w) => w.#sendKeepAlive(),
       waitTimer: (w, e) => w.#teardown(`${e.what} expired`),
     },
     Run: {
@@ -252,7 +258,7 @@ export class Wtp {
       response: (w, e) => w.#runResponse(e.message),
       echoTimer: (w) => w.#sendEcho(),
       keepAlive: (w) => w.#keepAliveReceived(),
-      keepAliveTimer: (w) => w.#sendKeepAlive("keepAliveTimer"),
+      keepAliveTimer: (w) => w.#sendKeepAlive(),
       waitTimer: (w, e) => w.#teardown(`${e.what} expired`),
       statisticsTimer: (w) => w.#sendWtpEvent(),
       imageFinished: (w, e) => w.#imageFinished(e.outcome),
@@ -300,24 +306,73 @@ export class Wtp {
       if (e.type === "request" || e.type === "response" || e.type === "discoveryResponse") this.#discard(e.message.type);
       return;
     }
-    let next: WtpState | undefined;
+    this.#depth++;
     try {
-      next = handler(this, e);
-    } catch (err) {
-      // A bug must not take the AP down: restart CAPWAP with the reason.
-      next = this.#teardown(`internal error: ${describeError(err)}`);
+      let next: WtpState | undefined;
+      try {
+        next = handler(this, e);
+      } catch (err) {
+        next = this.#internalError(err);
+      }
+      if (next !== undefined && next !== this.#state) this.#enter(next);
+    } finally {
+      this.#depth--;
     }
-    if (next !== undefined && next !== this.#state) this.#enter(next);
   }
 
+  /** Enter `state`, then each state its entry action leads to; a failure on the way restarts CAPWAP. */
   #enter(state: WtpState): void {
-    const previous = this.#state;
-    this.#clearTimers();
-    this.#state = state;
-    this.#o.log.info(`CAPWAP State: ${STATE_NAMES[state]}`, { state, previous });
-    this.#o.onStateChange?.(state, previous);
-    const next = Wtp.#ENTER[state]?.(this);
-    if (next !== undefined && next !== state) this.#enter(next);
+    let next: WtpState | undefined = state;
+    while (next !== undefined && next !== this.#state) {
+      const previous = this.#state;
+      this.#clearTimers();
+      this.#state = next;
+      this.#o.log.info(`CAPWAP State: ${STATE_NAMES[next]}`, { state: next, previous });
+      try {
+        this.#o.onStateChange?.(next, previous);
+        next = Wtp.#ENTER[next]?.(this);
+      } catch (err) {
+        next = this.#state === "DtlsTeardown" ? this.#teardownFailed(err) : this.#internalError(err);
+      }
+    }
+  }
+
+  /**
+   * Run work a socket, timer or promise callback (or the image stage) started,
+   * so that nothing it throws escapes there: the failure restarts CAPWAP.
+   * Inside a #dispatch the error goes up to it instead.
+   */
+  #guard(work: () => void): void {
+    if (this.#depth > 0) return work();
+    this.#depth++;
+    try {
+      work();
+    } catch (err) {
+      if (this.#state === "Idle") this.#o.log.warn(`Ignoring a failure after stop: ${describeError(err)}`);
+      else this.#enter(this.#internalError(err));
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /** A bug or a message we cannot encode: restart CAPWAP, sulking first so a failure that repeats cannot spin. */
+  #internalError(err: unknown): WtpState {
+    this.#sulkAfterTeardown = true;
+    return this.#teardown(`internal error: ${describeError(err)}`);
+  }
+
+  /** DTLS Teardown's own entry failed: the session still closes and CAPWAP still restarts, after the SilentInterval. */
+  #teardownFailed(err: unknown): undefined {
+    this.#o.log.warn(`CAPWAP teardown failed: ${describeError(err)}`);
+    this.#sulkAfterTeardown = true;
+    this.#setTimer("restartTimer", 0, { type: "restartTimer" });
+    this.#imageActive = false;
+    try {
+      this.#closeSession();
+    } catch (closing) {
+      this.#o.log.warn(`CAPWAP session did not close cleanly: ${describeError(closing)}`);
+    }
+    return undefined;
   }
 
   #discard(type: number): undefined {
@@ -355,10 +410,11 @@ export class Wtp {
       const round = this.#discoveryRound;
       const name = `${CISCO_DNS_NAME}.${config.discovery.dnsDomain}`;
       network.resolve(name).then(
-        (addresses) => {
-          if (this.#state !== "Discovery" || this.#discoveryRound !== round) return;
-          for (const a of addresses) send(a, 5246, DiscoveryType.Dns);
-        },
+        (addresses) =>
+          this.#guard(() => {
+            if (this.#state !== "Discovery" || this.#discoveryRound !== round) return;
+            for (const a of addresses) send(a, 5246, DiscoveryType.Dns);
+          }),
         (err: unknown) => this.#o.log.warn(`Could not resolve ${name}: ${describeError(err)}`),
       );
     }
@@ -405,7 +461,7 @@ export class Wtp {
       {
         profile: this.#profile,
         clock: this.#o.clock,
-        maxPacketSize: MAX_PACKET,
+        maxPacketSize: () => maxControlPacket(ac.endpoint.address, this.#dtls),
         retransmitIntervalMs: config.timers.retransmitIntervalMs,
         maxRetransmit: config.timers.maxRetransmit,
         transmit: (packet) => this.#transmitSession(packet),
@@ -425,6 +481,7 @@ export class Wtp {
         context: this.#o.dtls!,
         clock: this.#o.clock,
         handshakeTimeoutMs: config.timers.waitDtlsMs,
+        peerAddress: ac.endpoint.address,
         sendDatagram: (d) => this.#control?.send(d, ac.endpoint),
       });
       this.#dtls = session;
@@ -468,10 +525,20 @@ export class Wtp {
       name: summary.name ?? ac.summary.name ?? ac.endpoint.address,
       address: ac.endpoint.address,
       softwareVersion: summary.softwareVersion ?? ac.summary.softwareVersion ?? "0.0.0.0",
-      imageWindow: Math.min(this.#profile.joinSettings(message.elements).imageWindow, this.#o.config.maxImageWindow),
+      imageWindow: this.#imageWindow(this.#profile.joinSettings(message.elements).imageWindow),
     };
     this.stats.joins++;
     return "ImageData";
+  }
+
+  /**
+   * The controller's Image Data window, capped by ours. A window of 0 would
+   * leave no block inside it (every one dropped, the transfer never moving):
+   * it is taken as 1, stop-and-wait, the window when none is offered.
+   */
+  #imageWindow(offered: number): number {
+    if (offered < 1) this.#o.log.warn(`Controller offered an Image Data window of ${offered}; using 1 (stop-and-wait)`);
+    return Math.min(Math.max(1, offered), this.#o.config.maxImageWindow);
   }
 
   #beginImageData(): WtpState | undefined {
@@ -504,8 +571,8 @@ export class Wtp {
           if (!this.#channel) return reject(new Error("CAPWAP session closed"));
           this.#channel.request(message, resolve, () => reject(new Error(`no answer to ${messageTypeName(message.type)}`)));
         }),
-      respond: (request, elements) => this.#channel?.respond(request, elements),
-      event: (elements) => this.#channel && this.#request(MessageType.WtpEventRequest, elements),
+      respond: (request, elements) => this.#guard(() => this.#channel?.respond(request, elements)),
+      event: (elements) => this.#guard(() => this.#channel && this.#request(MessageType.WtpEventRequest, elements)),
       finish: (outcome) => this.#dispatch({ type: "imageFinished", outcome }),
     };
   }
@@ -553,7 +620,7 @@ export class Wtp {
 
   /** RFC 5415 §2.3.1: after Change State, the data channel must come up (keep-alive both ways). */
   #changeStateResponse(): undefined {
-    this.#sendKeepAlive("keepAliveTimer");
+    this.#sendKeepAlive();
     this.#setTimer("waitTimer", this.#o.config.timers.dataChannelDeadIntervalMs, { type: "waitTimer", what: "DataChannelDeadInterval" });
     return undefined;
   }
@@ -652,7 +719,7 @@ export class Wtp {
     this.#applyTimers(elements);
   }
 
-  /** RFC 5415 §4.6.14: the controller's CAPWAP Timers set the echo interval (seconds). */
+  /** RFC 5415 §4.6.13: the controller's CAPWAP Timers set the echo interval (seconds). */
   #applyTimers(elements: readonly Element[]): void {
     const timers = findElement(elements, "CapwapTimers");
     if (timers && timers.echoRequest > 0) this.#echoIntervalMs = timers.echoRequest * 1000;
@@ -680,15 +747,18 @@ export class Wtp {
   }
 
   #enterTeardown(): undefined {
-    if (this.#imageActive) {
-      this.#imageActive = false;
-      this.#o.imageStage?.abort(this.#restartReason ?? "session closed");
-    }
-    this.#closeSession();
-    this.#o.log.info("Restarting CAPWAP State Machine.");
     // A random pause before rediscovering: fleets must not stampede a recovering controller.
+    // Armed first, so that nothing failing below can leave the AP here for good.
     const wait = this.#sulkAfterTeardown ? 0 : this.#o.random.int(Math.max(1, this.#o.config.timers.discoveryIntervalMs));
     this.#setTimer("restartTimer", wait, { type: "restartTimer" });
+    const aborting = this.#imageActive;
+    this.#imageActive = false;
+    try {
+      if (aborting) this.#o.imageStage?.abort(this.#restartReason ?? "session closed");
+    } finally {
+      this.#closeSession();
+    }
+    this.#o.log.info("Restarting CAPWAP State Machine.");
     return undefined;
   }
 
@@ -748,13 +818,13 @@ export class Wtp {
     }
   }
 
-  #sendKeepAlive(timer: "keepAliveTimer"): undefined {
+  #sendKeepAlive(): undefined {
     const ac = this.#ac!.endpoint;
     const to = { address: ac.address, port: 5247 };
     const packet = encodeDataKeepAlive([{ kind: "SessionId", sessionId: this.#sessionId }], this.#profile.elements);
     this.#capture("out", packet, to, this.#data?.local);
     this.#data?.send(packet, to);
-    this.#setTimer(timer, this.#o.config.timers.dataChannelKeepAliveMs, { type: "keepAliveTimer" });
+    this.#setTimer("keepAliveTimer", this.#o.config.timers.dataChannelKeepAliveMs, { type: "keepAliveTimer" });
     return undefined;
   }
 
@@ -839,9 +909,5 @@ function radiosOf(bands: readonly Band[]): RadioInfo[] {
     dual: RadioType.A | RadioType.B | RadioType.G | RadioType.N,
   };
   return bands.map((band, radioId) => ({ radioId, radioType: type[band] }));
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 

@@ -65,7 +65,10 @@ char *vap_value_string(napi_env env, napi_value value) {
     return NULL;
   }
   char *s = malloc(len + 1);
-  if (!s) return NULL;
+  if (!s) {
+    vap_throw(env, "DTLS_CONFIG", "no memory for a string of %zu bytes", len);
+    return NULL;
+  }
   napi_get_value_string_utf8(env, value, s, len + 1, &len);
   return s;
 }

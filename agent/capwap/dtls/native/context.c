@@ -200,33 +200,68 @@ static bool configure_psk(napi_env env, napi_value opts, SSL_CTX *ctx, vap_ctx *
     vc->psk_identity = identity;
     vc->psk_key = dup_bytes(key, key_len);
     vc->psk_key_len = key_len;
+    if (!vc->psk_key) {
+      vap_throw(env, "DTLS_CONFIG", "no memory for the PSK");
+      return false;
+    }
     SSL_CTX_set_psk_client_callback(ctx, psk_client_cb);
     return true;
   }
+  /* The server's table: pskIdentities[i] is the identity of pskKeys[i]. Every
+   * N-API call is checked: a value that is not there is left uninitialized. */
   napi_value ids, keys;
-  bool has_ids = false;
-  napi_has_named_property(env, opts, "pskIdentities", &has_ids);
+  bool has_ids = false, ids_array = false, keys_array = false;
+  uint32_t n = 0, key_count = 0;
+  if (napi_has_named_property(env, opts, "pskIdentities", &has_ids) != napi_ok) {
+    vap_throw(env, "DTLS_CONFIG", "options must be an object");
+    return false;
+  }
   if (!has_ids) return true;
-  uint32_t n = 0;
   if (napi_get_named_property(env, opts, "pskIdentities", &ids) != napi_ok ||
-      napi_get_named_property(env, opts, "pskKeys", &keys) != napi_ok || napi_get_array_length(env, ids, &n) != napi_ok) {
-    vap_throw(env, "DTLS_CONFIG", "pskIdentities/pskKeys must be arrays");
+      napi_get_named_property(env, opts, "pskKeys", &keys) != napi_ok || napi_is_array(env, ids, &ids_array) != napi_ok ||
+      napi_is_array(env, keys, &keys_array) != napi_ok || !ids_array || !keys_array) {
+    vap_throw(env, "DTLS_CONFIG", "pskIdentities and pskKeys must both be arrays");
+    return false;
+  }
+  if (napi_get_array_length(env, ids, &n) != napi_ok || napi_get_array_length(env, keys, &key_count) != napi_ok ||
+      n != key_count) {
+    vap_throw(env, "DTLS_CONFIG", "pskIdentities has %u entries and pskKeys %u: one key per identity", n, key_count);
     return false;
   }
   vc->psk_table = calloc(n ? n : 1, sizeof *vc->psk_table);
+  if (!vc->psk_table) {
+    vap_throw(env, "DTLS_CONFIG", "no memory for %u PSK entries", n);
+    return false;
+  }
   for (uint32_t i = 0; i < n; i++) {
     napi_value id_v, key_v;
-    const uint8_t *key;
-    size_t key_len;
-    napi_get_element(env, ids, i, &id_v);
-    napi_get_element(env, keys, i, &key_v);
-    char *identity = vap_value_string(env, id_v);
-    if (!identity) return false;
-    if (!vap_value_bytes(env, key_v, &key, &key_len)) {
-      free(identity);
+    napi_valuetype id_type;
+    napi_typedarray_type key_type;
+    bool key_typed = false;
+    void *key = NULL;
+    size_t key_len = 0;
+    if (napi_get_element(env, ids, i, &id_v) != napi_ok || napi_get_element(env, keys, i, &key_v) != napi_ok) {
+      vap_throw(env, "DTLS_CONFIG", "cannot read PSK entry %u", i);
       return false;
     }
-    vc->psk_table[i] = (vap_psk_entry){identity, dup_bytes(key, key_len), key_len};
+    if (napi_typeof(env, id_v, &id_type) != napi_ok || id_type != napi_string) {
+      vap_throw(env, "DTLS_CONFIG", "pskIdentities[%u] must be a string", i);
+      return false;
+    }
+    if (napi_is_typedarray(env, key_v, &key_typed) != napi_ok || !key_typed ||
+        napi_get_typedarray_info(env, key_v, &key_type, &key_len, &key, NULL, NULL) != napi_ok ||
+        key_type != napi_uint8_array) {
+      vap_throw(env, "DTLS_CONFIG", "pskKeys[%u] must be a Uint8Array", i);
+      return false;
+    }
+    char *identity = vap_value_string(env, id_v);
+    uint8_t *copy = identity ? dup_bytes(key ? key : "", key_len) : NULL;
+    if (!copy) {
+      free(identity);
+      vap_throw(env, "DTLS_CONFIG", "no memory for PSK entry %u", i);
+      return false;
+    }
+    vc->psk_table[i] = (vap_psk_entry){identity, copy, key_len};
     vc->psk_count = i + 1;
   }
   char *hint = NULL;
@@ -318,13 +353,21 @@ static bool configure(napi_env env, napi_value opts, SSL_CTX *ctx, vap_ctx *vc) 
     memcpy(vc->pin, pin, VAP_SHA256_LEN);
     vc->pinned = true;
   }
-  if (vap_get_bool(env, opts, "verifyPeer", &b) && b) {
+  bool verify = vap_get_bool(env, opts, "verifyPeer", &b) && b;
+  if (verify) {
     /* The server side demands a certificate: the controller admits an AP
      * only on X.509 mutual authentication. */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (vc->server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), verify_cb);
   }
   if (vap_get_bool(env, opts, "keylog", &b) && b) SSL_CTX_set_keylog_callback(ctx, vap_keylog_cb);
-  return configure_psk(env, opts, ctx, vc) && !vap_pending(env);
+  if (!configure_psk(env, opts, ctx, vc) || vap_pending(env)) return false;
+  /* The pin is checked in verify_cb only: without verification, or when a
+   * PSK suite lets a handshake finish with no certificate, it never would be. */
+  if (vc->pinned && (!verify || vc->psk_identity || vc->psk_table)) {
+    vap_throw(env, "DTLS_CONFIG", "a pinned fingerprint needs verifyPeer and no PSK, or it would never be checked");
+    return false;
+  }
+  return true;
 }
 
 /* ---- JS class ---------------------------------------------------------- */

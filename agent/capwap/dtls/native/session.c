@@ -424,6 +424,30 @@ static napi_value session_listen(napi_env env, napi_callback_info info) {
   return finish(&c, s);
 }
 
+/* The largest datagram from now on (the listener sets it per peer: IPv4 and
+ * IPv6 headers differ). Kept across DTLSv1_listen's SSL_clear because of
+ * SSL_OP_NO_QUERY_MTU. */
+static napi_value session_set_mtu(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int64_t mtu = 0;
+  vap_session *s = this_session(env, info, &argc, argv);
+  if (!s) return NULL;
+  if (argc < 1 || napi_get_value_int64(env, argv[0], &mtu) != napi_ok || mtu <= 0 || mtu > 65535) {
+    vap_throw(env, "DTLS_USAGE", "setMtu(mtu): mtu must be 1..65535");
+    return NULL;
+  }
+  if (!s->ssl) {
+    vap_throw(env, "DTLS_USAGE", "setMtu() after close");
+    return NULL;
+  }
+  if (!SSL_set_mtu(s->ssl, (long)mtu)) {
+    vap_throw(env, "DTLS_CONFIG", "MTU %lld is below DTLS's minimum", (long long)mtu);
+    return NULL;
+  }
+  return vap_undefined(env);
+}
+
 /* Application data out. */
 static napi_value session_write(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -515,6 +539,7 @@ napi_status vap_session_init(napi_env env, napi_value exports) {
       {"start", NULL, session_start, NULL, NULL, NULL, napi_default, NULL},
       {"feed", NULL, session_feed, NULL, NULL, NULL, napi_default, NULL},
       {"listen", NULL, session_listen, NULL, NULL, NULL, napi_default, NULL},
+      {"setMtu", NULL, session_set_mtu, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, session_write, NULL, NULL, NULL, napi_default, NULL},
       {"timeout", NULL, session_timeout, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, session_close, NULL, NULL, NULL, napi_default, NULL},
