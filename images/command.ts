@@ -1,8 +1,8 @@
 import { createReadStream, mkdirSync } from "node:fs";
-import { integerFlag, noPositionals, onePositional, parseOptions } from "../agent/cli/args.js";
+import { choiceFlag, classFlag, classListFlag, imageSizeFlag, integerFlag, noPositionals, onePositional, parseOptions } from "../agent/cli/args.js";
 import type { Command } from "../agent/cli/command.js";
 import { ConfigError, readOperatorFile } from "../agent/core/index.js";
-import { classNames, hardwareClasses, isClassName, type ClassName } from "../platform/classes/index.js";
+import { classNames, hardwareClasses } from "../platform/classes/index.js";
 import { buildBundle, buildImage, imageSizeFor, type ImageSize } from "./build.js";
 import { inspectImage, type ImageInspection } from "./inspect.js";
 import { generateImageKeys, loadSigner } from "./keys.js";
@@ -66,15 +66,7 @@ function date(value: string | undefined, flag: string): Date | undefined {
   return d;
 }
 
-function imageSize(value: string | undefined): ImageSize | undefined {
-  if (value === undefined || value === "realistic" || value === "small") return value;
-  return integerFlag("size", value, 1);
-}
-
-function className(value: string): ClassName {
-  if (!isClassName(value)) throw new ConfigError(`"${value}" is not a hardware class (${classNames.join(", ")})`);
-  return value;
-}
+const imageSize = (value: string | undefined): ImageSize | undefined => (value === undefined ? undefined : imageSizeFlag("size", value));
 
 /** Names from an archive may hold anything; print them so they stay on one line. */
 function printable(name: string): string {
@@ -115,7 +107,7 @@ const build: Command = {
       date: { type: "string" },
     });
     noPositionals(positionals);
-    const c = className(required(values.class, "class", USAGE.build));
+    const c = classFlag("class", required(values.class, "class", USAGE.build));
     const size = imageSize(values.size);
     const when = date(values.date, "date");
     const built = await buildImage({
@@ -154,7 +146,7 @@ const bundle: Command = {
       out: required(values.out, "out", USAGE.bundle),
       signer: loadSigner(required(values.keys, "keys", USAGE.bundle)),
       ...(size !== undefined ? { size } : {}),
-      ...(values.classes !== undefined ? { classes: values.classes.split(",").map(className) } : {}),
+      ...(values.classes !== undefined ? { classes: classListFlag("classes", values.classes) } : {}),
       ...(values["controller-version"] !== undefined ? { controllerVersion: values["controller-version"] } : {}),
       ...(when ? { date: when } : {}),
     });
@@ -177,14 +169,13 @@ const verify: Command = {
   async run(argv, io) {
     const { values, positionals } = parseOptions(argv, { trust: { type: "string" }, policy: { type: "string" }, class: { type: "string" }, extract: { type: "string" } });
     const file = onePositional(positionals, `image ${USAGE.verify}`);
-    const policy = (values.policy ?? "required") as SignaturePolicy;
-    if (policy !== "required" && policy !== "structure-only") throw new ConfigError(`--policy "${values.policy}" is neither required nor structure-only`);
+    const policy: SignaturePolicy = choiceFlag("policy", values.policy ?? "required", ["required", "structure-only"]);
     let trust: string | undefined;
     if (policy === "required") {
       const path = required(values.trust, "trust", USAGE.verify);
       trust = readOperatorFile(path, "--trust");
     }
-    const c = values.class !== undefined ? className(values.class) : undefined;
+    const c = values.class !== undefined ? classFlag("class", values.class) : undefined;
     if (values.extract !== undefined) mkdirSync(values.extract, { recursive: true });
     const result = await verifyImage(fileSource(file), {
       policy,

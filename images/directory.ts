@@ -18,6 +18,7 @@ import {
   FINAL_HASH,
   INFO,
   INFO_VER,
+  type ImageInfo,
   METADATA_MAX_BYTES,
   parseFileHashes,
   parseInfo,
@@ -69,6 +70,17 @@ async function readMember(dir: string, name: string, cap: number | undefined): P
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * What an extracted image says it is (its `info`), read without verifying
+ * anything else: `show version` names the backup image this way.
+ * @throws ImageRejectedError when there is no readable `info`.
+ */
+export async function readImageDirectoryInfo(dir: string): Promise<ImageInfo> {
+  const read = await readMember(dir, INFO, METADATA_MAX_BYTES[INFO]);
+  if (!read) missingMember(INFO);
+  return parseInfo(read.bytes!);
 }
 
 export async function verifyImageDirectory(dir: string, options: VerifyDirectoryOptions = {}): Promise<VerifiedImage> {

@@ -45,8 +45,10 @@ const REOPEN = constants.O_RDONLY | constants.O_NOFOLLOW;
  * which must exist and must not already hold a member's name. Defence in
  * depth behind the verifier's own name checks: each name is checked again,
  * resolved, and must land directly in `dir`; files are created exclusively
- * and never through symlinks. commit() fsyncs every file and the directory;
- * discard() unlinks exactly the files this sink created.
+ * and never through symlinks. commit() fsyncs every file (the directory's
+ * own entries are the owner's to sync: Flash.replacePartition does, before it
+ * swaps the partition in); discard() unlinks exactly the files this sink
+ * created.
  */
 export function directorySink(dir: string): MemberSink {
   const created: string[] = [];
@@ -93,13 +95,6 @@ export function directorySink(dir: string): MemberSink {
         } finally {
           await fh.close();
         }
-      }
-      // The directory entries themselves must survive a power cut too.
-      const d = await open(await (base ?? resolveBase()), constants.O_RDONLY | constants.O_DIRECTORY);
-      try {
-        await d.sync();
-      } finally {
-        await d.close();
       }
     },
 

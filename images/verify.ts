@@ -62,8 +62,12 @@ export interface VerifyOptions {
   limits: ImageLimits;
   /** "required" (default): signature and chain must verify. "structure-only": skip both — the engine must log every such use. */
   policy?: SignaturePolicy;
-  /** Trusted image-signing roots, PEM (one or more). Required unless the policy is "structure-only". */
-  trust?: string;
+  /**
+   * Trusted image-signing roots: PEM (one or more), or certificates already
+   * parsed (rootsFor) when one caller verifies many images. Required unless
+   * the policy is "structure-only".
+   */
+  trust?: string | readonly X509Certificate[];
   /** Where members go; default: nowhere (hash only). */
   sink?: MemberSink;
   /** Refuse an image whose image_family is not this class, before its payload is accepted. */
@@ -120,10 +124,10 @@ export function finishVerification(parts: ImageParts, policy: SignaturePolicy, r
 }
 
 /** Roots for a policy: none needed for "structure-only". */
-export function rootsFor(policy: SignaturePolicy, trust: string | undefined): X509Certificate[] {
+export function rootsFor(policy: SignaturePolicy, trust: string | readonly X509Certificate[] | undefined): readonly X509Certificate[] {
   if (policy === "structure-only") return [];
   if (trust === undefined) throw new UsageError('verifying with policy "required" needs trusted roots');
-  return parseTrustRoots(trust);
+  return typeof trust === "string" ? parseTrustRoots(trust) : trust;
 }
 
 /** Refuse an image that lacks a layout member; an absent signature or certificate says so in its code. */
@@ -184,7 +188,7 @@ const EXPECT_NOTHING = TRAILER_MEMBERS.length;
 export class ImageVerifier {
   readonly #limits: ImageLimits;
   readonly #policy: SignaturePolicy;
-  readonly #roots: X509Certificate[];
+  readonly #roots: readonly X509Certificate[];
   readonly #sink: MemberSink;
   readonly #family: ClassName | undefined;
   readonly #now: Date | undefined;

@@ -26,10 +26,8 @@ export interface ApRuntimeOptions {
   keylog?: string;
   /** Extra WTP options (state hooks, tests). */
   wtp?: Partial<WtpOptions>;
-  /** DTLS client context to use instead of the configured credential files (the lab mints its own). */
+  /** A DTLS client context built elsewhere, instead of one from the configured credential files (tests). */
   dtls?: DtlsContext;
-  /** The image-signing roots, PEM, instead of reading `image.trust` (the lab mints its own). */
-  imageTrust?: string;
 }
 
 export interface RunningAp {
@@ -67,7 +65,7 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
         resolve: (name) => resolve4(name),
         localAddressToward,
       },
-      versions: () => (engine ? { running: engine.state.running, backup: engine.state.backup } : config.versions),
+      versions: () => (engine ? { running: engine.running, backup: engine.backup } : config.versions),
       ...(engine
         ? {
             imageStage: new CapwapImageStage({
@@ -75,7 +73,6 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
               sink: (context) => engine!.downloadSink(context.mode),
               clock: systemClock,
               startTimeoutMs: config.timers.imageDataStartMs,
-              inactivityMs: config.timers.imageDataStartMs,
               noUpgrade: () => engine!.noUpgrade(),
             }),
           }
@@ -139,6 +136,6 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
 
 function upgradeOptions(config: ApConfig, options: ApRuntimeOptions): UpgradeEngineOptions {
   const image = config.image!;
-  const trust = options.imageTrust ?? readOperatorFile(image.trust, "image.trust");
+  const trust = readOperatorFile(image.trust, "image.trust");
   return { stateDir: config.stateDir, hardwareClass: hardwareClasses[config.identity.hardwareClass], storage: image.storage, trust, policy: image.policy, log: options.log };
 }

@@ -4,6 +4,8 @@
  * needing, each naming the flag and the value it got.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ImageSize } from "../../images/index.js";
+import { classNames, isClassName, type ClassName } from "../../platform/classes/index.js";
 import { ConfigError } from "../core/index.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -40,4 +42,20 @@ export function noPositionals(positionals: readonly string[]): void {
 export function onePositional(positionals: readonly string[], usage: string): string {
   if (positionals.length !== 1) throw new ConfigError(`usage: vap ${usage.split("\n")[0]}`);
   return positionals[0]!;
+}
+
+/** A hardware class (ap1g8). */
+export function classFlag(flag: string, value: string): ClassName {
+  if (!isClassName(value)) throw new ConfigError(`--${flag}: "${value}" is not a hardware class (${classNames.join(", ")})`);
+  return value;
+}
+
+/** Hardware classes, comma-separated, or "all". */
+export function classListFlag(flag: string, value: string): ClassName[] {
+  return value === "all" ? [...classNames] : value.split(",").map((c) => classFlag(flag, c));
+}
+
+/** An image size: small, realistic (the class's real size) or a number of bytes. */
+export function imageSizeFlag(flag: string, value: string): ImageSize {
+  return value === "small" || value === "realistic" ? value : integerFlag(flag, value, 1);
 }

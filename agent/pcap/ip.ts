@@ -4,15 +4,11 @@
  * the lower layers; checksums are real so Wireshark's validation passes.
  */
 import { isIPv4, isIPv6, SocketAddress } from "node:net";
-
-export interface UdpEndpoint {
-  address: string;
-  port: number;
-}
+import type { Endpoint } from "../net/index.js";
 
 export interface UdpDatagram {
-  src: UdpEndpoint;
-  dst: UdpEndpoint;
+  src: Endpoint;
+  dst: Endpoint;
   payload: Uint8Array;
 }
 

@@ -1,9 +1,9 @@
 import { copyFile } from "node:fs/promises";
-import { choiceFlag, onePositional, parseOptions } from "../cli/args.js";
+import { choiceFlag, classFlag, onePositional, parseOptions } from "../cli/args.js";
 import type { Command, CommandIo } from "../cli/command.js";
 import { cliLog } from "../cli/run-until-signal.js";
 import { ConfigError, readOperatorFile } from "../core/index.js";
-import { classNames, hardwareClasses } from "../../platform/classes/index.js";
+import { hardwareClasses } from "../../platform/classes/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "./engine.js";
 import { showImageLines } from "./show.js";
 
@@ -20,16 +20,12 @@ async function engineOptions(argv: string[], io: CommandIo, extra: Record<string
   });
   const v = parsed.values as Record<string, string | boolean | undefined>;
   for (const f of ["state", "class", "trust"]) if (!v[f]) throw new ConfigError(`--${f} is required`);
-  choiceFlag("class", String(v.class), classNames);
-  choiceFlag("policy", String(v.policy), ["required", "structure-only"]);
-  choiceFlag("storage", String(v.storage), ["flash", "sink"]);
-  const trust = readOperatorFile(String(v.trust), "--trust");
   const options: UpgradeEngineOptions = {
     stateDir: String(v.state),
-    hardwareClass: hardwareClasses[v.class as keyof typeof hardwareClasses],
-    storage: v.storage as "flash" | "sink",
-    trust,
-    policy: v.policy as "required" | "structure-only",
+    hardwareClass: hardwareClasses[classFlag("class", String(v.class))],
+    storage: choiceFlag("storage", String(v.storage), ["flash", "sink"]),
+    trust: readOperatorFile(String(v.trust), "--trust"),
+    policy: choiceFlag("policy", String(v.policy), ["required", "structure-only"]),
     log: cliLog(io, false),
   };
   return { options, positionals: parsed.positionals, values: v };

@@ -12,11 +12,12 @@
  * partition holds (version, family, hash), so thousands of APs can run
  * upgrade storms on one host. Both verify signatures the same way.
  */
+import type { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ClassName, type HardwareClass } from "../../platform/classes/index.js";
-import { Flash, otherPartition, PARTITIONS, type PartitionName } from "../../platform/flash/index.js";
+import { Flash, otherPartition, type PartitionName } from "../../platform/flash/index.js";
 import {
   directorySink,
   fileSource,
@@ -26,10 +27,11 @@ import {
   rootsFor,
   type SignaturePolicy,
   type VerifiedImage,
+  readImageDirectoryInfo,
   verifyImage,
   verifyImageDirectory,
 } from "../../images/index.js";
-import { ConfigError, describeError, failpoint, type Log, serial, VapError, writeAll } from "../core/index.js";
+import { ConfigError, describeError, failpoint, type Log, serial, UsageError, VapError, writeAll } from "../core/index.js";
 import type { ImageDescription, ImageSink, ImageSinkResult } from "../transfer/index.js";
 
 export type StorageMode = "flash" | "sink";
@@ -74,27 +76,57 @@ const NO_VERSION = "0.0.0.0";
 /** A sink-mode partition's content: what it would hold. */
 const RECORD = "image.json";
 
+/** What the engine keeps of the flash; FlashState derives the rest. */
+interface Layout {
+  active: PartitionName;
+  boot: PartitionName;
+  images: Record<PartitionName, PartitionImage | undefined>;
+  lastReloadReason: string;
+  fellBack?: string;
+}
+
+/** The options, the flash and the parsed roots: what reading and writing partitions needs. */
+interface Context {
+  options: UpgradeEngineOptions;
+  flash: Flash;
+  roots: readonly X509Certificate[];
+}
+
 export class UpgradeEngine {
-  readonly flash: Flash;
-  readonly #o: UpgradeEngineOptions;
-  #state: FlashState;
+  readonly #ctx: Context;
+  #layout: Layout;
   /** The standby partition holds a verified image not yet activated. */
   #pending: PartitionImage | undefined;
   /** @internal Download steps run one at a time, across downloads (upgrade.sh's lock). */
   readonly downloadSteps = serial();
 
-  private constructor(options: UpgradeEngineOptions, flash: Flash, state: FlashState) {
-    this.#o = options;
-    this.flash = flash;
-    this.#state = state;
+  private constructor(ctx: Context, layout: Layout) {
+    this.#ctx = ctx;
+    this.#layout = layout;
+  }
+
+  get flash(): Flash {
+    return this.#ctx.flash;
   }
 
   get state(): FlashState {
-    return structuredClone(this.#state);
+    const { active, boot, images, lastReloadReason, fellBack } = this.#layout;
+    const copy = (i: PartitionImage | undefined) => i && { ...i };
+    return { active, boot, running: this.running, backup: this.backup, images: { part1: copy(images.part1), part2: copy(images.part2) }, lastReloadReason, ...(fellBack ? { fellBack } : {}) };
+  }
+
+  /** The version running now. */
+  get running(): string {
+    return this.#layout.images[this.#layout.active]!.version;
+  }
+
+  /** The standby partition's version, "0.0.0.0" when it holds no image. */
+  get backup(): string {
+    return this.#layout.images[this.standby]?.version ?? NO_VERSION;
   }
 
   get standby(): PartitionName {
-    return otherPartition(this.#state.active);
+    return otherPartition(this.#layout.active);
   }
 
   /** The image a predownload left in the standby partition, ready for ACTIVATE. */
@@ -110,14 +142,13 @@ export class UpgradeEngine {
    * @throws ConfigError when another process (a running AP) uses the flash.
    */
   static async boot(options: UpgradeEngineOptions): Promise<UpgradeEngine> {
-    checkTrust(options);
-    const flash = new Flash(options.stateDir, options.hardwareClass.tmpKiB);
-    await flash.claim();
+    const ctx = context(options);
+    await ctx.flash.claim();
     try {
-      for (const note of await flash.recover()) options.log.info(`flash: ${note}`);
-      return await UpgradeEngine.#load(options, flash);
+      for (const note of await ctx.flash.recover()) options.log.info(`flash: ${note}`);
+      return new UpgradeEngine(ctx, await loadLayout(ctx));
     } catch (err) {
-      await flash.release();
+      await ctx.flash.release();
       throw err;
     }
   }
@@ -127,74 +158,44 @@ export class UpgradeEngine {
    * using: it verifies and reports, and writes nothing.
    */
   static async inspect(options: UpgradeEngineOptions): Promise<FlashState> {
-    checkTrust(options);
-    const flash = new Flash(options.stateDir, options.hardwareClass.tmpKiB);
-    if (!existsSync(flash.root)) throw new ConfigError(`${options.stateDir} holds no flash`);
-    return (await UpgradeEngine.#load(options, flash)).state;
+    const ctx = context(options);
+    if (!existsSync(ctx.flash.root)) throw new ConfigError(`${options.stateDir} holds no flash`);
+    return new UpgradeEngine(ctx, await loadLayout(ctx)).state;
+  }
+
+  /** Verify an image file once, to provision many sink-mode flashes with it. */
+  static async verifyFile(options: UpgradeEngineOptions, image: string): Promise<VerifiedImage> {
+    const ctx = context(options);
+    return verifyImage(fileSource(image), verifyOptions(ctx));
   }
 
   /**
-   * Factory provisioning (`vap flash install`): verify an image file and
-   * install it into the standby partition — part2 of an empty flash, the
-   * one BOOT names when nothing on the flash is bootable — and make it the
-   * one BOOT names.
+   * Factory provisioning (`vap flash install`): install an image file into
+   * the standby partition — part2 of an empty flash, the one BOOT names when
+   * nothing on the flash is bootable — and make it the one BOOT names. A
+   * sink-mode flash also takes an image verified before (verifyFile), so a
+   * fleet checks each class's image once.
    */
-  static async provision(options: UpgradeEngineOptions, image: string, reason = "factory install"): Promise<PartitionImage> {
-    checkTrust(options);
-    const flash = new Flash(options.stateDir, options.hardwareClass.tmpKiB);
-    await flash.claim();
+  static async provision(options: UpgradeEngineOptions, image: string | VerifiedImage): Promise<PartitionImage> {
+    const ctx = context(options);
+    if (typeof image !== "string" && options.storage !== "sink") throw new UsageError("a flash-mode partition is extracted from the image file");
+    await ctx.flash.claim();
     try {
-      await flash.recover();
-      const record = await flash.readBoot();
+      await ctx.flash.recover();
+      const record = await ctx.flash.readBoot();
       let target: PartitionName;
       try {
-        target = (await UpgradeEngine.#load(options, flash)).standby;
+        target = otherPartition((await loadLayout(ctx)).active);
       } catch (err) {
         if (!(err instanceof UpgradeError)) throw err;
         target = record?.boot ?? "part2";
       }
-      const engine = new UpgradeEngine(options, flash, undefined as unknown as FlashState);
-      const installed = await engine.#install(target, fileSource(image));
-      await flash.writeBoot({ boot: target, lastReloadReason: reason, reloads: record?.reloads ?? 0 });
-      return installed;
+      const verified = typeof image === "string" ? await install(ctx, target, fileSource(image)) : await installRecord(ctx, target, image);
+      await ctx.flash.writeBoot({ boot: target, lastReloadReason: "factory install", reloads: record?.reloads ?? 0 });
+      return accepted(ctx, verified);
     } finally {
-      await flash.release();
+      await ctx.flash.release();
     }
-  }
-
-  /** Verify both partitions and decide which one runs (BOOT's, else the other). */
-  static async #load(options: UpgradeEngineOptions, flash: Flash): Promise<UpgradeEngine> {
-    const engine = new UpgradeEngine(options, flash, undefined as unknown as FlashState);
-    const record = await flash.readBoot();
-    const images = { part1: undefined, part2: undefined } as FlashState["images"];
-    const failures: Partial<Record<PartitionName, string>> = {};
-    for (const p of PARTITIONS) {
-      const checked = await engine.#check(p);
-      if (checked instanceof Error) failures[p] = checked.message;
-      else images[p] = checked;
-    }
-    // A flash without a boot record boots part2, as a factory-fresh AP does, unless only part1 is valid.
-    const named = record?.boot ?? (images.part1 && !images.part2 ? "part1" : "part2");
-    let active = named;
-    let fellBack: string | undefined;
-    if (!images[named]) {
-      const reason = failures[named] ?? "no image";
-      if (record) options.log.warn(`verify signature failed for /bootpart/${named}/: ${reason}`);
-      active = otherPartition(named);
-      if (!images[active]) throw new UpgradeError(`no bootable image: ${named}: ${reason}; ${active}: ${failures[active] ?? "no image"}`);
-      fellBack = `${named}: ${reason}`;
-      options.log.warn(`Booting ${active} instead of ${named}`);
-    }
-    engine.#state = {
-      active,
-      boot: named,
-      running: images[active]!.version,
-      backup: images[otherPartition(active)]?.version ?? NO_VERSION,
-      images,
-      lastReloadReason: record?.lastReloadReason ?? "power on",
-      ...(fellBack ? { fellBack } : {}),
-    };
-    return engine;
   }
 
   /** Power off: let the last download step finish, then give up the flash. */
@@ -206,15 +207,16 @@ export class UpgradeEngine {
   /** upgrade.sh PRECHECK: clean /tmp and make sure it has the room the class needs. */
   async precheck(): Promise<void> {
     this.#phase("PRECHECK");
-    this.#o.log.info("upgrade.sh: Cleanup tmp files ...");
+    const { log, hardwareClass } = this.#ctx.options;
+    log.info("upgrade.sh: Cleanup tmp files ...");
     await this.flash.cleanTmp();
     const available = await this.flash.tmpAvailableKiB();
-    const required = this.#o.hardwareClass.tmpRequiredKiB;
+    const required = hardwareClass.tmpRequiredKiB;
     if (available < required) {
-      this.#o.log.warn(`upgrade.sh: /tmp space: NOT OK available ${available}, required ${required}`);
+      log.warn(`upgrade.sh: /tmp space: NOT OK available ${available}, required ${required}`);
       throw new UpgradeError(`/tmp space: available ${available} KiB, required ${required} KiB`);
     }
-    this.#o.log.info(`upgrade.sh: /tmp space: OK available ${available}, required ${required} `);
+    log.info(`upgrade.sh: /tmp space: OK available ${available}, required ${required} `);
   }
 
   /** Resolves once every download step queued so far has run (before a reload boots the flash again). */
@@ -224,7 +226,7 @@ export class UpgradeEngine {
 
   /** @internal */
   get log(): Log {
-    return this.#o.log;
+    return this.#ctx.options.log;
   }
 
   /** upgrade.sh NO_UPGRADE: the controller runs our version. */
@@ -238,134 +240,175 @@ export class UpgradeEngine {
    * ACTIVATE and asks for a reboot, a predownload keeps the image standing by.
    */
   downloadSink(mode: "join" | "predownload"): ImageSink {
-    return this.#o.storage === "flash" ? new StagingSink(this, mode) : new VerifyingSink(this, mode);
+    return this.#ctx.options.storage === "flash" ? new StagingSink(this, mode) : new VerifyingSink(this, mode);
   }
 
   /** upgrade.sh PREDOWNLOAD on the image staged in /tmp. */
   async predownload(): Promise<PartitionImage> {
-    return this.#predownload(async (standby) => this.#install(standby, fileSource(this.flash.stagedImage)));
+    return this.#predownload((standby) => install(this.#ctx, standby, fileSource(this.flash.stagedImage)));
+  }
+
+  /** @internal PREDOWNLOAD of an image the sink-mode download verified as it streamed. */
+  async installVerified(verified: VerifiedImage): Promise<PartitionImage> {
+    return this.#predownload((standby) => installRecord(this.#ctx, standby, verified));
+  }
+
+  /** @internal a verifier for a download streaming into a sink-mode flash. */
+  verifier(): ImageVerifier {
+    return new ImageVerifier({ ...verifyOptions(this.#ctx), sink: hashOnlySink() });
   }
 
   /** upgrade.sh ACTIVATE: check the standby partition again, then point BOOT at it. */
   async activate(reason = "Image upgrade"): Promise<void> {
     this.#phase("ACTIVATE");
     const standby = this.standby;
-    const checked = await this.#check(standby);
+    const checked = await verifyPartition(this.#ctx, standby);
     if (checked instanceof Error) throw new UpgradeError(`${standby} fails verification: ${checked.message}`);
     const record = await this.flash.readBoot();
     failpoint("upgrade.activate-verified");
     await this.flash.writeBoot({ boot: standby, lastReloadReason: reason, reloads: (record?.reloads ?? 0) + 1 });
-    this.#o.log.info(`activate ${standby}, set BOOT to ${standby}`);
-    this.#state.boot = standby;
+    this.log.info(`activate ${standby}, set BOOT to ${standby}`);
+    this.#layout.boot = standby;
     this.#pending = undefined;
   }
 
   /** upgrade.sh ABORT: clean /tmp; the partitions stay as they were. */
   async abort(reason: string): Promise<void> {
     this.#phase("ABORT");
-    this.#o.log.info(`upgrade.sh: Cleanup tmp files ... (${reason})`);
+    this.log.info(`upgrade.sh: Cleanup tmp files ... (${reason})`);
     await this.flash.cleanTmp();
   }
 
-  /** @internal the shared PREDOWNLOAD steps around an install. */
-  async #predownload(install: (standby: PartitionName) => Promise<PartitionImage>): Promise<PartitionImage> {
+  /** The shared PREDOWNLOAD steps around an install. */
+  async #predownload(install: (standby: PartitionName) => Promise<VerifiedImage>): Promise<PartitionImage> {
     this.#phase("PREDOWNLOAD");
-    const log = this.#o.log;
+    const { log, stateDir, hardwareClass } = this.#ctx.options;
     const standby = this.standby;
     log.info("upgrade.sh: Creating before-upgrade.log");
-    await writeFile(join(this.#o.stateDir, "before-upgrade.log"), `${JSON.stringify({ active: this.#state.active, running: this.#state.running, backup: this.#state.backup, at: new Date().toISOString() })}\n`);
+    await writeFile(join(stateDir, "before-upgrade.log"), `${JSON.stringify({ active: this.#layout.active, running: this.running, backup: this.backup, at: new Date().toISOString() })}\n`);
     log.info("upgrade.sh: Start doing upgrade arg1=PREDOWNLOAD arg2= arg3= ...");
-    log.info(`upgrade.sh: Using image /tmp/part.tar on ${this.#o.hardwareClass.name} ...`);
+    log.info(`upgrade.sh: Using image /tmp/part.tar on ${hardwareClass.name} ...`);
     log.info(`upgrade.sh: part to upgrade is ${standby}`);
     let image: PartitionImage;
     try {
-      image = await install(standby);
+      image = accepted(this.#ctx, await install(standby));
     } catch (err) {
       // The standby partition is replaced only once an install completes: it is as it was.
       throw err instanceof VapError ? err : new UpgradeError(describeError(err), { cause: err });
     } finally {
       await this.flash.cleanTmp();
     }
-    this.#state.images[standby] = image;
-    this.#state.backup = image.version;
+    this.#layout.images[standby] = image;
     this.#pending = image;
-    const v = (p: PartitionName) => this.#state.images[p]?.version ?? NO_VERSION;
+    const v = (p: PartitionName) => this.#layout.images[p]?.version ?? NO_VERSION;
     log.info(`upgrade.sh: AP version1: ${v("part1")}, version2: ${v("part2")}`);
     return image;
   }
 
-  /** @internal Verify a stream and install it in `p` (a directory, or its record). */
-  async #install(p: PartitionName, source: AsyncIterable<Uint8Array>): Promise<PartitionImage> {
-    const options = this.#verifyOptions();
-    let verified: VerifiedImage | undefined;
-    await this.flash.replacePartition(p, async (dir) => {
-      if (this.#o.storage === "flash") {
-        verified = await verifyImage(source, { ...options, sink: directorySink(dir) });
-      } else {
-        verified = await verifyImage(source, { ...options, sink: hashOnlySink() });
-        await writeRecord(dir, verified);
-      }
-    });
-    return this.#accepted(verified!);
-  }
-
-  /** @internal record a streamed-and-verified image as a sink-mode partition's content. */
-  async installVerified(verified: VerifiedImage): Promise<PartitionImage> {
-    return this.#predownload(async (standby) => {
-      await this.flash.replacePartition(standby, (dir) => writeRecord(dir, verified));
-      return this.#accepted(verified);
-    });
-  }
-
-  /** @internal */
-  verifyOptions() {
-    return this.#verifyOptions();
-  }
-
-  #verifyOptions() {
-    return {
-      limits: imageLimits(this.#o.hardwareClass),
-      policy: this.#o.policy,
-      trust: this.#o.trust,
-      family: this.#o.hardwareClass.name,
-    };
-  }
-
-  #accepted(verified: VerifiedImage): PartitionImage {
-    if (verified.policy === "structure-only") {
-      this.#o.log.warn("upgrade.sh: signature policy structure-only: the image's structure and hashes were checked, its signature was NOT");
-    } else {
-      this.#o.log.info("Image signing verify success.");
-    }
-    return { version: verified.version, family: verified.family as ClassName };
-  }
-
-  /** Verify what partition `p` holds. */
-  async #check(p: PartitionName): Promise<PartitionImage | Error> {
-    const dir = this.flash.partitionDir(p);
-    try {
-      if (this.#o.storage === "sink") {
-        const record = JSON.parse(await readFile(join(dir, RECORD), "utf8")) as PartitionImage;
-        if (record.family !== this.#o.hardwareClass.name) return new Error(`image family ${record.family} is not ${this.#o.hardwareClass.name}`);
-        return record;
-      }
-      const verified = await verifyImageDirectory(dir, { policy: this.#o.policy, trust: this.#o.trust, family: this.#o.hardwareClass.name });
-      return { version: verified.version, family: verified.family as ClassName };
-    } catch (err) {
-      return err instanceof Error ? err : new Error(String(err));
-    }
-  }
-
   #phase(name: string): void {
-    this.#o.log.info(`upgrade.sh: Script called with args:[${name}]`);
-    this.#o.log.info(`do ${name}, ${this.#state?.active ?? "part2"} is active part`);
+    this.log.info(`upgrade.sh: Script called with args:[${name}]`);
+    this.log.info(`do ${name}, ${this.#layout.active} is active part`);
   }
 }
 
-/** A trust file that holds no usable root is the operator's mistake, not a broken partition: say so before looking at the flash. */
-function checkTrust(options: UpgradeEngineOptions): void {
+function context(options: UpgradeEngineOptions): Context {
+  return { options, flash: new Flash(options.stateDir, options.hardwareClass.tmpKiB), roots: trustRoots(options) };
+}
+
+function verifyOptions({ options, roots }: Context) {
+  return { limits: imageLimits(options.hardwareClass), policy: options.policy, trust: roots, family: options.hardwareClass.name };
+}
+
+/**
+ * Which partition runs: the one BOOT names if it verifies, else the other
+ * (and say so). Only the partition that runs is verified in full, as a real
+ * AP's boot does; the other one's `info` names the backup version, and it is
+ * verified again before ACTIVATE ever points BOOT at it. A flash without a
+ * boot record boots part2, as a factory-fresh AP does, unless only part1 is
+ * valid.
+ */
+async function loadLayout(ctx: Context): Promise<Layout> {
+  const { flash, options } = ctx;
+  const record = await flash.readBoot();
+  const named = record?.boot ?? "part2";
+  const other = otherPartition(named);
+  const lastReloadReason = record?.lastReloadReason ?? "power on";
+  const first = await verifyPartition(ctx, named);
+  if (!(first instanceof Error)) {
+    return { active: named, boot: named, images: { [named]: first, [other]: await peekPartition(ctx, other) } as Layout["images"], lastReloadReason };
+  }
+  const second = await verifyPartition(ctx, other);
+  if (second instanceof Error) throw new UpgradeError(`no bootable image: ${named}: ${first.message}; ${other}: ${second.message}`);
+  const images = { [named]: undefined, [other]: second } as Layout["images"];
+  if (!record) return { active: other, boot: other, images, lastReloadReason };
+  options.log.warn(`verify signature failed for /bootpart/${named}/: ${first.message}`);
+  options.log.warn(`Booting ${other} instead of ${named}`);
+  return { active: other, boot: named, images, lastReloadReason, fellBack: `${named}: ${first.message}` };
+}
+
+/** Verify what partition `p` holds (sink mode: its record). */
+async function verifyPartition({ options, flash, roots }: Context, p: PartitionName): Promise<PartitionImage | Error> {
+  const dir = flash.partitionDir(p);
   try {
-    rootsFor(options.policy, options.trust);
+    const image: PartitionImage =
+      options.storage === "sink"
+        ? (JSON.parse(await readFile(join(dir, RECORD), "utf8")) as PartitionImage)
+        : await verifyImageDirectory(dir, { policy: options.policy, trust: roots, family: options.hardwareClass.name });
+    if (image.family !== options.hardwareClass.name) return new Error(`image family ${image.family} is not ${options.hardwareClass.name}`);
+    return { version: image.version, family: image.family };
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+/** What partition `p` says it holds, unverified (undefined when it says nothing usable). */
+async function peekPartition(ctx: Context, p: PartitionName): Promise<PartitionImage | undefined> {
+  if (ctx.options.storage === "sink") {
+    const checked = await verifyPartition(ctx, p);
+    return checked instanceof Error ? undefined : checked;
+  }
+  try {
+    const info = await readImageDirectoryInfo(ctx.flash.partitionDir(p));
+    return info.family === ctx.options.hardwareClass.name ? { version: info.version, family: info.family } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Verify a stream and install it in `p` (extracted in flash mode, as a record in sink mode). */
+async function install(ctx: Context, p: PartitionName, source: AsyncIterable<Uint8Array>): Promise<VerifiedImage> {
+  let verified: VerifiedImage | undefined;
+  await ctx.flash.replacePartition(p, async (dir) => {
+    if (ctx.options.storage === "flash") {
+      verified = await verifyImage(source, { ...verifyOptions(ctx), sink: directorySink(dir) });
+    } else {
+      verified = await verifyImage(source, { ...verifyOptions(ctx), sink: hashOnlySink() });
+      await writeRecord(dir, verified);
+    }
+  });
+  return verified!;
+}
+
+/** Record an image verified elsewhere as a sink-mode partition's content. */
+async function installRecord(ctx: Context, p: PartitionName, verified: VerifiedImage): Promise<VerifiedImage> {
+  await ctx.flash.replacePartition(p, (dir) => writeRecord(dir, verified));
+  return verified;
+}
+
+/** Log what upgrade.sh logs for an image it accepted. */
+function accepted({ options }: Context, verified: VerifiedImage): PartitionImage {
+  if (verified.policy === "structure-only") {
+    options.log.warn("upgrade.sh: signature policy structure-only: the image's structure and hashes were checked, its signature was NOT");
+  } else {
+    options.log.info("Image signing verify success.");
+  }
+  return { version: verified.version, family: verified.family };
+}
+
+/** A trust file that holds no usable root is the operator's mistake, not a broken partition: say so before looking at the flash. */
+function trustRoots(options: UpgradeEngineOptions): readonly X509Certificate[] {
+  try {
+    return rootsFor(options.policy, options.trust);
   } catch (err) {
     throw new ConfigError(`image-signing trust: ${describeError(err)}`, { cause: err });
   }
@@ -506,7 +549,7 @@ class VerifyingSink extends EngineSink {
   #verifier: ImageVerifier | undefined;
 
   protected async open(): Promise<void> {
-    this.#verifier = new ImageVerifier({ ...this.engine.verifyOptions(), sink: hashOnlySink() });
+    this.#verifier = this.engine.verifier();
   }
 
   protected async store(chunk: Uint8Array): Promise<void> {

@@ -1,9 +1,8 @@
-import { choiceFlag, integerFlag, noPositionals, parseOptions } from "../../agent/cli/args.js";
+import { choiceFlag, classListFlag, imageSizeFlag, integerFlag, noPositionals, parseOptions } from "../../agent/cli/args.js";
 import type { Command, CommandIo } from "../../agent/cli/command.js";
 import { untilSignal } from "../../agent/cli/run-until-signal.js";
 import { parseDuration } from "../../agent/config/index.js";
 import { ConfigError } from "../../agent/core/index.js";
-import { classNames, isClassName, type ClassName } from "../../platform/classes/index.js";
 import { Lab, summaryTable } from "./lab.js";
 
 const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [--until run|upgraded]
@@ -45,15 +44,6 @@ function options(argv: string[]) {
   return values;
 }
 
-function classesOf(spec: string | undefined): ClassName[] | undefined {
-  if (!spec) return undefined;
-  if (spec === "all") return classNames;
-  return spec.split(",").map((c) => {
-    if (!isClassName(c)) throw new ConfigError(`--classes: unknown class "${c}" (known: ${classNames.join(", ")})`);
-    return c;
-  });
-}
-
 export const labCommand: Command = {
   path: ["lab"],
   summary: "run the lab controller and N APs on loopback",
@@ -64,11 +54,11 @@ export const labCommand: Command = {
     const profile = choiceFlag("profile", v.profile, ["cisco", "rfc5415"]);
     const until = v.until === undefined ? undefined : choiceFlag("until", v.until, ["run", "upgraded"]);
     const window = integerFlag("window", v.window, 1, 64);
-    const size = v.size === "small" || v.size === "realistic" ? v.size : integerFlag("size", v.size, 1);
+    const size = imageSizeFlag("size", v.size);
     const storage = v.storage === undefined ? undefined : choiceFlag("storage", v.storage, ["flash", "sink"]);
     const timeoutMs = parseDuration(v.timeout);
     if (timeoutMs === undefined) throw new ConfigError(`--timeout: expected a duration like 60s, got "${v.timeout}"`);
-    const classes = classesOf(v.classes);
+    const classes = v.classes ? classListFlag("classes", v.classes) : undefined;
     const lab = await Lab.start({
       aps,
       profile,

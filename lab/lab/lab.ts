@@ -3,21 +3,21 @@
  * freshly minted PKI — the whole join and upgrade visible on one console, for
  * a newcomer's first run and for tests over real UDP and DTLS.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAp, type RunningAp } from "../../agent/ap/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import type { ProfileName } from "../../agent/capwap/profiles/index.js";
 import type { WtpState } from "../../agent/capwap/wtp/index.js";
-import { parseApConfig } from "../../agent/config/index.js";
+import { type ApIdentity, parseApConfig } from "../../agent/config/index.js";
 import { UpgradeEngine, type StorageMode } from "../../agent/upgrade/index.js";
-import { buildBundle, buildImage, imageSizeFor, issueImageSigner, signerFromPem, type ImageSize } from "../../images/index.js";
-import { createLog, type ConsoleSink, type Log, systemClock } from "../../agent/core/index.js";
+import { buildBundle, buildImage, imageSizeFor, issueImageSigner, signerFromPem, type ImageSize, type VerifiedImage } from "../../images/index.js";
+import { createLog, type ConsoleSink, type Log, silentLog, systemClock } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
 import { bundleLibrary, LabController } from "../controller/index.js";
-import { apCommonName, issueCa, issueLeaf, validFor } from "../pki/index.js";
+import { apCommonName, issueCa, issueLeaf, parseMac, validFor, writeCredential } from "../pki/index.js";
 
 export interface LabOptions {
   aps: number;
@@ -73,7 +73,7 @@ export class Lab {
   #ownDir: string | undefined;
   readonly #startedAt = systemClock.now();
   readonly #lastRun = new Map<number, number>();
-  readonly #classes: ClassName[] = [];
+  readonly #identities: ApIdentity[] = [];
 
   private constructor(controller: LabController, capture: CaptureFile | undefined) {
     this.controller = controller;
@@ -111,6 +111,13 @@ export class Lab {
     mkdirSync(join(dir, "factory"), { recursive: true });
     for (const c of used) await buildImage({ class: c, version: o.apVersion, out: join(dir, "factory", c), signer, size: imageSizeFor(size, c) });
 
+    // The APs read their credentials and image trust from files, as `vap run` does.
+    const pkiDir = join(dir, "pki");
+    mkdirSync(join(pkiDir, "ap"), { recursive: true });
+    const caFile = join(pkiDir, "ca.pem");
+    const imageTrustFile = join(pkiDir, "image-ca.pem");
+    writeFileSync(caFile, ca.cert);
+    writeFileSync(imageTrustFile, imageRoot.cert);
     const keylog = o.keylog ? keylogFileSink(o.keylog) : undefined;
     const capture = o.pcap ? CaptureFile.open(o.pcap, (err) => log.warn(err.message)) : undefined;
     const controller = await LabController.listen({
@@ -132,11 +139,16 @@ export class Lab {
     try {
       // Mint every AP's identity and flash first: key generation and image
       // verification block the event loop, which must be free once APs talk.
-      const aps = [];
+      const configs = [];
+      // Sink-mode flashes keep only a record: each class's factory image is verified once.
+      const factory = new Map<ClassName, string | VerifiedImage>();
       for (let i = 0; i < o.aps; i++) {
         const hardwareClass = classes[i % classes.length]!;
         const model = hardwareClasses[hardwareClass].models[0]!.model;
         const mac = `02:00:00:00:${((i + 1) >> 8).toString(16).padStart(2, "0")}:${((i + 1) & 0xff).toString(16).padStart(2, "0")}`;
+        const commonName = apCommonName(model, parseMac(mac));
+        const issued = issueLeaf(ca, { commonName, role: "ap", type: "ecdsa", validity });
+        const credential = writeCredential(join(pkiDir, "ap"), commonName, issued, issued.cert + ca.cert);
         const config = parseApConfig(
           {
             baseMac: mac,
@@ -144,30 +156,32 @@ export class Lab {
             profile: o.profile,
             controllers: [{ address: o.address }],
             discovery: { bindAddress: o.address },
-            dtls: { cert: "(lab)", key: "(lab)", ca: "(lab)" },
-            image: { trust: "(lab)", storage },
+            dtls: { ...credential, ca: caFile },
+            image: { trust: imageTrustFile, storage },
             stateDir: join(dir, "aps", `ap${i + 1}`),
             ...o.apConfig,
           },
           "vap lab",
         );
-        const cert = issueLeaf(ca, { commonName: apCommonName(model, parseInt(mac.replace(/:/g, ""), 16)), role: "ap", type: "ecdsa", validity });
-        await UpgradeEngine.provision(
-          { stateDir: config.stateDir, hardwareClass: hardwareClasses[hardwareClass], storage, trust: imageRoot.cert, policy: "required", log: createLog({ console: null }) },
-          join(dir, "factory", hardwareClass),
-        );
-        aps.push({ config, cert, hardwareClass });
+        const engineOptions = { stateDir: config.stateDir, hardwareClass: hardwareClasses[hardwareClass], storage, trust: imageRoot.cert, policy: "required" as const, log: silentLog };
+        let image = factory.get(hardwareClass);
+        if (!image) {
+          const path = join(dir, "factory", hardwareClass);
+          image = storage === "sink" ? await UpgradeEngine.verifyFile(engineOptions, path) : path;
+          factory.set(hardwareClass, image);
+        }
+        await UpgradeEngine.provision(engineOptions, image);
+        configs.push(config);
       }
       const interval = 1000 / (o.startRate ?? 200);
-      for (const [i, { config, cert, hardwareClass }] of aps.entries()) {
+      for (const [i, config] of configs.entries()) {
         if (i > 0) await new Promise((r) => setTimeout(r, interval));
         const name = config.identity.name;
         const apLog: Log = log.child({ ap: name }, { console: o.console && o.aps > 1 ? (l) => o.console!(`${name} ${l}`) : o.console });
         const index = i;
         const ap = await startAp(config, {
           log: apLog,
-          imageTrust: imageRoot.cert,
-          dtls: new DtlsContext({ role: "client", cert: cert.cert + ca.cert, key: cert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
+          ...(o.keylog ? { keylog: o.keylog } : {}),
           wtp: {
             onStateChange: (state) => {
               if (state === "Run") lab.#lastRun.set(index, systemClock.now() - lab.#startedAt);
@@ -175,7 +189,7 @@ export class Lab {
           },
         });
         lab.aps.push(ap);
-        lab.#classes.push(hardwareClass);
+        lab.#identities.push(config.identity);
       }
     } catch (err) {
       // An AP that cannot start: stop what did, remove what the lab made.
@@ -188,14 +202,15 @@ export class Lab {
   rows(): LabApRow[] {
     return this.aps.map((ap, i) => {
       const w = ap.wtp;
+      const { model, hardwareClass, baseMac } = this.#identities[i]!;
       const row: LabApRow = {
         name: w.name,
-        model: hardwareClasses[this.#classes[i]!].models[0]!.model,
-        hardwareClass: this.#classes[i]!,
-        mac: this.controller.aps().find((a) => a.name === w.name)?.baseMac ?? "",
+        model,
+        hardwareClass,
+        mac: baseMac,
         state: w.state,
         controller: w.controller?.name ?? "-",
-        version: ap.engine?.state.running ?? "-",
+        version: ap.engine?.running ?? "-",
         reloads: ap.reloads,
         restarts: w.stats.restarts,
       };
@@ -222,7 +237,7 @@ export class Lab {
 
   /** Every AP in Run on the controller's version. */
   allUpgraded(): boolean {
-    return this.allInRun() && this.aps.every((a) => a.engine?.state.running === this.controller.softwareVersion);
+    return this.allInRun() && this.aps.every((a) => a.engine?.running === this.controller.softwareVersion);
   }
 
   allInRun(): boolean {

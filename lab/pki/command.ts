@@ -1,6 +1,5 @@
-import { integerFlag, parseOptions } from "../../agent/cli/args.js";
+import { integerFlag, onePositional, parseOptions } from "../../agent/cli/args.js";
 import type { Command } from "../../agent/cli/command.js";
-import { ConfigError } from "../../agent/core/index.js";
 import { initPki, type PkiOptions } from "./pki.js";
 
 const USAGE = `init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]
@@ -22,8 +21,7 @@ export const pkiInitCommand: Command = {
       days: { type: "string" },
       force: { type: "boolean" },
     });
-    const [dir, ...extra] = positionals;
-    if (dir === undefined || extra.length > 0) throw new ConfigError(`usage: vap pki ${USAGE.split("\n")[0]}`);
+    const dir = onePositional(positionals, `pki ${USAGE}`);
     const options: PkiOptions = { keyType: values.rsa ? "rsa" : "ecdsa", force: values.force ?? false };
     if (values.aps !== undefined) options.aps = integerFlag("aps", values.aps, 0, 10_000);
     if (values.days !== undefined) options.days = integerFlag("days", values.days, 1);

@@ -28,12 +28,22 @@ class ClientMapping {
   /** Datagrams due before the upstream socket finished binding. */
   waiting: Uint8Array[] = [];
   lastActive: number;
+  /** Where this client's datagrams go once the link releases them: made once, not per datagram. */
+  readonly toServer: (d: Uint8Array) => void;
+  readonly toClient: (d: Uint8Array) => void;
 
   constructor(
     readonly client: Endpoint,
     now: number,
+    server: Endpoint,
+    socket: DatagramSocket,
   ) {
     this.lastActive = now;
+    this.toServer = (d) => {
+      if (this.upstream) this.upstream.send(d, server);
+      else this.waiting.push(d);
+    };
+    this.toClient = (d) => socket.send(d, client);
   }
 }
 
@@ -74,16 +84,12 @@ export class UdpRelay {
     const key = endpointKey(from);
     let mapping = this.#clients.get(key);
     if (!mapping) {
-      mapping = new ClientMapping(from, this.o.clock.now());
+      mapping = new ClientMapping(from, this.o.clock.now(), this.o.to, this.socket);
       this.#clients.set(key, mapping);
       void this.#connect(key, mapping);
     }
     mapping.lastActive = this.o.clock.now();
-    const m = mapping;
-    this.o.toServer.datagram(data, (d) => {
-      if (m.upstream) m.upstream.send(d, this.o.to);
-      else m.waiting.push(d);
-    });
+    this.o.toServer.datagram(data, mapping.toServer);
   }
 
   async #connect(key: string, m: ClientMapping): Promise<void> {
@@ -101,7 +107,7 @@ export class UdpRelay {
     }
     upstream.onMessage((data) => {
       m.lastActive = this.o.clock.now();
-      this.o.toClient.datagram(data, (d) => this.socket.send(d, m.client));
+      this.o.toClient.datagram(data, m.toClient);
     });
     m.upstream = upstream;
     for (const d of m.waiting) upstream.send(d, this.o.to);

@@ -108,6 +108,21 @@ describe("upgrade engine on a flash (upgrade.sh)", () => {
     expect((await setup.boot()).state).toMatchObject({ active: "part2", running: OLD, backup: "0.0.0.0" });
   });
 
+  it("boot verifies the partition it runs; the backup is named by its info and verified before ACTIVATE uses it", async () => {
+    const setup = engineSetup();
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    const engine = await setup.boot();
+    await (await feed(engine, "predownload", readFileSync((await image("ap1g8", NEW)).path))).finish();
+    const bin = join(engine.flash.partitionDir("part1"), "part.bin");
+    const bytes = readFileSync(bin);
+    bytes[100]! ^= 0xff;
+    writeFileSync(bin, bytes); // the backup rots after its install
+    const rebooted = await setup.boot();
+    expect(rebooted.state).toMatchObject({ active: "part2", boot: "part2", running: OLD, backup: NEW });
+    await expect(rebooted.activate("swap")).rejects.toThrow(/^part1 fails verification: .*part\.bin/);
+    expect((await setup.boot()).state).toMatchObject({ active: "part2", boot: "part2", running: OLD });
+  });
+
   it("refuses a flash with no valid image at all", async () => {
     const setup = engineSetup();
     await expect(setup.boot()).rejects.toThrow(/^no bootable image: part2: .*; part1: /);

@@ -57,14 +57,6 @@ export class ImageDataReceiver {
     this.#o = options;
   }
 
-  get bytesReceived(): number {
-    return this.#accepted;
-  }
-
-  get finished(): boolean {
-    return this.#done;
-  }
-
   /** An Image Data Request from the controller. */
   receive(request: Message): void {
     if (this.#done) {
@@ -94,9 +86,16 @@ export class ImageDataReceiver {
     if (block.data.length > this.#o.profile.imageBlockSize) {
       return this.#fail(request, ResultCode.ImageDataErrorInvalidDataLength, `block of ${block.data.length} bytes exceeds ${this.#o.profile.imageBlockSize}`);
     }
-    this.#early.set(seq, { data: block.data, last: block.last });
     this.#acknowledge(request);
-    // Write whatever is now contiguous.
+    if (ahead === 0) {
+      // The block the stream needs next (the usual case): write it straight away.
+      this.#next = (this.#next + 1) & 0xff;
+      if (!this.#accept(block.data, block.last)) return;
+    } else {
+      this.#early.set(seq, { data: block.data, last: block.last });
+      return;
+    }
+    // Then whatever had arrived early and is now contiguous.
     for (let b = this.#early.get(this.#next); b; b = this.#early.get(this.#next)) {
       this.#early.delete(this.#next);
       this.#next = (this.#next + 1) & 0xff;
@@ -122,12 +121,7 @@ export class ImageDataReceiver {
     this.#lastBlockBytes = data.length;
     this.#md5.update(data);
     this.#queued++;
-    this.#writing = this.#writing.then(async () => {
-      await this.#o.sink.write(data);
-      this.#queued--;
-      if (this.#queued <= (this.#o.maxQueuedBlocks ?? 64) / 2) for (const release of this.#held.splice(0)) release();
-    });
-    this.#writing.catch((err: unknown) => this.#fail(undefined, ResultCode.ImageDataErrorOtherError, `cannot store the image: ${(err as Error).message}`));
+    this.#writing = this.#writing.then(() => this.#write(data));
     this.#progress();
     if (this.#accepted === size) {
       void this.#complete();
@@ -138,6 +132,19 @@ export class ImageDataReceiver {
       return false;
     }
     return true;
+  }
+
+  /** One block into the sink, in order; a failing sink ends the transfer (the chain itself never rejects). */
+  async #write(data: Uint8Array): Promise<void> {
+    if (this.#done) return;
+    try {
+      await this.#o.sink.write(data);
+    } catch (err) {
+      this.#fail(undefined, ResultCode.ImageDataErrorOtherError, `cannot store the image: ${describeError(err)}`);
+      return;
+    }
+    this.#queued--;
+    if (this.#queued <= (this.#o.maxQueuedBlocks ?? 64) / 2) for (const release of this.#held.splice(0)) release();
   }
 
   /** Acknowledge now, or once the sink has caught up (back-pressure keeps memory flat). */
@@ -153,12 +160,8 @@ export class ImageDataReceiver {
       this.#fail(undefined, ResultCode.ImageDataErrorOtherError, `MD5 ${md5.toString("hex")} of the received image does not match ${Buffer.from(this.#o.md5).toString("hex")}`);
       return;
     }
-    try {
-      await this.#writing;
-    } catch {
-      return; // the failed write already ended the transfer
-    }
-    if (this.#done) return;
+    await this.#writing;
+    if (this.#done) return; // a failed write already ended the transfer
     this.#done = true;
     this.#o.log.info(`${this.#accepted} bytes, ${this.#blocks} msgs, ${this.#lastBlockBytes} last`);
     this.#o.log.info("Last block stored");

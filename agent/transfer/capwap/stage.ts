@@ -20,8 +20,8 @@ export interface CapwapImageStageOptions {
   clock: Clock;
   /** RFC 5415 §4.7 ImageDataStartTimer: the first block must come within this. */
   startTimeoutMs: number;
-  /** A transfer with no block for this long is dead. */
-  inactivityMs: number;
+  /** A transfer with no block for this long is dead; default startTimeoutMs. */
+  inactivityMs?: number;
   /** Versions match after join (upgrade.sh NO_UPGRADE). */
   noUpgrade?: () => void;
 }
@@ -168,7 +168,7 @@ export class CapwapImageStage implements ImageStage {
 
   /** One timer for the whole transfer: when it fires early because blocks kept coming, it waits again for the rest. */
   #watchInactivity(t: Transfer): void {
-    const { inactivityMs, clock } = this.#o;
+    const { inactivityMs = this.#o.startTimeoutMs, clock } = this.#o;
     t.timer?.cancel();
     t.timer = clock.setTimer("image-data", Math.max(1, t.lastBlockAt + inactivityMs - clock.now()), () => {
       if (clock.now() - t.lastBlockAt >= inactivityMs) this.#failed(t, `no image data for ${inactivityMs / 1000} s`);
