@@ -1,5 +1,6 @@
 export { VapError, PeerError, ConfigError, UsageError, describeError } from "./errors.js";
 export { systemClock, ManualClock, type Clock, type TimerHandle } from "./clock.js";
+export { DueHeap, type Due } from "./heap.js";
 export { seededRandom, systemRandom, type Random } from "./random.js";
 export { failpoint } from "./failpoint.js";
 export { equalBytes } from "./bytes.js";
