@@ -83,6 +83,7 @@ export class ImageSender {
   #send(index: number, again: boolean): void {
     const { profile, file, channel } = this.#o;
     const size = profile.imageBlockSize;
+    // A view valid until the next read(): encoded into the request below, before any other read.
     const data = file.read(index * size, size);
     const last = index === this.#blocks - 1;
     const element = profile.imageBlock(data, last);
