@@ -10,7 +10,7 @@ import { EventEmitter } from "node:events";
 import {
   AcSecurity,
   CapwapDecodeError,
-  decodeControlMessage,
+  decodeControlPacket,
   decodeDataPacket,
   decodePacket,
   DTLS_PREAMBLE_BYTE,
@@ -347,9 +347,9 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     let message: Message | undefined;
     let fragment = false;
     try {
-      const { header, payload, payloadOffset } = decodePacket(datagram);
-      fragment = header.f;
-      if (!fragment) message = decodeControlMessage(payload, this.profile.elements, payloadOffset);
+      const packet = decodeControlPacket<Element>(datagram, this.profile.elements);
+      fragment = packet.header.f;
+      message = packet.message;
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
       this.#o.log.info(`Discarding packet from ${key}: ${err.message}`);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../agent/cli/main.js";
-import { decodeControlMessage, decodePacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
+import { decodeControlPacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element, type Message } from "../../agent/capwap/profiles/index.js";
 import type { ImageStage, ImageStageHost } from "../../agent/capwap/wtp/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
@@ -40,9 +40,8 @@ function sentByController(): { sent: { type: number; seq: number }[]; capture: L
     sent,
     capture: (_t, from, _to, packet) => {
       if (from.port !== 5246) return;
-      const { header, payload, payloadOffset } = decodePacket(packet);
-      if (header.f) return;
-      const message = decodeControlMessage<Element>(payload, ciscoProfile.elements, payloadOffset);
+      const { message } = decodeControlPacket<Element>(packet, ciscoProfile.elements);
+      if (!message) return;
       sent.push({ type: message.type, seq: message.seq });
     },
   };

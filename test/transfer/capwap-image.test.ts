@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { decodeControlMessage, decodePacket, encodeControlPacket, MessageType } from "../../agent/capwap/codec/index.js";
+import { decodeControlPacket, encodeControlPacket, MessageType } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element } from "../../agent/capwap/profiles/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
 import { impairedLink } from "../support/impairment.js";
@@ -136,9 +136,8 @@ describe("the window the controller offers", () => {
     const table = ciscoProfile.elements;
     lab.network.filter = (d) => {
       if (d.from.port !== 5246 || d.data[0] !== 0) return undefined;
-      const { header, payload, payloadOffset } = decodePacket(d.data);
-      if (header.f) return undefined;
-      const message = decodeControlMessage<Element>(payload, table, payloadOffset);
+      const { message } = decodeControlPacket<Element>(d.data, table);
+      if (!message) return undefined;
       if (message.type !== MessageType.JoinResponse) return undefined;
       const elements = message.elements.map((e) => (e.kind === "ImageWindow" ? { ...e, window: 0 } : e));
       expect(elements.some((e) => e.kind === "ImageWindow")).toBe(true);

@@ -9,8 +9,8 @@
 import {
   CapwapDecodeError,
   controlHeader,
-  decodePacket,
   decodeControlMessage,
+  decodeControlPacket,
   encodeControlPacket,
   fragmentPayload,
   headerLength,
@@ -20,7 +20,7 @@ import {
 } from "../codec/index.js";
 import { equalBytes, type Clock, type TimerHandle } from "../../core/index.js";
 import { DEFAULT_LINK_MTU, ipUdpOverhead } from "../../net/index.js";
-import type { Message, VendorProfile } from "../profiles/index.js";
+import type { Element, Message, VendorProfile } from "../profiles/index.js";
 
 export interface ControlChannelOptions {
   profile: VendorProfile;
@@ -156,25 +156,26 @@ export class ControlChannel {
   receive(packet: Uint8Array): void {
     if (this.#closed) return;
     this.#o.onPacket?.("in", packet);
-    let message: Message;
-    let payload: Uint8Array;
+    let message: Message | undefined;
+    /** The control header on: the packet's from payloadOffset, or the reassembled message. */
+    let payload: Uint8Array | undefined;
+    let payloadOffset: number;
     try {
-      const decoded = decodePacket(packet);
-      payload = decoded.payload;
-      let offset = decoded.payloadOffset;
-      if (decoded.header.f) {
-        const whole = this.#reassembler.push("peer", decoded.header, decoded.payload, this.#o.clock.now());
+      const decoded = decodeControlPacket<Element>(packet, this.#o.profile.elements);
+      message = decoded.message;
+      payloadOffset = decoded.payloadOffset;
+      if (!message) {
+        const whole = this.#reassembler.push("peer", decoded.header, packet.subarray(payloadOffset), this.#o.clock.now());
         if (!whole) return;
         payload = whole.payload;
-        offset = 0;
+        message = decodeControlMessage(payload, this.#o.profile.elements);
       }
-      message = decodeControlMessage(payload, this.#o.profile.elements, offset);
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
       this.#o.onDiscard(`malformed packet: ${err.message}`, { messageType: err.messageType, error: err });
       return;
     }
-    if (isRequest(message.type)) this.#incomingRequest(message, payload);
+    if (isRequest(message.type)) this.#incomingRequest(message, payload ?? packet.subarray(payloadOffset));
     else this.#incomingResponse(message);
   }
 
