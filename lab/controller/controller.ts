@@ -12,7 +12,6 @@ import {
   CapwapDecodeError,
   decodeControlPacket,
   decodeDataPacket,
-  decodePacket,
   DTLS_PREAMBLE_BYTE,
   encodeControlPacket,
   encodeDataKeepAlive,
@@ -420,7 +419,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     const session = sessionId && [...this.#sessions.values()].find((s) => s.matchesSession(sessionId, from.address));
     if (!session) return;
     this.#capture("in", from, datagram, this.#o.data.local);
-    if (session.dropResponse(KEEP_ALIVE)) return;
+    if (this.#o.dropResponse && session.dropResponse(KEEP_ALIVE)) return;
     // RFC 5415 §4.4.1: the AC answers a keep-alive with one of its own.
     const reply = encodeDataKeepAlive(elements, this.profile.elements);
     this.#capture("out", from, reply, this.#o.data.local);
@@ -486,8 +485,6 @@ class ApSession {
   #abortTransfer: ((error: Error) => void) | undefined;
   /** Requests from the API wait while an image transfer owns the sequence numbers. */
   #transferDone: Promise<void> = Promise.resolve();
-  /** The fault plan's verdict on the message whose fragments are going out. */
-  #dropping = false;
 
   constructor(
     private readonly ac: LabController,
@@ -503,15 +500,9 @@ class ApSession {
       maxPacketSize: () => maxControlPacket(peer.address, dtls),
       retransmitIntervalMs: options.retransmitIntervalMs ?? 3000,
       maxRetransmit: options.maxRetransmit ?? 5,
-      transmit: (packet) => {
-        const { header, payload } = decodePacket(packet);
-        // Judge a response by its first fragment; later fragments share the verdict.
-        if (!header.f || header.fragmentOffset === 0) {
-          const type = payload.length >= 4 ? ((payload[0]! << 24) | (payload[1]! << 16) | (payload[2]! << 8) | payload[3]!) >>> 0 : 0;
-          this.#dropping = !isRequest(type) && this.dropResponse(type - 1);
-        }
-        if (!this.#dropping) this.#transmit(packet);
-      },
+      transmit: (packet) => this.#transmit(packet),
+      // Only a fault plan pays for counting responses.
+      ...(options.dropResponse ? { dropResponse: (requestType: number) => this.dropResponse(requestType) } : {}),
       onRequest: (message) => this.#onRequest(message),
       onDiscard: (reason) => options.log.info(`Discarding from ${this.record.name ?? key}: ${reason}`),
       onPacket: (direction, packet) => ac.internals.capture(direction, peer, packet),
@@ -558,7 +549,7 @@ class ApSession {
     this.#transmit(packet);
   }
 
-  /** Whether the fault plan drops this response (counted per request type). */
+  /** Whether the fault plan (there is one) drops this response (counted per request type). */
   dropResponse(requestType: number): boolean {
     const nth = (this.#answered.get(requestType) ?? 0) + 1;
     this.#answered.set(requestType, nth);

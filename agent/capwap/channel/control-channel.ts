@@ -42,6 +42,13 @@ export interface ControlChannelOptions {
   onDiscard: (reason: string, detail: { messageType?: number; error?: CapwapDecodeError }) => void;
   /** Every plaintext packet in and out, for captures. */
   onPacket?: (direction: "in" | "out", packet: Uint8Array) => void;
+  /**
+   * Fault injection (a lab controller's fault plan): asked each time the
+   * response to a `requestType` request would go out, resends from the
+   * response cache included. True drops all its packets as if lost on the
+   * wire: onPacket still sees them, transmit does not.
+   */
+  dropResponse?: (requestType: number) => boolean;
 }
 
 export interface PendingRequest {
@@ -149,7 +156,7 @@ export class ControlChannel {
     const packets = this.#encode({ type: request.type + 1, seq: request.seq, elements });
     const cached = this.#responses.get(request.seq);
     if (cached) cached.packets = packets;
-    this.#send(packets);
+    this.#send(packets, this.#o.dropResponse?.(request.type));
   }
 
   /** A plaintext CAPWAP packet from the peer. */
@@ -191,7 +198,7 @@ export class ControlChannel {
     const cached = this.#responses.get(message.seq);
     if (cached && equalBytes(cached.request, payload)) {
       // RFC 5415 §4.5.3: a retransmitted request gets the cached response again.
-      if (cached.packets.length > 0) this.#send(cached.packets);
+      if (cached.packets.length > 0) this.#send(cached.packets, this.#o.dropResponse?.(message.type));
       return;
     }
     this.#responses.delete(message.seq);
@@ -243,11 +250,11 @@ export class ControlChannel {
     return fragmentPayload(packet.subarray(headerLength(PLAIN_HEADER)), PLAIN_HEADER, max, id);
   }
 
-  #send(packets: Uint8Array[]): void {
+  #send(packets: Uint8Array[], dropped = false): void {
     if (this.#closed) return;
     for (const p of packets) {
       this.#o.onPacket?.("out", p);
-      this.#o.transmit(p);
+      if (!dropped) this.#o.transmit(p);
     }
   }
 }
