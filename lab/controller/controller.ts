@@ -142,6 +142,8 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   readonly #sessions = new Map<string, ApSession>();
   readonly #dtls: DtlsServer | undefined;
   #closed = false;
+  /** What each ApSession gets of the controller, built once: sessions use it for every packet. */
+  readonly #host: SessionHost;
 
   /**
    * A controller on sockets of its own, `address`:5246 and :5247, which
@@ -189,6 +191,15 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     super();
     this.#o = { clock: systemClock, log: silentLog, ...options };
     this.profile = profiles[options.profile];
+    this.#host = {
+      options: this.#o,
+      downloadSlot: () => this.#downloadSlot(),
+      acInfo: () => this.#acInfo(),
+      capture: (direction, peer, packet) => this.#capture(direction, peer, packet),
+      forget: (key, session) => {
+        if (this.#sessions.get(key) === session) this.#sessions.delete(key);
+      },
+    };
     if (options.dtls !== "plaintext") {
       this.#dtls = new DtlsServer({
         context: options.dtls,
@@ -399,7 +410,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
 
   #newSession(key: string, peer: Endpoint, dtls: DtlsSession | undefined): ApSession {
     this.#sessions.get(key)?.end("replaced by a new session", true);
-    const session = new ApSession(this, key, peer, dtls);
+    const session = new ApSession(this, this.#host, key, peer, dtls);
     this.#sessions.set(key, session);
     return session;
   }
@@ -456,26 +467,23 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       }),
     );
   }
+}
 
-  /** @internal for ApSession */
-  get internals() {
-    const c = this;
-    return {
-      downloadSlot: () => c.#downloadSlot(),
-      options: c.#o,
-      acInfo: () => c.#acInfo(),
-      capture: (direction: "in" | "out", peer: Endpoint, packet: Uint8Array) => c.#capture(direction, peer, packet),
-      forget: (key: string, session: ApSession) => {
-        if (c.#sessions.get(key) === session) c.#sessions.delete(key);
-      },
-    };
-  }
+/** What an ApSession needs of its controller. */
+interface SessionHost {
+  readonly options: LabControllerOptions & { clock: Clock; log: Log };
+  downloadSlot(): Promise<() => void>;
+  acInfo(): AcInfo;
+  capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array): void;
+  forget(key: string, session: ApSession): void;
 }
 
 /** One AP's session on the controller. */
 class ApSession {
   readonly record: ApRecord;
   readonly channel: ControlChannel;
+  readonly #host: SessionHost;
+  readonly #o: SessionHost["options"];
   #radios: RadioInfo[] = [];
   #sessionId: Uint8Array | undefined;
   #idle: TimerHandle | undefined;
@@ -488,11 +496,13 @@ class ApSession {
 
   constructor(
     private readonly ac: LabController,
+    host: SessionHost,
     readonly key: string,
     readonly peer: Endpoint,
     private readonly dtls: DtlsSession | undefined,
   ) {
-    const { options } = ac.internals;
+    this.#host = host;
+    const options = (this.#o = host.options);
     this.record = { key, address: peer.address, port: peer.port, phase: dtls ? "DTLS Setup" : "Join", imageWindow: 1, echoes: 0 };
     this.channel = new ControlChannel({
       profile: ac.profile,
@@ -505,13 +515,13 @@ class ApSession {
       ...(options.dropResponse ? { dropResponse: (requestType: number) => this.dropResponse(requestType) } : {}),
       onRequest: (message) => this.#onRequest(message),
       onDiscard: (reason) => options.log.info(`Discarding from ${this.record.name ?? key}: ${reason}`),
-      onPacket: (direction, packet) => ac.internals.capture(direction, peer, packet),
+      onPacket: (direction, packet) => host.capture(direction, peer, packet),
     });
     this.#touch();
   }
 
   #transmit(packet: Uint8Array): void {
-    if (!this.dtls) this.ac.internals.options.control.send(packet, this.peer);
+    if (!this.dtls) this.#o.control.send(packet, this.peer);
     else if (this.dtls.state === "connected") this.dtls.send(packet);
   }
 
@@ -553,15 +563,15 @@ class ApSession {
   dropResponse(requestType: number): boolean {
     const nth = (this.#answered.get(requestType) ?? 0) + 1;
     this.#answered.set(requestType, nth);
-    return this.ac.internals.options.dropResponse?.(requestType, nth) ?? false;
+    return this.#o.dropResponse?.(requestType, nth) ?? false;
   }
 
   keepAlive(): void {
     this.#touch();
     if (this.record.phase === "Data Check") {
-      this.record.runSince = this.ac.internals.options.clock.now();
+      this.record.runSince = this.#o.clock.now();
       this.setPhase("Run");
-      this.ac.internals.options.log.info(`AP ${this.record.name} (${this.peer.address}) is in Run`);
+      this.#o.log.info(`AP ${this.record.name} (${this.peer.address}) is in Run`);
       this.ac.emit("run", { ...this.record });
     }
   }
@@ -573,14 +583,14 @@ class ApSession {
     this.#idle?.cancel();
     this.channel.close();
     if (notifyPeer || this.dtls?.state !== "closed") this.dtls?.close();
-    this.ac.internals.forget(this.key, this);
-    this.ac.internals.options.log.info(`AP ${this.record.name ?? this.key} left: ${reason}`);
+    this.#host.forget(this.key, this);
+    this.#o.log.info(`AP ${this.record.name ?? this.key} left: ${reason}`);
     this.ac.emit("leave", { ...this.record }, reason);
   }
 
   /** Any sign of life pushes the idle deadline out. */
   #touch(): void {
-    const { options } = this.ac.internals;
+    const options = this.#o;
     const echoMs = (options.echoIntervalSeconds ?? 30) * 1000;
     // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
     const timeout = 3 * echoMs + (options.retransmitIntervalMs ?? 3000) * ((options.maxRetransmit ?? 5) + 1);
@@ -590,7 +600,8 @@ class ApSession {
 
   #onRequest(message: Message): void {
     this.#touch();
-    const { options, acInfo } = this.ac.internals;
+    const options = this.#o;
+    const { acInfo } = this.#host;
     const profile = this.ac.profile;
     const respond = (elements: Element[] = []) => this.channel.respond(message, elements);
     try {
@@ -628,7 +639,8 @@ class ApSession {
   }
 
   #join(message: Message): void {
-    const { options, acInfo } = this.ac.internals;
+    const options = this.#o;
+    const { acInfo } = this.#host;
     const profile = this.ac.profile;
     const wtp = profile.wtpSummary(message.elements);
     this.#radios = profile.radios(message.elements);
@@ -655,7 +667,8 @@ class ApSession {
 
   /** The AP asks for an image (Image Identifier + Initiate Download): announce it, then send it. */
   async #imageRequest(request: Message): Promise<void> {
-    const { options, downloadSlot } = this.ac.internals;
+    const options = this.#o;
+    const { downloadSlot } = this.#host;
     const name = findElement(request.elements, "ImageIdentifier")?.identifier;
     if (!name || !findElement(request.elements, "InitiateDownload")) {
       this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.FailureMissingMandatoryElement }]);
@@ -729,7 +742,7 @@ class ApSession {
     if (!status || !d) return;
     const state: DownloadState = status.state === PredownloadState.Complete ? "complete" : status.state === PredownloadState.Failed ? "failed" : "downloading";
     if (state === d.state) return;
-    this.#setDownload({ ...d, state, ...(state !== "downloading" ? { finishedAt: this.ac.internals.options.clock.now() } : {}) });
+    this.#setDownload({ ...d, state, ...(state !== "downloading" ? { finishedAt: this.#o.clock.now() } : {}) });
   }
 
   #setDownload(download: DownloadRecord): void {
@@ -738,7 +751,7 @@ class ApSession {
   }
 
   #unexpected(message: Message): void {
-    this.ac.internals.options.log.info(`Discarding ${messageTypeName(message.type)} from ${this.record.name ?? this.key} in phase ${this.record.phase}`);
+    this.#o.log.info(`Discarding ${messageTypeName(message.type)} from ${this.record.name ?? this.key} in phase ${this.record.phase}`);
   }
 }
 
