@@ -191,8 +191,11 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     super();
     this.#o = { clock: systemClock, log: silentLog, ...options };
     this.profile = profiles[options.profile];
+    const echoMs = (this.#o.echoIntervalSeconds ?? 30) * 1000;
     this.#host = {
       options: this.#o,
+      // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
+      idleTimeoutMs: 3 * echoMs + (this.#o.retransmitIntervalMs ?? 3000) * ((this.#o.maxRetransmit ?? 5) + 1),
       downloadSlot: () => this.#downloadSlot(),
       acInfo: () => this.#acInfo(),
       capture: (direction, peer, packet) => this.#capture(direction, peer, packet),
@@ -373,7 +376,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     if (this.#o.dtls === "plaintext") {
       // Debugging mode: the session is plaintext too; a Join Request (or its first fragment) opens it.
       const session = this.#sessions.get(key) ?? (fragment || message?.type === MessageType.JoinRequest ? this.#newSession(key, from, undefined) : undefined);
-      if (session) return session.channel.receive(datagram);
+      if (session) return session.receive(datagram);
     }
     this.#capture("in", from, datagram);
     this.#o.log.info(`Discarding plaintext ${message ? messageTypeName(message.type) : "fragment"} from ${key}`);
@@ -404,7 +407,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       if (peer.subject) session.record.certificateSubject = peer.subject;
       session.setPhase("Join");
     });
-    dtls.on("data", (payload) => session.channel.receive(payload));
+    dtls.on("data", (payload) => session.receive(payload));
     dtls.on("close", (reason) => session.end(reason ? `DTLS: ${reason.message}` : "DTLS closed by the AP", false));
   }
 
@@ -430,6 +433,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     const session = sessionId && [...this.#sessions.values()].find((s) => s.matchesSession(sessionId, from.address));
     if (!session) return;
     this.#capture("in", from, datagram, this.#o.data.local);
+    session.seen();
     if (this.#o.dropResponse && session.dropResponse(KEEP_ALIVE)) return;
     // RFC 5415 §4.4.1: the AC answers a keep-alive with one of its own.
     const reply = encodeDataKeepAlive(elements, this.profile.elements);
@@ -472,6 +476,8 @@ export class LabController extends EventEmitter<LabControllerEvents> {
 /** What an ApSession needs of its controller. */
 interface SessionHost {
   readonly options: LabControllerOptions & { clock: Clock; log: Log };
+  /** An AP silent this long is gone. */
+  readonly idleTimeoutMs: number;
   downloadSlot(): Promise<() => void>;
   acInfo(): AcInfo;
   capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array): void;
@@ -486,7 +492,9 @@ class ApSession {
   readonly #o: SessionHost["options"];
   #radios: RadioInfo[] = [];
   #sessionId: Uint8Array | undefined;
+  /** The idle deadline's one timer; it looks at #lastSeen when it fires. */
   #idle: TimerHandle | undefined;
+  #lastSeen: number;
   #ended = false;
   #answered = new Map<number, number>();
   /** Ends the transfer running or waiting for a slot: sender cancelled, slot and file released. */
@@ -517,7 +525,24 @@ class ApSession {
       onDiscard: (reason) => options.log.info(`Discarding from ${this.record.name ?? key}: ${reason}`),
       onPacket: (direction, packet) => host.capture(direction, peer, packet),
     });
-    this.#touch();
+    this.#lastSeen = options.clock.now();
+    this.#armIdle(host.idleTimeoutMs);
+  }
+
+  /** A plaintext CAPWAP packet from the AP (decrypted, or as it came in plaintext mode). */
+  receive(packet: Uint8Array): void {
+    this.seen();
+    this.channel.receive(packet);
+  }
+
+  /**
+   * Any packet from the AP is a sign of life, not only requests and
+   * keep-alives: during a join-time image transfer it sends nothing but
+   * Image Data Responses (echoes begin in Run, RFC 5415 §7.3). Called per
+   * packet, so it only notes the time.
+   */
+  seen(): void {
+    this.#lastSeen = this.#o.clock.now();
   }
 
   #transmit(packet: Uint8Array): void {
@@ -567,7 +592,6 @@ class ApSession {
   }
 
   keepAlive(): void {
-    this.#touch();
     if (this.record.phase === "Data Check") {
       this.record.runSince = this.#o.clock.now();
       this.setPhase("Run");
@@ -588,18 +612,16 @@ class ApSession {
     this.ac.emit("leave", { ...this.record }, reason);
   }
 
-  /** Any sign of life pushes the idle deadline out. */
-  #touch(): void {
-    const options = this.#o;
-    const echoMs = (options.echoIntervalSeconds ?? 30) * 1000;
-    // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
-    const timeout = 3 * echoMs + (options.retransmitIntervalMs ?? 3000) * ((options.maxRetransmit ?? 5) + 1);
-    this.#idle?.cancel();
-    this.#idle = options.clock.setTimer("ap-timeout", timeout, () => this.end("no keep-alive or echo from the AP", true));
+  /** The idle deadline: when the timer fires, an AP heard from since gets the rest of its time, not a timer per packet. */
+  #armIdle(ms: number): void {
+    this.#idle = this.#o.clock.setTimer("ap-timeout", ms, () => {
+      const silentMs = this.#o.clock.now() - this.#lastSeen;
+      if (silentMs >= this.#host.idleTimeoutMs) this.end("nothing from the AP (no keep-alive, echo or response)", true);
+      else this.#armIdle(this.#host.idleTimeoutMs - silentMs);
+    });
   }
 
   #onRequest(message: Message): void {
-    this.#touch();
     const options = this.#o;
     const { acInfo } = this.#host;
     const profile = this.ac.profile;

@@ -9,7 +9,7 @@ import { ConfigError, ManualClock } from "../../agent/core/index.js";
 import { bindUdp, MemoryNetwork } from "../../agent/net/index.js";
 import { LabController, type DownloadRecord, type ImageLibrary, type LabControllerOptions } from "../../lab/controller/index.js";
 import { memoryLibrary, MemorySink } from "../support/memory-images.js";
-import { SimLab } from "../support/sim-lab.js";
+import { apAddress, SimLab } from "../support/sim-lab.js";
 
 const IMAGE = Uint8Array.from(randomBytes(20 * 1377 + 500));
 const BLOCKS = Math.ceil(IMAGE.length / 1377);
@@ -155,6 +155,32 @@ describe("lab controller: Configuration Update on demand", () => {
     expect(wtp.stats.echoes - before).toBeGreaterThanOrEqual(2);
     expect(wtp.stats.echoes - before).toBeLessThanOrEqual(4);
     expect(wtp.state).toBe("Run");
+  });
+});
+
+describe("lab controller: AP liveness", () => {
+  it("an AP that falls silent is dropped exactly one idle deadline after the last packet it sent", async () => {
+    lab = new SimLab();
+    const sim = lab;
+    await sim.start();
+    expect(await sim.runUntil(() => sim.allInRun())).toBe(true);
+    let silent = false;
+    let lastArrival = 0;
+    sim.network.filter = (d) => {
+      if (d.from.address !== apAddress(0)) return undefined;
+      if (silent) return "drop";
+      lastArrival = sim.clock.now() + 1; // the network's 1 ms latency
+      return undefined;
+    };
+    await sim.run(2_500);
+    silent = true;
+    const left: { at: number; reason: string }[] = [];
+    sim.controller.on("leave", (_ap, reason) => left.push({ at: sim.clock.now(), reason }));
+    // The deadline: 3 echo intervals of 1 s and 6 retransmit intervals of 100 ms after the last packet.
+    await sim.run(lastArrival + 3_590 - sim.clock.now());
+    expect(left).toEqual([]);
+    await sim.run(100);
+    expect(left).toEqual([{ at: lastArrival + 3_600, reason: expect.stringContaining("nothing from the AP") }]);
   });
 });
 

@@ -172,6 +172,22 @@ describe("session loss and timers", () => {
     expect(lines.filter((l) => l.includes("CAPWAP State: Discovery")).length).toBe(2);
   });
 
+  it("a join-time transfer outlasting the controller's idle deadline completes: the AP's Image Data Responses keep it alive (no echoes before Run)", async () => {
+    const { lab, sinks } = imageLab({ profile: "cisco", window: 1 });
+    // One block per 100 ms round trip: about 7 s, twice the sim controller's idle deadline
+    // (3 echo intervals of 1 s and 6 retransmit intervals of 100 ms: 3.6 s).
+    lab.network.filter = () => 50;
+    const left: string[] = [];
+    lab.controller.on("leave", (_ap, reason) => left.push(reason));
+    await lab.start();
+    expect(await lab.runUntil(() => sinks[0]?.finished !== undefined && lab.allInRun(), 60_000)).toBe(true);
+    expect(md5(sinks[0]!.finished!)).toBe(md5(IMAGE));
+    const download = lab.controller.aps()[0]!.download!;
+    expect(download.finishedAt! - download.startedAt!).toBeGreaterThan(3_600);
+    expect(left).toEqual([]);
+    expect(lab.wtps[0]!.stats.restarts).toBe(0);
+  });
+
   it("no block within ImageDataStartTimer: 'image download cannot start', the session restarts", async () => {
     const { lab, lines } = imageLab({ profile: "cisco", window: 4, controller: { maxConcurrentDownloads: 0 } });
     await lab.start();
