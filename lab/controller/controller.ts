@@ -400,9 +400,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   }
 
   #admit(dtls: DtlsSession): void {
-    const [address, port] = splitKey(dtls.remote!);
-    const key = dtls.remote!;
-    const session = this.#newSession(key, { address, port }, dtls);
+    const session = this.#newSession(dtls.remote!, dtls.endpoint!, dtls);
     dtls.on("connected", (peer) => {
       if (peer.subject) session.record.certificateSubject = peer.subject;
       session.setPhase("Join");
@@ -779,10 +777,5 @@ class ApSession {
 
 function resultOf(response: Message): number {
   return findElement(response.elements, "ResultCode")?.resultCode ?? ResultCode.Success;
-}
-
-function splitKey(key: string): [string, number] {
-  const at = key.lastIndexOf(":");
-  return [key.slice(0, at).replace(/^\[|\]$/g, ""), Number(key.slice(at + 1))];
 }
 
