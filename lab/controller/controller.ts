@@ -20,13 +20,14 @@ import {
   messageTypeName,
   ResultCode,
   resultCodeName,
+  toHex,
 } from "../../agent/capwap/codec/index.js";
 import { ControlChannel, maxControlPacket } from "../../agent/capwap/channel/index.js";
 import type { ImageLibrary } from "./image-library.js";
 import { ImageSender } from "./image-sender.js";
 import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { type AcInfo, type Element, findElement, type Message, PredownloadState, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
-import { ConfigError, describeError, equalBytes, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
+import { ConfigError, describeError, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
 import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
 
 export type ApPhase = "DTLS Setup" | "Join" | "Configure" | "Data Check" | "Run";
@@ -140,6 +141,10 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   readonly profile: VendorProfile;
   readonly #o: LabControllerOptions & { clock: Clock; log: Log };
   readonly #sessions = new Map<string, ApSession>();
+  /** Joined sessions by Session ID (hex), for the data channel's keep-alives. */
+  readonly #bySessionId = new Map<string, ApSession>();
+  /** Sessions in Run, for the Active WTPs every AC Descriptor carries. */
+  #running = 0;
   readonly #dtls: DtlsServer | undefined;
   #closed = false;
   /** What each ApSession gets of the controller, built once: sessions use it for every packet. */
@@ -199,8 +204,18 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       downloadSlot: () => this.#downloadSlot(),
       acInfo: () => this.#acInfo(),
       capture: (direction, peer, packet) => this.#capture(direction, peer, packet),
-      forget: (key, session) => {
-        if (this.#sessions.get(key) === session) this.#sessions.delete(key);
+      joined: (session, sessionId, previous) => {
+        if (previous !== undefined && this.#bySessionId.get(previous) === session) this.#bySessionId.delete(previous);
+        this.#bySessionId.set(sessionId, session);
+      },
+      phaseChanged: (from, to) => {
+        if (to === "Run") this.#running++;
+        else if (from === "Run") this.#running--;
+      },
+      forget: (session, sessionId) => {
+        if (this.#sessions.get(session.key) === session) this.#sessions.delete(session.key);
+        if (sessionId !== undefined && this.#bySessionId.get(sessionId) === session) this.#bySessionId.delete(sessionId);
+        if (session.record.phase === "Run") this.#running--;
       },
     };
     if (options.dtls !== "plaintext") {
@@ -341,7 +356,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       hardwareVersion: "0.0.0.0",
       stations: 0,
       stationLimit: 32_000,
-      activeWtps: [...this.#sessions.values()].filter((s) => s.record.phase === "Run").length,
+      activeWtps: this.#running,
       maxWtps: 6000,
       security: AcSecurity.X509,
       controlAddress: this.#o.control.local.address,
@@ -428,8 +443,9 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       return;
     }
     const sessionId = findElement(elements, "SessionId")?.sessionId;
-    const session = sessionId && [...this.#sessions.values()].find((s) => s.matchesSession(sessionId, from.address));
-    if (!session) return;
+    const session = sessionId && this.#bySessionId.get(toHex(sessionId));
+    // Only from the address the session's control channel runs with: a Session ID alone proves nothing.
+    if (!session || session.peer.address !== from.address) return;
     this.#capture("in", from, datagram, this.#o.data.local);
     session.seen();
     if (this.#o.dropResponse && session.dropResponse(KEEP_ALIVE)) return;
@@ -479,7 +495,12 @@ interface SessionHost {
   downloadSlot(): Promise<() => void>;
   acInfo(): AcInfo;
   capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array): void;
-  forget(key: string, session: ApSession): void;
+  /** The AP joined with this Session ID (hex; `previous` if it had joined before): its keep-alives find the session by it. */
+  joined(session: ApSession, sessionId: string, previous: string | undefined): void;
+  /** A session moved from one phase to another (the controller counts APs in Run). */
+  phaseChanged(from: ApPhase, to: ApPhase): void;
+  /** The session ended: out of every table and count. */
+  forget(session: ApSession, sessionId: string | undefined): void;
 }
 
 /** One AP's session on the controller. */
@@ -489,7 +510,8 @@ class ApSession {
   readonly #host: SessionHost;
   readonly #o: SessionHost["options"];
   #radios: RadioInfo[] = [];
-  #sessionId: Uint8Array | undefined;
+  /** Hex, once joined. */
+  #sessionId: string | undefined;
   /** The idle deadline's one timer; it looks at #lastSeen when it fires. */
   #idle: TimerHandle | undefined;
   #lastSeen: number;
@@ -548,13 +570,11 @@ class ApSession {
     else if (this.dtls.state === "connected") this.dtls.send(packet);
   }
 
-  matchesSession(sessionId: Uint8Array, address: string): boolean {
-    return address === this.peer.address && this.#sessionId !== undefined && equalBytes(this.#sessionId, sessionId);
-  }
-
   setPhase(phase: ApPhase): void {
-    if (this.record.phase === phase) return;
+    const from = this.record.phase;
+    if (from === phase || this.#ended) return;
     this.record.phase = phase;
+    this.#host.phaseChanged(from, phase);
     this.ac.emit("phase", { ...this.record });
   }
 
@@ -605,7 +625,7 @@ class ApSession {
     this.#idle?.cancel();
     this.channel.close();
     if (notifyPeer || this.dtls?.state !== "closed") this.dtls?.close();
-    this.#host.forget(this.key, this);
+    this.#host.forget(this, this.#sessionId);
     this.#o.log.info(`AP ${this.record.name ?? this.key} left: ${reason}`);
     this.ac.emit("leave", { ...this.record }, reason);
   }
@@ -671,7 +691,9 @@ class ApSession {
       options.log.info(`Join from ${this.key} refused: ${resultCodeName(result)}`);
       return;
     }
-    this.#sessionId = wtp.sessionId;
+    const sessionId = toHex(wtp.sessionId!);
+    this.#host.joined(this, sessionId, this.#sessionId);
+    this.#sessionId = sessionId;
     Object.assign(this.record, {
       name: wtp.name,
       model: wtp.model,

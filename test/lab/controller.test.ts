@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../agent/cli/main.js";
-import { decodeControlPacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
+import { decodeControlPacket, encodeControlPacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element, type Message } from "../../agent/capwap/profiles/index.js";
 import type { ImageStage, ImageStageHost } from "../../agent/capwap/wtp/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
@@ -9,7 +9,7 @@ import { ConfigError, ManualClock } from "../../agent/core/index.js";
 import { bindUdp, MemoryNetwork } from "../../agent/net/index.js";
 import { LabController, type DownloadRecord, type ImageLibrary, type LabControllerOptions } from "../../lab/controller/index.js";
 import { memoryLibrary, MemorySink } from "../support/memory-images.js";
-import { apAddress, SimLab } from "../support/sim-lab.js";
+import { AC_ADDRESS, apAddress, SimLab } from "../support/sim-lab.js";
 
 const IMAGE = Uint8Array.from(randomBytes(20 * 1377 + 500));
 const BLOCKS = Math.ceil(IMAGE.length / 1377);
@@ -181,6 +181,30 @@ describe("lab controller: AP liveness", () => {
     expect(left).toEqual([]);
     await sim.run(100);
     expect(left).toEqual([{ at: lastArrival + 3_600, reason: expect.stringContaining("nothing from the AP") }]);
+  });
+});
+
+describe("lab controller: the AP table", () => {
+  it("advertises how many APs are in Run (AC Descriptor, Active WTPs) as they join and leave", async () => {
+    lab = new SimLab({ aps: 3 });
+    const sim = lab;
+    const probe = sim.network.bind("10.0.0.77");
+    const answers: number[] = [];
+    probe.onMessage((d) => answers.push(ciscoProfile.acSummary(decodeControlPacket<Element>(d, ciscoProfile.elements).message!.elements).activeWtps));
+    const activeWtps = async () => {
+      answers.length = 0;
+      probe.send(encodeControlPacket({ type: MessageType.DiscoveryRequest, seq: 1, elements: [] }, ciscoProfile.elements), { address: AC_ADDRESS, port: 5246 });
+      await sim.run(10);
+      expect(answers).toHaveLength(1);
+      return answers[0];
+    };
+    expect(await activeWtps()).toBe(0);
+    await sim.start();
+    expect(await sim.runUntil(() => sim.allInRun())).toBe(true);
+    expect(await activeWtps()).toBe(3);
+    await sim.wtps[2]!.stop();
+    expect(await sim.runUntil(() => sim.controller.aps().length === 2)).toBe(true);
+    expect(await activeWtps()).toBe(2);
   });
 });
 
