@@ -557,9 +557,9 @@ class ApSession {
 
   /**
    * Any packet from the AP is a sign of life, not only requests and
-   * keep-alives: during a join-time image transfer it sends nothing but
-   * Image Data Responses (echoes begin in Run, RFC 5415 §7.3). Called per
-   * packet, so it only notes the time.
+   * keep-alives: during a join-time image transfer an AP may send nothing
+   * but Image Data Responses (vap's own sends no echo before Run). Called
+   * per packet, so it only notes the time.
    */
   seen(): void {
     this.#lastSeen = this.#o.clock.now();
