@@ -12,7 +12,9 @@ import { readCapture, udpDatagramOf, type CapturedDatagram } from "../pcap/index
 import {
   CapwapDecodeError,
   type CapwapHeader,
+  type ControlMessage,
   decodeControlMessage,
+  decodeControlPacket,
   decodeDataPacket,
   decodePacket,
   DTLS_PREAMBLE_BYTE,
@@ -113,14 +115,14 @@ class CaptureDecoder {
     try {
       const packet = decodePacket(d.payload);
       if (!packet.header.f) {
-        if (channel === "control") return { ...line, ...this.#control(packet.header, packet.payload, packet.payloadOffset) };
+        if (channel === "control") return { ...line, ...this.#control(packet.header, (table) => decodeControlPacket(d.payload, table).message!) };
         return { ...line, ...(packet.header.k ? this.#keepAlive(d.payload) : frameSummary(packet.header, packet.payload)) };
       }
       const whole = this.#reassembler.push(src, packet.header, packet.payload, timeMs(d.timeNs));
       if (!whole) return undefined;
       // Error offsets from here on count from the start of the reassembled message.
       line.reassembled = true;
-      if (channel === "control") return { ...line, ...this.#control(whole.header, whole.payload, 0) };
+      if (channel === "control") return { ...line, ...this.#control(whole.header, (table) => decodeControlMessage(whole.payload, table)) };
       return { ...line, ...frameSummary(whole.header, whole.payload) };
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
@@ -128,8 +130,9 @@ class CaptureDecoder {
     }
   }
 
-  #control(header: CapwapHeader, payload: Uint8Array, payloadOffset: number): DecodedLine {
-    return this.#withProfile((table) => ({ ...messageToJson(decodeControlMessage(payload, table, payloadOffset), table, header) }));
+  /** The message, decoded with each profile's table in turn (the header is the same for all). */
+  #control(header: CapwapHeader, decode: (table: ElementTable) => ControlMessage): DecodedLine {
+    return this.#withProfile((table) => ({ ...messageToJson(decode(table), table, header) }));
   }
 
   /** RFC 5415 §4.4.1 Data Channel Keep-Alive: a Session ID element. */

@@ -3,6 +3,8 @@
  * inputs) so that state machines and transfers run deterministically under a
  * ManualClock in tests and against wall time in production.
  */
+import { DueHeap } from "./heap.js";
+
 export interface TimerHandle {
   /** Cancel the timer; calling it twice is harmless. */
   cancel(): void;
@@ -32,14 +34,24 @@ interface ManualTimer {
   readonly due: number;
   readonly seq: number;
   readonly fn: () => void;
-  cancelled: boolean;
+  state: "pending" | "cancelled" | "fired";
 }
 
-/** A clock that moves only when the test says so. */
+/** Below this many, cancelled timers simply wait to reach the top of the heap. */
+const COMPACT_MIN = 64;
+
+/**
+ * A clock that moves only when the test says so. Timers wait in a heap on
+ * (due, seq), so a simulation with thousands of timers pays O(log n) per
+ * timer set or fired. A cancelled timer stays in the heap and is dropped when
+ * it reaches the top, or with all the others once cancelled timers make up
+ * most of the heap (a timer re-armed per packet must not grow it forever).
+ */
 export class ManualClock implements Clock {
   #now = 0;
   #seq = 0;
-  #timers: ManualTimer[] = [];
+  readonly #timers = new DueHeap<ManualTimer>();
+  #cancelled = 0;
   readonly #wallBase: number;
 
   constructor(wallBase = Date.UTC(2024, 0, 30, 21, 41, 35)) {
@@ -55,31 +67,51 @@ export class ManualClock implements Clock {
   }
 
   setTimer(name: string, ms: number, fn: () => void): TimerHandle {
-    const timer: ManualTimer = { name, due: this.#now + Math.max(0, ms), seq: this.#seq++, fn, cancelled: false };
+    const timer: ManualTimer = { name, due: this.#now + Math.max(0, ms), seq: this.#seq++, fn, state: "pending" };
     this.#timers.push(timer);
-    return { cancel: () => void (timer.cancelled = true) };
+    return { cancel: () => this.#cancel(timer) };
   }
 
   /** Names of timers still pending, soonest first (for assertions). */
   pending(): string[] {
-    return this.#live().map((t) => t.name);
+    return this.#timers
+      .values()
+      .filter((t) => t.state === "pending")
+      .sort((a, b) => a.due - b.due || a.seq - b.seq)
+      .map((t) => t.name);
   }
 
   /** Advance time by `ms`, firing every timer that falls due, in order. */
   advance(ms: number): void {
     const target = this.#now + ms;
     for (;;) {
-      const next = this.#live()[0];
+      const next = this.#next();
       if (!next || next.due > target) break;
+      this.#timers.pop();
       this.#now = next.due;
-      next.cancelled = true;
+      next.state = "fired";
       next.fn();
     }
     this.#now = target;
-    this.#timers = this.#live();
   }
 
-  #live(): ManualTimer[] {
-    return this.#timers.filter((t) => !t.cancelled).sort((a, b) => a.due - b.due || a.seq - b.seq);
+  #cancel(timer: ManualTimer): void {
+    if (timer.state !== "pending") return;
+    timer.state = "cancelled";
+    if (++this.#cancelled > COMPACT_MIN && this.#cancelled * 2 > this.#timers.size) {
+      this.#timers.retain((t) => t.state === "pending");
+      this.#cancelled = 0;
+    }
+  }
+
+  /** The earliest pending timer, dropping cancelled ones on the way. */
+  #next(): ManualTimer | undefined {
+    let next = this.#timers.peek();
+    while (next?.state === "cancelled") {
+      this.#timers.pop();
+      this.#cancelled--;
+      next = this.#timers.peek();
+    }
+    return next;
   }
 }

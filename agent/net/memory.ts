@@ -19,8 +19,6 @@ export class MemoryNetwork {
   readonly #sockets = new Map<string, { handler: DatagramHandler }>();
   #nextPort = 40000;
   filter: NetworkFilter = () => undefined;
-  /** Every datagram handed to the network, in order (for assertions). */
-  readonly log: InFlight[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -38,15 +36,16 @@ export class MemoryNetwork {
       local,
       send: (data, to) => {
         if (closed) return;
-        const d: InFlight = { from: local, to, data: Uint8Array.from(data) };
-        this.log.push(d);
+        // No copy: every sender hands over a buffer it never writes again (each encoder and
+        // addDtlsPreamble return fresh ones; a channel resends its own unchanged), as a UDP socket expects.
+        const d: InFlight = { from: local, to, data };
         const fate = this.filter(d);
         if (fate === "drop") return;
         for (const delay of Array.isArray(fate) ? fate : [fate ?? this.latencyMs]) {
           this.clock.setTimer("network", delay, () => {
             // The limited broadcast address reaches every socket bound to the port.
             if (to.address === "255.255.255.255") {
-              for (const [key, entry] of this.#sockets) if (key.endsWith(`:${to.port}`) && key !== endpointKey(local)) entry.handler(d.data, local);
+              for (const [other, entry] of this.#sockets) if (other.endsWith(`:${to.port}`) && other !== key) entry.handler(d.data, local);
             } else {
               this.#sockets.get(endpointKey(to))?.handler(d.data, local);
             }

@@ -10,9 +10,8 @@ import { EventEmitter } from "node:events";
 import {
   AcSecurity,
   CapwapDecodeError,
-  decodeControlMessage,
+  decodeControlPacket,
   decodeDataPacket,
-  decodePacket,
   DTLS_PREAMBLE_BYTE,
   encodeControlPacket,
   encodeDataKeepAlive,
@@ -21,13 +20,14 @@ import {
   messageTypeName,
   ResultCode,
   resultCodeName,
+  toHex,
 } from "../../agent/capwap/codec/index.js";
 import { ControlChannel, maxControlPacket } from "../../agent/capwap/channel/index.js";
 import type { ImageLibrary } from "./image-library.js";
 import { ImageSender } from "./image-sender.js";
 import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { type AcInfo, type Element, findElement, type Message, PredownloadState, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
-import { ConfigError, describeError, equalBytes, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
+import { ConfigError, describeError, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
 import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
 
 export type ApPhase = "DTLS Setup" | "Join" | "Configure" | "Data Check" | "Run";
@@ -141,8 +141,14 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   readonly profile: VendorProfile;
   readonly #o: LabControllerOptions & { clock: Clock; log: Log };
   readonly #sessions = new Map<string, ApSession>();
+  /** Joined sessions by Session ID (hex), for the data channel's keep-alives. */
+  readonly #bySessionId = new Map<string, ApSession>();
+  /** Sessions in Run, for the Active WTPs every AC Descriptor carries. */
+  #running = 0;
   readonly #dtls: DtlsServer | undefined;
   #closed = false;
+  /** What each ApSession gets of the controller, built once: sessions use it for every packet. */
+  readonly #host: SessionHost;
 
   /**
    * A controller on sockets of its own, `address`:5246 and :5247, which
@@ -190,6 +196,28 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     super();
     this.#o = { clock: systemClock, log: silentLog, ...options };
     this.profile = profiles[options.profile];
+    const echoMs = (this.#o.echoIntervalSeconds ?? 30) * 1000;
+    this.#host = {
+      options: this.#o,
+      // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
+      idleTimeoutMs: 3 * echoMs + (this.#o.retransmitIntervalMs ?? 3000) * ((this.#o.maxRetransmit ?? 5) + 1),
+      downloadSlot: () => this.#downloadSlot(),
+      acInfo: () => this.#acInfo(),
+      capture: (direction, peer, packet) => this.#capture(direction, peer, packet),
+      joined: (session, sessionId, previous) => {
+        if (previous !== undefined && this.#bySessionId.get(previous) === session) this.#bySessionId.delete(previous);
+        this.#bySessionId.set(sessionId, session);
+      },
+      phaseChanged: (from, to) => {
+        if (to === "Run") this.#running++;
+        else if (from === "Run") this.#running--;
+      },
+      forget: (session, sessionId) => {
+        if (this.#sessions.get(session.key) === session) this.#sessions.delete(session.key);
+        if (sessionId !== undefined && this.#bySessionId.get(sessionId) === session) this.#bySessionId.delete(sessionId);
+        if (session.record.phase === "Run") this.#running--;
+      },
+    };
     if (options.dtls !== "plaintext") {
       this.#dtls = new DtlsServer({
         context: options.dtls,
@@ -328,7 +356,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       hardwareVersion: "0.0.0.0",
       stations: 0,
       stationLimit: 32_000,
-      activeWtps: [...this.#sessions.values()].filter((s) => s.record.phase === "Run").length,
+      activeWtps: this.#running,
       maxWtps: 6000,
       security: AcSecurity.X509,
       controlAddress: this.#o.control.local.address,
@@ -347,9 +375,9 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     let message: Message | undefined;
     let fragment = false;
     try {
-      const { header, payload, payloadOffset } = decodePacket(datagram);
-      fragment = header.f;
-      if (!fragment) message = decodeControlMessage(payload, this.profile.elements, payloadOffset);
+      const packet = decodeControlPacket<Element>(datagram, this.profile.elements);
+      fragment = packet.header.f;
+      message = packet.message;
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
       this.#o.log.info(`Discarding packet from ${key}: ${err.message}`);
@@ -363,7 +391,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     if (this.#o.dtls === "plaintext") {
       // Debugging mode: the session is plaintext too; a Join Request (or its first fragment) opens it.
       const session = this.#sessions.get(key) ?? (fragment || message?.type === MessageType.JoinRequest ? this.#newSession(key, from, undefined) : undefined);
-      if (session) return session.channel.receive(datagram);
+      if (session) return session.receive(datagram);
     }
     this.#capture("in", from, datagram);
     this.#o.log.info(`Discarding plaintext ${message ? messageTypeName(message.type) : "fragment"} from ${key}`);
@@ -387,20 +415,18 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   }
 
   #admit(dtls: DtlsSession): void {
-    const [address, port] = splitKey(dtls.remote!);
-    const key = dtls.remote!;
-    const session = this.#newSession(key, { address, port }, dtls);
+    const session = this.#newSession(dtls.remote!, dtls.endpoint!, dtls);
     dtls.on("connected", (peer) => {
       if (peer.subject) session.record.certificateSubject = peer.subject;
       session.setPhase("Join");
     });
-    dtls.on("data", (payload) => session.channel.receive(payload));
+    dtls.on("data", (payload) => session.receive(payload));
     dtls.on("close", (reason) => session.end(reason ? `DTLS: ${reason.message}` : "DTLS closed by the AP", false));
   }
 
   #newSession(key: string, peer: Endpoint, dtls: DtlsSession | undefined): ApSession {
     this.#sessions.get(key)?.end("replaced by a new session", true);
-    const session = new ApSession(this, key, peer, dtls);
+    const session = new ApSession(this, this.#host, key, peer, dtls);
     this.#sessions.set(key, session);
     return session;
   }
@@ -417,10 +443,12 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       return;
     }
     const sessionId = findElement(elements, "SessionId")?.sessionId;
-    const session = sessionId && [...this.#sessions.values()].find((s) => s.matchesSession(sessionId, from.address));
-    if (!session) return;
+    const session = sessionId && this.#bySessionId.get(toHex(sessionId));
+    // Only from the address the session's control channel runs with: a Session ID alone proves nothing.
+    if (!session || session.peer.address !== from.address) return;
     this.#capture("in", from, datagram, this.#o.data.local);
-    if (session.dropResponse(KEEP_ALIVE)) return;
+    session.seen();
+    if (this.#o.dropResponse && session.dropResponse(KEEP_ALIVE)) return;
     // RFC 5415 §4.4.1: the AC answers a keep-alive with one of its own.
     const reply = encodeDataKeepAlive(elements, this.profile.elements);
     this.#capture("out", from, reply, this.#o.data.local);
@@ -457,45 +485,52 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       }),
     );
   }
+}
 
-  /** @internal for ApSession */
-  get internals() {
-    const c = this;
-    return {
-      downloadSlot: () => c.#downloadSlot(),
-      options: c.#o,
-      acInfo: () => c.#acInfo(),
-      capture: (direction: "in" | "out", peer: Endpoint, packet: Uint8Array) => c.#capture(direction, peer, packet),
-      forget: (key: string, session: ApSession) => {
-        if (c.#sessions.get(key) === session) c.#sessions.delete(key);
-      },
-    };
-  }
+/** What an ApSession needs of its controller. */
+interface SessionHost {
+  readonly options: LabControllerOptions & { clock: Clock; log: Log };
+  /** An AP silent this long is gone. */
+  readonly idleTimeoutMs: number;
+  downloadSlot(): Promise<() => void>;
+  acInfo(): AcInfo;
+  capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array): void;
+  /** The AP joined with this Session ID (hex; `previous` if it had joined before): its keep-alives find the session by it. */
+  joined(session: ApSession, sessionId: string, previous: string | undefined): void;
+  /** A session moved from one phase to another (the controller counts APs in Run). */
+  phaseChanged(from: ApPhase, to: ApPhase): void;
+  /** The session ended: out of every table and count. */
+  forget(session: ApSession, sessionId: string | undefined): void;
 }
 
 /** One AP's session on the controller. */
 class ApSession {
   readonly record: ApRecord;
   readonly channel: ControlChannel;
+  readonly #host: SessionHost;
+  readonly #o: SessionHost["options"];
   #radios: RadioInfo[] = [];
-  #sessionId: Uint8Array | undefined;
+  /** Hex, once joined. */
+  #sessionId: string | undefined;
+  /** The idle deadline's one timer; it looks at #lastSeen when it fires. */
   #idle: TimerHandle | undefined;
+  #lastSeen: number;
   #ended = false;
   #answered = new Map<number, number>();
   /** Ends the transfer running or waiting for a slot: sender cancelled, slot and file released. */
   #abortTransfer: ((error: Error) => void) | undefined;
   /** Requests from the API wait while an image transfer owns the sequence numbers. */
   #transferDone: Promise<void> = Promise.resolve();
-  /** The fault plan's verdict on the message whose fragments are going out. */
-  #dropping = false;
 
   constructor(
     private readonly ac: LabController,
+    host: SessionHost,
     readonly key: string,
     readonly peer: Endpoint,
     private readonly dtls: DtlsSession | undefined,
   ) {
-    const { options } = ac.internals;
+    this.#host = host;
+    const options = (this.#o = host.options);
     this.record = { key, address: peer.address, port: peer.port, phase: dtls ? "DTLS Setup" : "Join", imageWindow: 1, echoes: 0 };
     this.channel = new ControlChannel({
       profile: ac.profile,
@@ -503,34 +538,43 @@ class ApSession {
       maxPacketSize: () => maxControlPacket(peer.address, dtls),
       retransmitIntervalMs: options.retransmitIntervalMs ?? 3000,
       maxRetransmit: options.maxRetransmit ?? 5,
-      transmit: (packet) => {
-        const { header, payload } = decodePacket(packet);
-        // Judge a response by its first fragment; later fragments share the verdict.
-        if (!header.f || header.fragmentOffset === 0) {
-          const type = payload.length >= 4 ? ((payload[0]! << 24) | (payload[1]! << 16) | (payload[2]! << 8) | payload[3]!) >>> 0 : 0;
-          this.#dropping = !isRequest(type) && this.dropResponse(type - 1);
-        }
-        if (!this.#dropping) this.#transmit(packet);
-      },
+      transmit: (packet) => this.#transmit(packet),
+      // Only a fault plan pays for counting responses.
+      ...(options.dropResponse ? { dropResponse: (requestType: number) => this.dropResponse(requestType) } : {}),
       onRequest: (message) => this.#onRequest(message),
       onDiscard: (reason) => options.log.info(`Discarding from ${this.record.name ?? key}: ${reason}`),
-      onPacket: (direction, packet) => ac.internals.capture(direction, peer, packet),
+      onPacket: (direction, packet) => host.capture(direction, peer, packet),
     });
-    this.#touch();
+    this.#lastSeen = options.clock.now();
+    this.#armIdle(host.idleTimeoutMs);
+  }
+
+  /** A plaintext CAPWAP packet from the AP (decrypted, or as it came in plaintext mode). */
+  receive(packet: Uint8Array): void {
+    this.seen();
+    this.channel.receive(packet);
+  }
+
+  /**
+   * Any packet from the AP is a sign of life, not only requests and
+   * keep-alives: during a join-time image transfer an AP may send nothing
+   * but Image Data Responses (vap's own sends no echo before Run). Called
+   * per packet, so it only notes the time.
+   */
+  seen(): void {
+    this.#lastSeen = this.#o.clock.now();
   }
 
   #transmit(packet: Uint8Array): void {
-    if (!this.dtls) this.ac.internals.options.control.send(packet, this.peer);
+    if (!this.dtls) this.#o.control.send(packet, this.peer);
     else if (this.dtls.state === "connected") this.dtls.send(packet);
   }
 
-  matchesSession(sessionId: Uint8Array, address: string): boolean {
-    return address === this.peer.address && this.#sessionId !== undefined && equalBytes(this.#sessionId, sessionId);
-  }
-
   setPhase(phase: ApPhase): void {
-    if (this.record.phase === phase) return;
+    const from = this.record.phase;
+    if (from === phase || this.#ended) return;
     this.record.phase = phase;
+    this.#host.phaseChanged(from, phase);
     this.ac.emit("phase", { ...this.record });
   }
 
@@ -558,19 +602,18 @@ class ApSession {
     this.#transmit(packet);
   }
 
-  /** Whether the fault plan drops this response (counted per request type). */
+  /** Whether the fault plan (there is one) drops this response (counted per request type). */
   dropResponse(requestType: number): boolean {
     const nth = (this.#answered.get(requestType) ?? 0) + 1;
     this.#answered.set(requestType, nth);
-    return this.ac.internals.options.dropResponse?.(requestType, nth) ?? false;
+    return this.#o.dropResponse?.(requestType, nth) ?? false;
   }
 
   keepAlive(): void {
-    this.#touch();
     if (this.record.phase === "Data Check") {
-      this.record.runSince = this.ac.internals.options.clock.now();
+      this.record.runSince = this.#o.clock.now();
       this.setPhase("Run");
-      this.ac.internals.options.log.info(`AP ${this.record.name} (${this.peer.address}) is in Run`);
+      this.#o.log.info(`AP ${this.record.name} (${this.peer.address}) is in Run`);
       this.ac.emit("run", { ...this.record });
     }
   }
@@ -582,24 +625,23 @@ class ApSession {
     this.#idle?.cancel();
     this.channel.close();
     if (notifyPeer || this.dtls?.state !== "closed") this.dtls?.close();
-    this.ac.internals.forget(this.key, this);
-    this.ac.internals.options.log.info(`AP ${this.record.name ?? this.key} left: ${reason}`);
+    this.#host.forget(this, this.#sessionId);
+    this.#o.log.info(`AP ${this.record.name ?? this.key} left: ${reason}`);
     this.ac.emit("leave", { ...this.record }, reason);
   }
 
-  /** Any sign of life pushes the idle deadline out. */
-  #touch(): void {
-    const { options } = this.ac.internals;
-    const echoMs = (options.echoIntervalSeconds ?? 30) * 1000;
-    // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
-    const timeout = 3 * echoMs + (options.retransmitIntervalMs ?? 3000) * ((options.maxRetransmit ?? 5) + 1);
-    this.#idle?.cancel();
-    this.#idle = options.clock.setTimer("ap-timeout", timeout, () => this.end("no keep-alive or echo from the AP", true));
+  /** The idle deadline: when the timer fires, an AP heard from since gets the rest of its time, not a timer per packet. */
+  #armIdle(ms: number): void {
+    this.#idle = this.#o.clock.setTimer("ap-timeout", ms, () => {
+      const silentMs = this.#o.clock.now() - this.#lastSeen;
+      if (silentMs >= this.#host.idleTimeoutMs) this.end("nothing from the AP (no keep-alive, echo or response)", true);
+      else this.#armIdle(this.#host.idleTimeoutMs - silentMs);
+    });
   }
 
   #onRequest(message: Message): void {
-    this.#touch();
-    const { options, acInfo } = this.ac.internals;
+    const options = this.#o;
+    const { acInfo } = this.#host;
     const profile = this.ac.profile;
     const respond = (elements: Element[] = []) => this.channel.respond(message, elements);
     try {
@@ -637,7 +679,8 @@ class ApSession {
   }
 
   #join(message: Message): void {
-    const { options, acInfo } = this.ac.internals;
+    const options = this.#o;
+    const { acInfo } = this.#host;
     const profile = this.ac.profile;
     const wtp = profile.wtpSummary(message.elements);
     this.#radios = profile.radios(message.elements);
@@ -648,7 +691,9 @@ class ApSession {
       options.log.info(`Join from ${this.key} refused: ${resultCodeName(result)}`);
       return;
     }
-    this.#sessionId = wtp.sessionId;
+    const sessionId = toHex(wtp.sessionId!);
+    this.#host.joined(this, sessionId, this.#sessionId);
+    this.#sessionId = sessionId;
     Object.assign(this.record, {
       name: wtp.name,
       model: wtp.model,
@@ -664,7 +709,8 @@ class ApSession {
 
   /** The AP asks for an image (Image Identifier + Initiate Download): announce it, then send it. */
   async #imageRequest(request: Message): Promise<void> {
-    const { options, downloadSlot } = this.ac.internals;
+    const options = this.#o;
+    const { downloadSlot } = this.#host;
     const name = findElement(request.elements, "ImageIdentifier")?.identifier;
     if (!name || !findElement(request.elements, "InitiateDownload")) {
       this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.FailureMissingMandatoryElement }]);
@@ -738,7 +784,7 @@ class ApSession {
     if (!status || !d) return;
     const state: DownloadState = status.state === PredownloadState.Complete ? "complete" : status.state === PredownloadState.Failed ? "failed" : "downloading";
     if (state === d.state) return;
-    this.#setDownload({ ...d, state, ...(state !== "downloading" ? { finishedAt: this.ac.internals.options.clock.now() } : {}) });
+    this.#setDownload({ ...d, state, ...(state !== "downloading" ? { finishedAt: this.#o.clock.now() } : {}) });
   }
 
   #setDownload(download: DownloadRecord): void {
@@ -747,16 +793,11 @@ class ApSession {
   }
 
   #unexpected(message: Message): void {
-    this.ac.internals.options.log.info(`Discarding ${messageTypeName(message.type)} from ${this.record.name ?? this.key} in phase ${this.record.phase}`);
+    this.#o.log.info(`Discarding ${messageTypeName(message.type)} from ${this.record.name ?? this.key} in phase ${this.record.phase}`);
   }
 }
 
 function resultOf(response: Message): number {
   return findElement(response.elements, "ResultCode")?.resultCode ?? ResultCode.Success;
-}
-
-function splitKey(key: string): [string, number] {
-  const at = key.lastIndexOf(":");
-  return [key.slice(0, at).replace(/^\[|\]$/g, ""), Number(key.slice(at + 1))];
 }
 

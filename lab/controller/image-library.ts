@@ -13,7 +13,11 @@ export interface ImageFile {
   readonly name: string;
   readonly size: number;
   readonly md5: Uint8Array;
-  /** Bytes [offset, offset + length) of the image (shorter at the end). */
+  /**
+   * Bytes [offset, offset + length) of the image (shorter at the end): a view
+   * into the file's read-ahead buffer, valid until the next read(). Encode
+   * or copy it before reading again.
+   */
   read(offset: number, length: number): Uint8Array;
   close(): void;
 }
@@ -68,7 +72,7 @@ function openImageFile(name: string, path: string, size: number, md5: Uint8Array
         bufferLength = readSync(fd, buffer, 0, READ_AHEAD, offset);
         bufferOffset = offset;
       }
-      return Uint8Array.from(buffer.subarray(offset - bufferOffset, end - bufferOffset));
+      return buffer.subarray(offset - bufferOffset, end - bufferOffset);
     },
     close: () => closeSync(fd),
   };

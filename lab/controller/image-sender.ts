@@ -46,12 +46,15 @@ const FAST_RETRANSMIT_AFTER = 3;
 export class ImageSender {
   readonly #o: ImageSenderOptions;
   readonly #blocks: number;
-  /** Oldest block not yet acknowledged, and the next never sent. */
+  /**
+   * Oldest block not yet acknowledged, and the next never sent. Every block
+   * in between is either in flight (a refused one goes straight back in) or
+   * acknowledged, so "acknowledged" needs no record of its own.
+   */
   #base = 0;
   #next = 0;
   #firstSeq = 0;
   readonly #inFlight = new Map<number, InFlight>();
-  readonly #acked = new Set<number>();
   #srtt: number | undefined;
   #rttvar = 0;
   #done = false;
@@ -83,6 +86,7 @@ export class ImageSender {
   #send(index: number, again: boolean): void {
     const { profile, file, channel } = this.#o;
     const size = profile.imageBlockSize;
+    // A view valid until the next read(): encoded into the request below, before any other read.
     const data = file.read(index * size, size);
     const last = index === this.#blocks - 1;
     const element = profile.imageBlock(data, last);
@@ -126,7 +130,6 @@ export class ImageSender {
     // Karn: only blocks sent once measure the round trip.
     if (flight.request.retransmits === 0 && !Number.isNaN(flight.sentAt)) this.#sample(this.#o.clock.now() - flight.sentAt);
     else this.stats.retransmits += flight.request.retransmits;
-    this.#acked.add(index);
     for (const other of this.#inFlight.values()) {
       if (other.index < index && ++other.overtaken === FAST_RETRANSMIT_AFTER) {
         this.stats.retransmits++;
@@ -134,7 +137,7 @@ export class ImageSender {
         other.request.retransmitNow();
       }
     }
-    while (this.#acked.has(this.#base)) this.#acked.delete(this.#base++);
+    while (this.#base < this.#next && !this.#inFlight.has(this.#base)) this.#base++;
     this.#o.onProgress?.(Math.min(this.#base * this.#o.profile.imageBlockSize, this.#o.file.size));
     if (this.#base === this.#blocks) {
       this.#done = true;

@@ -6,11 +6,13 @@ import {
   CapwapEncodeError,
   controlHeader,
   decodeControlMessage,
+  decodeControlPacket,
   decodeDataPacket,
   decodePacket,
   encodeControlMessage,
   encodeControlPacket,
   encodeDataKeepAlive,
+  fragmentPayload,
   MessageType,
   Reader,
   readHeader,
@@ -30,8 +32,22 @@ describe("round trip", () => {
       const { header, payload, payloadOffset } = decodePacket(packet);
       expect(header).toEqual(controlHeader());
       expect(decodeControlMessage<Element>(payload, table, payloadOffset)).toEqual(message);
+      expect(decodeControlPacket<Element>(packet, table)).toEqual({ header: controlHeader(), message, payloadOffset: 8 });
     });
   }
+
+  it("decodeControlPacket leaves a fragment's message to reassembly: header and where its bytes start", () => {
+    const message = rfc5415Messages().find((m) => m.name === "configuration status request")!.message;
+    const fragments = fragmentPayload(encodeControlMessage(message, table), controlHeader(), 96, 5);
+    expect(fragments.length).toBeGreaterThan(1);
+    for (const f of fragments) {
+      const decoded = decodeControlPacket(f, table);
+      expect(decoded.message).toBeUndefined();
+      expect(decoded.header).toEqual(decodePacket(f).header);
+      expect(decoded.header.f).toBe(true);
+      expect(decoded.payloadOffset).toBe(8);
+    }
+  });
 
   it("encode(decode(b)) equals b, unknown elements and vendor payloads included", () => {
     // Echo Request (13) seq 9 carrying an unknown element 999 and a Vendor Specific
@@ -138,6 +154,25 @@ describe("bad input: a typed error naming message, element and offset", () => {
       expect(e.message).not.toContain("\n");
     });
   }
+
+  it("decodeControlPacket (one Reader over the datagram) fails the same way, offsets included", () => {
+    for (const c of cases) {
+      let error: unknown;
+      try {
+        decodeControlPacket(hex(c.bytes), table);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, c.name).toBeInstanceOf(CapwapDecodeError);
+      const e = error as CapwapDecodeError;
+      expect({ reason: e.reason, offset: e.offset, messageType: e.messageType, elementType: e.elementType }, c.name).toEqual({
+        reason: expect.stringMatching(c.reason),
+        offset: c.offset,
+        messageType: c.messageType,
+        elementType: c.elementType,
+      });
+    }
+  });
 
   it("points at the invalid byte of a NUL-padded fixed field (Cisco AP Model), not past the padding", () => {
     const cisco = profiles.cisco.elements;

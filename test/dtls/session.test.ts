@@ -45,6 +45,7 @@ describe("DtlsSession: our client against our server", () => {
       expect(client.peer?.cipher).toBe(type === "rsa" ? "ECDHE-RSA-AES128-GCM-SHA256" : "ECDHE-ECDSA-AES128-GCM-SHA256");
       expect(peers).toEqual([client.peer]);
       expect(server.remote).toBe("192.0.2.10:40001");
+      expect(server.endpoint).toEqual({ address: "192.0.2.10", port: 40001 });
       expect(client.maxPayload).toBeGreaterThan(1300);
 
       const atServer = nextData(server);
@@ -82,6 +83,8 @@ describe("DtlsSession: our client against our server", () => {
       link.connect({ context: clientContext(pki, { ciphers }), ...(peerAddress ? { peerAddress } : {}) });
       const server = await link.handshake();
       sizes[name] = [link.client.maxPayload, server.maxPayload];
+      // The session knows its peer as the server was told it, IPv6 included (no "[addr]:port" to parse back).
+      expect(server.endpoint).toEqual(clientAddress);
     }
     expect(sizes).toEqual({
       IPv4: [1407, 1407],

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../agent/cli/main.js";
-import { decodeControlMessage, decodePacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
+import { decodeControlPacket, encodeControlPacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element, type Message } from "../../agent/capwap/profiles/index.js";
 import type { ImageStage, ImageStageHost } from "../../agent/capwap/wtp/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
@@ -9,7 +9,7 @@ import { ConfigError, ManualClock } from "../../agent/core/index.js";
 import { bindUdp, MemoryNetwork } from "../../agent/net/index.js";
 import { LabController, type DownloadRecord, type ImageLibrary, type LabControllerOptions } from "../../lab/controller/index.js";
 import { memoryLibrary, MemorySink } from "../support/memory-images.js";
-import { SimLab } from "../support/sim-lab.js";
+import { AC_ADDRESS, apAddress, SimLab } from "../support/sim-lab.js";
 
 const IMAGE = Uint8Array.from(randomBytes(20 * 1377 + 500));
 const BLOCKS = Math.ceil(IMAGE.length / 1377);
@@ -40,9 +40,8 @@ function sentByController(): { sent: { type: number; seq: number }[]; capture: L
     sent,
     capture: (_t, from, _to, packet) => {
       if (from.port !== 5246) return;
-      const { header, payload, payloadOffset } = decodePacket(packet);
-      if (header.f) return;
-      const message = decodeControlMessage<Element>(payload, ciscoProfile.elements, payloadOffset);
+      const { message } = decodeControlPacket<Element>(packet, ciscoProfile.elements);
+      if (!message) return;
       sent.push({ type: message.type, seq: message.seq });
     },
   };
@@ -156,6 +155,56 @@ describe("lab controller: Configuration Update on demand", () => {
     expect(wtp.stats.echoes - before).toBeGreaterThanOrEqual(2);
     expect(wtp.stats.echoes - before).toBeLessThanOrEqual(4);
     expect(wtp.state).toBe("Run");
+  });
+});
+
+describe("lab controller: AP liveness", () => {
+  it("an AP that falls silent is dropped exactly one idle deadline after the last packet it sent", async () => {
+    lab = new SimLab();
+    const sim = lab;
+    await sim.start();
+    expect(await sim.runUntil(() => sim.allInRun())).toBe(true);
+    let silent = false;
+    let lastArrival = 0;
+    sim.network.filter = (d) => {
+      if (d.from.address !== apAddress(0)) return undefined;
+      if (silent) return "drop";
+      lastArrival = sim.clock.now() + 1; // the network's 1 ms latency
+      return undefined;
+    };
+    await sim.run(2_500);
+    silent = true;
+    const left: { at: number; reason: string }[] = [];
+    sim.controller.on("leave", (_ap, reason) => left.push({ at: sim.clock.now(), reason }));
+    // The deadline: 3 echo intervals of 1 s and 6 retransmit intervals of 100 ms after the last packet.
+    await sim.run(lastArrival + 3_590 - sim.clock.now());
+    expect(left).toEqual([]);
+    await sim.run(100);
+    expect(left).toEqual([{ at: lastArrival + 3_600, reason: expect.stringContaining("nothing from the AP") }]);
+  });
+});
+
+describe("lab controller: the AP table", () => {
+  it("advertises how many APs are in Run (AC Descriptor, Active WTPs) as they join and leave", async () => {
+    lab = new SimLab({ aps: 3 });
+    const sim = lab;
+    const probe = sim.network.bind("10.0.0.77");
+    const answers: number[] = [];
+    probe.onMessage((d) => answers.push(ciscoProfile.acSummary(decodeControlPacket<Element>(d, ciscoProfile.elements).message!.elements).activeWtps));
+    const activeWtps = async () => {
+      answers.length = 0;
+      probe.send(encodeControlPacket({ type: MessageType.DiscoveryRequest, seq: 1, elements: [] }, ciscoProfile.elements), { address: AC_ADDRESS, port: 5246 });
+      await sim.run(10);
+      expect(answers).toHaveLength(1);
+      return answers[0];
+    };
+    expect(await activeWtps()).toBe(0);
+    await sim.start();
+    expect(await sim.runUntil(() => sim.allInRun())).toBe(true);
+    expect(await activeWtps()).toBe(3);
+    await sim.wtps[2]!.stop();
+    expect(await sim.runUntil(() => sim.controller.aps().length === 2)).toBe(true);
+    expect(await activeWtps()).toBe(2);
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { decodeControlMessage, decodePacket, encodeControlPacket, MessageType } from "../../agent/capwap/codec/index.js";
+import { decodeControlPacket, encodeControlPacket, MessageType } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element } from "../../agent/capwap/profiles/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
 import { impairedLink } from "../support/impairment.js";
@@ -136,9 +136,8 @@ describe("the window the controller offers", () => {
     const table = ciscoProfile.elements;
     lab.network.filter = (d) => {
       if (d.from.port !== 5246 || d.data[0] !== 0) return undefined;
-      const { header, payload, payloadOffset } = decodePacket(d.data);
-      if (header.f) return undefined;
-      const message = decodeControlMessage<Element>(payload, table, payloadOffset);
+      const { message } = decodeControlPacket<Element>(d.data, table);
+      if (!message) return undefined;
       if (message.type !== MessageType.JoinResponse) return undefined;
       const elements = message.elements.map((e) => (e.kind === "ImageWindow" ? { ...e, window: 0 } : e));
       expect(elements.some((e) => e.kind === "ImageWindow")).toBe(true);
@@ -171,6 +170,22 @@ describe("session loss and timers", () => {
     expect(sinks[0]).not.toBe(first);
     expect(md5(sinks[0]!.finished!)).toBe(md5(IMAGE));
     expect(lines.filter((l) => l.includes("CAPWAP State: Discovery")).length).toBe(2);
+  });
+
+  it("a join-time transfer outlasting the controller's idle deadline completes: the AP's Image Data Responses keep it alive (no echoes before Run)", async () => {
+    const { lab, sinks } = imageLab({ profile: "cisco", window: 1 });
+    // One block per 100 ms round trip: about 7 s, twice the sim controller's idle deadline
+    // (3 echo intervals of 1 s and 6 retransmit intervals of 100 ms: 3.6 s).
+    lab.network.filter = () => 50;
+    const left: string[] = [];
+    lab.controller.on("leave", (_ap, reason) => left.push(reason));
+    await lab.start();
+    expect(await lab.runUntil(() => sinks[0]?.finished !== undefined && lab.allInRun(), 60_000)).toBe(true);
+    expect(md5(sinks[0]!.finished!)).toBe(md5(IMAGE));
+    const download = lab.controller.aps()[0]!.download!;
+    expect(download.finishedAt! - download.startedAt!).toBeGreaterThan(3_600);
+    expect(left).toEqual([]);
+    expect(lab.wtps[0]!.stats.restarts).toBe(0);
   });
 
   it("no block within ImageDataStartTimer: 'image download cannot start', the session restarts", async () => {

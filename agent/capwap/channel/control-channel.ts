@@ -9,8 +9,8 @@
 import {
   CapwapDecodeError,
   controlHeader,
-  decodePacket,
   decodeControlMessage,
+  decodeControlPacket,
   encodeControlPacket,
   fragmentPayload,
   headerLength,
@@ -20,7 +20,7 @@ import {
 } from "../codec/index.js";
 import { equalBytes, type Clock, type TimerHandle } from "../../core/index.js";
 import { DEFAULT_LINK_MTU, ipUdpOverhead } from "../../net/index.js";
-import type { Message, VendorProfile } from "../profiles/index.js";
+import type { Element, Message, VendorProfile } from "../profiles/index.js";
 
 export interface ControlChannelOptions {
   profile: VendorProfile;
@@ -42,6 +42,13 @@ export interface ControlChannelOptions {
   onDiscard: (reason: string, detail: { messageType?: number; error?: CapwapDecodeError }) => void;
   /** Every plaintext packet in and out, for captures. */
   onPacket?: (direction: "in" | "out", packet: Uint8Array) => void;
+  /**
+   * Fault injection (a lab controller's fault plan): asked each time the
+   * response to a `requestType` request would go out, resends from the
+   * response cache included. True drops all its packets as if lost on the
+   * wire: onPacket still sees them, transmit does not.
+   */
+  dropResponse?: (requestType: number) => boolean;
 }
 
 export interface PendingRequest {
@@ -149,32 +156,33 @@ export class ControlChannel {
     const packets = this.#encode({ type: request.type + 1, seq: request.seq, elements });
     const cached = this.#responses.get(request.seq);
     if (cached) cached.packets = packets;
-    this.#send(packets);
+    this.#send(packets, this.#o.dropResponse?.(request.type));
   }
 
   /** A plaintext CAPWAP packet from the peer. */
   receive(packet: Uint8Array): void {
     if (this.#closed) return;
     this.#o.onPacket?.("in", packet);
-    let message: Message;
-    let payload: Uint8Array;
+    let message: Message | undefined;
+    /** The control header on: the packet's from payloadOffset, or the reassembled message. */
+    let payload: Uint8Array | undefined;
+    let payloadOffset: number;
     try {
-      const decoded = decodePacket(packet);
-      payload = decoded.payload;
-      let offset = decoded.payloadOffset;
-      if (decoded.header.f) {
-        const whole = this.#reassembler.push("peer", decoded.header, decoded.payload, this.#o.clock.now());
+      const decoded = decodeControlPacket<Element>(packet, this.#o.profile.elements);
+      message = decoded.message;
+      payloadOffset = decoded.payloadOffset;
+      if (!message) {
+        const whole = this.#reassembler.push("peer", decoded.header, packet.subarray(payloadOffset), this.#o.clock.now());
         if (!whole) return;
         payload = whole.payload;
-        offset = 0;
+        message = decodeControlMessage(payload, this.#o.profile.elements);
       }
-      message = decodeControlMessage(payload, this.#o.profile.elements, offset);
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
       this.#o.onDiscard(`malformed packet: ${err.message}`, { messageType: err.messageType, error: err });
       return;
     }
-    if (isRequest(message.type)) this.#incomingRequest(message, payload);
+    if (isRequest(message.type)) this.#incomingRequest(message, payload ?? packet.subarray(payloadOffset));
     else this.#incomingResponse(message);
   }
 
@@ -190,7 +198,7 @@ export class ControlChannel {
     const cached = this.#responses.get(message.seq);
     if (cached && equalBytes(cached.request, payload)) {
       // RFC 5415 §4.5.3: a retransmitted request gets the cached response again.
-      if (cached.packets.length > 0) this.#send(cached.packets);
+      if (cached.packets.length > 0) this.#send(cached.packets, this.#o.dropResponse?.(message.type));
       return;
     }
     this.#responses.delete(message.seq);
@@ -242,11 +250,11 @@ export class ControlChannel {
     return fragmentPayload(packet.subarray(headerLength(PLAIN_HEADER)), PLAIN_HEADER, max, id);
   }
 
-  #send(packets: Uint8Array[]): void {
+  #send(packets: Uint8Array[], dropped = false): void {
     if (this.#closed) return;
     for (const p of packets) {
       this.#o.onPacket?.("out", p);
-      this.#o.transmit(p);
+      if (!dropped) this.#o.transmit(p);
     }
   }
 }

@@ -167,9 +167,36 @@ export function decodePacket(datagram: Uint8Array): CapwapPacket {
   return { header, payload: r.rest(), payloadOffset };
 }
 
-/** Decode a control message payload; `baseOffset` makes error offsets absolute in the datagram. */
+/**
+ * Decode a control message payload: a reassembled message, or one taken
+ * apart by hand; a packet off the wire goes through decodeControlPacket.
+ * `baseOffset` makes error offsets absolute in the datagram.
+ */
 export function decodeControlMessage<E extends BaseElement>(payload: Uint8Array, table: ElementTable, baseOffset = 0): ControlMessage<E> {
   // A Reader over the whole underlying datagram keeps offsets absolute without copying.
-  const r = new Reader(new Uint8Array(payload.buffer, payload.byteOffset - baseOffset, payload.length + baseOffset), baseOffset);
+  const r = baseOffset === 0 ? new Reader(payload) : new Reader(new Uint8Array(payload.buffer, payload.byteOffset - baseOffset, payload.length + baseOffset), baseOffset);
   return readControlMessage<E>(r, table);
+}
+
+/** A control packet off the wire: its header and, unless it is a fragment, its message. */
+export interface ControlPacket<E extends BaseElement = BaseElement> {
+  header: CapwapHeader;
+  /**
+   * Undefined for a fragment (header.f): reassemble the bytes from
+   * `payloadOffset` on, then decodeControlMessage() the whole.
+   */
+  message: ControlMessage<E> | undefined;
+  /** Where the control header (or the fragment's bytes) starts in the datagram. */
+  payloadOffset: number;
+}
+
+/**
+ * RFC 5415 §4.3 + §4.5: the CAPWAP header, then the control message, with
+ * one Reader over the datagram (error offsets count from its first byte).
+ */
+export function decodeControlPacket<E extends BaseElement>(datagram: Uint8Array, table: ElementTable): ControlPacket<E> {
+  const r = new Reader(datagram);
+  const header = readHeader(r);
+  const payloadOffset = r.pos;
+  return { header, message: header.f ? undefined : readControlMessage<E>(r, table), payloadOffset };
 }

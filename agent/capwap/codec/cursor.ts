@@ -1,3 +1,4 @@
+import { allocateBytes } from "../../core/bytes.js";
 import { CapwapDecodeError, CapwapEncodeError } from "./errors.js";
 
 /**
@@ -159,13 +160,6 @@ export class Writer {
 let scratch: Writer | undefined;
 
 /**
- * Under Node, small results come from Buffer's pooled slab (much cheaper than
- * a fresh ArrayBuffer per message); elsewhere a plain Uint8Array.
- */
-const NodeBuffer = (globalThis as { Buffer?: { allocUnsafe(n: number): Uint8Array } }).Buffer;
-const allocate: (n: number) => Uint8Array = NodeBuffer ? (n) => NodeBuffer.allocUnsafe(n) : (n) => new Uint8Array(n);
-
-/**
  * Encode into one shared scratch writer and return an exact-size copy: a
  * single allocation per message instead of repeated growth. Encoders are
  * synchronous and never nest, so sharing is safe.
@@ -174,7 +168,7 @@ export function encodeWith(fill: (w: Writer) => void): Uint8Array {
   const w = (scratch ??= new Writer(64 * 1024));
   w.pos = 0;
   fill(w);
-  const out = allocate(w.pos);
+  const out = allocateBytes(w.pos);
   out.set(w.buf.subarray(0, w.pos));
   return out;
 }

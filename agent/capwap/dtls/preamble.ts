@@ -1,3 +1,5 @@
+import { allocateBytes } from "../../core/index.js";
+
 /**
  * RFC 5415 §4.2: on the CAPWAP control and data ports every DTLS record is
  * preceded by the CAPWAP DTLS header: the preamble (version 0, type 1) and
@@ -8,7 +10,7 @@ export const CAPWAP_DTLS_PREAMBLE: Readonly<Uint8Array> = Uint8Array.of(0x01, 0x
 
 /** Prefix one DTLS datagram with the CAPWAP DTLS header. */
 export function addDtlsPreamble(dtls: Uint8Array): Uint8Array {
-  const out = new Uint8Array(dtls.length + 4);
+  const out = allocateBytes(dtls.length + 4);
   out.set(CAPWAP_DTLS_PREAMBLE, 0);
   out.set(dtls, 4);
   return out;

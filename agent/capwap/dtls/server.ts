@@ -65,7 +65,8 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     if (this.#closed) return;
     const record = this.#transport.capwap ? stripDtlsPreamble(datagram) : datagram;
     if (!record || record.length === 0) return;
-    const key = endpointKey({ address, port });
+    const peer = { address, port };
+    const key = endpointKey(peer);
     const current = this.#sessions.get(key);
     const replacement = this.#replacements.get(key);
     if (replacement) {
@@ -73,12 +74,12 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       // Epoch 0 can only be the new handshake; later epochs go to both and
       // each silently drops the records it cannot authenticate (OpenSSL
       // buffers at most 100 early records, for at most the handshake deadline).
-      replacement.receive(datagram);
-      if (!isEpochZero(record)) current?.receive(datagram);
+      replacement.receiveRecord(record);
+      if (!isEpochZero(record)) current?.receiveRecord(record);
       return;
     }
     if (current && !(current.state === "connected" && isInitialClientHello(record))) {
-      current.receive(datagram);
+      current.receiveRecord(record);
       return;
     }
     // The peer's session is this listener from here on if the cookie is good: size its datagrams for the peer's family.
@@ -90,7 +91,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     }
     const native = this.#listener;
     this.#listener = this.#newListener();
-    const session = new DtlsSession(native, this.#context, this.#transport, (d) => this.#sendDatagram(d, address, port), key);
+    const session = new DtlsSession(native, this.#context, this.#transport, (d) => this.#sendDatagram(d, address, port), peer);
     if (current) this.#admitReplacement(key, session);
     else this.#sessions.set(key, session);
     session.once("close", () => {

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { ConfigError, systemClock, UsageError, type Clock, type TimerHandle } from "../../core/index.js";
-import { DEFAULT_LINK_MTU, ipUdpOverhead, IPV6_UDP_OVERHEAD } from "../../net/index.js";
+import { DEFAULT_LINK_MTU, type Endpoint, endpointKey, ipUdpOverhead, IPV6_UDP_OVERHEAD } from "../../net/index.js";
 import type { DtlsContext } from "./context.js";
 import { DtlsError } from "./errors.js";
 import type { KeylogSink } from "./keylog.js";
@@ -113,7 +113,9 @@ export function resolveTransport(o: DtlsTransportOptions): Transport {
  * layer (RFC 6347 §4.1.2.7) and never throw out of receive().
  */
 export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
-  /** The peer's "address:port" for sessions a DtlsServer made; undefined for clients. */
+  /** The peer's address and port for sessions a DtlsServer made; undefined for clients. */
+  readonly endpoint: Endpoint | undefined;
+  /** The same as "address:port" (endpointKey), the server's key for the session. */
   readonly remote: string | undefined;
   #native: NativeSession;
   #transport: Transport;
@@ -131,14 +133,15 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
     context: DtlsContext,
     transport: Transport,
     sendDatagram: (datagram: Uint8Array) => void,
-    remote?: string,
+    endpoint?: Endpoint,
   ) {
     super();
     this.#native = native;
     this.#transport = transport;
     this.#sendDatagram = sendDatagram;
     this.#keylog = context.keylog;
-    this.remote = remote;
+    this.endpoint = endpoint;
+    this.remote = endpoint && endpointKey(endpoint);
     this.#deadline = transport.clock.setTimer("dtls-handshake-deadline", transport.handshakeTimeoutMs, () => {
       this.#deadline = undefined;
       this.#end(new DtlsError("DTLS_HANDSHAKE_TIMEOUT", `DTLS handshake did not complete within ${transport.handshakeTimeoutMs} ms`));
@@ -182,9 +185,13 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
 
   /** A datagram from the peer (with the CAPWAP preamble when framing is "capwap"). */
   receive(datagram: Uint8Array): void {
-    if (this.#state === "closed") return;
     const record = this.#transport.capwap ? stripDtlsPreamble(datagram) : datagram;
-    if (!record || record.length === 0) return;
+    if (record && record.length > 0) this.receiveRecord(record);
+  }
+
+  /** @internal A datagram whose CAPWAP preamble is already off (the DtlsServer strips it once for every session it offers it to). */
+  receiveRecord(record: Uint8Array): void {
+    if (this.#state === "closed") return;
     this.apply(this.#native.feed(record));
   }
 

@@ -17,9 +17,8 @@
  */
 import {
   CapwapDecodeError,
-  decodeControlMessage,
+  decodeControlPacket,
   decodeDataPacket,
-  decodePacket,
   DiscoveryType,
   DTLS_PREAMBLE_BYTE,
   encodeControlPacket,
@@ -807,9 +806,12 @@ export class Wtp {
     }
     this.#capture("in", datagram, from);
     try {
-      const { payload, payloadOffset } = decodePacket(datagram);
-      const message = decodeControlMessage<Element>(payload, this.#profile.elements, payloadOffset);
-      if (message.type === MessageType.DiscoveryResponse) this.#dispatch({ type: "discoveryResponse", from, message });
+      const { message } = decodeControlPacket<Element>(datagram, this.#profile.elements);
+      if (!message) {
+        // Outside a plaintext session nothing here is reassembled: a Discovery Response comes whole.
+        this.stats.discarded++;
+        this.#o.log.info(`Discarding a fragment from ${from.address}`);
+      } else if (message.type === MessageType.DiscoveryResponse) this.#dispatch({ type: "discoveryResponse", from, message });
       else this.#discard(message.type);
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
