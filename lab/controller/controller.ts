@@ -250,6 +250,11 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     return { control: this.#o.control, data: this.#o.data };
   }
 
+  /** How many APs are in Run now (what the AC Descriptor reports as active WTPs). */
+  get inRun(): number {
+    return this.#running;
+  }
+
   /** The AP table. */
   aps(): ApRecord[] {
     return [...this.#sessions.values()].map((s) => ({ ...s.record }));

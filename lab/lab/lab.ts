@@ -241,7 +241,7 @@ export class Lab {
   }
 
   allInRun(): boolean {
-    return this.aps.every((a) => a.wtp.state === "Run") && this.controller.aps().filter((a) => a.phase === "Run").length === this.aps.length;
+    return this.controller.inRun === this.aps.length && this.aps.every((a) => a.wtp.state === "Run");
   }
 
   async stop(): Promise<void> {

@@ -8,7 +8,7 @@
  * timers are. When the timer fires, everything due by then goes at once, in
  * due order (ties in the order they were scheduled).
  */
-import type { Clock, TimerHandle } from "../../agent/core/index.js";
+import { type Clock, DueHeap, type TimerHandle } from "../../agent/core/index.js";
 
 /**
  * A FIFO stream of deliveries (one direction of the link): a delivery that is
@@ -40,7 +40,8 @@ interface Entry {
 const TIMER_SLACK_MS = 0.5;
 
 export class DeliveryScheduler {
-  readonly #heap: Entry[] = [];
+  // Deliveries arrive nearly in due order, so pushes rarely sift far.
+  readonly #heap = new DueHeap<Entry>();
   #seq = 0;
   #timer: TimerHandle | undefined;
   #timerDue = Infinity;
@@ -61,7 +62,7 @@ export class DeliveryScheduler {
       return;
     }
     l.pending++;
-    this.#push({ due, seq: this.#seq++, lane: l, run: fn });
+    this.#heap.push({ due, seq: this.#seq++, lane: l, run: fn });
     if (due < this.#timerDue) this.#arm();
   }
 
@@ -69,12 +70,12 @@ export class DeliveryScheduler {
   close(): void {
     this.#closed = true;
     this.#timer?.cancel();
-    this.#heap.length = 0;
+    this.#heap.clear();
   }
 
   #arm(): void {
     this.#timer?.cancel();
-    const head = this.#heap[0];
+    const head = this.#heap.peek();
     if (!head) {
       this.#timer = undefined;
       this.#timerDue = Infinity;
@@ -88,46 +89,11 @@ export class DeliveryScheduler {
     this.#timer = undefined;
     this.#timerDue = Infinity;
     const horizon = this.clock.now() + TIMER_SLACK_MS;
-    for (let head = this.#heap[0]; head && head.due <= horizon && !this.#closed; head = this.#heap[0]) {
-      this.#pop();
+    for (let head = this.#heap.peek(); head && head.due <= horizon && !this.#closed; head = this.#heap.peek()) {
+      this.#heap.pop();
       head.lane.pending--;
       head.run();
     }
     if (!this.#closed) this.#arm();
   }
-
-  // A binary min-heap on (due, seq): deliveries arrive nearly in due order,
-  // so pushes rarely sift far.
-  #push(e: Entry): void {
-    const h = this.#heap;
-    let i = h.push(e) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(e, h[parent]!)) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = e;
-  }
-
-  #pop(): void {
-    const h = this.#heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const child = r < h.length && before(h[r]!, h[l]!) ? r : l;
-      if (!before(h[child]!, last)) break;
-      h[i] = h[child]!;
-      i = child;
-    }
-    h[i] = last;
-  }
-}
-
-function before(a: Entry, b: Entry): boolean {
-  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
 }
