@@ -11,6 +11,7 @@ import { lstat, mkdir, open, readdir, rename, unlink, writeFile } from "node:fs/
 import { join } from "node:path";
 import tar from "tar-stream";
 import { ConfigError, writeAll } from "../agent/core/index.js";
+import { integerFlag } from "../agent/command-kit/index.js";
 import { classNames, hardwareClasses, isSoftwareVersion, type ClassName } from "../platform/classes/index.js";
 import {
   FILE_HASHES,
@@ -225,6 +226,11 @@ export async function buildImage(o: BuildImageOptions): Promise<BuiltImage> {
 }
 
 export type ImageSize = "realistic" | "small" | number;
+
+/** An image size flag (`--size`): small, realistic (the class's real size) or a number of bytes. */
+export function imageSizeFlag(flag: string, value: string): ImageSize {
+  return value === "small" || value === "realistic" ? value : integerFlag(flag, value, 1);
+}
 
 /** Bytes for a class: "realistic" is the seed's bundle size (SPEC.md §2), "small" the lab default. */
 export function imageSizeFor(size: ImageSize, c: ClassName): number {

@@ -1,9 +1,8 @@
 import { createReadStream, mkdirSync } from "node:fs";
-import { choiceFlag, classFlag, classListFlag, imageSizeFlag, integerFlag, noPositionals, onePositional, parseOptions } from "../agent/cli/args.js";
-import type { Command } from "../agent/cli/command.js";
+import { choiceFlag, classFlag, classListFlag, type Command, integerFlag, noPositionals, onePositional, parseOptions } from "../agent/command-kit/index.js";
 import { ConfigError, readOperatorFile } from "../agent/core/index.js";
 import { classNames, hardwareClasses } from "../platform/classes/index.js";
-import { buildBundle, buildImage, imageSizeFor, type ImageSize } from "./build.js";
+import { buildBundle, buildImage, imageSizeFlag, imageSizeFor, type ImageSize } from "./build.js";
 import { inspectImage, type ImageInspection } from "./inspect.js";
 import { generateImageKeys, loadSigner } from "./keys.js";
 import { directorySink } from "./sink.js";

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, readOperatorFile } from "../agent/core/index.js";
 import { signCertificate } from "../agent/capwap/dtls/index.js";
-import { generateKey, issueCa, serialNumber, validFor, writeCredential, type IssuedCertificate, type PkiKeyType, type Validity } from "../lab/pki/index.js";
+import { generateKey, issueCa, serialNumber, validFor, writeCredential, type IssuedCertificate, type PkiKeyType, type Validity } from "../agent/pki/index.js";
 import { oneLineName, parsePemCertificates } from "./trust.js";
 
 export interface SignerRequest {

@@ -1,3 +1,4 @@
 /** Running an AP from its configuration on the real network. */
 export { startAp, type ApRuntimeOptions, type RunningAp } from "./ap.js";
 export { apDtlsContext } from "./credentials.js";
+export { runCommand } from "./run-command.js";

@@ -1,7 +1,5 @@
 import { resolve } from "node:path";
-import { noPositionals, parseOptions } from "../cli/args.js";
-import type { Command } from "../cli/command.js";
-import { cliLog, untilSignal } from "../cli/run-until-signal.js";
+import { cliLog, type Command, noPositionals, parseOptions, untilSignal } from "../command-kit/index.js";
 import { loadApConfig } from "../config/index.js";
 import { ConfigError, describeError, VapError } from "../core/index.js";
 import { startAp } from "./ap.js";

@@ -7,10 +7,13 @@ import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, readOperatorFile } from "../core/index.js";
 import { classNames, hardwareClasses, isSoftwareVersion, type ClassName } from "../../platform/classes/index.js";
-import type { ProfileName } from "../capwap/profiles/index.js";
 import { Fields } from "./validate.js";
 
 /** RFC 5415 §4.7 timers and §4.8 variables, in milliseconds and counts. */
+/** The vendor profiles (agent/capwap/profiles): the standard alone, or Cisco's encodings on top. */
+export const PROFILE_NAMES = ["cisco", "rfc5415"] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
 export interface CapwapTimers {
   discoveryIntervalMs: number;
   maxDiscoveryIntervalMs: number;
@@ -160,7 +163,7 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
 
   return {
     identity,
-    profile: f.oneOf<ProfileName>("profile", ["cisco", "rfc5415"], "cisco"),
+    profile: f.oneOf<ProfileName>("profile", PROFILE_NAMES, "cisco"),
     ...(image ? { image } : {}),
     controllers,
     discovery: discovery.dnsDomain ? discovery : { broadcast: discovery.broadcast, bindAddress: discovery.bindAddress },

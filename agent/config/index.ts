@@ -3,6 +3,8 @@ export {
   parseApConfig,
   loadApConfig,
   RFC5415_TIMERS,
+  PROFILE_NAMES,
+  type ProfileName,
   type ApConfig,
   type ApIdentity,
   type CapwapTimers,

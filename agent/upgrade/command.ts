@@ -1,7 +1,5 @@
 import { copyFile } from "node:fs/promises";
-import { choiceFlag, classFlag, onePositional, parseOptions } from "../cli/args.js";
-import type { Command, CommandIo } from "../cli/command.js";
-import { cliLog } from "../cli/run-until-signal.js";
+import { choiceFlag, classFlag, cliLog, type Command, type CommandIo, onePositional, parseOptions } from "../command-kit/index.js";
 import { ConfigError, readOperatorFile } from "../core/index.js";
 import { hardwareClasses } from "../../platform/classes/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "./engine.js";

@@ -1,7 +1,5 @@
 import { join } from "node:path";
-import { choiceFlag, integerFlag, noPositionals, parseOptions } from "../../agent/cli/args.js";
-import type { Command } from "../../agent/cli/command.js";
-import { cliLog, untilSignal } from "../../agent/cli/run-until-signal.js";
+import { choiceFlag, cliLog, type Command, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";

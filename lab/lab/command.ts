@@ -1,8 +1,7 @@
-import { choiceFlag, classListFlag, imageSizeFlag, integerFlag, noPositionals, parseOptions } from "../../agent/cli/args.js";
-import type { Command, CommandIo } from "../../agent/cli/command.js";
-import { untilSignal } from "../../agent/cli/run-until-signal.js";
+import { choiceFlag, classListFlag, type Command, type CommandIo, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
 import { parseDuration } from "../../agent/config/index.js";
 import { ConfigError } from "../../agent/core/index.js";
+import { imageSizeFlag } from "../../images/index.js";
 import { Lab, summaryTable } from "./lab.js";
 
 const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [--until run|upgraded]

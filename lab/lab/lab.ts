@@ -17,7 +17,7 @@ import { createLog, type ConsoleSink, type Log, silentLog, systemClock } from ".
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
 import { bundleLibrary, LabController } from "../controller/index.js";
-import { apCommonName, issueCa, issueLeaf, parseMac, validFor, writeCredential } from "../pki/index.js";
+import { apCommonName, issueCa, issueLeaf, parseMac, validFor, writeCredential } from "../../agent/pki/index.js";
 
 export interface LabOptions {
   aps: number;

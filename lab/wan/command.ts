@@ -3,9 +3,7 @@
  * remote-site upgrade (a lab AP 100 ms away from its controller) or to put
  * any UDP/TCP service behind a slow, lossy link.
  */
-import { noPositionals, parseOptions } from "../../agent/cli/args.js";
-import type { Command, CommandIo } from "../../agent/cli/command.js";
-import { untilSignal } from "../../agent/cli/run-until-signal.js";
+import { type Command, type CommandIo, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
 import { systemRandom, ConfigError } from "../../agent/core/index.js";
 import type { Endpoint } from "../../agent/net/index.js";
 import { parseDuration } from "../../agent/config/index.js";

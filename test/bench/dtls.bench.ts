@@ -8,7 +8,7 @@
 import { loadavg } from "node:os";
 import { DtlsContext, DtlsServer, DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { addon } from "../../agent/capwap/dtls/native.js";
-import { issueCa, issueLeaf, validFor, type PkiKeyType } from "../../lab/pki/index.js";
+import { issueCa, issueLeaf, validFor, type PkiKeyType } from "../../agent/pki/index.js";
 import { report, rssAfterGc } from "./report.js";
 
 /**

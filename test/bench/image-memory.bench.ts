@@ -20,7 +20,7 @@ import { report } from "./report.js";
 const SIZE = Number(process.env.VAP_BENCH_IMAGE_BYTES ?? 200 * 1024 * 1024);
 const ADDRESS = "127.0.78.1";
 const dir = mkdtempSync(join(tmpdir(), "vap-image-mem-"));
-const cli = join(dirname(fileURLToPath(import.meta.url)), "../../agent/cli/vap.js");
+const cli = join(dirname(fileURLToPath(import.meta.url)), "../../cli/vap.js");
 // Everything heavy happens in other processes, so this one holds only the AP.
 execFileSync(process.execPath, [cli, "pki", "init", join(dir, "pki"), "--aps", "1", "--model", "C9105AXI"], { stdio: "ignore" });
 mkdirSync(join(dir, "bundle"));

@@ -13,14 +13,14 @@ import { fileURLToPath } from "node:url";
 import { startAp, type RunningAp } from "../../agent/ap/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
 import { silentLog } from "../../agent/core/index.js";
-import { initPki } from "../../lab/pki/index.js";
+import { initPki } from "../../agent/pki/index.js";
 import { report, rssAfterGc } from "./report.js";
 
 const APS = Number(process.env.VAP_BENCH_APS ?? 1000);
 const ADDRESS = "127.0.77.1";
 const dir = mkdtempSync(join(tmpdir(), "vap-join-bench-"));
 const pki = initPki(dir, { aps: APS, model: "C9105AXI" });
-const cli = join(dirname(fileURLToPath(import.meta.url)), "../../agent/cli/vap.js");
+const cli = join(dirname(fileURLToPath(import.meta.url)), "../../cli/vap.js");
 const controller = spawn(process.execPath, [cli, "controller", "--pki", dir, "--address", ADDRESS, "--echo-interval", "30"], { stdio: ["ignore", "pipe", "inherit"] });
 let joinedLines = 0;
 controller.stdout.on("data", (chunk: Buffer) => (joinedLines += chunk.toString().split("is in Run").length - 1));

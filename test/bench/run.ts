@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 // Benchmarks run with the V8 flags the `vap` command runs with (its shebang), so they measure the product.
-const vapFlags = readFileSync(join(here, "../../agent/cli/vap.js"), "utf8").split("\n", 1)[0]!.split(/\s+/).filter((a) => a.startsWith("--"));
+const vapFlags = readFileSync(join(here, "../../cli/vap.js"), "utf8").split("\n", 1)[0]!.split(/\s+/).filter((a) => a.startsWith("--"));
 const filter = process.argv[2] ?? "";
 const files = readdirSync(here)
   .filter((f) => f.endsWith(".bench.js") && f.includes(filter))

@@ -2,8 +2,8 @@ import { tempDir } from "../support/temp.js";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../agent/cli/main.js";
-import { initPki } from "../../lab/pki/index.js";
+import { main } from "../../cli/main.js";
+import { initPki } from "../../agent/pki/index.js";
 import { fieldValues, problems, tsharkJson } from "../support/tshark.js";
 import { image, OLD, testPki } from "../upgrade/support.js";
 

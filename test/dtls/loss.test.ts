@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../../agent/core/index.js";
-import type { PkiKeyType } from "../../lab/pki/index.js";
+import type { PkiKeyType } from "../../agent/pki/index.js";
 import { clientContext, labPki, Link, serverContext, withTimeout, type Direction } from "./support.js";
 
 /**

@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DtlsContext, type DtlsError, type DtlsSession } from "../../agent/capwap/dtls/index.js";
-import { issueLeaf } from "../../lab/pki/index.js";
+import { issueLeaf } from "../../agent/pki/index.js";
 import { requirePeer } from "../support/peers.js";
 import {
   clientContext,

@@ -11,7 +11,7 @@ import {
 } from "../../agent/capwap/dtls/index.js";
 import { addon } from "../../agent/capwap/dtls/native.js";
 import { ManualClock, UsageError } from "../../agent/core/index.js";
-import { generateKey, issueLeaf, validFor } from "../../lab/pki/index.js";
+import { generateKey, issueLeaf, validFor } from "../../agent/pki/index.js";
 import {
   CLIENT_ADDR,
   clientContext,

@@ -18,7 +18,7 @@ import {
   type DtlsServerOptions,
   type DtlsTransportOptions,
 } from "../../agent/capwap/dtls/index.js";
-import { issueCa, issueLeaf, validFor, type IssuedCertificate, type PkiKeyType } from "../../lab/pki/index.js";
+import { issueCa, issueLeaf, validFor, type IssuedCertificate, type PkiKeyType } from "../../agent/pki/index.js";
 import { requirePeer } from "../support/peers.js";
 
 export interface LabPki {

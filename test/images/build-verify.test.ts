@@ -11,7 +11,7 @@ import { createReadStream, mkdirSync, readFileSync, renameSync, rmSync, symlinkS
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signCertificate } from "../../agent/capwap/dtls/index.js";
-import { generateKey, serialNumber, validFor } from "../../lab/pki/index.js";
+import { generateKey, serialNumber, validFor } from "../../agent/pki/index.js";
 import { hardwareClasses } from "../../platform/classes/index.js";
 import {
   buildBundle,

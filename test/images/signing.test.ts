@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issueCa, issueLeaf, validFor } from "../../lab/pki/index.js";
+import { issueCa, issueLeaf, validFor } from "../../agent/pki/index.js";
 import { generateImageKeys, issueImageSigner, loadSigner, signerFromPem, type ImageRejectCode } from "../../images/index.js";
 import { attempt, packTar, referenceMembers, Sandbox, tempDir, testPki, type RawMember } from "./support.js";
 

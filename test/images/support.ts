@@ -10,7 +10,7 @@ import { createHash, sign, type KeyObject } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import tar from "tar-stream";
-import { issueCa, validFor, type IssuedCertificate, type PkiKeyType } from "../../lab/pki/index.js";
+import { issueCa, validFor, type IssuedCertificate, type PkiKeyType } from "../../agent/pki/index.js";
 import {
   directorySink,
   ImageRejectedError,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../../agent/cli/main.js";
+import { main } from "../../cli/main.js";
 import { decodeControlPacket, encodeControlPacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element, type Message } from "../../agent/capwap/profiles/index.js";
 import type { ImageStage, ImageStageHost } from "../../agent/capwap/wtp/index.js";

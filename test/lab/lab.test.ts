@@ -3,9 +3,9 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MessageType } from "../../agent/capwap/codec/index.js";
-import { main } from "../../agent/cli/main.js";
+import { main } from "../../cli/main.js";
 import { bindUdp } from "../../agent/net/index.js";
-import { Lab } from "../../lab/lab/lab.js";
+import { Lab } from "../../lab/lab/index.js";
 import { fieldValues, findAll, problems, tsharkJson, type TsharkPacket } from "../support/tshark.js";
 
 const dir = tempDir("lab");

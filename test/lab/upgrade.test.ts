@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { showImageLines } from "../../agent/upgrade/index.js";
 import { classNames } from "../../platform/classes/index.js";
-import { Lab } from "../../lab/lab/lab.js";
+import { Lab } from "../../lab/lab/index.js";
 
 const OLD = "17.9.4.27";
 const NEW = "17.12.1.5";

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { controlHeader, encodeControlMessage, encodeDataKeepAlive, fragmentPayload } from "../../agent/capwap/codec/index.js";
-import { decodeCapture, type DecodeOptions } from "../../agent/capwap/decode-command.js";
+import { decodeCapture, type DecodeOptions } from "../../agent/capwap/decode/index.js";
 import { type Element, rfc5415Profile } from "../../agent/capwap/profiles/index.js";
 import { seededRandom, type Random } from "../../agent/core/index.js";
 import { buildIpUdpPacket, LinkType, MAX_RECORD_BYTES, PcapFormatError, pcapBytes, type UdpDatagram } from "../../agent/pcap/index.js";

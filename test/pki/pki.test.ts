@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { signCertificate } from "../../agent/capwap/dtls/index.js";
 import { ConfigError } from "../../agent/core/index.js";
-import { apCommonName, generateKey, parseMac } from "../../lab/pki/index.js";
+import { apCommonName, generateKey, parseMac } from "../../agent/pki/index.js";
 import { requirePeer } from "../support/peers.js";
 import { vap } from "../support/cli.js";
 

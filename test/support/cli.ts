@@ -1,4 +1,4 @@
-import { main } from "../../agent/cli/main.js";
+import { main } from "../../cli/main.js";
 
 export interface VapRun {
   code: number;

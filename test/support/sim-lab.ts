@@ -10,7 +10,7 @@ import { parseApConfig, type ApConfig } from "../../agent/config/index.js";
 import { createLog, ManualClock, seededRandom, type Log } from "../../agent/core/index.js";
 import { MemoryNetwork } from "../../agent/net/index.js";
 import { LabController, type LabControllerOptions } from "../../lab/controller/index.js";
-import { issueCa, issueLeaf, validFor, type IssuedCertificate } from "../../lab/pki/index.js";
+import { issueCa, issueLeaf, validFor, type IssuedCertificate } from "../../agent/pki/index.js";
 
 const validity = validFor(30);
 let pki: { ca: IssuedCertificate; controller: IssuedCertificate; ap: IssuedCertificate } | undefined;

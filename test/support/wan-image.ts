@@ -14,7 +14,7 @@ import { silentLog, systemClock } from "../../agent/core/index.js";
 import { CapwapImageStage } from "../../agent/transfer/index.js";
 import { bundleLibrary, LabController } from "../../lab/controller/index.js";
 import { type Impairment, startWanProxy } from "../../lab/wan/index.js";
-import { issueCa, issueLeaf, validFor } from "../../lab/pki/index.js";
+import { issueCa, issueLeaf, validFor } from "../../agent/pki/index.js";
 import { HashSink } from "./memory-images.js";
 import { tempDir } from "./temp.js";
 

@@ -3,11 +3,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../agent/cli/main.js";
+import { main } from "../../cli/main.js";
 import { requirePeer } from "../support/peers.js";
 
 const UNITS = resolve("systemd");
-const VAP = resolve("dist/agent/cli/vap.js");
+const VAP = resolve("dist/cli/vap.js");
 const dir = tempDir("systemd");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -6,7 +6,7 @@ import { UpgradeEngine } from "../../agent/upgrade/index.js";
 import { engineSetup, fingerprint, image, NEW, OLD, tempDir, testPki } from "./support.js";
 
 /** The built CLI (npm test builds first), as a second process would run it. */
-const VAP = join(import.meta.dirname, "../../dist/agent/cli/vap.js");
+const VAP = join(import.meta.dirname, "../../dist/cli/vap.js");
 const trustFile = join(tempDir("flash-trust"), "image-ca.pem");
 writeFileSync(trustFile, testPki().trust);
 

@@ -6,7 +6,7 @@ import { engineSetup, fingerprint, image, NEW, OLD, tempDir, testPki } from "./s
 import { writeFileSync } from "node:fs";
 
 /** The built CLI (npm test builds first): a separate process we can kill -9. */
-const VAP = join(import.meta.dirname, "../../dist/agent/cli/vap.js");
+const VAP = join(import.meta.dirname, "../../dist/cli/vap.js");
 
 interface Run {
   signal: NodeJS.Signals | null;

@@ -10,7 +10,7 @@ import { createLog, type Log } from "../../agent/core/index.js";
 import { UpgradeEngine, type StorageMode, type UpgradeEngineOptions } from "../../agent/upgrade/index.js";
 import { buildImage, issueImageSigner, signerFromPem, type BuiltImage } from "../../images/index.js";
 import { hardwareClasses, type ClassName, type HardwareClass } from "../../platform/classes/index.js";
-import { validFor } from "../../lab/pki/index.js";
+import { validFor } from "../../agent/pki/index.js";
 import { tempDir, testPki } from "../images/support.js";
 
 export { tempDir, testPki };

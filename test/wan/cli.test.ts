@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { vap } from "../support/cli.js";
 import { parseProbability, parseRate } from "../../lab/wan/index.js";
-import { main } from "../../agent/cli/main.js";
+import { main } from "../../cli/main.js";
 import { wanOptionsOf } from "../../lab/wan/command.js";
 import { Cleanup, numbered, UdpPeer, waitUntil } from "./support.js";
 

@@ -3,7 +3,7 @@ import { DtlsContext } from "../../agent/capwap/dtls/index.js";
 import { controlHeader, encodeControlPacket, MessageType, ResultCode, Writer, writeHeader } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, findElement } from "../../agent/capwap/profiles/index.js";
 import { KEEP_ALIVE } from "../../lab/controller/index.js";
-import { issueCa, issueLeaf, validFor } from "../../lab/pki/index.js";
+import { issueCa, issueLeaf, validFor } from "../../agent/pki/index.js";
 import { AC_ADDRESS, FAST_TIMERS, SimLab } from "../support/sim-lab.js";
 
 let lab: SimLab | undefined;

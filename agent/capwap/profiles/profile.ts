@@ -1,8 +1,9 @@
 import type { ElementTable } from "../codec/index.js";
+import type { ProfileName } from "../../config/index.js";
 import type { Element } from "./element-types.js";
 
-/** The names of the vendor profiles vap speaks. */
-export type ProfileName = "rfc5415" | "cisco";
+/** The names of the vendor profiles vap speaks are configuration's (PROFILE_NAMES). */
+export type { ProfileName };
 
 /** A radio as the AP reports it: slot and RFC 5416 §6.25 radio type bits. */
 export interface RadioInfo {

@@ -4,7 +4,6 @@
  * needing, each naming the flag and the value it got.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { ImageSize } from "../../images/index.js";
 import { classNames, isClassName, type ClassName } from "../../platform/classes/index.js";
 import { ConfigError } from "../core/index.js";
 
@@ -53,9 +52,4 @@ export function classFlag(flag: string, value: string): ClassName {
 /** Hardware classes, comma-separated, or "all". */
 export function classListFlag(flag: string, value: string): ClassName[] {
   return value === "all" ? [...classNames] : value.split(",").map((c) => classFlag(flag, c));
-}
-
-/** An image size: small, realistic (the class's real size) or a number of bytes. */
-export function imageSizeFlag(flag: string, value: string): ImageSize {
-  return value === "small" || value === "realistic" ? value : integerFlag(flag, value, 1);
 }

@@ -1,5 +1,4 @@
-import { integerFlag, onePositional, parseOptions } from "../../agent/cli/args.js";
-import type { Command } from "../../agent/cli/command.js";
+import { type Command, integerFlag, onePositional, parseOptions } from "../command-kit/index.js";
 import { initPki, type PkiOptions } from "./pki.js";
 
 const USAGE = `init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]

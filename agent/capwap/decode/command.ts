@@ -4,11 +4,10 @@
  * vendor profiles vap itself speaks — so Cisco layouts that Wireshark calls
  * malformed (SPEC §3, Cisco flavour) still decode.
  */
-import { parseOptions } from "../cli/args.js";
-import type { Command } from "../cli/command.js";
-import { ConfigError } from "../core/index.js";
-import { endpointKey } from "../net/index.js";
-import { readCapture, udpDatagramOf, type CapturedDatagram } from "../pcap/index.js";
+import { type Command, parseOptions } from "../../command-kit/index.js";
+import { ConfigError } from "../../core/index.js";
+import { endpointKey } from "../../net/index.js";
+import { readCapture, udpDatagramOf, type CapturedDatagram } from "../../pcap/index.js";
 import {
   CapwapDecodeError,
   type CapwapHeader,
@@ -24,8 +23,8 @@ import {
   Reassembler,
   toJson,
   WBID_IEEE80211,
-} from "./codec/index.js";
-import { profiles, type ProfileName, type VendorProfile } from "./profiles/index.js";
+} from "../codec/index.js";
+import { profiles, type ProfileName, type VendorProfile } from "../profiles/index.js";
 
 export interface DecodeOptions {
   /** `auto`: the cisco profile, then rfc5415 for a message cisco cannot decode. */

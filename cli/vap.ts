@@ -3,7 +3,7 @@
 // size-optimised code hold one AP downloading 200 MB under 80 MB RSS and a
 // fleet near 86 KiB per AP, at no measurable cost in join or codec speed
 // (npm run bench; test/bench/run.ts runs the benchmarks with the same flags).
-import type { CommandIo } from "./command.js";
+import type { CommandIo } from "../agent/command-kit/index.js";
 import { main } from "./main.js";
 
 const io: CommandIo = {

@@ -1,4 +1,4 @@
-/** X.509 for the lab and the image tools: keys, a CA, controller and AP certificates (`vap pki init`). */
+/** X.509 for the product and the lab: keys, a CA, controller and AP certificates (`vap pki init`), image-signing certificates build on it. */
 export {
   generateKey,
   serialNumber,
@@ -17,3 +17,4 @@ export {
   type PkiOptions,
   type PkiFiles,
 } from "./pki.js";
+export { pkiInitCommand } from "./command.js";

@@ -1,6 +1,6 @@
 /**
  * A `vap` subcommand. Each capability contributes its commands from its own
- * module; main.ts only lists them. `run` returns the process exit code.
+ * module; the top-level `cli/` only lists them. `run` returns the process exit code.
  */
 export interface Command {
   /** Words after `vap`, e.g. ["capwap", "decode"]. */

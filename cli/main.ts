@@ -1,5 +1,5 @@
-import { ConfigError, describeError, VapError } from "../core/index.js";
-import type { Command, CommandIo } from "./command.js";
+import { ConfigError, describeError, VapError } from "../agent/core/index.js";
+import type { Command, CommandIo } from "../agent/command-kit/index.js";
 import { commands } from "./commands.js";
 
 function usage(list: readonly Command[]): string {

@@ -12,8 +12,8 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "../../agent/core/index.js";
-import { signCertificate } from "../../agent/capwap/dtls/index.js";
+import { ConfigError } from "../core/index.js";
+import { signCertificate } from "../capwap/dtls/index.js";
 
 export type PkiKeyType = "ecdsa" | "rsa";
 
