@@ -1,0 +1,31 @@
+import { createSocket } from "node:dgram";
+import { randomInt } from "node:crypto";
+
+/** The CAPWAP control and data ports a controller binds. */
+export const CAPWAP_PORTS = [5246, 5247] as const;
+
+function bindable(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket("udp4");
+    socket.once("error", () => {
+      socket.close();
+      resolve(false);
+    });
+    socket.bind({ address, port, exclusive: true }, () => socket.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A loopback address (127.0.0.0/8) on which `ports` are free now, picked at
+ * random so that two test runs on one host, or two tests in one run, do not
+ * collide on the fixed CAPWAP ports a controller binds.
+ */
+export async function freeLoopbackAddress(ports: readonly number[] = CAPWAP_PORTS): Promise<string> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const address = `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+    let free = true;
+    for (const port of ports) free &&= await bindable(address, port);
+    if (free) return address;
+  }
+  throw new Error(`no loopback address with ports ${ports.join(", ")} free after 50 tries`);
+}
