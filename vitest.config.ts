@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Removes each file's temp dirs after its tests (forked workers end without an exit event).
+    setupFiles: ["test/support/setup.ts"],
   },
 });

@@ -3,18 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const made: string[] = [];
-// Every test file runs in its own process: whatever it made goes when it ends.
-process.once("exit", () => {
-  for (const dir of made) {
+
+/** Remove every directory tempDir() made in this process (test/support/setup.ts, after a file's tests). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) {
     try {
       rmSync(dir, { recursive: true, force: true });
     } catch {
       // A mount point a failed test left mounted: nothing more to do here.
     }
   }
-});
+}
+// Scripts outside vitest (benchmarks) end with a normal exit.
+process.once("exit", removeTempDirs);
 
-/** A fresh directory under the system's temp dir, removed when the test process exits. */
+/** A fresh directory under the system's temp dir, removed after the test file (or the process) ends. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `vap-${prefix}-`));
   made.push(dir);
