@@ -23,6 +23,10 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile }
 import { join } from "node:path";
 import { ConfigError, createDurableFile, type DurableFile, failpoint, writeFileDurably } from "../../agent/core/index.js";
 
+/** The flash's files are world-readable, as on an AP; an unverified download in /tmp is readable by its owner only. */
+const FILE_MODE = 0o644;
+const STAGED_IMAGE_MODE = 0o600;
+
 export type PartitionName = "part1" | "part2";
 export const PARTITIONS: readonly PartitionName[] = ["part1", "part2"];
 
@@ -149,7 +153,7 @@ export class Flash {
   /** Atomically replace the boot record. */
   async writeBoot(record: BootRecord): Promise<void> {
     const tmp = join(this.root, "boot.tmp");
-    await writeFileDurably(tmp, JSON.stringify(record), { mode: 0o644, written: () => failpoint("flash.boot-written") });
+    await writeFileDurably(tmp, JSON.stringify(record), { mode: FILE_MODE, written: () => failpoint("flash.boot-written") });
     failpoint("flash.boot-synced");
     await rename(tmp, join(this.root, "boot"));
     failpoint("flash.boot-renamed");
@@ -167,20 +171,20 @@ export class Flash {
    */
   async replacePartition(p: PartitionName, fill: (draft: PartitionDraft) => Promise<void>): Promise<void> {
     const dir = this.partitionDir(p);
-    const draft: PartitionDraft = { dir: `${dir}.new`, writeFile: (name, content) => writeFileDurably(join(draft.dir, name), content, { mode: 0o644 }) };
-    await rm(draft.dir, { recursive: true, force: true });
-    await mkdir(draft.dir);
+    const fresh = `${dir}.new`;
+    await rm(fresh, { recursive: true, force: true });
+    await mkdir(fresh);
     try {
-      await fill(draft);
+      await fill({ dir: fresh, writeFile: (name, content) => writeFileDurably(join(fresh, name), content, { mode: FILE_MODE }) });
     } catch (err) {
-      await rm(`${dir}.new`, { recursive: true, force: true });
+      await rm(fresh, { recursive: true, force: true });
       throw err;
     }
-    await syncDir(`${dir}.new`);
+    await syncDir(fresh);
     failpoint("flash.partition-filled");
     await rename(dir, `${dir}.old`);
     failpoint("flash.partition-moved-aside");
-    await rename(`${dir}.new`, dir);
+    await rename(fresh, dir);
     failpoint("flash.partition-swapped");
     await syncDir(this.root);
     await rm(`${dir}.old`, { recursive: true, force: true });
@@ -189,7 +193,7 @@ export class Flash {
   /** Create the staged image for a download to stream into; commit() it before PREDOWNLOAD reads it. */
   async openStagedImage(): Promise<DurableFile> {
     await mkdir(this.tmpDir, { recursive: true });
-    return createDurableFile(this.stagedImage, 0o600);
+    return createDurableFile(this.stagedImage, STAGED_IMAGE_MODE);
   }
 
   /** Stage an image file that is already whole (`vap flash upgrade FILE`). */
@@ -199,7 +203,7 @@ export class Flash {
 
   /** Record, durably, what ran before a PREDOWNLOAD (upgrade.sh's before-upgrade.log): it is read after the cut it may explain. */
   async writeBeforeUpgradeLog(line: string): Promise<void> {
-    await writeFileDurably(this.#beforeUpgradeLog, `${line}\n`, { mode: 0o644 });
+    await writeFileDurably(this.#beforeUpgradeLog, `${line}\n`, { mode: FILE_MODE });
   }
 
   /** Empty /tmp (upgrade.sh: "Cleanup tmp files ..."). */
