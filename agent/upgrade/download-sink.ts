@@ -6,9 +6,10 @@
  * Calls run one after another, whenever they arrive, in one queue for all
  * the engine's downloads: an ABORT waits for the step in progress, so a file
  * being opened is closed and cleaned up rather than left behind, and the
- * next download's PRECHECK waits for the last one's ABORT. An ABORT that arrives while PREDOWNLOAD installs lets the
- * install finish (the standby partition then holds a verified image, as after
- * a predownload) but stops ACTIVATE: BOOT stays where it was.
+ * next download's PRECHECK waits for the last one's ABORT. An ABORT that
+ * arrives while PREDOWNLOAD installs lets the install finish (the standby
+ * partition then holds a verified image, as after a predownload) but stops
+ * ACTIVATE: BOOT stays where it was.
  */
 import type { ImageVerifier } from "../../images/index.js";
 import { type DurableFile, failpoint } from "../core/index.js";
