@@ -15,7 +15,6 @@ import { Wtp, type WtpOptions } from "../capwap/wtp/index.js";
 import { CaptureFile } from "../pcap/index.js";
 import { CapwapImageStage } from "../transfer/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "../upgrade/index.js";
-import { hardwareClasses } from "../../platform/classes/index.js";
 import { apDtlsContext } from "./credentials.js";
 
 export interface ApRuntimeOptions {
@@ -69,7 +68,7 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
       ...(engine
         ? {
             imageStage: new CapwapImageStage({
-              imageName: config.identity.hardwareClass,
+              imageName: config.identity.classProfile.name,
               sink: (context) => engine!.downloadSink(context.mode),
               clock: systemClock,
               startTimeoutMs: config.timers.imageDataStartMs,
@@ -137,5 +136,5 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
 function upgradeOptions(config: ApConfig, options: ApRuntimeOptions): UpgradeEngineOptions {
   const image = config.image!;
   const trust = readOperatorFile(image.trust, "image.trust");
-  return { stateDir: config.stateDir, hardwareClass: hardwareClasses[config.identity.hardwareClass], storage: image.storage, trust, policy: image.policy, log: options.log };
+  return { stateDir: config.stateDir, hardwareClass: config.identity.classProfile, storage: image.storage, trust, policy: image.policy, log: options.log };
 }

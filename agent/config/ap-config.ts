@@ -6,7 +6,7 @@
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, readOperatorFile } from "../core/index.js";
-import { classNames, hardwareClasses, isSoftwareVersion, type ClassName } from "../../platform/classes/index.js";
+import { classNames, hardwareClasses, isSoftwareVersion, type ClassName, type HardwareClass } from "../../platform/classes/index.js";
 import { Fields } from "./validate.js";
 
 /** RFC 5415 §4.7 timers and §4.8 variables, in milliseconds and counts. */
@@ -74,6 +74,9 @@ export interface ApIdentity {
   name: string;
   baseMac: string;
   serial: string;
+  /** The class profile (SPEC.md §2): image name, radios, /tmp and flash limits. Resolved here, once; everything after reads it. */
+  classProfile: HardwareClass;
+  /** classProfile.name, kept only until agent/capwap/wtp reads classProfile instead. */
   hardwareClass: ClassName;
   model: string;
   location: string;
@@ -109,16 +112,16 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
   const f = Fields.root(source, raw);
   f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "image", "versions", "maxImageWindow");
   const baseMac = f.mac("baseMac");
-  const hardwareClass = f.oneOf("class", classNames, "ap1g8");
-  const cls = hardwareClasses[hardwareClass];
+  const classProfile = hardwareClasses[f.oneOf("class", classNames, "ap1g8")];
   // The lengths are the wire's: Cisco's AP name (32), Board Data serial (16),
   // AP Model (30) and AP group name (32); RFC 5415 Location Data (1024).
-  const model = f.ascii("model", cls.models[0]!.model, 30);
+  const model = f.ascii("model", classProfile.models[0]!.model, 30);
   const identity: ApIdentity = {
     name: f.string("name", ciscoApName(baseMac), 32),
     baseMac,
     serial: f.ascii("serial", `FOC${baseMac.replace(/:/g, "").slice(4).toUpperCase()}`, 16),
-    hardwareClass,
+    classProfile,
+    hardwareClass: classProfile.name,
     model,
     location: f.string("location", "default location", 1024),
     group: f.string("group", "default-group", 32),

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import { ConfigError } from "./errors.js";
 
 /**
@@ -19,4 +19,55 @@ export function readOperatorFile(path: string, setting?: string): string {
 /** fs writes may be partial; loop until the whole chunk is on its way to disk. */
 export async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
   for (let done = 0; done < chunk.length; ) done += (await fh.write(chunk, done, chunk.length - done)).bytesWritten;
+}
+
+/**
+ * A file on its way to the disk: open, write every byte, fsync, close. What
+ * must survive a power cut is written through one of these — a file is
+ * durable only once commit() resolved. Making its name durable is the
+ * caller's part (fsync the directory after a rename or a create).
+ */
+export interface DurableFile {
+  write(chunk: Uint8Array): Promise<void>;
+  /** fsync, then close. */
+  commit(): Promise<void>;
+  /** Close without fsync: the caller is about to remove the file or give up on it. Safe after commit() and more than once. */
+  discard(): Promise<void>;
+}
+
+/** Create (or truncate) `path` for durable writing. */
+export async function createDurableFile(path: string, mode: number): Promise<DurableFile> {
+  const fh = await open(path, "w", mode);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await fh.close();
+  };
+  return {
+    write: (chunk) => writeAll(fh, chunk),
+    async commit() {
+      try {
+        await fh.sync();
+      } finally {
+        await close();
+      }
+    },
+    discard: () => close().catch(() => undefined),
+  };
+}
+
+/**
+ * Write `content` to `path` through a DurableFile. `written` runs between
+ * the write and the fsync (a crash test's failpoint goes there).
+ */
+export async function writeFileDurably(path: string, content: string | Uint8Array, o: { mode: number; written?: () => void }): Promise<void> {
+  const file = await createDurableFile(path, o.mode);
+  try {
+    await file.write(typeof content === "string" ? Buffer.from(content) : content);
+    o.written?.();
+    await file.commit();
+  } finally {
+    await file.discard();
+  }
 }

@@ -6,4 +6,4 @@ export { failpoint } from "./failpoint.js";
 export { allocateBytes, equalBytes } from "./bytes.js";
 export { createLog, silentLog, ciscoTimestamp, type Log, type LogFields, type ConsoleSink, type LogOptions } from "./log.js";
 export { serial, type Serial } from "./serial.js";
-export { readOperatorFile, writeAll } from "./files.js";
+export { createDurableFile, readOperatorFile, writeAll, writeFileDurably, type DurableFile } from "./files.js";

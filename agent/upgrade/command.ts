@@ -1,8 +1,8 @@
-import { copyFile } from "node:fs/promises";
 import { choiceFlag, classFlag, cliLog, type Command, type CommandIo, onePositional, parseOptions } from "../command-kit/index.js";
 import { ConfigError, readOperatorFile } from "../core/index.js";
 import { hardwareClasses } from "../../platform/classes/index.js";
-import { UpgradeEngine, type UpgradeEngineOptions } from "./engine.js";
+import { UpgradeEngine } from "./engine.js";
+import type { UpgradeEngineOptions } from "./types.js";
 import { showImageLines } from "./show.js";
 
 const COMMON = "--state DIR --class ap1g8 --trust CA.pem [--policy required|structure-only] [--storage flash|sink]";
@@ -52,7 +52,7 @@ export const flashCommands: readonly Command[] = [
       const engine = await UpgradeEngine.boot(options);
       try {
         await engine.precheck();
-        await copyFile(file, engine.flash.stagedImage);
+        await engine.flash.stageImageFile(file);
         await engine.predownload();
         if (!values["no-activate"]) await engine.activate();
       } catch (err) {

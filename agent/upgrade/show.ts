@@ -1,5 +1,5 @@
 import { otherPartition } from "../../platform/flash/index.js";
-import type { FlashState } from "./engine.js";
+import type { FlashState } from "./types.js";
 
 /** The image lines of Cisco's `show version` and `show boot`, from the flash state. */
 export function showImageLines(state: FlashState): string[] {

@@ -94,6 +94,7 @@ export class Lab {
   static async #start(o: LabOptions, dir: string, ownDir: string | undefined): Promise<Lab> {
     const log = createLog({ console: o.console });
     const classes = o.classes?.length ? o.classes : (["ap1g8"] as const);
+    const classProfiles = classes.map((c) => hardwareClasses[c]);
     const used = [...new Set(classes.slice(0, o.aps))];
     const storage = o.storage ?? (o.aps > 50 ? "sink" : "flash");
     const validity = validFor(365);
@@ -143,8 +144,8 @@ export class Lab {
       // Sink-mode flashes keep only a record: each class's factory image is verified once.
       const factory = new Map<ClassName, string | VerifiedImage>();
       for (let i = 0; i < o.aps; i++) {
-        const hardwareClass = classes[i % classes.length]!;
-        const model = hardwareClasses[hardwareClass].models[0]!.model;
+        const classProfile = classProfiles[i % classProfiles.length]!;
+        const model = classProfile.models[0]!.model;
         const mac = `02:00:00:00:${((i + 1) >> 8).toString(16).padStart(2, "0")}:${((i + 1) & 0xff).toString(16).padStart(2, "0")}`;
         const commonName = apCommonName(model, parseMac(mac));
         const issued = issueLeaf(ca, { commonName, role: "ap", type: "ecdsa", validity });
@@ -152,7 +153,7 @@ export class Lab {
         const config = parseApConfig(
           {
             baseMac: mac,
-            class: hardwareClass,
+            class: classProfile.name,
             profile: o.profile,
             controllers: [{ address: o.address }],
             discovery: { bindAddress: o.address },
@@ -163,12 +164,12 @@ export class Lab {
           },
           "vap lab",
         );
-        const engineOptions = { stateDir: config.stateDir, hardwareClass: hardwareClasses[hardwareClass], storage, trust: imageRoot.cert, policy: "required" as const, log: silentLog };
-        let image = factory.get(hardwareClass);
+        const engineOptions = { stateDir: config.stateDir, hardwareClass: config.identity.classProfile, storage, trust: imageRoot.cert, policy: "required" as const, log: silentLog };
+        let image = factory.get(classProfile.name);
         if (!image) {
-          const path = join(dir, "factory", hardwareClass);
+          const path = join(dir, "factory", classProfile.name);
           image = storage === "sink" ? await UpgradeEngine.verifyFile(engineOptions, path) : path;
-          factory.set(hardwareClass, image);
+          factory.set(classProfile.name, image);
         }
         await UpgradeEngine.provision(engineOptions, image);
         configs.push(config);
@@ -202,11 +203,11 @@ export class Lab {
   rows(): LabApRow[] {
     return this.aps.map((ap, i) => {
       const w = ap.wtp;
-      const { model, hardwareClass, baseMac } = this.#identities[i]!;
+      const { model, classProfile, baseMac } = this.#identities[i]!;
       const row: LabApRow = {
         name: w.name,
         model,
-        hardwareClass,
+        hardwareClass: classProfile.name,
         mac: baseMac,
         state: w.state,
         controller: w.controller?.name ?? "-",

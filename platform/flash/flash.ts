@@ -7,16 +7,25 @@
  *   flash/tmp/                   /tmp: the staged download (part.tar), with
  *                                the class's space limit
  *   flash/owner                  the pid of the process using the flash
+ *   before-upgrade.log           what ran before the last PREDOWNLOAD (beside
+ *                                flash/, where upgrade.sh keeps it)
  *
  * The boot record is replaced atomically (write a temporary file, fsync,
  * rename, fsync the directory) and a partition is replaced by building the
  * new one beside it and swapping, so a power cut at any instant leaves a
  * record naming a complete partition. `recover()` finishes or undoes
  * whatever a cut interrupted; /tmp is volatile and starts empty.
+ *
+ * Every file the upgrade engine keeps goes through here, and every file
+ * written to last is written through core's DurableFile.
  */
-import { open, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError, failpoint } from "../../agent/core/index.js";
+import { ConfigError, createDurableFile, type DurableFile, failpoint, writeFileDurably } from "../../agent/core/index.js";
+
+/** The flash's files are world-readable, as on an AP; an unverified download in /tmp is readable by its owner only. */
+const FILE_MODE = 0o644;
+const STAGED_IMAGE_MODE = 0o600;
 
 export type PartitionName = "part1" | "part2";
 export const PARTITIONS: readonly PartitionName[] = ["part1", "part2"];
@@ -32,8 +41,17 @@ export interface BootRecord {
   reloads: number;
 }
 
+/** A partition being built beside the live one (Flash.replacePartition). */
+export interface PartitionDraft {
+  /** Its directory: an image extracts into it. */
+  readonly dir: string;
+  /** Write a file into it (durably: the swap makes it live). */
+  writeFile(name: string, content: string): Promise<void>;
+}
+
 export class Flash {
   readonly root: string;
+  readonly #beforeUpgradeLog: string;
 
   constructor(
     stateDir: string,
@@ -41,6 +59,12 @@ export class Flash {
     readonly tmpCapacityKiB: number,
   ) {
     this.root = join(stateDir, "flash");
+    this.#beforeUpgradeLog = join(stateDir, "before-upgrade.log");
+  }
+
+  /** Whether a flash was ever laid out here (claim() or recover() creates it). */
+  async exists(): Promise<boolean> {
+    return exists(this.root);
   }
 
   partitionDir(p: PartitionName): string {
@@ -129,42 +153,57 @@ export class Flash {
   /** Atomically replace the boot record. */
   async writeBoot(record: BootRecord): Promise<void> {
     const tmp = join(this.root, "boot.tmp");
-    const fh = await open(tmp, "w", 0o644);
-    try {
-      await fh.writeFile(JSON.stringify(record));
-      failpoint("flash.boot-written");
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeFileDurably(tmp, JSON.stringify(record), { mode: FILE_MODE, written: () => failpoint("flash.boot-written") });
     failpoint("flash.boot-synced");
     await rename(tmp, join(this.root, "boot"));
     failpoint("flash.boot-renamed");
     await syncDir(this.root);
   }
 
+  /** A file of partition `p`, as text. */
+  async readPartitionFile(p: PartitionName, name: string): Promise<string> {
+    return readFile(join(this.partitionDir(p), name), "utf8");
+  }
+
   /**
    * Replace partition `p` with what `fill` writes into a fresh directory;
    * until `fill` succeeds (and after it fails) `p` is untouched.
    */
-  async replacePartition(p: PartitionName, fill: (dir: string) => Promise<void>): Promise<void> {
+  async replacePartition(p: PartitionName, fill: (draft: PartitionDraft) => Promise<void>): Promise<void> {
     const dir = this.partitionDir(p);
-    await rm(`${dir}.new`, { recursive: true, force: true });
-    await mkdir(`${dir}.new`);
+    const fresh = `${dir}.new`;
+    await rm(fresh, { recursive: true, force: true });
+    await mkdir(fresh);
     try {
-      await fill(`${dir}.new`);
+      await fill({ dir: fresh, writeFile: (name, content) => writeFileDurably(join(fresh, name), content, { mode: FILE_MODE }) });
     } catch (err) {
-      await rm(`${dir}.new`, { recursive: true, force: true });
+      await rm(fresh, { recursive: true, force: true });
       throw err;
     }
-    await syncDir(`${dir}.new`);
+    await syncDir(fresh);
     failpoint("flash.partition-filled");
     await rename(dir, `${dir}.old`);
     failpoint("flash.partition-moved-aside");
-    await rename(`${dir}.new`, dir);
+    await rename(fresh, dir);
     failpoint("flash.partition-swapped");
     await syncDir(this.root);
     await rm(`${dir}.old`, { recursive: true, force: true });
+  }
+
+  /** Create the staged image for a download to stream into; commit() it before PREDOWNLOAD reads it. */
+  async openStagedImage(): Promise<DurableFile> {
+    await mkdir(this.tmpDir, { recursive: true });
+    return createDurableFile(this.stagedImage, STAGED_IMAGE_MODE);
+  }
+
+  /** Stage an image file that is already whole (`vap flash upgrade FILE`). */
+  async stageImageFile(path: string): Promise<void> {
+    await copyFile(path, this.stagedImage);
+  }
+
+  /** Record, durably, what ran before a PREDOWNLOAD (upgrade.sh's before-upgrade.log): it is read after the cut it may explain. */
+  async writeBeforeUpgradeLog(line: string): Promise<void> {
+    await writeFileDurably(this.#beforeUpgradeLog, `${line}\n`, { mode: FILE_MODE });
   }
 
   /** Empty /tmp (upgrade.sh: "Cleanup tmp files ..."). */

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../agent/core/index.js";
 import { loadApConfig, parseApConfig, RFC5415_TIMERS } from "../../agent/config/index.js";
+import { hardwareClasses } from "../../platform/classes/index.js";
 
 const minimal = { baseMac: "00:11:22:33:44:55", controllers: [{ address: "192.0.2.1" }], dtls: { mode: "plaintext" } };
 
@@ -11,6 +12,7 @@ describe("AP configuration", () => {
   it("fills identity and RFC 5415 timers from defaults", () => {
     const c = parseApConfig(minimal, "ap.yaml", "/etc/vap");
     expect(c.identity).toMatchObject({ name: "AP0011.2233.4455", baseMac: "00:11:22:33:44:55", hardwareClass: "ap1g8", model: "C9105AXI-B" });
+    expect(c.identity.classProfile).toBe(hardwareClasses.ap1g8);
     expect(c.timers).toEqual(RFC5415_TIMERS);
     expect(c.controllers).toEqual([{ address: "192.0.2.1", port: 5246 }]);
     expect(c.stateDir).toBe("/etc/vap/state/AP0011.2233.4455");
@@ -28,6 +30,7 @@ describe("AP configuration", () => {
     const c = loadApConfig(join(dir, "ap.yaml"));
     expect(c.dtls).toMatchObject({ mode: "x509", cert: join(dir, "pki/ap.pem"), ca: join(dir, "pki/ca.pem") });
     expect(c.identity.model).toBe("AIR-AP4800-D-K9");
+    expect(c.identity.classProfile).toBe(hardwareClasses.ap3g3);
     expect(c.controllers[0]!.name).toBe("WLC1");
     writeFileSync(join(dir, "ap.json"), JSON.stringify(minimal));
     expect(loadApConfig(join(dir, "ap.json")).identity.name).toBe("AP0011.2233.4455");

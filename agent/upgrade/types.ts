@@ -1,0 +1,46 @@
+/** What the upgrade engine's callers see: its options, what a partition holds, the flash's state, its error. */
+import type { ClassName, HardwareClass } from "../../platform/classes/index.js";
+import type { PartitionName } from "../../platform/flash/index.js";
+import type { SignaturePolicy } from "../../images/index.js";
+import { type Log, VapError } from "../core/index.js";
+
+export type StorageMode = "flash" | "sink";
+
+export interface UpgradeEngineOptions {
+  stateDir: string;
+  hardwareClass: HardwareClass;
+  storage: StorageMode;
+  /** PEM of the image-signing roots the AP trusts. */
+  trust: string;
+  policy: SignaturePolicy;
+  log: Log;
+}
+
+export interface PartitionImage {
+  version: string;
+  family: ClassName;
+}
+
+/** What `show version` / `show boot` report. */
+export interface FlashState {
+  /** The partition running now. */
+  active: PartitionName;
+  /** The partition BOOT names (differs from `active` after a fallback). */
+  boot: PartitionName;
+  running: string;
+  /** The other partition's version, "0.0.0.0" when it holds no valid image. */
+  backup: string;
+  images: Record<PartitionName, PartitionImage | undefined>;
+  lastReloadReason: string;
+  /** Why boot passed over the partition BOOT names. */
+  fellBack?: string;
+}
+
+/** The version of a partition that holds no image. */
+export const NO_VERSION = "0.0.0.0";
+
+export class UpgradeError extends VapError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("UPGRADE_FAILED", message, options);
+  }
+}
