@@ -10,7 +10,7 @@ import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import tar from "tar-stream";
-import { ConfigError, writeAll } from "../agent/core/index.js";
+import { ConfigError, createDurableFile } from "../agent/core/index.js";
 import { integerFlag } from "../agent/command-kit/index.js";
 import { classNames, hardwareClasses, isSoftwareVersion, type ClassName } from "../platform/classes/index.js";
 import {
@@ -183,12 +183,12 @@ export async function buildImage(o: BuildImageOptions): Promise<BuiltImage> {
 
   const mtime = o.date ?? new Date();
   const tmp = `${o.out}.partial-${process.pid}`;
-  const fh = await open(tmp, "wx", 0o644);
+  const file = await createDurableFile(tmp, 0o644, { exclusive: true });
   const pack = tar.pack();
   const copying = (async () => {
     let bytes = 0;
     for await (const chunk of pack as AsyncIterable<Uint8Array>) {
-      await writeAll(fh, chunk);
+      await file.write(chunk);
       bytes += chunk.length;
     }
     return bytes;
@@ -212,14 +212,13 @@ export async function buildImage(o: BuildImageOptions): Promise<BuiltImage> {
     // If writing fails, the pack stops pulling and feeding would wait forever: destroy it.
     copying.catch((err: unknown) => pack.destroy(err as Error));
     const [bytes, finalHash] = await Promise.all([copying, feeding]);
-    await fh.sync();
-    await fh.close();
+    await file.commit();
     await rename(tmp, o.out);
     return { path: o.out, bytes, family: o.class, version: o.version, members, finalHash };
   } catch (err) {
     pack.destroy();
     await copying.catch(() => {});
-    await fh.close().catch(() => {});
+    await file.discard();
     await unlink(tmp).catch(() => {});
     throw err;
   }

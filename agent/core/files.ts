@@ -35,9 +35,9 @@ export interface DurableFile {
   discard(): Promise<void>;
 }
 
-/** Create (or truncate) `path` for durable writing. */
-export async function createDurableFile(path: string, mode: number): Promise<DurableFile> {
-  const fh = await open(path, "w", mode);
+/** Create (or truncate; with `exclusive`, refuse an existing) `path` for durable writing. */
+export async function createDurableFile(path: string, mode: number, o: { exclusive?: boolean } = {}): Promise<DurableFile> {
+  const fh = await open(path, o.exclusive ? "wx" : "w", mode);
   let closed = false;
   const close = async () => {
     if (closed) return;
