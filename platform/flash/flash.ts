@@ -6,7 +6,7 @@
  *                                the last reload reason (JSON)
  *   flash/tmp/                   /tmp: the staged download (part.tar), with
  *                                the class's space limit
- *   flash/owner                  the pid of the process using the flash
+ *   flash/owner                  the process using the flash (pid, boot id/start time)
  *   before-upgrade.log           what ran before the last PREDOWNLOAD (beside
  *                                flash/, where upgrade.sh keeps it)
  *
@@ -22,6 +22,7 @@
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError, createDurableFile, type DurableFile, failpoint, writeFileDurably } from "../../agent/core/index.js";
+import { currentOwner, formatOwner, ownerAlive, parseOwner, sameOwner } from "./owner.js";
 
 /** The flash's files are world-readable, as on an AP; an unverified download in /tmp is readable by its owner only. */
 const FILE_MODE = 0o644;
@@ -81,32 +82,35 @@ export class Flash {
   }
 
   /**
-   * Claim the flash for this process (flash/owner holds its pid), before
-   * anything writes to it: a second process — `vap flash upgrade` run
-   * against a live AP — is refused instead of rewriting partitions under
-   * it. A claim whose process is gone (power cut, kill -9) is taken over.
+   * Claim the flash for this process (flash/owner names it: owner.ts),
+   * before anything writes to it: a second process — `vap flash upgrade`
+   * run against a live AP — is refused instead of rewriting partitions under
+   * it. A claim whose process is gone (power cut, kill -9) is taken over,
+   * even when its pid now belongs to another process.
    */
   async claim(): Promise<void> {
     await mkdir(this.root, { recursive: true });
-    const owner = join(this.root, "owner");
+    const file = join(this.root, "owner");
+    const me = currentOwner();
     for (;;) {
       try {
-        await writeFile(owner, `${process.pid}\n`, { flag: "wx" });
+        await writeFile(file, formatOwner(me), { flag: "wx" });
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       }
-      const pid = Number((await readFile(owner, "utf8").catch(() => "")).trim());
-      if (pid === process.pid) return;
-      if (Number.isSafeInteger(pid) && pid > 0 && isRunning(pid)) throw new ConfigError(`${this.root} is in use by process ${pid} (a running AP): stop it first`);
-      await rm(owner, { force: true });
+      const owner = parseOwner(await readFile(file, "utf8").catch(() => ""));
+      if (owner && sameOwner(owner, me)) return;
+      if (owner && ownerAlive(owner)) throw new ConfigError(`${this.root} is in use by process ${owner.pid} (a running AP): stop it first`);
+      await rm(file, { force: true });
     }
   }
 
   /** Give up this process's claim. */
   async release(): Promise<void> {
-    const owner = join(this.root, "owner");
-    if (Number((await readFile(owner, "utf8").catch(() => "")).trim()) === process.pid) await rm(owner, { force: true });
+    const file = join(this.root, "owner");
+    const owner = parseOwner(await readFile(file, "utf8").catch(() => ""));
+    if (owner && sameOwner(owner, currentOwner())) await rm(file, { force: true });
   }
 
   /** Create the layout if new, and repair what a power cut interrupted. Returns what was repaired. */
@@ -217,15 +221,6 @@ export class Flash {
     let used = 0;
     for (const f of await readdir(this.tmpDir).catch(() => [] as string[])) used += (await stat(join(this.tmpDir, f)).catch(() => ({ size: 0 }))).size;
     return Math.max(0, this.tmpCapacityKiB - Math.ceil(used / 1024));
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
