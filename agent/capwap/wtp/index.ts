@@ -1,5 +1,6 @@
 /** The AP side of CAPWAP: the WTP session state machine (pure table) and its shell. */
-export { Wtp, type WtpOptions, type WtpNetwork, type CaptureSink } from "./wtp.js";
+export { Wtp } from "./wtp.js";
+export type { WtpOptions, WtpNetwork, CaptureSink } from "./options.js";
 export { initialMachine, transition, tableRows, type Machine } from "./machine.js";
 export type { WtpState, WtpInput, WtpEffect, WtpTimer, WtpContext, MachineSettings, JoinedController } from "./machine-types.js";
 export { chooseController, type AcCandidate, type ControllerPreference } from "./discovery.js";

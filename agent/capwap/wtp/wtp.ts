@@ -10,69 +10,22 @@
  * source callback, goes back to the machine as internalError: the rest of
  * that step's effects are skipped and the table restarts CAPWAP.
  */
-import { CapwapDecodeError, decodeControlPacket, decodeDataPacket, DiscoveryType, DTLS_PREAMBLE_BYTE, encodeControlPacket, encodeDataKeepAlive, MessageType, messageTypeName, RadioType } from "../codec/index.js";
-import type { ApConfig } from "../../config/index.js";
-import { describeError, equalBytes, silentLog, systemClock, systemRandom, type Clock, type Log, type Random, type TimerHandle } from "../../core/index.js";
+import { CapwapDecodeError, decodeControlPacket, decodeDataPacket, DTLS_PREAMBLE_BYTE, encodeControlPacket, encodeDataKeepAlive, MessageType, messageTypeName } from "../codec/index.js";
+import { describeError, equalBytes, silentLog, systemClock, systemRandom, type TimerHandle } from "../../core/index.js";
 import type { DatagramSocket, Endpoint } from "../../net/index.js";
-import { hardwareClasses, type Band } from "../../../platform/classes/index.js";
+import { hardwareClasses } from "../../../platform/classes/index.js";
 import { ControlChannel, maxControlPacket } from "../channel/index.js";
-import { type DtlsContext, DtlsSession } from "../dtls/index.js";
-import { type Element, findElement, type Message, profiles, type RadioInfo, type VendorProfile, type WtpInfo } from "../profiles/index.js";
-import type { CapwapSession, ImageSourceName, ImageSources, RunningDownload } from "./image-source.js";
+import { DtlsSession } from "../dtls/index.js";
+import { type Element, findElement, profiles, type RadioInfo, type WtpInfo } from "../profiles/index.js";
+import { DESCRIBED_REQUESTS, describeWtp, radiosOf } from "./description.js";
+import { DownloadSlot } from "./download-slot.js";
+import type { CapwapSession, ImageSourceName } from "./image-source.js";
 import { initialMachine, type Machine, transition } from "./machine.js";
 import type { JoinedController, MachineSettings, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
+import type { WtpOptions } from "./options.js";
 import { discardLine, STATE_NAMES } from "./table.js";
 
-/** Where a plaintext CAPWAP packet went, for captures. */
-export type CaptureSink = (timeMs: number, from: Endpoint, to: Endpoint, packet: Uint8Array) => void;
-
-export interface WtpNetwork {
-  /** A socket for the control channel (discovery, then DTLS) or the data channel. */
-  bind(purpose: "control" | "data"): DatagramSocket | Promise<DatagramSocket>;
-  /** DNS A lookup for CISCO-CAPWAP-CONTROLLER.<domain>. */
-  resolve?(hostname: string): Promise<string[]>;
-  /** The source address used to reach `remote` when the socket is bound to a wildcard. */
-  localAddressToward?(remote: string): Promise<string>;
-}
-
-export interface WtpOptions {
-  config: ApConfig;
-  network: WtpNetwork;
-  /** The AP's DTLS client context; absent only with `dtls.mode: plaintext`. */
-  dtls?: DtlsContext;
-  clock?: Clock;
-  random?: Random;
-  log?: Log;
-  /** How the AP can get an image; without one it stays on its version. */
-  imageSources?: ImageSources;
-  /** Versions match after join: nothing to download (upgrade.sh NO_UPGRADE). */
-  onNoUpgrade?: () => void;
-  /** Running and backup versions (the flash's boot record once images are real). */
-  versions?: () => { running: string; backup: string };
-  capture?: CaptureSink;
-  /**
-   * The AP reloads: a Reset Request (with the version it names, when it
-   * names one: a predownloaded image to swap to) or a newly activated image.
-   */
-  onReboot?: (reason: string, version?: string) => void;
-  onStateChange?: (state: WtpState, previous: WtpState) => void;
-}
-
-/** Requests whose elements the profile builds from the WTP's own description. */
-const DESCRIBED_REQUESTS: Record<number, (profile: VendorProfile, wtp: WtpInfo) => Element[]> = {
-  [MessageType.JoinRequest]: (p, wtp) => p.joinRequest(wtp),
-  [MessageType.ConfigurationStatusRequest]: (p, wtp) => p.configurationStatusRequest(wtp),
-  [MessageType.ChangeStateEventRequest]: (p, wtp) => p.changeStateEventRequest(wtp),
-  [MessageType.WtpEventRequest]: (p, wtp) => p.wtpEventRequest(wtp),
-};
-
 const DATA_PORT = 5247;
-
-/** The image download running: how to abort it, and where the controller's Image Data Requests go. */
-interface DownloadSlot {
-  running?: RunningDownload;
-  receive?: (message: Message) => void;
-}
 
 export class Wtp {
   readonly #o: Required<Pick<WtpOptions, "clock" | "random" | "log">> & WtpOptions;
@@ -89,7 +42,7 @@ export class Wtp {
   #dtls: DtlsSession | undefined;
   #channel: ControlChannel | undefined;
   #sessionId: Uint8Array = new Uint8Array(0);
-  #download: DownloadSlot | undefined;
+  readonly #download: DownloadSlot;
   #startedAt = 0;
   readonly stats = { joins: 0, restarts: 0, echoes: 0, discarded: 0 };
 
@@ -100,6 +53,7 @@ export class Wtp {
     this.#settings = { config, profile: profiles[config.profile], canResolve: options.network.resolve !== undefined, sources };
     this.#radios = radiosOf(hardwareClasses[config.identity.hardwareClass].radios);
     this.#machine = initialMachine(this.#settings);
+    this.#download = new DownloadSlot(options.imageSources ?? {}, (input) => this.#dispatch(input));
     if (config.dtls.mode !== "plaintext" && !options.dtls) throw new Error("Wtp: a DTLS context is required unless dtls.mode is plaintext");
   }
 
@@ -246,14 +200,11 @@ export class Wtp {
       case "noUpgrade":
         return this.#o.onNoUpgrade?.();
       case "startSource":
-        return this.#startSource(e);
-      case "abortSource": {
-        const download = this.#download;
-        this.#download = undefined;
-        return download?.running?.abort(e.reason);
-      }
+        return this.#download.start(e.source, e.download, this.#capwapSession());
+      case "abortSource":
+        return this.#download.abort(e.reason);
       case "toSource":
-        return this.#download?.receive?.(e.message);
+        return this.#download.imageData(e.message);
       case "reboot":
         return this.#o.onReboot?.(e.reason, e.version);
     }
@@ -331,25 +282,8 @@ export class Wtp {
     );
   }
 
-  /** Start the named source; what it reports counts only while it is the download running. */
-  #startSource({ source, download }: Extract<WtpEffect, { kind: "startSource" }>): void {
-    const current: DownloadSlot = {};
-    this.#download = current;
-    const live = () => this.#download === current;
-    const report = (input: WtpInput, last: boolean) => {
-      if (!live()) return;
-      if (last) this.#download = undefined;
-      this.#dispatch(input);
-    };
-    current.running = this.#o.imageSources![source]!.start(download, {
-      session: this.#capwapSession(current),
-      started: () => report({ type: "sourceStarted" }, false),
-      finished: (result) => report({ type: "sourceFinished", result }, true),
-      failed: (reason, message) => report({ type: "sourceFailed", reason, message }, true),
-    });
-  }
-
-  #capwapSession(download: DownloadSlot): CapwapSession {
+  /** The session as lent to an image source that downloads through it. */
+  #capwapSession(): Omit<CapwapSession, "onImageData"> {
     return {
       profile: this.#settings.profile,
       log: this.#o.log,
@@ -359,7 +293,6 @@ export class Wtp {
           this.#channel.request(message, resolve, () => reject(new Error(`no answer to ${messageTypeName(message.type)}`)));
         }),
       respond: (request, elements) => this.#guard(() => this.#channel?.respond(request, elements)),
-      onImageData: (receive) => (download.receive = receive),
     };
   }
 
@@ -449,40 +382,8 @@ export class Wtp {
   }
 
   #wtpInfo(): WtpInfo {
-    const { identity } = this.#o.config;
     const { running, backup } = this.#versions();
-    const { context } = this.#machine;
-    const info: WtpInfo = {
-      name: context.name,
-      baseMac: identity.baseMac,
-      serial: identity.serial,
-      model: identity.model,
-      radios: this.#radios,
-      softwareVersion: running,
-      backupVersion: backup,
-      bootVersion: "1.1.2.4",
-      hardwareVersion: "1.0.0.0",
-      location: identity.location,
-      group: identity.group,
-      localAddress: this.#localAddress,
-      sessionId: this.#sessionId,
-      discoveryType: DiscoveryType.Static, // a Discovery Request names its own
-      rebootCount: context.rebootCount,
-      uptimeSeconds: Math.floor((this.#o.clock.now() - this.#startedAt) / 1000),
-    };
-    if (context.ac) info.acAddress = context.ac.endpoint.address;
-    const acName = context.joined?.name ?? context.ac?.summary.name;
-    if (acName) info.acName = acName;
-    return info;
+    const uptimeSeconds = Math.floor((this.#o.clock.now() - this.#startedAt) / 1000);
+    return describeWtp(this.#o.config, this.#radios, this.#machine.context, { running, backup, localAddress: this.#localAddress, sessionId: this.#sessionId, uptimeSeconds });
   }
-}
-
-/** RFC 5416 §6.25 radio types for a class's bands (a flexible radio does both). */
-function radiosOf(bands: readonly Band[]): RadioInfo[] {
-  const type: Record<Band, number> = {
-    "2.4GHz": RadioType.B | RadioType.G | RadioType.N,
-    "5GHz": RadioType.A | RadioType.N,
-    dual: RadioType.A | RadioType.B | RadioType.G | RadioType.N,
-  };
-  return bands.map((band, radioId) => ({ radioId, radioType: type[band] }));
 }
