@@ -221,8 +221,9 @@ const INTERNAL_ERROR: Rows = {
   internalError: (_s, c, i) => teardown({ ...c, sulkAfterTeardown: true }, `internal error: ${i.error}`),
 };
 
+/** Leaving for Idle cancels every timer, as entering any state does. */
 const STOP: Rows = {
-  stop: (_s, c) => go("Idle", c, { kind: "closeSession" }, { kind: "cancelAllTimers" }),
+  stop: (_s, c) => go("Idle", c, { kind: "closeSession" }),
 };
 
 const waitExpired = (_s: MachineSettings, c: WtpContext, i: { timer: WtpTimer }): Step => teardown(c, `${i.timer} expired`);
