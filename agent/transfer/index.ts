@@ -3,4 +3,4 @@ export { type ImageSink, type ImageSinkResult, type ImageDescription } from "./s
 export { ImageSourceError, type ImageSource, type ImageRequest, type FetchOptions } from "./source.js";
 export { imageSourceStarter, type SourceStarterOptions } from "./starter.js";
 export { ImageDataReceiver, type ReceiverOptions, type TransferOutcome } from "./capwap/receiver.js";
-export { CapwapImageSource, capwapImageSource, type CapwapImageSourceOptions } from "./capwap/source.js";
+export { capwapImageSource, type CapwapImageSourceOptions } from "./capwap/source.js";

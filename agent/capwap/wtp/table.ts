@@ -16,6 +16,7 @@ import { DiscoveryType, isSuccess, MessageType, messageTypeConstant, messageType
 import { type Element, findElement, type Message, PredownloadState } from "../profiles/index.js";
 import type { LogFields } from "../../core/index.js";
 import { chooseController } from "./discovery.js";
+import type { ImageDownload } from "./image-source.js";
 import type { DiscoveryTarget, Entry, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
 
 /** How each state reads on the Cisco console ("CAPWAP State: DTLS Setup"). */
@@ -37,7 +38,6 @@ const DISCOVERY_TYPE_NAMES: Record<number, string> = { 0: "UNKNOWN", 1: "STATIC_
 const BROADCAST = "255.255.255.255";
 const CONTROL_PORT = 5246;
 const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
-const OK: Element[] = [{ kind: "ResultCode", resultCode: ResultCode.Success }];
 
 const info = (text: string, fields?: LogFields): WtpEffect => ({ kind: "log", level: "info", text, ...(fields ? { fields } : {}) });
 const warn = (text: string): WtpEffect => ({ kind: "log", level: "warn", text });
@@ -143,14 +143,14 @@ function compareVersions(s: MachineSettings, c: WtpContext, running: string, bac
   if (joined.softwareVersion === running) return go("Configure", c, heard, info("Version is the same, do not need update."), { kind: "noUpgrade" });
   const mismatch = info("Version does not match.");
   if (!s.sources.includes("capwap")) return go("Configure", c, heard, mismatch, warn(`No image source configured: staying on ${running}`));
-  const download = { mode: "join" as const, version: joined.softwareVersion, controllerAddress: joined.address, window: joined.imageWindow };
-  return stay(
-    { ...c, download: { mode: "join", version: download.version } },
-    heard,
-    mismatch,
-    arm("StatisticsTimer", s.config.timers.statisticsMs),
-    { kind: "startSource", source: "capwap", download },
-  );
+  return startDownload(c, "join", joined.softwareVersion, heard, mismatch, arm("StatisticsTimer", s.config.timers.statisticsMs));
+}
+
+/** Start the CAPWAP source for `version` over the joined session, after `before`. */
+function startDownload(c: WtpContext, mode: ImageDownload["mode"], version: string, ...before: WtpEffect[]): Step {
+  const joined = c.joined!;
+  const download = { mode, version, controllerAddress: joined.address, window: joined.imageWindow };
+  return stay({ ...c, download: { mode, version } }, ...before, { kind: "startSource", source: "capwap", download });
 }
 
 /** RFC 5415 §4.6.13: the controller's CAPWAP Timers set the echo interval (seconds). */
@@ -172,19 +172,19 @@ function runRequest(s: MachineSettings, c: WtpContext, message: Message): Step {
       if (order) return predownload(s, c, message, order.version);
       const name = findElement(message.elements, "WtpName")?.name ?? findElement(message.elements, "CiscoRadName")?.name;
       const renamed = name && name !== c.name ? [info(`AP name changed from ${c.name} to ${name}`)] : [];
-      return stay(applyTimers(name ? { ...c, name } : c, message.elements), ...renamed, { kind: "respond", to: message, elements: OK });
+      return stay(applyTimers(name ? { ...c, name } : c, message.elements), ...renamed, respond(message, ResultCode.Success));
     }
     case MessageType.ResetRequest: {
       const version = findElement(message.elements, "ImageIdentifier")?.identifier;
       const reboot = { reason: "Reset Request from controller", ...(version ? { version } : {}) };
-      return go("Reset", { ...c, reboot }, { kind: "respond", to: message, elements: OK }, info(`Reset Request from ${c.ac!.endpoint.address}`));
+      return go("Reset", { ...c, reboot }, respond(message, ResultCode.Success), info(`Reset Request from ${c.ac!.endpoint.address}`));
     }
     case MessageType.ImageDataRequest:
       return stay(c, c.download ? { kind: "toSource", message } : respond(message, ResultCode.ImageDataErrorOtherError));
     case MessageType.ClearConfigurationRequest:
     case MessageType.StationConfigurationRequest:
     case MessageType.Ieee80211WlanConfigurationRequest:
-      return stay(c, { kind: "respond", to: message, elements: OK });
+      return stay(c, respond(message, ResultCode.Success));
     case MessageType.DataTransferRequest:
       return stay(c, respond(message, ResultCode.DataTransferErrorNoInformation));
     default:
@@ -195,14 +195,7 @@ function runRequest(s: MachineSettings, c: WtpContext, message: Message): Step {
 /** The controller orders the image of `version` into the backup partition while we stay in Run. */
 function predownload(s: MachineSettings, c: WtpContext, order: Message, version: string): Step {
   if (!s.sources.includes("capwap") || c.download) return stay(c, respond(order, ResultCode.ConfigurationFailureServiceNotProvided));
-  const joined = c.joined!;
-  const download = { mode: "predownload" as const, version, controllerAddress: joined.address, window: joined.imageWindow };
-  return stay(
-    { ...c, download: { mode: "predownload", version } },
-    respond(order, ResultCode.Success),
-    info(`Predownload of ${version} ordered by ${joined.name}`),
-    { kind: "startSource", source: "capwap", download },
-  );
+  return startDownload(c, "predownload", version, respond(order, ResultCode.Success), info(`Predownload of ${version} ordered by ${c.joined!.name}`));
 }
 
 const predownloadStatus = (state: number, version: string): WtpEffect => request(MessageType.WtpEventRequest, [{ kind: "PredownloadStatus", state, version }]);
@@ -361,6 +354,7 @@ export const ENTRY: { [S in WtpState]?: Entry } = {
   DtlsSetup: (s, c) => (s.config.dtls.mode === "plaintext" ? go("Join", c, { kind: "openSession" }) : stay(c, arm("WaitDTLS", s.config.timers.waitDtlsMs), { kind: "openSession" })),
   Join: (s, c) =>
     stay(c, arm("WaitJoin", s.config.timers.waitJoinMs), request(MessageType.JoinRequest), info(`Sending Join request to ${c.ac!.endpoint.address} through port ${c.controlPort}`)),
+  // The running version lives in the flash, outside the machine: the shell answers with a versions input.
   ImageData: (_s, c) => stay(c, { kind: "readVersions" }),
   Configure: (_s, c) => stay(c, request(MessageType.ConfigurationStatusRequest)),
   DataCheck: (s, c) => stay(c, arm("ChangeStatePendingTimer", s.config.timers.changeStatePendingMs), request(MessageType.ChangeStateEventRequest)),
