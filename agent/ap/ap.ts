@@ -13,7 +13,7 @@ import { bindUdp, localAddressToward } from "../net/index.js";
 import { type DtlsContext, keylogFileSink } from "../capwap/dtls/index.js";
 import { Wtp, type WtpOptions } from "../capwap/wtp/index.js";
 import { CaptureFile } from "../pcap/index.js";
-import { CapwapImageStage } from "../transfer/index.js";
+import { capwapImageSource } from "../transfer/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "../upgrade/index.js";
 import { apDtlsContext } from "./credentials.js";
 
@@ -67,13 +67,15 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
       versions: () => (engine ? { running: engine.running, backup: engine.backup } : config.versions),
       ...(engine
         ? {
-            imageStage: new CapwapImageStage({
-              imageName: config.identity.classProfile.name,
-              sink: (context) => engine!.downloadSink(context.mode),
-              clock: systemClock,
-              startTimeoutMs: config.timers.imageDataStartMs,
-              noUpgrade: () => engine!.noUpgrade(),
-            }),
+            imageSources: {
+              capwap: capwapImageSource({
+                imageName: config.identity.classProfile.name,
+                sink: (download) => engine!.downloadSink(download.mode),
+                clock: systemClock,
+                startTimeoutMs: config.timers.imageDataStartMs,
+              }),
+            },
+            onNoUpgrade: () => engine!.noUpgrade(),
           }
         : {}),
       ...(capture ? { capture: capture.record } : {}),

@@ -6,7 +6,7 @@
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, readOperatorFile } from "../core/index.js";
-import { classNames, hardwareClasses, isSoftwareVersion, type ClassName, type HardwareClass } from "../../platform/classes/index.js";
+import { classNames, hardwareClasses, isSoftwareVersion, type HardwareClass } from "../../platform/classes/index.js";
 import { Fields } from "./validate.js";
 
 /** RFC 5415 §4.7 timers and §4.8 variables, in milliseconds and counts. */
@@ -76,8 +76,6 @@ export interface ApIdentity {
   serial: string;
   /** The class profile (SPEC.md §2): image name, radios, /tmp and flash limits. Resolved here, once; everything after reads it. */
   classProfile: HardwareClass;
-  /** classProfile.name, kept only until agent/capwap/wtp reads classProfile instead. */
-  hardwareClass: ClassName;
   model: string;
   location: string;
   group: string;
@@ -121,7 +119,6 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
     baseMac,
     serial: f.ascii("serial", `FOC${baseMac.replace(/:/g, "").slice(4).toUpperCase()}`, 16),
     classProfile,
-    hardwareClass: classProfile.name,
     model,
     location: f.string("location", "default location", 1024),
     group: f.string("group", "default-group", 32),

@@ -1,4 +1,6 @@
-/** Image transfer: every source writes into an ImageSink; CAPWAP Image Data is the first source. */
+/** Image transfer: every source fetches into an ImageSink; CAPWAP Image Data is the first source. */
 export { type ImageSink, type ImageSinkResult, type ImageDescription } from "./sink.js";
+export { ImageSourceError, type ImageSource, type ImageRequest, type FetchOptions } from "./source.js";
+export { imageSourceStarter, type SourceStarterOptions } from "./starter.js";
 export { ImageDataReceiver, type ReceiverOptions, type TransferOutcome } from "./capwap/receiver.js";
-export { CapwapImageStage, type CapwapImageStageOptions } from "./capwap/stage.js";
+export { capwapImageSource, type CapwapImageSourceOptions } from "./capwap/source.js";

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { startAp } from "../../agent/ap/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
 import { silentLog, systemClock } from "../../agent/core/index.js";
-import { CapwapImageStage } from "../../agent/transfer/index.js";
+import { capwapImageSource } from "../../agent/transfer/index.js";
 import { HashSink } from "../support/memory-images.js";
 import { report } from "./report.js";
 
@@ -45,7 +45,7 @@ const sink = new HashSink();
 const started = performance.now();
 const ap = await startAp(config, {
   log: silentLog,
-  wtp: { imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => sink, clock: systemClock, startTimeoutMs: 30_000, inactivityMs: 30_000 }) },
+  wtp: { imageSources: { capwap: capwapImageSource({ imageName: "ap1g8", sink: () => sink, clock: systemClock, startTimeoutMs: 30_000, inactivityMs: 30_000 }) } },
 });
 const sampler = setInterval(() => {
   const m = process.memoryUsage();

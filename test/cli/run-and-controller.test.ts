@@ -91,7 +91,8 @@ describe("vap controller + vap run --config, as an operator would run them", () 
     const run = vap("run", "--config", config, "--state", state);
     await run.until("CAPWAP State: Run");
     expect(run.out).toContain(`AP image version ${OLD} backup 0.0.0.0, Controller ${OLD}`);
-    expect(readFileSync(join(state, "flash", "owner"), "utf8")).toBe(`${process.pid}\n`);
+    // The owner file names this process: pid, boot id and start time (platform/flash/owner.ts).
+    expect(readFileSync(join(state, "flash", "owner"), "utf8")).toMatch(new RegExp(`^${process.pid} [0-9a-f-]{36}/\\d+\\n$`));
     expect(existsSync(join(dir, "elsewhere"))).toBe(false);
     run.stop();
     controller.stop();

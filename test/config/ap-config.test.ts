@@ -11,7 +11,7 @@ const minimal = { baseMac: "00:11:22:33:44:55", controllers: [{ address: "192.0.
 describe("AP configuration", () => {
   it("fills identity and RFC 5415 timers from defaults", () => {
     const c = parseApConfig(minimal, "ap.yaml", "/etc/vap");
-    expect(c.identity).toMatchObject({ name: "AP0011.2233.4455", baseMac: "00:11:22:33:44:55", hardwareClass: "ap1g8", model: "C9105AXI-B" });
+    expect(c.identity).toMatchObject({ name: "AP0011.2233.4455", baseMac: "00:11:22:33:44:55", model: "C9105AXI-B" });
     expect(c.identity.classProfile).toBe(hardwareClasses.ap1g8);
     expect(c.timers).toEqual(RFC5415_TIMERS);
     expect(c.controllers).toEqual([{ address: "192.0.2.1", port: 5246 }]);

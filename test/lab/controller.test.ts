@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
 import { decodeControlPacket, encodeControlPacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element, type Message } from "../../agent/capwap/profiles/index.js";
-import type { ImageStage, ImageStageHost } from "../../agent/capwap/wtp/index.js";
-import { CapwapImageStage } from "../../agent/transfer/index.js";
+import type { CapwapSession, DownloadHost, ImageDownload, ImageSourceStarter, RunningDownload } from "../../agent/capwap/wtp/index.js";
+import { capwapImageSource } from "../../agent/transfer/index.js";
 import { ConfigError, ManualClock } from "../../agent/core/index.js";
 import { bindUdp, MemoryNetwork } from "../../agent/net/index.js";
 import { LabController, type DownloadRecord, type ImageLibrary, type LabControllerOptions } from "../../lab/controller/index.js";
@@ -48,31 +48,31 @@ function sentByController(): { sent: { type: number; seq: number }[]; capture: L
 }
 
 /**
- * An AP-side image stage that asks for the image, acknowledges every block,
+ * An AP-side image source that asks for the image, acknowledges every block,
  * and asks again (Initiate Download) after `askAgainAfter` blocks — what an
  * AP that restarted its download looks like to the controller.
  */
-class AskingTwice implements ImageStage {
+class AskingTwice implements ImageSourceStarter {
   readonly seqs: number[] = [];
-  #host: ImageStageHost | undefined;
+  #session: CapwapSession | undefined;
   constructor(readonly askAgainAfter: number) {}
 
-  begin(host: ImageStageHost): void {
-    this.#host = host;
+  start(_download: ImageDownload, host: DownloadHost): RunningDownload {
+    this.#session = host.session;
+    host.session.onImageData((message) => this.#imageData(message));
     this.#ask();
+    return { abort: () => {} };
   }
 
-  imageDataRequest(message: Message): void {
+  #imageData(message: Message): void {
     this.seqs.push(message.seq);
-    this.#host!.respond(message, [{ kind: "ResultCode", resultCode: ResultCode.Success }]);
+    this.#session!.respond(message, [{ kind: "ResultCode", resultCode: ResultCode.Success }]);
     if (this.seqs.length === this.askAgainAfter) this.#ask();
   }
 
-  abort(): void {}
-
   #ask(): void {
-    const host = this.#host!;
-    void host.request({ type: MessageType.ImageDataRequest, elements: [{ kind: "ImageIdentifier", vendorId: host.profile.vendorId, identifier: "ap1g8" }, { kind: "InitiateDownload" }] });
+    const session = this.#session!;
+    void session.request({ type: MessageType.ImageDataRequest, elements: [{ kind: "ImageIdentifier", vendorId: session.profile.vendorId, identifier: "ap1g8" }, { kind: "InitiateDownload" }] });
   }
 }
 
@@ -81,7 +81,7 @@ describe("lab controller: image transfers and sequence numbers", () => {
     const library = countingLibrary({ ap1g8: IMAGE });
     const stage = new AskingTwice(3);
     const records: DownloadRecord[] = [];
-    lab = new SimLab({ controller: { images: library, softwareVersion: "17.12.1.5", imageWindow: () => 4, maxConcurrentDownloads: 1 }, wtp: () => ({ imageStage: stage }) });
+    lab = new SimLab({ controller: { images: library, softwareVersion: "17.12.1.5", imageWindow: () => 4, maxConcurrentDownloads: 1 }, wtp: () => ({ imageSources: { capwap: stage } }) });
     lab.controller.on("download", (ap) => records.push(ap.download!));
     await lab.start();
     expect(await lab.runUntil(() => records.at(-1)?.state === "complete", 30_000)).toBe(true);
@@ -99,7 +99,7 @@ describe("lab controller: image transfers and sequence numbers", () => {
     const { sent, capture } = sentByController();
     lab = new SimLab({
       controller: { images: memoryLibrary({ ap1g8: IMAGE }), softwareVersion: "17.12.1.5", imageWindow: () => 4, capture },
-      wtp: (_i, sim) => ({ imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => (sink = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) }),
+      wtp: (_i, sim) => ({ imageSources: { capwap: capwapImageSource({ imageName: "ap1g8", sink: () => (sink = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) } }),
     });
     await lab.start();
     expect(await lab.runUntil(() => sink?.finished !== undefined && lab!.allInRun(), 30_000)).toBe(true);

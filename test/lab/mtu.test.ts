@@ -7,7 +7,7 @@ import { Wtp } from "../../agent/capwap/wtp/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
 import { bindUdp, type DatagramSocket, type Endpoint } from "../../agent/net/index.js";
 import { systemClock } from "../../agent/core/index.js";
-import { CapwapImageStage } from "../../agent/transfer/index.js";
+import { capwapImageSource } from "../../agent/transfer/index.js";
 import { LabController } from "../../lab/controller/index.js";
 import { labPki } from "../dtls/support.js";
 import { memoryLibrary, MemorySink } from "../support/memory-images.js";
@@ -78,7 +78,7 @@ describe("MTU: one CAPWAP packet per datagram where it fits (IPv4 loopback, DTLS
       config,
       network: { bind: (purpose) => (purpose === "control" ? measured(AP, 0, wire.ap) : bindUdp({ address: AP })) },
       dtls: new DtlsContext({ role: "client", cert: pki.ap.cert, key: pki.ap.key, ca: pki.ca.cert, ciphers: CIPHERS }),
-      imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => (sink = new MemorySink()), clock: systemClock, startTimeoutMs: 10_000, inactivityMs: 10_000 }),
+      imageSources: { capwap: capwapImageSource({ imageName: "ap1g8", sink: () => (sink = new MemorySink()), clock: systemClock, startTimeoutMs: 10_000, inactivityMs: 10_000 }) },
       capture: (_t, from: Endpoint, _to, packet) => {
         const { header, payload } = decodePacket(packet);
         const first = !header.f || header.fragmentOffset === 0;

@@ -140,7 +140,7 @@ export class SimLab {
 
   /**
    * Step the clock in small increments until `done()` or `maxMs` of simulated
-   * time; between steps, pending promise continuations run (the image stage
+   * time; between steps, pending promise continuations run (the image sources
    * and sinks are async), but no simulated time passes while they do.
    */
   async runUntil(done: () => boolean, maxMs = 60_000, stepMs = 10): Promise<boolean> {

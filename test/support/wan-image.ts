@@ -11,7 +11,7 @@ import { DtlsContext } from "../../agent/capwap/dtls/index.js";
 import type { ProfileName } from "../../agent/capwap/profiles/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
 import { silentLog, systemClock } from "../../agent/core/index.js";
-import { CapwapImageStage } from "../../agent/transfer/index.js";
+import { capwapImageSource } from "../../agent/transfer/index.js";
 import { bundleLibrary, LabController } from "../../lab/controller/index.js";
 import { type Impairment, startWanProxy } from "../../lab/wan/index.js";
 import { issueCa, issueLeaf, validFor } from "../../agent/pki/index.js";
@@ -73,7 +73,7 @@ export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> 
   const ap = await startAp(config, {
     log: silentLog,
     dtls: new DtlsContext({ role: "client", cert: apCert.cert + ca.cert, key: apCert.key, ca: ca.cert }),
-    wtp: { imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => sink, clock: systemClock, startTimeoutMs: 30_000, inactivityMs: 30_000 }) },
+    wtp: { imageSources: { capwap: capwapImageSource({ imageName: "ap1g8", sink: () => sink, clock: systemClock, startTimeoutMs: 30_000, inactivityMs: 30_000 }) } },
   });
   const deadline = Date.now() + (o.timeoutMs ?? 120_000);
   // Done when the AP holds the image and the controller has its last acknowledgement.

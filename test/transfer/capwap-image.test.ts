@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { decodeControlPacket, encodeControlPacket, MessageType } from "../../agent/capwap/codec/index.js";
 import { ciscoProfile, type Element } from "../../agent/capwap/profiles/index.js";
-import { CapwapImageStage } from "../../agent/transfer/index.js";
+import { capwapImageSource } from "../../agent/transfer/index.js";
 import { impairedLink } from "../support/impairment.js";
 import { memoryLibrary, MemorySink } from "../support/memory-images.js";
 import { FAST_TIMERS, SimLab } from "../support/sim-lab.js";
@@ -39,13 +39,13 @@ function imageLab(options: ImageLabOptions) {
       ...options.controller,
     },
     wtp: (i, sim) => ({
-      imageStage: new CapwapImageStage({
+      imageSources: { capwap: capwapImageSource({
         imageName: "ap1g8",
         sink: () => (sinks[i] = new MemorySink()),
         clock: sim.clock,
         startTimeoutMs: 3_000,
         inactivityMs: 3_000,
-      }),
+      }) },
     }),
   });
   return { lab, lines, sinks };
@@ -96,7 +96,7 @@ describe("corruption on the way is caught every time", () => {
           ...(fault === "block" ? { corruptBlock: (_ap: string, index: number) => index === 5 } : { corruptMd5: () => true }),
         },
         wtp: (i, sim) => ({
-          imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => (sinks[i]![sinks[i]!.length] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }),
+          imageSources: { capwap: capwapImageSource({ imageName: "ap1g8", sink: () => (sinks[i]![sinks[i]!.length] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) },
         }),
       });
       await lab.start();
@@ -120,7 +120,7 @@ describe("corruption on the way is caught every time", () => {
       profile: "cisco",
       lines,
       controller: { images: memoryLibrary({ ap1g8: IMAGE }), softwareVersion: "17.12.1.5", imageWindow: () => 8, corruptBlock: (_ap, index) => corrupted.has(index) },
-      wtp: (i, sim) => ({ imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => (sinks[i] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) }),
+      wtp: (i, sim) => ({ imageSources: { capwap: capwapImageSource({ imageName: "ap1g8", sink: () => (sinks[i] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) } }),
     });
     await lab.start();
     expect(await lab.runUntil(() => sinks[0]?.finished !== undefined, 60_000, 5)).toBe(true);
@@ -213,7 +213,7 @@ describe("predownload in Run", () => {
       aps: 50,
       controller: { images: memoryLibrary({ ap1g8: IMAGE }), imageWindow: () => 8 },
       wtp: (i, sim) => ({
-        imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => (sinks[i] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }),
+        imageSources: { capwap: capwapImageSource({ imageName: "ap1g8", sink: () => (sinks[i] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) },
         onStateChange: (state, previous) => previous === "Run" && left.push(`${i}:${state}`),
       }),
     });

@@ -1,4 +1,7 @@
-/** The AP side of CAPWAP: the WTP session state machine. */
-export { Wtp, type WtpOptions, type WtpState, type WtpEvent, type WtpNetwork, type CaptureSink, type JoinedController } from "./wtp.js";
+/** The AP side of CAPWAP: the WTP session state machine (pure table) and its shell. */
+export { Wtp } from "./wtp.js";
+export type { WtpOptions, WtpNetwork, CaptureSink } from "./options.js";
+export { initialMachine, transition, tableRows, type Machine } from "./machine.js";
+export type { WtpState, WtpInput, WtpEffect, WtpTimer, WtpContext, MachineSettings, JoinedController } from "./machine-types.js";
 export { chooseController, type AcCandidate, type ControllerPreference } from "./discovery.js";
-export type { ImageStage, ImageStageHost, ImageContext } from "./image-stage.js";
+export type { ImageSourceName, ImageSourceFailure, ImageDownload, ImageSourceResult, CapwapSession, DownloadHost, ImageSourceStarter, RunningDownload, ImageSources } from "./image-source.js";

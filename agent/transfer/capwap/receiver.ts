@@ -15,10 +15,12 @@
 import { createHash, type Hash } from "node:crypto";
 import { ResultCode } from "../../capwap/codec/index.js";
 import type { Message, VendorProfile } from "../../capwap/profiles/index.js";
+import type { ImageSourceFailure } from "../../capwap/wtp/index.js";
 import { describeError, type Log } from "../../core/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
+import { ImageSourceError } from "../source.js";
 
-export type TransferOutcome = { ok: true; result: ImageSinkResult; blocks: number; lastBlockBytes: number } | { ok: false; error: Error };
+export type TransferOutcome = { ok: true; result: ImageSinkResult; blocks: number; lastBlockBytes: number } | { ok: false; error: ImageSourceError };
 
 export interface ReceiverOptions {
   profile: VendorProfile;
@@ -76,7 +78,7 @@ export class ImageDataReceiver {
       return; // the controller retransmits it once the window has moved
     }
     const block = this.#o.profile.readImageBlock(request.elements);
-    if (block.kind === "abort") return this.#fail(request, ResultCode.Success, block.reason);
+    if (block.kind === "abort") return this.#fail(request, ResultCode.Success, "refused", block.reason);
     if (block.kind === "corrupt") {
       // A bad block is refused; the controller sends it again under the same sequence number.
       this.#o.log.info(`Image Data seq ${seq}: ${block.reason}, asking again`);
@@ -84,7 +86,7 @@ export class ImageDataReceiver {
       return;
     }
     if (block.data.length > this.#o.profile.imageBlockSize) {
-      return this.#fail(request, ResultCode.ImageDataErrorInvalidDataLength, `block of ${block.data.length} bytes exceeds ${this.#o.profile.imageBlockSize}`);
+      return this.#fail(request, ResultCode.ImageDataErrorInvalidDataLength, "integrity", `block of ${block.data.length} bytes exceeds ${this.#o.profile.imageBlockSize}`);
     }
     this.#acknowledge(request);
     if (ahead === 0) {
@@ -113,7 +115,7 @@ export class ImageDataReceiver {
   #accept(data: Uint8Array, markedLast: boolean): boolean {
     const { size } = this.#o;
     if (this.#accepted + data.length > size) {
-      this.#fail(undefined, ResultCode.ImageDataErrorInvalidDataLength, `image longer than the announced ${size} bytes`);
+      this.#fail(undefined, ResultCode.ImageDataErrorInvalidDataLength, "integrity", `image longer than the announced ${size} bytes`);
       return false;
     }
     this.#accepted += data.length;
@@ -128,7 +130,7 @@ export class ImageDataReceiver {
       return false;
     }
     if (markedLast) {
-      this.#fail(undefined, ResultCode.ImageDataErrorInvalidDataLength, `EOF after ${this.#accepted} of ${size} bytes`);
+      this.#fail(undefined, ResultCode.ImageDataErrorInvalidDataLength, "integrity", `EOF after ${this.#accepted} of ${size} bytes`);
       return false;
     }
     return true;
@@ -140,7 +142,7 @@ export class ImageDataReceiver {
     try {
       await this.#o.sink.write(data);
     } catch (err) {
-      this.#fail(undefined, ResultCode.ImageDataErrorOtherError, `cannot store the image: ${describeError(err)}`);
+      this.#fail(undefined, ResultCode.ImageDataErrorOtherError, "sink", `cannot store the image: ${describeError(err)}`);
       return;
     }
     this.#queued--;
@@ -157,7 +159,7 @@ export class ImageDataReceiver {
   async #complete(): Promise<void> {
     const md5 = this.#md5.digest();
     if (!md5.equals(this.#o.md5)) {
-      this.#fail(undefined, ResultCode.ImageDataErrorOtherError, `MD5 ${md5.toString("hex")} of the received image does not match ${Buffer.from(this.#o.md5).toString("hex")}`);
+      this.#fail(undefined, ResultCode.ImageDataErrorOtherError, "integrity", `MD5 ${md5.toString("hex")} of the received image does not match ${Buffer.from(this.#o.md5).toString("hex")}`);
       return;
     }
     await this.#writing;
@@ -170,17 +172,17 @@ export class ImageDataReceiver {
     try {
       result = await this.#o.sink.finish();
     } catch (err) {
-      this.#o.onDone({ ok: false, error: new Error(`cannot store the image: ${describeError(err)}`) });
+      this.#o.onDone({ ok: false, error: new ImageSourceError("sink", `cannot store the image: ${describeError(err)}`) });
       return;
     }
     this.#o.onDone({ ok: true, result, blocks: this.#blocks, lastBlockBytes: this.#lastBlockBytes });
   }
 
-  #fail(request: Message | undefined, resultCode: number, reason: string): void {
+  #fail(request: Message | undefined, resultCode: number, failure: ImageSourceFailure, reason: string): void {
     if (this.#done) return;
     if (request) this.#o.respond(request, resultCode);
     this.cancel();
-    this.#o.onDone({ ok: false, error: new Error(reason) });
+    this.#o.onDone({ ok: false, error: new ImageSourceError(failure, reason) });
   }
 
   #progress(): void {

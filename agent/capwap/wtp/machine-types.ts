@@ -1,0 +1,129 @@
+/** The WTP machine's vocabulary: states, inputs, effects and the session-scoped context. */
+import type { ApConfig } from "../../config/index.js";
+import type { LogFields } from "../../core/index.js";
+import type { Endpoint } from "../../net/index.js";
+import type { AcSummary, Element, Message, VendorProfile } from "../profiles/index.js";
+import type { AcCandidate } from "./discovery.js";
+import type { ImageDownload, ImageSourceFailure, ImageSourceName, ImageSourceResult } from "./image-source.js";
+
+export type WtpState = "Idle" | "Discovery" | "Sulking" | "DtlsSetup" | "Join" | "ImageData" | "Configure" | "DataCheck" | "Run" | "Reset" | "DtlsTeardown";
+
+/** RFC 5415 §4.7 timers the WTP arms (and Restart: the pause before rediscovering). */
+export type WtpTimer =
+  | "DiscoveryInterval"
+  | "SilentInterval"
+  | "WaitDTLS"
+  | "WaitJoin"
+  | "ChangeStatePendingTimer"
+  | "DataChannelDeadInterval"
+  | "EchoInterval"
+  | "DataChannelKeepAlive"
+  | "StatisticsTimer"
+  | "Restart";
+
+export type WtpInput =
+  | { type: "start"; controlPort: number }
+  /** The operator: leave CAPWAP for good. */
+  | { type: "stop" }
+  /** The operator: `test capwap restart`. */
+  | { type: "restart"; reason: string }
+  | { type: "discoveryResponse"; from: Endpoint; message: Message }
+  | { type: "dnsAnswer"; round: number; addresses: readonly string[] }
+  | { type: "dtlsConnected"; peer: { version: string; cipher: string; subject?: string | undefined } }
+  /** The DTLS session could not start, failed, or the peer closed it. */
+  | { type: "dtlsClosed"; reason: string }
+  | { type: "request"; message: Message }
+  | { type: "response"; request: number; message: Message }
+  | { type: "requestTimeout"; request: number }
+  /** A Data Channel Keep-Alive with our session id. */
+  | { type: "keepAlive" }
+  | { type: "versions"; running: string; backup: string }
+  | { type: "sourceStarted" }
+  | { type: "sourceFinished"; result: ImageSourceResult }
+  | { type: "sourceFailed"; reason: ImageSourceFailure; message: string }
+  | { type: "timer"; timer: WtpTimer }
+  /** A bug or a message we cannot encode, thrown while executing an effect or in a callback. */
+  | { type: "internalError"; error: string };
+
+/** A table key: an input's type, or the timer for an expiry. */
+export type InputKey = Exclude<WtpInput["type"], "timer"> | WtpTimer;
+export type InputOf<K extends InputKey> = K extends WtpTimer ? Extract<WtpInput, { type: "timer" }> : Extract<WtpInput, { type: K }>;
+
+export interface DiscoveryTarget {
+  address: string;
+  port: number;
+  discoveryType: number;
+}
+
+export type WtpStat = "joins" | "restarts" | "echoes" | "discarded";
+
+export type WtpEffect =
+  | { kind: "log"; level: "info" | "warn"; text: string; fields?: LogFields }
+  | { kind: "count"; stat: WtpStat }
+  | { kind: "arm"; timer: WtpTimer; ms: number }
+  /** Arm after a random pause below `belowMs` (the shell owns randomness). */
+  | { kind: "armRandom"; timer: WtpTimer; belowMs: number }
+  | { kind: "cancel"; timer: WtpTimer }
+  | { kind: "cancelAllTimers" }
+  | { kind: "entered"; state: WtpState; previous: WtpState }
+  | { kind: "discover"; seq: number; targets: DiscoveryTarget[] }
+  | { kind: "resolve"; name: string; round: number }
+  /** A new session id and control channel toward the chosen controller; DTLS unless plaintext. */
+  | { kind: "openSession" }
+  /** `tolerant`: a failure to close is logged, not thrown (teardown already failed once). */
+  | { kind: "closeSession"; tolerant?: true }
+  /** Without `elements`, the profile builds them from the WTP's own description. */
+  | { kind: "request"; type: number; elements?: Element[] }
+  | { kind: "respond"; to: Message; elements: Element[] }
+  | { kind: "sendKeepAlive" }
+  | { kind: "readVersions" }
+  | { kind: "noUpgrade" }
+  | { kind: "startSource"; source: ImageSourceName; download: ImageDownload }
+  | { kind: "abortSource"; reason: string }
+  | { kind: "toSource"; message: Message }
+  | { kind: "reboot"; reason: string; version?: string };
+
+/** What the session knows about the controller it joined. */
+export interface JoinedController {
+  name: string;
+  address: string;
+  softwareVersion: string;
+  imageWindow: number;
+}
+
+/** Session-scoped data: everything the table reads and changes besides the state. */
+export interface WtpContext {
+  /** The control socket's local port (Join's log line names it). */
+  controlPort: number;
+  name: string;
+  echoIntervalMs: number;
+  discovery: { seq: number; round: number; targets: number; candidates: readonly AcCandidate[] };
+  ac?: { endpoint: Endpoint; summary: AcSummary };
+  joined?: JoinedController;
+  restartReason?: string;
+  /** Why the AP enters Reset, and the version a Reset Request named (swap to a predownloaded image). */
+  reboot: { reason: string; version?: string };
+  rebootCount: number;
+  sulkAfterTeardown: boolean;
+  /** The image download running, if any. */
+  download?: { mode: ImageDownload["mode"]; version: string };
+}
+
+/** What the machine reads but never changes. */
+export interface MachineSettings {
+  readonly config: ApConfig;
+  readonly profile: VendorProfile;
+  /** The network can resolve names (DNS discovery). */
+  readonly canResolve: boolean;
+  readonly sources: readonly ImageSourceName[];
+}
+
+export interface Step {
+  to?: WtpState;
+  context: WtpContext;
+  effects: WtpEffect[];
+}
+
+export type Row<K extends InputKey> = (settings: MachineSettings, context: WtpContext, input: InputOf<K>, state: WtpState) => Step;
+export type Rows = { [K in InputKey]?: Row<K> };
+export type Entry = (settings: MachineSettings, context: WtpContext) => Step;

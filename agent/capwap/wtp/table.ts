@@ -1,0 +1,389 @@
+/**
+ * The WTP's transition table (RFC 5415 §2.3): for each state, the inputs it
+ * handles and what they lead to; ENTRY holds each state's entry action. An
+ * input a state does not list is ignored, or discarded with a log line when
+ * it is a message.
+ *
+ * Every failure ends in DTLS Teardown with a logged reason ("Going to
+ * restart CAPWAP (reason : …)") and a fresh start: a peer's, a timer's, and
+ * an internal one (the shell feeds anything thrown while executing effects
+ * or in its callbacks back as internalError). An internal error, and a
+ * refused join, also sulk for the SilentInterval before rediscovering, so a
+ * failure that repeats on every attempt costs one attempt per
+ * SilentInterval, never a tight loop.
+ */
+import { DiscoveryType, isSuccess, MessageType, messageTypeConstant, messageTypeName, ResultCode, resultCodeName } from "../codec/index.js";
+import { type Element, findElement, type Message, PredownloadState } from "../profiles/index.js";
+import type { LogFields } from "../../core/index.js";
+import { chooseController } from "./discovery.js";
+import type { ImageDownload } from "./image-source.js";
+import type { DiscoveryTarget, Entry, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
+
+/** How each state reads on the Cisco console ("CAPWAP State: DTLS Setup"). */
+export const STATE_NAMES: Record<WtpState, string> = {
+  Idle: "Idle",
+  Discovery: "Discovery",
+  Sulking: "Sulking",
+  DtlsSetup: "DTLS Setup",
+  Join: "Join",
+  ImageData: "Image Data",
+  Configure: "Configure",
+  DataCheck: "Data Check",
+  Run: "Run",
+  Reset: "Reset",
+  DtlsTeardown: "DTLS Teardown",
+};
+
+const DISCOVERY_TYPE_NAMES: Record<number, string> = { 0: "UNKNOWN", 1: "STATIC_CONFIG", 2: "DHCP", 3: "DNS", 4: "AC_REFERRAL" };
+const BROADCAST = "255.255.255.255";
+const CONTROL_PORT = 5246;
+const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
+
+const info = (text: string, fields?: LogFields): WtpEffect => ({ kind: "log", level: "info", text, ...(fields ? { fields } : {}) });
+const warn = (text: string): WtpEffect => ({ kind: "log", level: "warn", text });
+const arm = (timer: WtpTimer, ms: number): WtpEffect => ({ kind: "arm", timer, ms });
+const request = (type: number, elements?: Element[]): WtpEffect => ({ kind: "request", type, ...(elements ? { elements } : {}) });
+const respond = (to: Message, resultCode: number): WtpEffect => ({ kind: "respond", to, elements: [{ kind: "ResultCode", resultCode }] });
+const stay = (context: WtpContext, ...effects: WtpEffect[]): Step => ({ context, effects });
+const go = (to: WtpState, context: WtpContext, ...effects: WtpEffect[]): Step => ({ to, context, effects });
+
+/** Start over: log why (Cisco: `Going to restart CAPWAP (reason : …)`), then DTLS Teardown. */
+function teardown(c: WtpContext, reason: string, ...before: WtpEffect[]): Step {
+  return go("DtlsTeardown", { ...c, restartReason: reason }, ...before, { kind: "count", stat: "restarts" }, info(`Going to restart CAPWAP (reason : ${reason})...`));
+}
+
+export function discardLine(type: number, state: WtpState): string {
+  return `Discarding msg ${messageTypeConstant(type)}(type ${type}) in CAPWAP state: ${STATE_NAMES[state]}`;
+}
+
+function discard(c: WtpContext, type: number, state: WtpState): Step {
+  return stay(c, { kind: "count", stat: "discarded" }, info(discardLine(type, state)));
+}
+
+/** An input the state does not list: a message is discarded with a log line, anything else ignored. */
+export function unhandled(c: WtpContext, input: WtpInput, state: WtpState): Step {
+  return input.type === "request" || input.type === "response" || input.type === "discoveryResponse" ? discard(c, input.message.type, state) : stay(c);
+}
+
+// ---------------------------------------------------------------- discovery
+
+function discoveryRound(s: MachineSettings, c: WtpContext, round: number): Step {
+  const { config } = s;
+  const seq = (c.discovery.seq + 1) & 0xff;
+  const targets: DiscoveryTarget[] = config.controllers.map((a) => ({ address: a.address, port: a.port, discoveryType: DiscoveryType.Static }));
+  if (config.discovery.broadcast) targets.push({ address: BROADCAST, port: CONTROL_PORT, discoveryType: DiscoveryType.Unknown });
+  const dns = config.discovery.dnsDomain && s.canResolve ? `${CISCO_DNS_NAME}.${config.discovery.dnsDomain}` : undefined;
+  // Nobody knows how many will answer a broadcast or a DNS name: wait the interval.
+  const expected = config.discovery.broadcast || dns ? Infinity : config.controllers.length;
+  // RFC 5415 §4.7: wait DiscoveryInterval, backing off towards MaxDiscoveryInterval.
+  const wait = Math.min(config.timers.discoveryIntervalMs * 2 ** round, config.timers.maxDiscoveryIntervalMs);
+  return stay(
+    { ...c, discovery: { seq, round, targets: expected, candidates: round === 0 ? [] : c.discovery.candidates } },
+    ...discover(seq, targets),
+    ...(dns ? [{ kind: "resolve", name: dns, round } as const] : []),
+    arm("DiscoveryInterval", wait),
+  );
+}
+
+function discover(seq: number, targets: DiscoveryTarget[]): WtpEffect[] {
+  if (targets.length === 0) return [];
+  return [{ kind: "discover", seq, targets }, ...targets.map((t) => info(`Discovery Request sent to ${t.address}, discovery type ${DISCOVERY_TYPE_NAMES[t.discoveryType]}(${t.discoveryType})`))];
+}
+
+function discoveryRoundOver(s: MachineSettings, c: WtpContext): Step {
+  const chosen = chooseController(c.discovery.candidates, s.config.controllers);
+  if (chosen) {
+    const configured = s.config.controllers.some((a) => a.name === chosen.summary.name);
+    const name = chosen.summary.name;
+    const line = configured ? `Found Configured MWAR '${name}' (${chosen.from.address})` : `Selected MWAR '${name ?? chosen.from.address}' (${chosen.from.address})`;
+    return go("DtlsSetup", { ...c, ac: { endpoint: chosen.from, summary: chosen.summary } }, info(line));
+  }
+  const round = c.discovery.round + 1;
+  if (round >= s.config.timers.maxDiscoveries) {
+    return go("Sulking", { ...c, discovery: { ...c.discovery, round } }, info(`No controller answered ${round} discovery rounds; sulking for ${s.config.timers.silentIntervalMs / 1000} s`));
+  }
+  return discoveryRound(s, c, round);
+}
+
+// ---------------------------------------------------------------- session
+
+/**
+ * The controller's Image Data window, capped by ours. A window of 0 would
+ * leave no block inside it (every one dropped, the transfer never moving):
+ * it is taken as 1, stop-and-wait, the window when none is offered.
+ */
+function imageWindow(s: MachineSettings, offered: number): { window: number; effects: WtpEffect[] } {
+  const effects = offered < 1 ? [warn(`Controller offered an Image Data window of ${offered}; using 1 (stop-and-wait)`)] : [];
+  return { window: Math.min(Math.max(1, offered), s.config.maxImageWindow), effects };
+}
+
+function joinResponse(s: MachineSettings, c: WtpContext, message: Message): Step {
+  const ac = c.ac!;
+  const result = findElement(message.elements, "ResultCode")?.resultCode ?? ResultCode.FailureMissingMandatoryElement;
+  const heard = info(`Join Response from ${ac.endpoint.address}`);
+  if (!isSuccess(result)) {
+    // Back off: a controller that refuses us must not see a tight loop of joins.
+    const rejected = warn(`AC rejected join request with result code: ${result} (${resultCodeName(result)})`);
+    return teardown({ ...c, sulkAfterTeardown: true }, `join refused: ${resultCodeName(result)}`, heard, rejected);
+  }
+  const summary = s.profile.acSummary(message.elements);
+  const { window, effects } = imageWindow(s, s.profile.joinSettings(message.elements).imageWindow);
+  const joined = {
+    name: summary.name ?? ac.summary.name ?? ac.endpoint.address,
+    address: ac.endpoint.address,
+    softwareVersion: summary.softwareVersion ?? ac.summary.softwareVersion ?? "0.0.0.0",
+    imageWindow: window,
+  };
+  return go("ImageData", { ...c, joined }, heard, info(`AC accepted join request with result code: ${result}`), ...effects, { kind: "count", stat: "joins" });
+}
+
+function compareVersions(s: MachineSettings, c: WtpContext, running: string, backup: string): Step {
+  const joined = c.joined!;
+  const heard = info(`AP image version ${running} backup ${backup}, Controller ${joined.softwareVersion}`);
+  if (joined.softwareVersion === running) return go("Configure", c, heard, info("Version is the same, do not need update."), { kind: "noUpgrade" });
+  const mismatch = info("Version does not match.");
+  if (!s.sources.includes("capwap")) return go("Configure", c, heard, mismatch, warn(`No image source configured: staying on ${running}`));
+  return startDownload(c, "join", joined.softwareVersion, heard, mismatch, arm("StatisticsTimer", s.config.timers.statisticsMs));
+}
+
+/** Start the CAPWAP source for `version` over the joined session, after `before`. */
+function startDownload(c: WtpContext, mode: ImageDownload["mode"], version: string, ...before: WtpEffect[]): Step {
+  const joined = c.joined!;
+  const download = { mode, version, controllerAddress: joined.address, window: joined.imageWindow };
+  return stay({ ...c, download: { mode, version } }, ...before, { kind: "startSource", source: "capwap", download });
+}
+
+/** RFC 5415 §4.6.13: the controller's CAPWAP Timers set the echo interval (seconds). */
+function applyTimers(c: WtpContext, elements: readonly Element[]): WtpContext {
+  const timers = findElement(elements, "CapwapTimers");
+  return timers && timers.echoRequest > 0 ? { ...c, echoIntervalMs: timers.echoRequest * 1000 } : c;
+}
+
+function sendKeepAlive(s: MachineSettings): WtpEffect[] {
+  return [{ kind: "sendKeepAlive" }, arm("DataChannelKeepAlive", s.config.timers.dataChannelKeepAliveMs)];
+}
+
+// ---------------------------------------------------------------- run
+
+function runRequest(s: MachineSettings, c: WtpContext, message: Message): Step {
+  switch (message.type) {
+    case MessageType.ConfigurationUpdateRequest: {
+      const order = findElement(message.elements, "PredownloadOrder");
+      if (order) return predownload(s, c, message, order.version);
+      const name = findElement(message.elements, "WtpName")?.name ?? findElement(message.elements, "CiscoRadName")?.name;
+      const renamed = name && name !== c.name ? [info(`AP name changed from ${c.name} to ${name}`)] : [];
+      return stay(applyTimers(name ? { ...c, name } : c, message.elements), ...renamed, respond(message, ResultCode.Success));
+    }
+    case MessageType.ResetRequest: {
+      const version = findElement(message.elements, "ImageIdentifier")?.identifier;
+      const reboot = { reason: "Reset Request from controller", ...(version ? { version } : {}) };
+      return go("Reset", { ...c, reboot }, respond(message, ResultCode.Success), info(`Reset Request from ${c.ac!.endpoint.address}`));
+    }
+    case MessageType.ImageDataRequest:
+      return stay(c, c.download ? { kind: "toSource", message } : respond(message, ResultCode.ImageDataErrorOtherError));
+    case MessageType.ClearConfigurationRequest:
+    case MessageType.StationConfigurationRequest:
+    case MessageType.Ieee80211WlanConfigurationRequest:
+      return stay(c, respond(message, ResultCode.Success));
+    case MessageType.DataTransferRequest:
+      return stay(c, respond(message, ResultCode.DataTransferErrorNoInformation));
+    default:
+      return stay(c, respond(message, ResultCode.MessageUnexpectedUnrecognizedRequest));
+  }
+}
+
+/** The controller orders the image of `version` into the backup partition while we stay in Run. */
+function predownload(s: MachineSettings, c: WtpContext, order: Message, version: string): Step {
+  if (!s.sources.includes("capwap") || c.download) return stay(c, respond(order, ResultCode.ConfigurationFailureServiceNotProvided));
+  return startDownload(c, "predownload", version, respond(order, ResultCode.Success), info(`Predownload of ${version} ordered by ${c.joined!.name}`));
+}
+
+const predownloadStatus = (state: number, version: string): WtpEffect => request(MessageType.WtpEventRequest, [{ kind: "PredownloadStatus", state, version }]);
+
+// ---------------------------------------------------------------- rows
+
+/** Every input a session state (DTLS Setup to Reset) handles the same way. */
+const SESSION: Rows = {
+  requestTimeout: (_s, c, i) => teardown(c, `Max retransmission count exceeded for ${messageTypeName(i.request)}`),
+  dtlsClosed: (_s, c, i) => teardown(c, i.reason),
+  restart: (_s, c, i) => teardown(c, i.reason),
+};
+
+/** A bug or a message we cannot encode: restart CAPWAP, sulking first so a failure that repeats cannot spin. */
+const INTERNAL_ERROR: Rows = {
+  internalError: (_s, c, i) => teardown({ ...c, sulkAfterTeardown: true }, `internal error: ${i.error}`),
+};
+
+/** Leaving for Idle cancels every timer, as entering any state does. */
+const STOP: Rows = {
+  stop: (_s, c) => go("Idle", c, { kind: "closeSession" }),
+};
+
+const waitExpired = (_s: MachineSettings, c: WtpContext, i: { timer: WtpTimer }): Step => teardown(c, `${i.timer} expired`);
+
+/** In Run a predownload's outcome is reported to the controller; the AP stays in Run. */
+const sourceFinished: Row<"sourceFinished"> = (_s, c, i, state) => {
+  const { download, ...rest } = c;
+  if (download?.mode === "predownload") {
+    const complete = info(`Predownload of ${i.result.version ?? download.version} complete: it stands by in the backup partition`);
+    return stay(rest, complete, predownloadStatus(PredownloadState.Complete, download.version));
+  }
+  if (i.result.reboot) return go("Reset", { ...rest, reboot: { reason: "Image upgrade" } });
+  return state === "ImageData" ? go("Configure", rest) : stay(rest);
+};
+
+const sourceFailed: Row<"sourceFailed"> = (_s, c, i) => {
+  const { download, ...rest } = c;
+  if (download?.mode === "predownload") {
+    return stay(rest, warn(`Predownload of ${download.version} failed: ${i.message}`), predownloadStatus(PredownloadState.Failed, download.version));
+  }
+  return teardown(rest, i.message);
+};
+
+export const TABLE: { [S in WtpState]: Rows } = {
+  Idle: {
+    start: (_s, c, i) => go("Discovery", { ...c, controlPort: i.controlPort }),
+    stop: STOP.stop,
+    internalError: (_s, c, i) => stay(c, warn(`Ignoring a failure after stop: ${i.error}`)),
+  },
+  Discovery: {
+    discoveryResponse: (s, c, { from, message }, state) => {
+      if (message.seq !== c.discovery.seq) return discard(c, message.type, state);
+      if (c.discovery.candidates.some((a) => a.from.address === from.address && a.from.port === from.port)) return stay(c);
+      const summary = s.profile.acSummary(message.elements);
+      const candidates = [...c.discovery.candidates, { from, summary, order: c.discovery.candidates.length }];
+      const heard = { ...c, discovery: { ...c.discovery, candidates } };
+      const line = info(`Discovery Response from ${from.address}`, { ac: summary.name, activeWtps: summary.activeWtps });
+      // Every controller we asked has answered: no reason to wait out the interval.
+      if (candidates.length < c.discovery.targets) return stay(heard, line);
+      const over = discoveryRoundOver(s, heard);
+      return { ...over, effects: [line, ...over.effects] };
+    },
+    dnsAnswer: (_s, c, i) => (i.round === c.discovery.round ? stay(c, ...discover(c.discovery.seq, i.addresses.map((address) => ({ address, port: CONTROL_PORT, discoveryType: DiscoveryType.Dns })))) : stay(c)),
+    DiscoveryInterval: (s, c) => discoveryRoundOver(s, c),
+    ...INTERNAL_ERROR,
+    ...STOP,
+  },
+  Sulking: {
+    SilentInterval: (_s, c) => go("Discovery", c),
+    ...INTERNAL_ERROR,
+    ...STOP,
+  },
+  DtlsSetup: {
+    dtlsConnected: (_s, c, { peer }) => go("Join", c, info(`DTLS connection established to ${c.ac!.endpoint.address}, ${peer.version} ${peer.cipher}`, { peer: peer.subject })),
+    WaitDTLS: waitExpired,
+    ...SESSION,
+    ...INTERNAL_ERROR,
+    ...STOP,
+  },
+  Join: {
+    response: (s, c, i, state) => (i.request === MessageType.JoinRequest ? joinResponse(s, c, i.message) : discard(c, i.message.type, state)),
+    WaitJoin: waitExpired,
+    ...SESSION,
+    ...INTERNAL_ERROR,
+    ...STOP,
+  },
+  ImageData: {
+    versions: (s, c, i) => compareVersions(s, c, i.running, i.backup),
+    request: (_s, c, i, state) => (i.message.type === MessageType.ImageDataRequest ? stay(c, { kind: "toSource", message: i.message }) : discard(c, i.message.type, state)),
+    sourceStarted: (_s, c) => stay(c),
+    sourceFinished,
+    sourceFailed,
+    // Seed: the AP's own WTP Event Requests are dropped while it downloads.
+    StatisticsTimer: (s, c, _i, state) => {
+      const dropped = discard(c, MessageType.WtpEventRequest, state);
+      return { ...dropped, effects: [...dropped.effects, arm("StatisticsTimer", s.config.timers.statisticsMs)] };
+    },
+    ...SESSION,
+    ...INTERNAL_ERROR,
+    ...STOP,
+  },
+  Configure: {
+    response: (_s, c, i, state) => (i.request === MessageType.ConfigurationStatusRequest ? go("DataCheck", applyTimers(c, i.message.elements)) : discard(c, i.message.type, state)),
+    ...SESSION,
+    ...INTERNAL_ERROR,
+    ...STOP,
+  },
+  DataCheck: {
+    // RFC 5415 §2.3.1: after Change State, the data channel must come up (keep-alive both ways).
+    response: (s, c, i, state) =>
+      i.request === MessageType.ChangeStateEventRequest
+        ? stay(c, ...sendKeepAlive(s), { kind: "cancel", timer: "ChangeStatePendingTimer" }, arm("DataChannelDeadInterval", s.config.timers.dataChannelDeadIntervalMs))
+        : discard(c, i.message.type, state),
+    keepAlive: (_s, c) => go("Run", c),
+    DataChannelKeepAlive: (s, c) => stay(c, ...sendKeepAlive(s)),
+    ChangeStatePendingTimer: waitExpired,
+    DataChannelDeadInterval: waitExpired,
+    ...SESSION,
+    ...INTERNAL_ERROR,
+    ...STOP,
+  },
+  Run: {
+    request: (s, c, i) => runRequest(s, c, i.message),
+    response: (_s, c, i) => (i.message.type === MessageType.EchoResponse ? stay(c, { kind: "count", stat: "echoes" }, arm("EchoInterval", c.echoIntervalMs)) : stay(c)),
+    EchoInterval: (_s, c) => stay(c, request(MessageType.EchoRequest, [])),
+    keepAlive: (s, c) => stay(c, arm("DataChannelDeadInterval", s.config.timers.dataChannelDeadIntervalMs)),
+    DataChannelKeepAlive: (s, c) => stay(c, ...sendKeepAlive(s)),
+    DataChannelDeadInterval: waitExpired,
+    StatisticsTimer: (s, c) => stay(c, request(MessageType.WtpEventRequest), arm("StatisticsTimer", s.config.timers.statisticsMs)),
+    sourceStarted: (_s, c) => (c.download?.mode === "predownload" ? stay(c, predownloadStatus(PredownloadState.Downloading, c.download.version)) : stay(c)),
+    sourceFinished,
+    sourceFailed,
+    ...SESSION,
+    ...INTERNAL_ERROR,
+    ...STOP,
+  },
+  Reset: {
+    Restart: (_s, c) => go("Discovery", c),
+    ...SESSION,
+    ...INTERNAL_ERROR,
+    ...STOP,
+  },
+  DtlsTeardown: {
+    Restart: (_s, c) => go(c.sulkAfterTeardown ? "Sulking" : "Discovery", { ...c, sulkAfterTeardown: false }),
+    // DTLS Teardown's own entry failed: the session still closes and CAPWAP still restarts, after the SilentInterval.
+    internalError: (_s, { download: _aborted, ...c }, i) =>
+      stay({ ...c, sulkAfterTeardown: true }, warn(`CAPWAP teardown failed: ${i.error}`), arm("Restart", 0), { kind: "closeSession", tolerant: true }),
+    ...STOP,
+  },
+};
+
+export const ENTRY: { [S in WtpState]?: Entry } = {
+  Discovery: (s, c) => discoveryRound(s, c, 0),
+  Sulking: (s, c) => stay(c, arm("SilentInterval", s.config.timers.silentIntervalMs)),
+  DtlsSetup: (s, c) => (s.config.dtls.mode === "plaintext" ? go("Join", c, { kind: "openSession" }) : stay(c, arm("WaitDTLS", s.config.timers.waitDtlsMs), { kind: "openSession" })),
+  Join: (s, c) =>
+    stay(c, arm("WaitJoin", s.config.timers.waitJoinMs), request(MessageType.JoinRequest), info(`Sending Join request to ${c.ac!.endpoint.address} through port ${c.controlPort}`)),
+  // The running version lives in the flash, outside the machine: the shell answers with a versions input.
+  ImageData: (_s, c) => stay(c, { kind: "readVersions" }),
+  Configure: (_s, c) => stay(c, request(MessageType.ConfigurationStatusRequest)),
+  DataCheck: (s, c) => stay(c, arm("ChangeStatePendingTimer", s.config.timers.changeStatePendingMs), request(MessageType.ChangeStateEventRequest)),
+  Run: (s, c) => {
+    const { timers } = s.config;
+    return stay(
+      c,
+      info(`AP has joined controller ${c.joined!.name}`),
+      arm("EchoInterval", c.echoIntervalMs),
+      arm("DataChannelKeepAlive", timers.dataChannelKeepAliveMs),
+      arm("DataChannelDeadInterval", timers.dataChannelDeadIntervalMs),
+      arm("StatisticsTimer", timers.statisticsMs),
+    );
+  },
+  // Arm the in-place restart before the reboot callback: a host that reloads the AP stops this session, clearing it.
+  Reset: (_s, c) =>
+    stay({ ...c, rebootCount: c.rebootCount + 1 }, { kind: "closeSession" }, info(`Reloading AP (${c.reboot.reason})`), arm("Restart", 0), {
+      kind: "reboot",
+      reason: c.reboot.reason,
+      ...(c.reboot.version ? { version: c.reboot.version } : {}),
+    }),
+  DtlsTeardown: (s, { download, ...c }) =>
+    stay(
+      c,
+      // A random pause before rediscovering: fleets must not stampede a recovering controller.
+      // Armed first, so that nothing failing below can leave the AP here for good.
+      c.sulkAfterTeardown ? arm("Restart", 0) : { kind: "armRandom", timer: "Restart", belowMs: Math.max(1, s.config.timers.discoveryIntervalMs) },
+      ...(download ? [{ kind: "abortSource", reason: c.restartReason ?? "session closed" } as const] : []),
+      { kind: "closeSession" },
+      info("Restarting CAPWAP State Machine."),
+    ),
+};
