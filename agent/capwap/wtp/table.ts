@@ -15,6 +15,7 @@
 import { DiscoveryType, isSuccess, MessageType, messageTypeConstant, messageTypeName, ResultCode, resultCodeName } from "../codec/index.js";
 import { type Element, findElement, type Message, PredownloadState } from "../profiles/index.js";
 import type { LogFields } from "../../core/index.js";
+import type { Endpoint } from "../../net/index.js";
 import { chooseController } from "./discovery.js";
 import type { ImageDownload } from "./image-source.js";
 import type { DiscoveryTarget, Entry, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
@@ -67,12 +68,28 @@ export function unhandled(c: WtpContext, input: WtpInput, state: WtpState): Step
 
 // ---------------------------------------------------------------- discovery
 
+/** The DNS name discovery asks for, when it is configured and can be resolved. */
+function dnsName(s: MachineSettings): string | undefined {
+  const domain = s.config.discovery.dnsDomain;
+  return domain && s.canResolve ? `${CISCO_DNS_NAME}.${domain}` : undefined;
+}
+
+/**
+ * Whether a Discovery Response may come from `from`: with only a static
+ * list, from a listed controller alone (a spoofed answer from anywhere else
+ * would hold the AP in DTLS Setup); with broadcast or DNS, from anyone.
+ */
+function mayAnswer(s: MachineSettings, from: Endpoint): boolean {
+  if (s.config.discovery.broadcast || dnsName(s)) return true;
+  return s.config.controllers.some((a) => a.address === from.address && a.port === from.port);
+}
+
 function discoveryRound(s: MachineSettings, c: WtpContext, round: number): Step {
   const { config } = s;
   const seq = (c.discovery.seq + 1) & 0xff;
   const targets: DiscoveryTarget[] = config.controllers.map((a) => ({ address: a.address, port: a.port, discoveryType: DiscoveryType.Static }));
   if (config.discovery.broadcast) targets.push({ address: BROADCAST, port: CONTROL_PORT, discoveryType: DiscoveryType.Unknown });
-  const dns = config.discovery.dnsDomain && s.canResolve ? `${CISCO_DNS_NAME}.${config.discovery.dnsDomain}` : undefined;
+  const dns = dnsName(s);
   // Nobody knows how many will answer a broadcast or a DNS name: wait the interval.
   const expected = config.discovery.broadcast || dns ? Infinity : config.controllers.length;
   // RFC 5415 §4.7: wait DiscoveryInterval, backing off towards MaxDiscoveryInterval.
@@ -249,6 +266,7 @@ export const TABLE: { [S in WtpState]: Rows } = {
   Discovery: {
     discoveryResponse: (s, c, { from, message }, state) => {
       if (message.seq !== c.discovery.seq) return discard(c, message.type, state);
+      if (!mayAnswer(s, from)) return stay(c, { kind: "count", stat: "discarded" }, info(`Discarding Discovery Response from ${from.address}:${from.port}: not a configured controller`));
       if (c.discovery.candidates.some((a) => a.from.address === from.address && a.from.port === from.port)) return stay(c);
       const summary = s.profile.acSummary(message.elements);
       const candidates = [...c.discovery.candidates, { from, summary, order: c.discovery.candidates.length }];
