@@ -40,6 +40,8 @@ export interface NativeResult {
   /** Milliseconds until OpenSSL's retransmission timer expires; -1 when none runs. */
   timer: number;
   error?: NativeError;
+  /** feed() only: received records thrown away unread (RFC 6347 §4.1.2.7), when any were. */
+  discarded?: number;
   /** listen() only: the ClientHello carried a valid cookie; this object is now the peer's session. */
   accepted?: boolean;
 }

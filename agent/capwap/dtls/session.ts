@@ -124,6 +124,7 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
   #state: DtlsSessionState = "handshaking";
   #peer: DtlsPeerInfo | undefined;
   #maxPayload = 0;
+  #discardedRecords = 0;
   #retransmit: TimerHandle | undefined;
   #deadline: TimerHandle | undefined;
 
@@ -183,6 +184,17 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
     return this.#maxPayload;
   }
 
+  /**
+   * Received records silently discarded (RFC 6347 §4.1.2.7): protected
+   * records too short for the negotiated suite, and, once connected,
+   * application-data records OpenSSL could not authenticate (forged,
+   * corrupted, replayed or outside the replay window). A count that climbs
+   * on a quiet session means someone is sending forged records.
+   */
+  get discardedRecords(): number {
+    return this.#discardedRecords;
+  }
+
   /** A datagram from the peer (with the CAPWAP preamble when framing is "capwap"). */
   receive(datagram: Uint8Array): void {
     const record = this.#transport.capwap ? stripDtlsPreamble(datagram) : datagram;
@@ -211,6 +223,7 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
   /** @internal Act on what the addon did: transmit, emit, re-arm timers. */
   apply(r: NativeResult): void {
     if (this.#state === "closed") return;
+    if (r.discarded) this.#discardedRecords += r.discarded;
     if (r.keylog && this.#keylog) for (const line of r.keylog) this.#keylog(line);
     if (r.out) for (const datagram of r.out) this.#transmit(datagram);
     if (r.state === NativeState.Connected && this.#state === "handshaking") this.#connected();
