@@ -84,7 +84,8 @@ export interface NativeContext {
 export interface NativeSession {
   start(): NativeResult;
   feed(datagram: Uint8Array): NativeResult;
-  listen(datagram: Uint8Array, peer: string): NativeResult;
+  /** `admit` false: report a valid cookie but compute no flight (the server is at its handshake cap). */
+  listen(datagram: Uint8Array, peer: string, admit: boolean): NativeResult;
   /** The largest datagram from now on (a listener's, per peer). */
   setMtu(mtu: number): void;
   write(data: Uint8Array): NativeResult;

@@ -249,6 +249,14 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
     this.#end(new DtlsError("DTLS_CLOSED", "DTLS peer started a new handshake; old session dropped"), false);
   }
 
+  /** @internal Close a handshake the server dropped to admit a newer one (its cap on half-open handshakes). */
+  evicted(maxHandshakes: number): void {
+    this.#end(
+      new DtlsError("DTLS_HANDSHAKE_EVICTED", `DTLS handshake evicted: the server holds at most ${maxHandshakes} handshakes in progress and this peer's was the oldest, unanswered`),
+      false,
+    );
+  }
+
   #isClosed(): boolean {
     return this.#state === "closed";
   }

@@ -465,12 +465,20 @@ static napi_value session_feed(napi_env env, napi_callback_info info) {
  * valid cookie makes this object the peer's session (accepted = true, and
  * the first server flight is already in `out`). JS then makes a new
  * listener, so the SSL allocation per peer happens after the cookie check.
+ * With `admit` false (the server is at its cap of handshakes) a valid
+ * cookie is still reported, but no flight is computed: JS drops the object
+ * and the peer's retransmitted ClientHello tries again later.
  */
 static napi_value session_listen(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
+  bool admit = true;
   vap_session *s = this_session(env, info, &argc, argv);
-  if (!s || argc < 2) return NULL;
+  if (!s || argc < 3) return NULL;
+  if (napi_get_value_bool(env, argv[2], &admit) != napi_ok) {
+    vap_throw(env, "DTLS_USAGE", "listen(datagram, peer, admit): admit must be a boolean");
+    return NULL;
+  }
   if (s->state != ST_LISTENING) {
     vap_throw(env, "DTLS_USAGE", "listen() on a session that is not a listener");
     return NULL;
@@ -492,7 +500,7 @@ static napi_value session_listen(napi_env env, napi_callback_info info) {
   bool accepted = r > 0;
   if (accepted) {
     s->state = ST_HANDSHAKING;
-    step(&c, s);
+    if (admit) step(&c, s);
   } else {
     ERR_clear_error(); /* garbage or a cookie-less hello: nothing to report */
   }
