@@ -112,7 +112,9 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     super();
     if (options.context.role !== "server") throw new UsageError("DtlsServer needs a server DtlsContext");
     this.#context = options.context;
-    this.#transport = resolveTransport({ ...options, handshakeTimeoutMs: options.halfOpenTimeoutMs ?? DEFAULT_HALF_OPEN_TIMEOUT_MS });
+    const halfOpenTimeoutMs = options.halfOpenTimeoutMs ?? DEFAULT_HALF_OPEN_TIMEOUT_MS;
+    if (!(halfOpenTimeoutMs > 0)) throw new ConfigError("DTLS halfOpenTimeoutMs must be positive");
+    this.#transport = resolveTransport({ ...options, handshakeTimeoutMs: halfOpenTimeoutMs });
     this.#sendDatagram = options.sendDatagram;
     this.#rotateMs = options.cookieRotateMs ?? 60_000;
     if (!(this.#rotateMs > 0)) throw new ConfigError("DTLS cookieRotateMs must be positive");
