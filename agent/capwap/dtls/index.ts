@@ -12,7 +12,7 @@
  * - signCertificate: X.509 issuing for the lab PKI.
  * - DtlsError: every session failure, with a stable code.
  */
-export { DtlsContext, DEFAULT_DTLS_CIPHERS, type DtlsContextOptions, type DtlsClientPsk, type DtlsServerPsk } from "./context.js";
+export { DtlsContext, DEFAULT_DTLS_CIPHERS, DEFAULT_DTLS10_CIPHERS, type DtlsContextOptions, type DtlsClientPsk, type DtlsServerPsk } from "./context.js";
 export {
   DtlsSession,
   type DtlsClientOptions,
