@@ -109,8 +109,10 @@ export function resolveTransport(o: DtlsTransportOptions): Transport {
  * One DTLS association over a datagram transport the caller owns: feed it
  * what arrives with receive(), it calls sendDatagram for what must leave.
  * Retransmission follows OpenSSL's DTLS timer, scheduled on the Clock.
- * Garbage, truncated or replayed datagrams are dropped by OpenSSL's record
- * layer (RFC 6347 §4.1.2.7) and never throw out of receive().
+ * Garbage, truncated, forged or replayed records are dropped silently (RFC
+ * 6347 §4.1.2.7), by OpenSSL's record layer or, where OpenSSL 3.0 would end
+ * the session instead, by the addon before it, and never throw out of
+ * receive() (see discardedRecords for the ones counted).
  */
 export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
   /** The peer's address and port for sessions a DtlsServer made; undefined for clients. */

@@ -418,8 +418,8 @@ static uint32_t feed_records(call *c, vap_session *s, const uint8_t *data, size_
   while (off < len) {
     const uint8_t *h = data + off;
     size_t rest = len - off;
-    size_t body = rest >= DTLS1_RT_HEADER_LENGTH ? (size_t)h[11] << 8 | h[12] : SIZE_MAX;
-    if (body > rest - DTLS1_RT_HEADER_LENGTH || rest < DTLS1_RT_HEADER_LENGTH) {
+    size_t body = rest >= DTLS1_RT_HEADER_LENGTH ? (size_t)h[11] << 8 | h[12] : 0;
+    if (rest < DTLS1_RT_HEADER_LENGTH || body > rest - DTLS1_RT_HEADER_LENGTH) {
       /* A partial record: OpenSSL drops the rest of the datagram itself. */
       BIO_write(rbio, h, (int)rest);
       break;
