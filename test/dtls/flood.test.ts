@@ -16,7 +16,7 @@ import { clientContext, connected, labPki, nextData, serverContext, udpClient, u
 /**
  * Issue 10.2: peers that echo the cookie and go silent each hold an SSL
  * object on the server (about 57 KiB); without a cap and a short deadline
- * 3,000 of them held 171 MB for 60 s.
+ * 3,000 of them held about 170 MB for 60 s.
  */
 
 /**
