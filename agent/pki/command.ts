@@ -1,10 +1,22 @@
-import { type Command, integerFlag, onePositional, parseOptions } from "../command-kit/index.js";
-import { initPki, type PkiOptions } from "./pki.js";
+import { choiceFlag, type Command, integerFlag, onePositional, parseOptions } from "../command-kit/index.js";
+import { ConfigError } from "../core/index.js";
+import { DEFAULT_PKI_KEY_TYPE, initPki, PKI_KEY_TYPES, type PkiKeyType, type PkiOptions } from "./pki.js";
 
-const USAGE = `init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]
+const USAGE = `init DIR [--key-type ecdsa|rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]
            [--controller NAME] [--days 3650] [--force]
   Writes DIR/ca.pem+key, DIR/controller.pem+key and DIR/ap/<model>-<mac>.pem+key
-  (certificates carry their chain; keys are mode 0600). ECDSA P-256 unless --rsa (RSA-2048).`;
+  (certificates carry their chain; keys are mode 0600). Keys are ECDSA P-256
+  unless --key-type rsa (RSA-2048, what Cisco controllers and APs carry, and
+  what TLS_RSA_WITH_AES_128_CBC_SHA, RFC 5415's mandatory suite, needs);
+  --rsa is short for --key-type rsa.`;
+
+/** --key-type, or its short form --rsa; both at once must agree. */
+function keyTypeFlag(keyType: string | undefined, rsa: boolean): PkiKeyType {
+  if (keyType === undefined) return rsa ? "rsa" : DEFAULT_PKI_KEY_TYPE;
+  const type = choiceFlag("key-type", keyType, PKI_KEY_TYPES);
+  if (rsa && type !== "rsa") throw new ConfigError(`--rsa contradicts --key-type ${type}`);
+  return type;
+}
 
 export const pkiInitCommand: Command = {
   path: ["pki", "init"],
@@ -12,6 +24,7 @@ export const pkiInitCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseOptions(argv, {
+      "key-type": { type: "string" },
       rsa: { type: "boolean" },
       aps: { type: "string" },
       model: { type: "string" },
@@ -21,7 +34,7 @@ export const pkiInitCommand: Command = {
       force: { type: "boolean" },
     });
     const dir = onePositional(positionals, `pki ${USAGE}`);
-    const options: PkiOptions = { keyType: values.rsa ? "rsa" : "ecdsa", force: values.force ?? false };
+    const options: PkiOptions = { keyType: keyTypeFlag(values["key-type"], values.rsa ?? false), force: values.force ?? false };
     if (values.aps !== undefined) options.aps = integerFlag("aps", values.aps, 0, 10_000);
     if (values.days !== undefined) options.days = integerFlag("days", values.days, 1);
     if (values.model !== undefined) options.model = values.model;

@@ -9,6 +9,8 @@ export {
   apCommonName,
   writeCredential,
   initPki,
+  PKI_KEY_TYPES,
+  DEFAULT_PKI_KEY_TYPE,
   type PkiKeyType,
   type KeyPair,
   type IssuedCertificate,

@@ -15,7 +15,11 @@ import { join } from "node:path";
 import { ConfigError } from "../core/index.js";
 import { signCertificate } from "../capwap/dtls/index.js";
 
-export type PkiKeyType = "ecdsa" | "rsa";
+/** Key types `vap pki init` issues: ECDSA P-256, or RSA-2048 as on Cisco controllers and APs. */
+export const PKI_KEY_TYPES = ["ecdsa", "rsa"] as const;
+export type PkiKeyType = (typeof PKI_KEY_TYPES)[number];
+/** Smaller keys and faster handshakes; `rsa` matches Cisco devices and suites that need RSA (AES128-SHA). */
+export const DEFAULT_PKI_KEY_TYPE: PkiKeyType = "ecdsa";
 
 export interface KeyPair {
   /** PKCS#8 PEM. */
@@ -167,7 +171,7 @@ export function writeCredential(dir: string, base: string, issued: IssuedCertifi
 }
 
 export function initPki(dir: string, options: PkiOptions = {}): PkiFiles {
-  const type = options.keyType ?? "ecdsa";
+  const type = options.keyType ?? DEFAULT_PKI_KEY_TYPE;
   const count = options.aps ?? 2;
   const model = options.model ?? "C9120AXI";
   const days = options.days ?? 3650;

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DtlsContext, DEFAULT_DTLS_CIPHERS } from "../../agent/capwap/dtls/index.js";
+import { DtlsContext, DEFAULT_DTLS_CIPHERS, DEFAULT_DTLS10_CIPHERS } from "../../agent/capwap/dtls/index.js";
 import { toOpensslCipherList } from "../../agent/capwap/dtls/context.js";
 import { addon } from "../../agent/capwap/dtls/native.js";
 import { ConfigError } from "../../agent/core/index.js";
@@ -16,6 +16,16 @@ describe("DtlsContext", () => {
       expect(suites).toContain(s);
     }
     expect(DEFAULT_DTLS_CIPHERS.split(":")[0]).toBe("ECDHE-ECDSA-AES128-GCM-SHA256");
+  });
+
+  it("adds the ECDHE CBC suites DTLS 1.0 controllers negotiate only when DTLS 1.0 is allowed", () => {
+    const dtls10 = ["ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA", "AES128-SHA", "DHE-RSA-AES128-SHA"];
+    const legacy = new DtlsContext({ role: "client", cert: pki.ap.cert, key: pki.ap.key, ca: pki.ca.cert, minVersion: "DTLSv1" }).ciphers();
+    for (const s of dtls10) expect(legacy).toContain(s);
+    const modern = new DtlsContext({ role: "client", cert: pki.ap.cert, key: pki.ap.key, ca: pki.ca.cert }).ciphers();
+    expect(modern).not.toContain("ECDHE-ECDSA-AES128-SHA");
+    expect(modern).not.toContain("ECDHE-RSA-AES128-SHA");
+    expect(DEFAULT_DTLS10_CIPHERS.split(":").filter((s) => !DEFAULT_DTLS_CIPHERS.split(":").includes(s))).toEqual(["ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA"]);
   });
 
   it("translates IANA suite names, which OpenSSL 3.0 cipher lists reject", () => {

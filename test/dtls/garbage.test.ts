@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { addDtlsPreamble, DtlsServer, DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { addon } from "../../agent/capwap/dtls/native.js";
 import { ManualClock, seededRandom, type Random } from "../../agent/core/index.js";
-import { clientContext, labPki, Link, nextData, serverContext } from "./support.js";
+import { CLIENT_ADDR, clientContext, labPki, Link, nextData, serverContext } from "./support.js";
 
 /**
  * Hostile input: random bytes, truncated records and replayed records fed to
@@ -92,4 +92,81 @@ describe("garbage datagrams", () => {
     }
     expect(failedClosed).toBe(50);
   });
+});
+
+/**
+ * Issue 10.1: one forged record of the session's current epoch, with a
+ * length field matching its body, must be silently discarded (RFC 6347
+ * §4.1.2.7) whatever its length: OpenSSL 3.0 raises a fatal internal_error
+ * for AEAD bodies shorter than explicit nonce + tag, so anyone able to spoof
+ * the controller's address could disconnect APs with one datagram.
+ */
+describe("forged records of the current epoch, every body length", () => {
+  const BODY_LENGTHS = Array.from({ length: 65 }, (_, n) => n);
+  const SUITES = [
+    { cipher: "ECDHE-ECDSA-AES128-GCM-SHA256", pki: "ecdsa" },
+    { cipher: "AES128-SHA", pki: "rsa" },
+  ] as const;
+  const APPLICATION_DATA = 23;
+  const DTLS12 = [0xfe, 0xfd];
+
+  /** A DTLS 1.2 record header (RFC 6347 §4.1) at epoch 1 with `body` after it, behind the CAPWAP preamble. */
+  function forged(sequence: number, body: Uint8Array): Uint8Array {
+    const record = new Uint8Array(13 + body.length);
+    const view = new DataView(record.buffer);
+    record.set([APPLICATION_DATA, ...DTLS12], 0);
+    view.setUint16(3, 1);
+    view.setUint16(5, Math.floor(sequence / 2 ** 32));
+    view.setUint32(7, sequence >>> 0);
+    view.setUint16(11, body.length);
+    record.set(body, 13);
+    return addDtlsPreamble(record);
+  }
+
+  for (const suite of SUITES) {
+    for (const victim of ["client", "server"] as const) {
+      it(`${suite.cipher}: forged to the ${victim}, bodies of 0-64 bytes are discarded, counted, and the session carries data`, async () => {
+        const pki = labPki(suite.pki);
+        const random = seededRandom(0x10_01);
+        const links: Link[] = [];
+        async function establish() {
+          const link = new Link({ context: serverContext(pki, { ciphers: suite.cipher }) });
+          links.push(link);
+          link.connect({ context: clientContext(pki, { ciphers: suite.cipher }) });
+          const server = await link.handshake();
+          expect(server.peer?.cipher).toBe(suite.cipher);
+          return { link, server };
+        }
+        try {
+          let { link, server } = await establish();
+          const tornDown: number[] = [];
+          for (const length of BODY_LENGTHS) {
+            const target = victim === "client" ? link.client : server;
+            const sentBefore = link.sent[victim === "client" ? "c2s" : "s2c"].length;
+            const discardedBefore = target.discardedRecords;
+            const datagram = forged(1000 + random.int(2 ** 40), random.bytes(length));
+            if (victim === "client") link.client.receive(datagram);
+            else link.server.receive(datagram, CLIENT_ADDR.address, CLIENT_ADDR.port);
+            if (target.state !== "connected") {
+              tornDown.push(length);
+              ({ link, server } = await establish());
+              continue;
+            }
+            // Silently: no alert, nothing at all goes back to the forger.
+            expect(link.sent[victim === "client" ? "c2s" : "s2c"].length).toBe(sentBefore);
+            expect(target.discardedRecords).toBe(discardedBefore + 1);
+            const atServer = nextData(server);
+            link.client.send(Buffer.from(`after ${length}`));
+            expect(await atServer).toBe(`after ${length}`);
+            const atClient = nextData(link.client);
+            server.send(Buffer.from(`reply ${length}`));
+            expect(await atClient).toBe(`reply ${length}`);
+          }
+          expect(tornDown).toEqual([]);
+        } finally {
+          for (const l of links) l.server.close();
+        }
+      });
+    }
+  }
 });

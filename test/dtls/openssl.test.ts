@@ -135,6 +135,31 @@ describe("our DTLS client against openssl s_server", () => {
     await echoThroughSServer(peer, legacy);
   });
 
+  // Issue 10.8: with DTLS 1.0 allowed (AP config dtls.dtls10), the default suites alone reach a DTLS-1.0-only
+  // controller, whatever its certificate. The context lowers its own OpenSSL security level to 0 for DTLS 1.0's
+  // SHA-1 signatures; s_server, another program, needs @SECLEVEL=0 said on its command line.
+  const dtls10Suites: { cipher: string; standard: string; pki: () => LabPki }[] = [
+    { cipher: "ECDHE-ECDSA-AES128-SHA", standard: "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", pki: () => labPki("ecdsa") },
+    { cipher: "ECDHE-RSA-AES128-SHA", standard: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", pki: () => labPki("rsa") },
+    { cipher: "AES128-SHA", standard: "TLS_RSA_WITH_AES_128_CBC_SHA", pki: () => labPki("rsa") },
+    { cipher: "DHE-RSA-AES128-SHA", standard: "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", pki: () => labPki("rsa") },
+  ];
+  for (const { cipher, standard, pki: getPki } of dtls10Suites) {
+    it(`DTLS 1.0 out of the box: ${cipher} against openssl s_server -dtls1, mutual X.509, data both ways`, async () => {
+      const pki = getPki();
+      const f = pkiFiles(pki);
+      const { peer, port } = await sServer([
+        "-dtls1", "-cert", f.cert, "-key", f.key, "-CAfile", f.ca, "-Verify", "1", "-verify_return_error", "-cipher", `${cipher}:@SECLEVEL=0`,
+      ]);
+      const session = await ourClient(port, clientContext(pki, { minVersion: "DTLSv1" }));
+      await withTimeout(connected(session), 10_000, "connect");
+      expect(session.peer).toMatchObject({ version: "DTLSv1", cipher, cipherStandardName: standard, subject: "CN=vap-controller,O=vap lab" });
+      await echoThroughSServer(peer, session);
+      expect(peer.output).toContain(`depth=0 O = vap lab, CN = ${pki.apName}`);
+      expect(peer.output).not.toMatch(/verify error/);
+    });
+  }
+
   describe("refusals: a typed error and no session", () => {
     async function refusedBy(args: string[], context: DtlsContext): Promise<DtlsError> {
       const { port } = await sServer(["-dtls1_2", ...args]);

@@ -4,11 +4,12 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { signCertificate } from "../../agent/capwap/dtls/index.js";
+import { DtlsContext, signCertificate } from "../../agent/capwap/dtls/index.js";
 import { ConfigError } from "../../agent/core/index.js";
 import { apCommonName, generateKey, parseMac } from "../../agent/pki/index.js";
 import { requirePeer } from "../support/peers.js";
 import { vap } from "../support/cli.js";
+import { connected, freeUdpPort, OpensslPeer, udpClient, withTimeout } from "../dtls/support.js";
 
 const fresh = () => join(tempDir("pki"), "pki");
 
@@ -53,6 +54,52 @@ describe("vap pki init", () => {
       encoding: "utf8",
     });
     expect(text).toMatch(/Digital Signature, Key Encipherment/);
+  });
+
+  it("--key-type rsa makes RSA-2048 throughout, --key-type ecdsa P-256; an unknown or contradicted type is refused", async () => {
+    const rsaDir = fresh();
+    expect((await vap("pki", "init", rsaDir, "--key-type", "rsa", "--aps", "1")).code).toBe(0);
+    for (const file of ["ca.pem", "controller.pem", "ap/C9120AXI-020000000001.pem"]) {
+      expect(new X509Certificate(readFileSync(join(rsaDir, file))).publicKey.asymmetricKeyDetails).toMatchObject({ modulusLength: 2048 });
+    }
+    const ecdsaDir = fresh();
+    expect((await vap("pki", "init", ecdsaDir, "--key-type", "ecdsa", "--aps", "1")).code).toBe(0);
+    expect(new X509Certificate(readFileSync(join(ecdsaDir, "controller.pem"))).publicKey.asymmetricKeyDetails).toMatchObject({ namedCurve: "prime256v1" });
+
+    expect(await vap("pki", "init", fresh(), "--key-type", "dsa")).toEqual({ code: 2, out: "", err: 'vap pki init: --key-type: expected ecdsa or rsa, got "dsa"\n' });
+    expect(await vap("pki", "init", fresh(), "--rsa", "--key-type", "ecdsa")).toEqual({ code: 2, out: "", err: "vap pki init: --rsa contradicts --key-type ecdsa\n" });
+  });
+
+  it("--key-type rsa material joins a DTLS-1.0-only controller (openssl s_server -dtls1) on RFC 5415's mandatory AES128-SHA", async () => {
+    const dir = fresh();
+    expect((await vap("pki", "init", dir, "--key-type", "rsa", "--aps", "1")).code).toBe(0);
+    const port = await freeUdpPort();
+    const controller = new OpensslPeer([
+      "s_server", "-accept", `127.0.0.1:${port}`, "-naccept", "1", "-dtls1",
+      "-cert", join(dir, "controller.pem"), "-key", join(dir, "controller.key"), "-CAfile", join(dir, "ca.pem"),
+      "-Verify", "1", "-verify_return_error", "-cipher", "AES128-SHA:@SECLEVEL=0",
+    ]);
+    try {
+      await controller.waitFor(/ACCEPT/);
+      const ap = join(dir, "ap", "C9120AXI-020000000001");
+      const context = new DtlsContext({
+        role: "client",
+        cert: readFileSync(`${ap}.pem`, "utf8"),
+        key: readFileSync(`${ap}.key`, "utf8"),
+        ca: readFileSync(join(dir, "ca.pem"), "utf8"),
+        minVersion: "DTLSv1",
+      });
+      const client = await udpClient(port, { context, framing: "none", retransmitMs: 100 });
+      try {
+        await withTimeout(connected(client.session), 10_000, "connect");
+        expect(client.session.peer).toMatchObject({ version: "DTLSv1", cipherStandardName: "TLS_RSA_WITH_AES_128_CBC_SHA" });
+        await controller.waitFor(/CIPHER is AES128-SHA/);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await controller.stop();
+    }
   });
 
   it("refuses to overwrite an existing PKI without --force, and bad arguments", async () => {

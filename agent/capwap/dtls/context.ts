@@ -2,24 +2,28 @@ import { ConfigError } from "../../core/index.js";
 import type { KeylogSink } from "./keylog.js";
 import { addon, DTLS1_2_VERSION, DTLS1_VERSION, type NativeContext, type NativeContextOptions } from "./native.js";
 
+/* The suite groups the defaults are made of, OpenSSL spelling. */
+/** What current controllers negotiate (DTLS 1.2 only). */
+const ECDHE_GCM = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"];
+/** Forward-secret CBC suites, what a DTLS 1.0 controller with an ECDSA or RSA certificate negotiates. */
+const ECDHE_CBC = ["ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA"];
+/** RFC 5415 §2.4.3 with certificates: TLS_RSA_WITH_AES_128_CBC_SHA MUST, TLS_DHE_RSA_WITH_AES_128_CBC_SHA SHOULD. */
+const RFC5415_CBC = ["AES128-SHA", "DHE-RSA-AES128-SHA"];
+/** RFC 5415 §2.4.3 with pre-shared keys: TLS_PSK_WITH_AES_128_CBC_SHA MUST. */
+const PSK = ["PSK-AES128-GCM-SHA256", "PSK-AES128-CBC-SHA"];
+
 /**
- * Default suites, strongest first (the server side enforces its order).
- * RFC 5415 §2.4.3: TLS_RSA_WITH_AES_128_CBC_SHA MUST be supported with
- * certificates, TLS_PSK_WITH_AES_128_CBC_SHA with pre-shared keys;
- * TLS_DHE_RSA_WITH_AES_128_CBC_SHA SHOULD. The ECDHE AES-GCM suites are
- * what current controllers negotiate. OpenSSL spelling; IANA names are
- * accepted in `ciphers` too.
+ * Default suites when only DTLS 1.2 is allowed, strongest first (the
+ * server side enforces its order). IANA names are accepted in `ciphers` too.
  */
-export const DEFAULT_DTLS_CIPHERS = [
-  "ECDHE-ECDSA-AES128-GCM-SHA256",
-  "ECDHE-RSA-AES128-GCM-SHA256",
-  "ECDHE-ECDSA-AES256-GCM-SHA384",
-  "ECDHE-RSA-AES256-GCM-SHA384",
-  "AES128-SHA",
-  "DHE-RSA-AES128-SHA",
-  "PSK-AES128-GCM-SHA256",
-  "PSK-AES128-CBC-SHA",
-].join(":");
+export const DEFAULT_DTLS_CIPHERS = [...ECDHE_GCM, ...RFC5415_CBC, ...PSK].join(":");
+
+/**
+ * Default suites when DTLS 1.0 is allowed (minVersion "DTLSv1"): DTLS 1.0
+ * has no GCM, so the ECDHE CBC suites join the list, or a DTLS-1.0-only
+ * controller with an ECDSA certificate would find no suite in common.
+ */
+export const DEFAULT_DTLS10_CIPHERS = [...ECDHE_GCM, ...ECDHE_CBC, ...RFC5415_CBC, ...PSK].join(":");
 
 /** The AP's (client's) pre-shared key. */
 export interface DtlsClientPsk {
@@ -56,7 +60,7 @@ export interface DtlsContextOptions {
    */
   pinnedFingerprint?: string;
   psk?: DtlsClientPsk | DtlsServerPsk;
-  /** OpenSSL cipher list (IANA names allowed); default DEFAULT_DTLS_CIPHERS. */
+  /** OpenSSL cipher list (IANA names allowed); default DEFAULT_DTLS_CIPHERS, or DEFAULT_DTLS10_CIPHERS when minVersion is "DTLSv1". */
   ciphers?: string;
   /**
    * Lowest version accepted. Default "DTLSv1.2". "DTLSv1" is for older
@@ -145,7 +149,7 @@ function createNative(o: DtlsContextOptions): NativeContext {
   const n: NativeContextOptions = {
     server,
     verifyPeer,
-    ciphers: toOpensslCipherList(o.ciphers ?? DEFAULT_DTLS_CIPHERS),
+    ciphers: toOpensslCipherList(o.ciphers ?? (o.minVersion === "DTLSv1" ? DEFAULT_DTLS10_CIPHERS : DEFAULT_DTLS_CIPHERS)),
     minVersion: o.minVersion === "DTLSv1" ? DTLS1_VERSION : DTLS1_2_VERSION,
     keylog: o.keylog !== undefined,
   };

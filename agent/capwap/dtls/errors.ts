@@ -8,6 +8,8 @@ import type { NativeError } from "./native.js";
 export type DtlsErrorCode =
   /** The handshake did not finish before its deadline, or OpenSSL gave up retransmitting. */
   | "DTLS_HANDSHAKE_TIMEOUT"
+  /** The server dropped this handshake to admit a newer one: its cap on handshakes in progress was reached. */
+  | "DTLS_HANDSHAKE_EVICTED"
   /** We rejected the peer's certificate (chain, validity, pin, or none sent). */
   | "DTLS_PEER_VERIFY"
   /** The peer sent a fatal alert. */

@@ -12,7 +12,7 @@
  * - signCertificate: X.509 issuing for the lab PKI.
  * - DtlsError: every session failure, with a stable code.
  */
-export { DtlsContext, DEFAULT_DTLS_CIPHERS, type DtlsContextOptions, type DtlsClientPsk, type DtlsServerPsk } from "./context.js";
+export { DtlsContext, DEFAULT_DTLS_CIPHERS, DEFAULT_DTLS10_CIPHERS, type DtlsContextOptions, type DtlsClientPsk, type DtlsServerPsk } from "./context.js";
 export {
   DtlsSession,
   type DtlsClientOptions,
@@ -21,7 +21,14 @@ export {
   type DtlsSessionState,
   type DtlsSessionEvents,
 } from "./session.js";
-export { DtlsServer, type DtlsServerOptions, type DtlsServerEvents } from "./server.js";
+export {
+  DtlsServer,
+  DEFAULT_MAX_HANDSHAKES,
+  DEFAULT_HALF_OPEN_TIMEOUT_MS,
+  type DtlsServerOptions,
+  type DtlsServerEvents,
+  type DtlsServerStats,
+} from "./server.js";
 export { DtlsError, type DtlsErrorCode } from "./errors.js";
 export { CAPWAP_DTLS_PREAMBLE, addDtlsPreamble, stripDtlsPreamble } from "./preamble.js";
 export { keylogFileSink, type KeylogSink } from "./keylog.js";

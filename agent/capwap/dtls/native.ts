@@ -40,6 +40,8 @@ export interface NativeResult {
   /** Milliseconds until OpenSSL's retransmission timer expires; -1 when none runs. */
   timer: number;
   error?: NativeError;
+  /** feed() only: received records thrown away unread (RFC 6347 §4.1.2.7), when any were. */
+  discarded?: number;
   /** listen() only: the ClientHello carried a valid cookie; this object is now the peer's session. */
   accepted?: boolean;
 }
@@ -82,7 +84,8 @@ export interface NativeContext {
 export interface NativeSession {
   start(): NativeResult;
   feed(datagram: Uint8Array): NativeResult;
-  listen(datagram: Uint8Array, peer: string): NativeResult;
+  /** `admit` false: report a valid cookie but compute no flight (the server is at its handshake cap). */
+  listen(datagram: Uint8Array, peer: string, admit: boolean): NativeResult;
   /** The largest datagram from now on (a listener's, per peer). */
   setMtu(mtu: number): void;
   write(data: Uint8Array): NativeResult;

@@ -109,8 +109,10 @@ export function resolveTransport(o: DtlsTransportOptions): Transport {
  * One DTLS association over a datagram transport the caller owns: feed it
  * what arrives with receive(), it calls sendDatagram for what must leave.
  * Retransmission follows OpenSSL's DTLS timer, scheduled on the Clock.
- * Garbage, truncated or replayed datagrams are dropped by OpenSSL's record
- * layer (RFC 6347 §4.1.2.7) and never throw out of receive().
+ * Garbage, truncated, forged or replayed records are dropped silently (RFC
+ * 6347 §4.1.2.7), by OpenSSL's record layer or, where OpenSSL 3.0 would end
+ * the session instead, by the addon before it, and never throw out of
+ * receive() (see discardedRecords for the ones counted).
  */
 export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
   /** The peer's address and port for sessions a DtlsServer made; undefined for clients. */
@@ -124,6 +126,7 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
   #state: DtlsSessionState = "handshaking";
   #peer: DtlsPeerInfo | undefined;
   #maxPayload = 0;
+  #discardedRecords = 0;
   #retransmit: TimerHandle | undefined;
   #deadline: TimerHandle | undefined;
 
@@ -183,6 +186,17 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
     return this.#maxPayload;
   }
 
+  /**
+   * Received records silently discarded (RFC 6347 §4.1.2.7): protected
+   * records too short for the negotiated suite, and, once connected,
+   * application-data records OpenSSL could not authenticate (forged,
+   * corrupted, replayed or outside the replay window). A count that climbs
+   * on a quiet session means someone is sending forged records.
+   */
+  get discardedRecords(): number {
+    return this.#discardedRecords;
+  }
+
   /** A datagram from the peer (with the CAPWAP preamble when framing is "capwap"). */
   receive(datagram: Uint8Array): void {
     const record = this.#transport.capwap ? stripDtlsPreamble(datagram) : datagram;
@@ -211,6 +225,7 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
   /** @internal Act on what the addon did: transmit, emit, re-arm timers. */
   apply(r: NativeResult): void {
     if (this.#state === "closed") return;
+    if (r.discarded) this.#discardedRecords += r.discarded;
     if (r.keylog && this.#keylog) for (const line of r.keylog) this.#keylog(line);
     if (r.out) for (const datagram of r.out) this.#transmit(datagram);
     if (r.state === NativeState.Connected && this.#state === "handshaking") this.#connected();
@@ -234,6 +249,14 @@ export class DtlsSession extends EventEmitter<DtlsSessionEvents> {
   /** @internal Close because the peer started a new association (RFC 6347 §4.2.8). */
   replaced(): void {
     this.#end(new DtlsError("DTLS_CLOSED", "DTLS peer started a new handshake; old session dropped"), false);
+  }
+
+  /** @internal Close a handshake the server dropped to admit a newer one (its cap on half-open handshakes). */
+  evicted(maxHandshakes: number): void {
+    this.#end(
+      new DtlsError("DTLS_HANDSHAKE_EVICTED", `DTLS handshake evicted: the server holds at most ${maxHandshakes} handshakes in progress and this peer's was the oldest, unanswered`),
+      false,
+    );
   }
 
   #isClosed(): boolean {

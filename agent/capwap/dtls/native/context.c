@@ -284,9 +284,14 @@ static bool configure(napi_env env, napi_value opts, SSL_CTX *ctx, vap_ctx *vc) 
 
   /* No session cache and no tickets: CAPWAP never resumes, and a cache
    * would grow with every AP that ever joined (it would read as a leak).
-   * No renegotiation: CAPWAP never needs it and it is attack surface. */
+   * No renegotiation: CAPWAP never needs it and it is attack surface.
+   * No encrypt-then-MAC (RFC 7366): OpenSSL 3.0's DTLS record layer answers
+   * a record failing an encrypt-then-MAC check with a fatal bad_record_mac
+   * alert instead of discarding it (RFC 6347 §4.1.2.7), so one forged
+   * datagram would end any CBC session. MAC-then-encrypt failures are
+   * discarded silently, and OpenSSL checks them in constant time (Lucky 13). */
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_ENCRYPT_THEN_MAC);
   /* Idle sessions give their 16 KB read/write buffers back (memory per AP). */
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   if (vc->server) {

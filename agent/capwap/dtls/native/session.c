@@ -15,7 +15,9 @@
 #include "addon.h"
 
 #include <openssl/bio.h>
+#include <openssl/dtls1.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -216,6 +218,7 @@ typedef struct {
   napi_value result;
   napi_value data; /* array of plaintext Buffers, created on first use */
   uint32_t data_count;
+  uint32_t discarded; /* records received and thrown away during this call */
 } call;
 
 /* Record why the session died, in OpenSSL's words, then drop the queue. */
@@ -311,7 +314,7 @@ static bool can_free_buffers(void) {
 }
 
 static call begin(napi_env env, vap_session *s) {
-  call c = {env, NULL, NULL, 0};
+  call c = {env, NULL, NULL, 0, 0};
   napi_create_object(env, &c.result);
   ERR_clear_error();
   if (s->ssl && !SSL_alloc_buffers(s->ssl)) fail(&c, s, SSL_ERROR_SSL);
@@ -340,6 +343,7 @@ static napi_value finish(call *c, vap_session *s) {
   clear_pending(s);
   if (s->state == ST_CONNECTED && can_free_buffers()) SSL_free_buffers(s->ssl);
   if (c->data) vap_set(env, c->result, "data", c->data);
+  if (c->discarded) vap_set(env, c->result, "discarded", vap_int(env, c->discarded));
   struct timeval tv = {0, 0};
   int64_t timer = -1;
   if (s->state == ST_HANDSHAKING && DTLSv1_get_timeout(s->ssl, &tv) == 1)
@@ -369,14 +373,88 @@ static napi_value session_start(napi_env env, napi_callback_info info) {
   return finish(&c, s);
 }
 
+/*
+ * The shortest body a protected (epoch > 0) record can have under the
+ * negotiated suite. OpenSSL 3.0 does not discard every record shorter than
+ * that: an AEAD body below explicit nonce + tag makes it send a fatal
+ * internal_error alert, so one forged datagram would end the session. RFC
+ * 6347 §4.1.2.7 says invalid records are silently discarded; these are
+ * discarded here, before OpenSSL sees them. Before a suite is chosen no
+ * protected record can be authentic (we never resume, so the peer's first
+ * epoch-1 record always follows the ServerHello).
+ */
+static size_t shortest_protected_body(const SSL *ssl) {
+  const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);
+  if (!suite) suite = SSL_get_pending_cipher(ssl);
+  if (!suite) return SIZE_MAX;
+  const EVP_CIPHER *cipher = EVP_get_cipherbynid(SSL_CIPHER_get_cipher_nid(suite));
+  if (SSL_CIPHER_is_aead(suite)) {
+    /* RFC 5288 §3 (GCM), RFC 6655 §3 (CCM): an 8-byte explicit nonce; RFC
+     * 7905 (ChaCha20-Poly1305): none. Tags are 16 bytes, CCM_8's 8. */
+    int mode = cipher ? EVP_CIPHER_get_mode(cipher) : 0;
+    size_t nonce = mode == EVP_CIPH_GCM_MODE || mode == EVP_CIPH_CCM_MODE ? 8 : 0;
+    size_t tag = strstr(SSL_CIPHER_get_name(suite), "CCM8") ? 8 : 16;
+    return nonce + tag;
+  }
+  const EVP_MD *digest = EVP_get_digestbynid(SSL_CIPHER_get_digest_nid(suite));
+  size_t mac = digest ? (size_t)EVP_MD_get_size(digest) : 0;
+  size_t block = cipher ? (size_t)EVP_CIPHER_get_block_size(cipher) : 1;
+  if (block <= 1) return mac; /* stream or NULL cipher: the MAC alone */
+  /* CBC, MAC-then-encrypt (context.c turns encrypt-then-MAC off): an
+   * explicit IV, then the MAC and at least one padding byte in whole blocks. */
+  return block + (mac + 1 + block - 1) / block * block;
+}
+
+enum { APPLICATION_DATA = 23 };
+
+/* Hand a received datagram to OpenSSL without the protected records that
+ * are too short to be authentic (counted as discarded). Returns how many
+ * protected application-data records went through. */
+static uint32_t feed_records(call *c, vap_session *s, const uint8_t *data, size_t len) {
+  BIO *rbio = SSL_get_rbio(s->ssl);
+  size_t shortest = shortest_protected_body(s->ssl);
+  uint32_t application = 0;
+  size_t off = 0;
+  while (off < len) {
+    const uint8_t *h = data + off;
+    size_t rest = len - off;
+    size_t body = rest >= DTLS1_RT_HEADER_LENGTH ? (size_t)h[11] << 8 | h[12] : 0;
+    if (rest < DTLS1_RT_HEADER_LENGTH || body > rest - DTLS1_RT_HEADER_LENGTH) {
+      /* A partial record: OpenSSL drops the rest of the datagram itself. */
+      BIO_write(rbio, h, (int)rest);
+      break;
+    }
+    size_t record = DTLS1_RT_HEADER_LENGTH + body;
+    bool is_protected = h[3] != 0 || h[4] != 0;
+    if (is_protected && body < shortest) {
+      c->discarded++;
+    } else {
+      BIO_write(rbio, h, (int)record);
+      if (is_protected && h[0] == APPLICATION_DATA) application++;
+    }
+    off += record;
+  }
+  return application;
+}
+
 /* A received datagram (without CAPWAP preamble). */
 static napi_value session_feed(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
+  const uint8_t *data;
+  size_t len;
   vap_session *s = this_session(env, info, &argc, argv);
-  if (!s || argc < 1) return NULL;
+  if (!s || argc < 1 || !vap_value_bytes(env, argv[0], &data, &len)) return NULL;
   call c = begin(env, s);
-  if ((s->state == ST_HANDSHAKING || s->state == ST_CONNECTED) && feed_bytes(env, s, argv[0])) step(&c, s);
+  if ((s->state == ST_HANDSHAKING || s->state == ST_CONNECTED) && len > 0 && len <= INT32_MAX) {
+    bool was_connected = s->state == ST_CONNECTED;
+    uint32_t application = feed_records(&c, s, data, len);
+    step(&c, s);
+    /* Each authentic application-data record comes out of SSL_read as one
+     * chunk; the ones that did not were dropped by OpenSSL (bad MAC or tag,
+     * replayed, outside the window) or carried nothing. */
+    if (was_connected && s->state == ST_CONNECTED && application > c.data_count) c.discarded += application - c.data_count;
+  }
   return finish(&c, s);
 }
 
@@ -387,12 +465,20 @@ static napi_value session_feed(napi_env env, napi_callback_info info) {
  * valid cookie makes this object the peer's session (accepted = true, and
  * the first server flight is already in `out`). JS then makes a new
  * listener, so the SSL allocation per peer happens after the cookie check.
+ * With `admit` false (the server is at its cap of handshakes) a valid
+ * cookie is still reported, but no flight is computed: JS drops the object
+ * and the peer's retransmitted ClientHello tries again later.
  */
 static napi_value session_listen(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
+  bool admit = true;
   vap_session *s = this_session(env, info, &argc, argv);
-  if (!s || argc < 2) return NULL;
+  if (!s || argc < 3) return NULL;
+  if (napi_get_value_bool(env, argv[2], &admit) != napi_ok) {
+    vap_throw(env, "DTLS_USAGE", "listen(datagram, peer, admit): admit must be a boolean");
+    return NULL;
+  }
   if (s->state != ST_LISTENING) {
     vap_throw(env, "DTLS_USAGE", "listen() on a session that is not a listener");
     return NULL;
@@ -414,7 +500,7 @@ static napi_value session_listen(napi_env env, napi_callback_info info) {
   bool accepted = r > 0;
   if (accepted) {
     s->state = ST_HANDSHAKING;
-    step(&c, s);
+    if (admit) step(&c, s);
   } else {
     ERR_clear_error(); /* garbage or a cookie-less hello: nothing to report */
   }
