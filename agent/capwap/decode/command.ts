@@ -4,7 +4,7 @@
  * vendor profiles vap itself speaks — so Cisco layouts that Wireshark calls
  * malformed (SPEC §3, Cisco flavour) still decode.
  */
-import { type Command, parseOptions } from "../../command-kit/index.js";
+import { type Command, CommandLineError, parseOptions } from "../../command-kit/index.js";
 import { ConfigError } from "../../core/index.js";
 import { endpointKey } from "../../net/index.js";
 import { readCapture, udpDatagramOf, type CapturedDatagram } from "../../pcap/index.js";
@@ -234,7 +234,7 @@ function decodeArguments(argv: string[]): { file: string; options: DecodeOptions
     "control-port": { type: "string", default: "5246" },
     "data-port": { type: "string", default: "5247" },
   });
-  if (positionals.length !== 1) throw new ConfigError(`expected one capture FILE, got ${positionals.length} arguments`);
+  if (positionals.length !== 1) throw new CommandLineError(`expected one capture FILE, got ${positionals.length} arguments`);
   const profile = values.profile;
   if (profile !== "auto" && !Object.hasOwn(profiles, profile)) throw new ConfigError(`--profile must be auto, ${Object.keys(profiles).join(" or ")}, not "${profile}"`);
   return {
