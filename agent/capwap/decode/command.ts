@@ -56,14 +56,15 @@ type Channel = "control" | "data";
 
 /**
  * Decode every CAPWAP datagram of a capture, handing one line per message to
- * `emit` as soon as it is complete. Rejects only when the capture itself is
- * unreadable (PcapFormatError, or the I/O error of the source); lines
- * emitted before that stand.
+ * `emit` as soon as it is complete, until the capture ends or `stop` fires.
+ * Rejects only when the capture itself is unreadable (PcapFormatError, or
+ * the I/O error of the source); lines emitted before that stand.
  */
-export async function decodeCapture(source: string | AsyncIterable<Uint8Array>, options: DecodeOptions, emit: (line: DecodedLine) => void): Promise<DecodeSummary> {
+export async function decodeCapture(source: string | AsyncIterable<Uint8Array>, options: DecodeOptions, emit: (line: DecodedLine) => void, stop?: AbortSignal): Promise<DecodeSummary> {
   const decoder = new CaptureDecoder(options);
   const summary: DecodeSummary = { packets: 0, capwap: 0, errors: 0, incomplete: 0 };
   for await (const record of readCapture(source)) {
+    if (stop?.aborted) break;
     summary.packets++;
     const datagram = udpDatagramOf(record);
     const channel = datagram && channelOf(datagram, options);
@@ -214,12 +215,14 @@ export const capwapDecodeCommand: Command = {
     const { file, options } = decodeArguments(argv);
     let summary: DecodeSummary;
     try {
-      summary = await decodeCapture(file, options, (line) => io.stdout(`${JSON.stringify(line)}\n`));
+      summary = await decodeCapture(file, options, (line) => io.stdout(`${JSON.stringify(line)}\n`), io.signal);
     } catch (err) {
       // A missing or unreadable file is the operator's to fix: one line, no stack.
       if (err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string") throw new ConfigError(`cannot read ${file}: ${err.message}`, { cause: err });
       throw err;
     }
+    // Stopped (Ctrl-C, or the reader of stdout went away): counts of part of the capture would mislead.
+    if (io.signal?.aborted) return 0;
     const { packets, capwap, errors, incomplete } = summary;
     const parts = [`${packets} packets`, `${capwap} CAPWAP`, `${packets - capwap} skipped (not CAPWAP)`, `${errors} not decodable`];
     if (incomplete > 0) parts.push(`${incomplete} fragmented message(s) incomplete`);
