@@ -63,6 +63,12 @@ export interface JoinSettings {
 /** What an AP learns about a controller from its Discovery or Join Response. */
 export interface AcSummary {
   name?: string;
+  /**
+   * The controller's software version in a printable form that is one per
+   * byte string (the profile's reading: Cisco's dotted 4 bytes, RFC text,
+   * "0x…" for bytes that are neither), so the AP compares versions as bytes
+   * by comparing these strings.
+   */
   softwareVersion?: string;
   activeWtps: number;
   maxWtps: number;

@@ -4,7 +4,6 @@ import {
   acDescriptor,
   boardData,
   discoveryElements,
-  fromText,
   imageWindow,
   radioInformation,
   radioOperationalStates,
@@ -15,6 +14,7 @@ import {
   summarizeAc,
   summarizeWtp,
   text,
+  textOrOpaqueVersion,
   wtpDescriptor,
 } from "./common.js";
 import { findElement } from "./element-types.js";
@@ -28,7 +28,7 @@ const descriptor = (wtp: WtpInfo) => wtpDescriptor(wtp, VENDOR_ID, text, 0);
 
 const textVersion = (type: number) => (subs: { type: number; data: Uint8Array }[]) => {
   const s = subs.find((d) => d.type === type);
-  return s ? fromText(s.data) : undefined;
+  return s ? textOrOpaqueVersion(s.data) : undefined;
 };
 
 /**

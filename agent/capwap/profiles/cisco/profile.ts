@@ -9,6 +9,7 @@ import {
   boardData,
   discoveryElements,
   imageWindow,
+  opaqueVersion,
   radioInformation,
   radioOperationalStates,
   radioStatistics,
@@ -37,9 +38,15 @@ const descriptor = (wtp: WtpInfo) => wtpDescriptor(wtp, CISCO_VENDOR_ID, encodeC
 const boardDataOptions: Element = { kind: "CiscoBoardDataOptions", antennaType: 1, flexConnect: 0, apType: 0, joinPriority: 1 };
 const lwapp = (lwappElementId: number, data: Uint8Array): Element => ({ kind: "CiscoLwapp", lwappVendorId: CISCO_VENDOR_ID, lwappElementId, data });
 
+/**
+ * Cisco versions are 4 bytes, printed dotted [obs]; any other length is
+ * shown opaque ("0x…"), which no dotted form can equal, so the forms stay
+ * one per byte string and compare as the bytes do.
+ */
 const versionOf = (type: number) => (subs: { type: number; data: Uint8Array }[]) => {
-  const s = subs.find((d) => d.type === type && d.data.length === 4);
-  return s ? decodeCiscoVersion(s.data) : undefined;
+  const s = subs.find((d) => d.type === type);
+  if (!s) return undefined;
+  return s.data.length === 4 ? decodeCiscoVersion(s.data) : opaqueVersion(s.data);
 };
 
 const ciscoExtensions = vapExtensionElements(CISCO_VENDOR_ID, 1001);
