@@ -170,8 +170,14 @@ export function summarizeWtp(elements: readonly Element[], softwareVersion: (des
   return summary;
 }
 
-export function readRadios(elements: readonly Element[]): RadioInfo[] {
-  return findElements(elements, "Ieee80211WtpRadioInformation").map((r) => ({ radioId: r.radioId, radioType: r.radioType }));
+/** Slots as the Radio IDs a profile's elements carry: slot 0 is `firstRadioId`. */
+export function radiosOnWire(radios: readonly RadioInfo[], firstRadioId: number): RadioInfo[] {
+  return radios.map((r) => ({ ...r, radioId: r.radioId + firstRadioId }));
+}
+
+/** The radios a request's WTP Radio Information elements name, by slot. */
+export function readRadios(elements: readonly Element[], firstRadioId: number): RadioInfo[] {
+  return findElements(elements, "Ieee80211WtpRadioInformation").map((r) => ({ radioId: r.radioId - firstRadioId, radioType: r.radioType }));
 }
 
 export function imageWindow(elements: readonly Element[]): number {
