@@ -17,6 +17,7 @@ import {
   decodeDataPacket,
   decodePacket,
   DTLS_PREAMBLE_BYTE,
+  type ElementJson,
   type ElementTable,
   elementToJson,
   messageToJson,
@@ -27,7 +28,7 @@ import {
 import { profiles, type ProfileName, type VendorProfile } from "../profiles/index.js";
 
 export interface DecodeOptions {
-  /** `auto`: the cisco profile, then rfc5415 for a message cisco cannot decode. */
+  /** `auto`: the cisco profile, then rfc5415 for a message with elements cisco cannot decode. */
   profile: ProfileName | "auto";
   controlPort: number;
   dataPort: number;
@@ -144,17 +145,28 @@ class CaptureDecoder {
     });
   }
 
-  /** Decode with each profile in turn; the first profile's error stands when none succeeds. */
+  /**
+   * Decode with each profile in turn until one reads every element; else the
+   * line that kept the fewest elements raw (the earlier profile on a tie),
+   * and the first profile's error when none decodes.
+   */
   #withProfile(decode: (table: ElementTable) => DecodedLine): DecodedLine {
     let first: CapwapDecodeError | undefined;
+    let best: { line: DecodedLine; raw: number } | undefined;
     for (const profile of this.#profiles) {
+      let line: DecodedLine;
       try {
-        return { profile: profile.name, ...decode(profile.elements) };
+        line = { profile: profile.name, ...decode(profile.elements) };
       } catch (err) {
         if (!(err instanceof CapwapDecodeError)) throw err;
         first ??= err;
+        continue;
       }
+      const raw = (line.elements as ElementJson[]).filter((e) => e.note !== undefined).length;
+      if (raw === 0) return line;
+      if (!best || raw < best.raw) best = { line, raw };
     }
+    if (best) return best.line;
     throw first;
   }
 }
@@ -203,9 +215,10 @@ Print each CAPWAP message in a pcap or pcapng capture as one JSON line.
   --profile       element layouts to decode with (default auto: cisco, then rfc5415)
   --control-port  UDP port of the control channel (default 5246)
   --data-port     UDP port of the data channel (default 5247)
-Fragments are reassembled; DTLS records are reported, not decoded; a packet
-that does not decode prints its error and decoding goes on. Other traffic is
-skipped and counted on stderr.`;
+Fragments are reassembled; DTLS records are reported, not decoded; an element
+whose body does not fit its layout is printed raw (hex) with a note; a packet
+whose framing is broken prints its error and decoding goes on. Other traffic
+is skipped and counted on stderr.`;
 
 export const capwapDecodeCommand: Command = {
   path: ["capwap", "decode"],
