@@ -6,4 +6,4 @@
  */
 export { type Command, type CommandIo } from "./command.js";
 export { CommandLineError, parseOptions, integerFlag, choiceFlag, noPositionals, onePositional, classFlag, classListFlag } from "./args.js";
-export { cliLog, untilSignal } from "./console.js";
+export { cliConsole, cliLog, untilSignal } from "./console.js";
