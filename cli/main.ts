@@ -17,7 +17,7 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
 }
 
 /** The second line of a command-line mistake: where the right words are. */
-const helpHint = (path: readonly string[]) => `see: vap ${[...path, "--help"].join(" ")}\n`;
+const helpHint = (path: readonly string[]) => `see vap ${[...path, "--help"].join(" ")}\n`;
 
 /** What is wrong with a command line that names no command. */
 function unknownCommand(argv: string[]): string {

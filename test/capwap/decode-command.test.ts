@@ -168,7 +168,7 @@ describe("vap capwap decode on input it cannot read fully: a one-line error and 
   });
 
   // A mistake in the command line's words gets a second line pointing at --help; anything else is one line.
-  const HELP_HINT = "see: vap capwap decode --help";
+  const HELP_HINT = "see vap capwap decode --help";
   for (const [name, args, exitCode, message, hint] of [
     // exit 2: the command line names something unusable; exit 1: the capture itself is bad.
     ["a missing file", [join(dir, "absent.pcap")], 2, /^vap capwap decode: cannot read .*absent\.pcap: ENOENT: no such file or directory/, false],

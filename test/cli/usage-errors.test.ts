@@ -9,16 +9,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("a wrong command line: one line naming the mistake, one line pointing at --help, exit 2", () => {
   it.each([
-    [["--bogus"], "vap: Unknown option '--bogus'\nsee: vap --help\n"],
-    [["frobnicate"], 'vap: unknown command "frobnicate"\nsee: vap --help\n'],
-    [["capwap"], 'vap: "capwap" needs one of: decode\nsee: vap --help\n'],
-    [["capwap", "frobnicate"], 'vap: unknown command "capwap frobnicate" (capwap has: decode)\nsee: vap --help\n'],
+    [["--bogus"], "vap: Unknown option '--bogus'\nsee vap --help\n"],
+    [["frobnicate"], 'vap: unknown command "frobnicate"\nsee vap --help\n'],
+    [["capwap"], 'vap: "capwap" needs one of: decode\nsee vap --help\n'],
+    [["capwap", "frobnicate"], 'vap: unknown command "capwap frobnicate" (capwap has: decode)\nsee vap --help\n'],
     // Node's parseArgs advice on `--` is not for vap's operators.
-    [["capwap", "decode", "x.pcap", "--verbose"], "vap capwap decode: Unknown option '--verbose'\nsee: vap capwap decode --help\n"],
-    [["capwap", "decode", "x.pcap", "--profile"], "vap capwap decode: Option '--profile <value>' argument missing\nsee: vap capwap decode --help\n"],
-    [["run"], "vap run: --config FILE is required\nsee: vap run --help\n"],
-    [["capwap", "decode"], "vap capwap decode: expected one capture FILE, got 0 arguments\nsee: vap capwap decode --help\n"],
-    [["pki", "init", "a", "b"], "vap pki init: usage: vap pki init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]\nsee: vap pki init --help\n"],
+    [["capwap", "decode", "x.pcap", "--verbose"], "vap capwap decode: Unknown option '--verbose'\nsee vap capwap decode --help\n"],
+    [["capwap", "decode", "x.pcap", "--profile"], "vap capwap decode: Option '--profile <value>' argument missing\nsee vap capwap decode --help\n"],
+    [["run"], "vap run: --config FILE is required\nsee vap run --help\n"],
+    [["capwap", "decode"], "vap capwap decode: expected one capture FILE, got 0 arguments\nsee vap capwap decode --help\n"],
+    [["pki", "init", "a", "b"], "vap pki init: usage: vap pki init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]\nsee vap pki init --help\n"],
   ])("vap %j", async (argv, stderr) => {
     const r = await vap(...argv);
     expect(r).toEqual({ code: 2, out: "", err: stderr });

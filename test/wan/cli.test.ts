@@ -86,7 +86,7 @@ describe("vap wan flags", () => {
     const r = await vap("wan", ...PAIR, ...args);
     expect(r.code).toBe(2);
     expect(r.out).toBe("");
-    expect(r.err).toBe(`vap wan: ${message}\nsee: vap wan --help\n`);
+    expect(r.err).toBe(`vap wan: ${message}\nsee vap wan --help\n`);
   });
 
   it("names the endpoint it cannot listen on", async () => {
