@@ -82,7 +82,7 @@ describe("fuzz: seeded mutations of every golden message", () => {
   it.each([
     ["rfc5415", rfc5415Messages],
     ["cisco", ciscoMessages],
-  ] as const)(`%s: ${cases} mutated control packets either decode or give CapwapDecodeError`, (name, messages) => {
+  ] as const)(`%s: ${cases} mutated control packets decode (misfit bodies kept raw) or give CapwapDecodeError for broken framing`, (name, messages) => {
     const profile = profiles[name];
     const corpus = messages().map((s) => {
       const packet = encodeControlPacket(s.message, profile.elements);
