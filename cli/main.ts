@@ -1,5 +1,5 @@
 import { ConfigError, describeError, VapError } from "../agent/core/index.js";
-import type { Command, CommandIo } from "../agent/command-kit/index.js";
+import { type Command, CommandLineError, type CommandIo } from "../agent/command-kit/index.js";
 import { commands } from "./commands.js";
 
 function usage(list: readonly Command[]): string {
@@ -16,12 +16,27 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
   return best ? { command: best, rest: argv.slice(best.path.length) } : undefined;
 }
 
+/** The second line of a command-line mistake: where the right words are. */
+const helpHint = (path: readonly string[]) => `see vap ${[...path, "--help"].join(" ")}\n`;
+
+/** What is wrong with a command line that names no command. */
+function unknownCommand(argv: string[]): string {
+  const [first] = argv;
+  if (first!.startsWith("-")) return `Unknown option '${first}'`;
+  const group = commands.filter((c) => c.path.length > 1 && c.path[0] === first).map((c) => c.path.slice(1).join(" "));
+  if (group.length === 0) return `unknown command "${first}"`;
+  return argv.length > 1 ? `unknown command "${first} ${argv[1]}" (${first} has: ${group.join(", ")})` : `"${first}" needs one of: ${group.join(", ")}`;
+}
+
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const found = findCommand(argv);
   if (!found) {
-    const unknown = argv.length > 0 && argv[0] !== "--help" && argv[0] !== "-h";
-    (unknown ? io.stderr : io.stdout)(usage(commands) + "\n");
-    return unknown ? 2 : 0;
+    if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
+      io.stdout(usage(commands) + "\n");
+      return 0;
+    }
+    io.stderr(`vap: ${unknownCommand(argv)}\n${helpHint([])}`);
+    return 2;
   }
   if (found.rest.includes("--help") || found.rest.includes("-h")) {
     io.stdout(`usage: vap ${found.command.path.join(" ")} ${found.command.usage}\n`);
@@ -33,6 +48,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     const code = exitCode(err);
     // Operator-facing failures are one line; only bugs get a stack.
     io.stderr(`vap ${found.command.path.join(" ")}: ${code === 70 ? ((err as Error)?.stack ?? String(err)) : describeError(err)}\n`);
+    if (err instanceof CommandLineError) io.stderr(helpHint(found.command.path));
     return code;
   }
 }

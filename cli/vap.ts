@@ -3,16 +3,13 @@
 // size-optimised code hold one AP downloading 200 MB under 80 MB RSS and a
 // fleet near 86 KiB per AP, at no measurable cost in join or codec speed
 // (npm run bench; test/bench/run.ts runs the benchmarks with the same flags).
-import type { CommandIo } from "../agent/command-kit/index.js";
 import { main } from "./main.js";
+import { processIo } from "./process-io.js";
 
-const io: CommandIo = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-};
+const { io, readerGone } = processIo();
 main(process.argv.slice(2), io).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = readerGone() ? 0 : code;
   },
   (err: unknown) => {
     process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);

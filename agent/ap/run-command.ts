@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
-import { cliLog, type Command, noPositionals, parseOptions, untilSignal } from "../command-kit/index.js";
+import { cliLog, type Command, CommandLineError, noPositionals, parseOptions, untilSignal } from "../command-kit/index.js";
 import { loadApConfig } from "../config/index.js";
-import { ConfigError, describeError, VapError } from "../core/index.js";
+import { describeError, VapError } from "../core/index.js";
 import { startAp } from "./ap.js";
 
 const USAGE = `--config ap.yaml [--state DIR] [--pcap FILE] [--keylog FILE] [--json]
@@ -18,7 +18,7 @@ export const runCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseOptions(argv, { config: { type: "string" }, state: { type: "string" }, pcap: { type: "string" }, keylog: { type: "string" }, json: { type: "boolean", default: false } });
     noPositionals(positionals);
-    if (!values.config) throw new ConfigError("--config FILE is required");
+    if (!values.config) throw new CommandLineError("--config FILE is required");
     const config = loadApConfig(values.config);
     if (values.state) config.stateDir = resolve(values.state);
     const ap = await startAp(config, {

@@ -1,6 +1,6 @@
 /**
  * Command-line parsing for every `vap` command: node:util parseArgs, whose
- * plain TypeErrors become one-line ConfigErrors (exit status 2), and the checks flags keep
+ * plain TypeErrors become one-line CommandLineErrors (exit status 2), and the checks flags keep
  * needing, each naming the flag and the value it got.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
@@ -9,12 +9,28 @@ import { ConfigError } from "../core/index.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/**
+ * The command line itself is wrong (an unknown option, a missing value, the
+ * wrong arguments): the message names the mistake, and `vap` adds a pointer
+ * to the command's --help, since the fix is to read it. A flag with a bad
+ * value is a plain ConfigError, whose message already says what it wants.
+ */
+export class CommandLineError extends ConfigError {}
+
 export function parseOptions<O extends Options>(argv: string[], options: O) {
   try {
     return parseArgs({ args: argv, allowPositionals: true, options });
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    throw new CommandLineError(parseArgsProblem(err as Error));
   }
+}
+
+/**
+ * parseArgs's first line ("Unknown option '--x'"), without its advice on
+ * passing `--x` as a positional after `--`, which vap commands never want.
+ */
+function parseArgsProblem(err: Error): string {
+  return err.message.split("\n", 1)[0]!.replace(/\. To specify a positional argument .*$/, "");
 }
 
 /** A whole number from `min` to `max`. */
@@ -34,12 +50,12 @@ export function choiceFlag<T extends string>(flag: string, value: string, choice
 
 /** No positional arguments allowed. */
 export function noPositionals(positionals: readonly string[]): void {
-  if (positionals.length > 0) throw new ConfigError(`unexpected argument "${positionals[0]}"`);
+  if (positionals.length > 0) throw new CommandLineError(`unexpected argument "${positionals[0]}"`);
 }
 
 /** Exactly one positional argument (a FILE or DIR); otherwise the command's usage line. */
 export function onePositional(positionals: readonly string[], usage: string): string {
-  if (positionals.length !== 1) throw new ConfigError(`usage: vap ${usage.split("\n")[0]}`);
+  if (positionals.length !== 1) throw new CommandLineError(`usage: vap ${usage.split("\n")[0]}`);
   return positionals[0]!;
 }
 

@@ -1,3 +1,5 @@
+import type { LogOutput } from "../core/index.js";
+
 /**
  * A `vap` subcommand. Each capability contributes its commands from its own
  * module; the top-level `cli/` only lists them. `run` returns the process exit code.
@@ -13,6 +15,12 @@ export interface Command {
 export interface CommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /**
+   * Where a long-running command's log lines go when their reader may stall
+   * (the process's stdout): lines are dropped and counted while it is full
+   * rather than buffered. Without it, logs go to `stdout` (tests).
+   */
+  logOutput?: LogOutput;
   /** Stops a long-running command (tests); the process's SIGINT/SIGTERM always do. */
   signal?: AbortSignal;
 }

@@ -1,9 +1,25 @@
 import type { CommandIo } from "./command.js";
-import { createLog, type Log } from "../core/index.js";
+import { ciscoTimestamp, type ConsoleSink, createLog, DroppingOutput, type Log, systemClock } from "../core/index.js";
 
-/** The human console (Cisco lines on stdout) or, with --json, pino JSON records on stdout. */
+/** What a log says once its output reads again after lines were dropped. */
+const droppedLines = (dropped: number) => `${dropped} log lines dropped: the output was not read fast enough`;
+
+/**
+ * Cisco console lines on stdout. Into `io.logOutput`, lines that come while
+ * its reader lags are dropped, and a line says how many once it reads again.
+ */
+export function cliConsole(io: CommandIo): ConsoleSink {
+  if (!io.logOutput) return (line) => io.stdout(`${line}\n`);
+  const output = new DroppingOutput(io.logOutput, (dropped) => output.write(`${ciscoTimestamp(systemClock.wallNow())} ${droppedLines(dropped)}\n`));
+  return (line) => output.write(`${line}\n`);
+}
+
+/** The human console (cliConsole) or, with --json, pino JSON records on stdout, dropped and counted the same way. */
 export function cliLog(io: CommandIo, json: boolean): Log {
-  return json ? createLog({ json: { write: (s: string) => void io.stdout(s) } }) : createLog({ console: (line) => io.stdout(`${line}\n`) });
+  if (!json) return createLog({ console: cliConsole(io) });
+  const output = io.logOutput && new DroppingOutput(io.logOutput, (dropped) => log.warn(droppedLines(dropped)));
+  const log = createLog({ json: { write: output ? (text: string) => output.write(text) : io.stdout } });
+  return log;
 }
 
 /** Resolve on the first SIGINT or SIGTERM, or when `abort` fires (long-running commands stop cleanly). */

@@ -5,5 +5,5 @@
  * ConfigErrors, and the console a long-running command logs to.
  */
 export { type Command, type CommandIo } from "./command.js";
-export { parseOptions, integerFlag, choiceFlag, noPositionals, onePositional, classFlag, classListFlag } from "./args.js";
-export { cliLog, untilSignal } from "./console.js";
+export { CommandLineError, parseOptions, integerFlag, choiceFlag, noPositionals, onePositional, classFlag, classListFlag } from "./args.js";
+export { cliConsole, cliLog, untilSignal } from "./console.js";

@@ -198,6 +198,14 @@ function parseDtls(d: Fields, path: (p: string) => string): DtlsCredentials {
   };
 }
 
+/**
+ * The yaml package's first line reads "<problem> at line 2, column 1:" and
+ * the offending lines follow; one line keeps the problem and its place.
+ */
+function yamlProblem(err: Error): string {
+  return err.message.split("\n", 1)[0]!.replace(/:\s*$/, "");
+}
+
 /** Read YAML or JSON (JSON is YAML) from a file. */
 export function loadApConfig(file: string): ApConfig {
   const text = readOperatorFile(file);
@@ -205,7 +213,7 @@ export function loadApConfig(file: string): ApConfig {
   try {
     raw = parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`${file}: not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`);
+    throw new ConfigError(`${file}: not valid YAML/JSON: ${yamlProblem(err as Error)}`);
   }
   return parseApConfig(raw, file, dirname(resolve(file)));
 }

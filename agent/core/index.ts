@@ -5,5 +5,7 @@ export { seededRandom, systemRandom, type Random } from "./random.js";
 export { failpoint } from "./failpoint.js";
 export { allocateBytes, equalBytes } from "./bytes.js";
 export { createLog, silentLog, ciscoTimestamp, type Log, type LogFields, type ConsoleSink, type LogOptions } from "./log.js";
+export { RepeatLimiter, DEFAULT_REPEAT_LIMIT, OTHER_SOURCES, type RepeatLimit, type RepeatLimiterOptions } from "./log-limit.js";
+export { DroppingOutput, type LogOutput } from "./log-output.js";
 export { serial, type Serial } from "./serial.js";
 export { createDurableFile, readOperatorFile, writeAll, writeFileDurably, type DurableFile } from "./files.js";

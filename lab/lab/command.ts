@@ -1,4 +1,4 @@
-import { choiceFlag, classListFlag, type Command, type CommandIo, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
+import { choiceFlag, classListFlag, cliConsole, type Command, type CommandIo, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
 import { parseDuration } from "../../agent/config/index.js";
 import { ConfigError } from "../../agent/core/index.js";
 import { imageSizeFlag } from "../../images/index.js";
@@ -68,7 +68,7 @@ export const labCommand: Command = {
       imageSize: size,
       ...(storage ? { storage } : {}),
       ...(v.state ? { stateDir: v.state } : {}),
-      console: v.quiet ? null : (line) => io.stdout(`${line}\n`),
+      console: v.quiet ? null : cliConsole(io),
       ...(classes ? { classes } : {}),
       ...(v.pcap ? { pcap: v.pcap } : {}),
       ...(v.keylog ? { keylog: v.keylog } : {}),

@@ -167,22 +167,25 @@ describe("vap capwap decode on input it cannot read fully: a one-line error and 
     expect(stderr).toMatch(/^vap capwap decode: capture file: file ends inside the record \d+ data: \d+ bytes needed, \d+ left at byte \d+\n$/);
   });
 
-  for (const [name, args, exitCode, message] of [
+  // A mistake in the command line's words gets a second line pointing at --help; anything else is one line.
+  const HELP_HINT = "see vap capwap decode --help";
+  for (const [name, args, exitCode, message, hint] of [
     // exit 2: the command line names something unusable; exit 1: the capture itself is bad.
-    ["a missing file", [join(dir, "absent.pcap")], 2, /^vap capwap decode: cannot read .*absent\.pcap: ENOENT: no such file or directory/],
-    ["a directory", [dir], 2, /^vap capwap decode: cannot read .*: EISDIR/],
-    ["a file that is no capture", [fileOf(Buffer.from("just some text, no capture at all"))], 1, /^vap capwap decode: capture file: magic 0x6a757374 is neither pcap nor pcapng at byte 0/],
-    ["no FILE", [], 2, /^vap capwap decode: expected one capture FILE, got 0 arguments/],
-    ["an unknown profile", [pcapFile, "--profile", "aruba"], 2, /^vap capwap decode: --profile must be auto, rfc5415 or cisco, not "aruba"/],
-    ["a port out of range", [pcapFile, "--data-port", "70000"], 2, /^vap capwap decode: --data-port must be a UDP port \(1-65535\), not "70000"/],
-    ["an unknown option", [pcapFile, "--verbose"], 2, /^vap capwap decode: Unknown option '--verbose'/],
+    ["a missing file", [join(dir, "absent.pcap")], 2, /^vap capwap decode: cannot read .*absent\.pcap: ENOENT: no such file or directory/, false],
+    ["a directory", [dir], 2, /^vap capwap decode: cannot read .*: EISDIR/, false],
+    ["a file that is no capture", [fileOf(Buffer.from("just some text, no capture at all"))], 1, /^vap capwap decode: capture file: magic 0x6a757374 is neither pcap nor pcapng at byte 0/, false],
+    ["no FILE", [], 2, /^vap capwap decode: expected one capture FILE, got 0 arguments/, true],
+    ["an unknown profile", [pcapFile, "--profile", "aruba"], 2, /^vap capwap decode: --profile must be auto, rfc5415 or cisco, not "aruba"/, false],
+    ["a port out of range", [pcapFile, "--data-port", "70000"], 2, /^vap capwap decode: --data-port must be a UDP port \(1-65535\), not "70000"/, false],
+    ["an unknown option", [pcapFile, "--verbose"], 2, /^vap capwap decode: Unknown option '--verbose'$/, true],
   ] as const) {
     it(name, async () => {
       const { code, stdout, stderr } = await decode(...args);
       expect(code).toBe(exitCode);
       expect(stdout).toBe("");
-      expect(stderr).toMatch(message);
-      expect(stderr.trimEnd()).not.toContain("\n");
+      const [first, ...more] = stderr.trimEnd().split("\n");
+      expect(first).toMatch(message);
+      expect(more).toEqual(hint ? [HELP_HINT] : []);
     });
   }
 

@@ -70,8 +70,6 @@ describe("vap wan flags", () => {
     [["--listen", "127.0.0.1:1", "--to", "tcp:127.0.0.1:1"], `--to: expected HOST:PORT (the protocol goes on --listen), got "tcp:127.0.0.1:1"`],
     [["--listen", "127.0.0.1:1", "--to", "127.0.0.1:0"], `--to: expected HOST:PORT (the protocol goes on --listen), got "127.0.0.1:0"`],
     [["--listen", "127.0.0.1:1"], "expected pairs of --listen and --to (got 1 --listen, 0 --to)"],
-    [["--lose", "1%"], "Unknown option '--lose'"],
-    [["--delay", "-5ms"], "Option '--delay' argument is ambiguous."],
   ])("vap wan %j fails with one line naming the flag", async (args, message) => {
     const withPair = args.includes("--listen") ? args : [...PAIR, ...args];
     const r = await vap("wan", ...withPair);
@@ -79,6 +77,16 @@ describe("vap wan flags", () => {
     expect(r.out).toBe("");
     expect(r.err.split("\n").filter(Boolean)).toHaveLength(1);
     expect(r.err).toContain(`vap wan: ${message}`);
+  });
+
+  it.each([
+    [["--lose", "1%"], "Unknown option '--lose'"],
+    [["--delay", "-5ms"], "Option '--delay' argument is ambiguous."],
+  ])("vap wan %j: a word the command line cannot parse, then where to look", async (args, message) => {
+    const r = await vap("wan", ...PAIR, ...args);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err).toBe(`vap wan: ${message}\nsee vap wan --help\n`);
   });
 
   it("names the endpoint it cannot listen on", async () => {

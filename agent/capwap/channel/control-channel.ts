@@ -18,7 +18,7 @@ import {
   messageTypeName,
   Reassembler,
 } from "../codec/index.js";
-import { equalBytes, type Clock, type TimerHandle } from "../../core/index.js";
+import { equalBytes, RepeatLimiter, type Clock, type Log, type RepeatLimit, type TimerHandle } from "../../core/index.js";
 import { DEFAULT_LINK_MTU, ipUdpOverhead } from "../../net/index.js";
 import type { Element, Message, VendorProfile } from "../profiles/index.js";
 
@@ -40,6 +40,15 @@ export interface ControlChannelOptions {
   onRequest: (request: Message) => void;
   /** A packet that could not be used: malformed, or a response nobody waits for. */
   onDiscard: (reason: string, detail: { messageType?: number; error?: CapwapDecodeError }) => void;
+  /**
+   * Where the channel logs what it drops or reads only in part, each kind
+   * thinned per reason by a RepeatLimiter (its first lines, then a summary
+   * per interval) so a peer sending garbage costs a few lines: discarded
+   * packets at info, elements kept raw (a body that misfits its layout) at
+   * debug, each line naming `peer`. A caller giving it leaves logging out
+   * of onDiscard.
+   */
+  diagnostics?: { log: Log; peer: string; limit?: RepeatLimit };
   /** Every plaintext packet in and out, for captures. */
   onPacket?: (direction: "in" | "out", packet: Uint8Array) => void;
   /**
@@ -107,11 +116,19 @@ export class ControlChannel {
   /** seq → the request's payload and our response packets. */
   readonly #responses = new Map<number, { request: Uint8Array; packets: Uint8Array[] }>();
   readonly #reassembler = new Reassembler(REASSEMBLY);
+  readonly #discards: RepeatLimiter | undefined;
+  readonly #rawElements: RepeatLimiter | undefined;
   #closed = false;
 
   constructor(options: ControlChannelOptions, initialSeq = 0) {
     this.#o = options;
     this.#nextSeq = initialSeq & 0xff;
+    const d = options.diagnostics;
+    if (d) {
+      const common = { log: d.log, clock: options.clock, ...(d.limit && { limit: d.limit }) };
+      this.#discards = new RepeatLimiter({ ...common, what: "packets discarded" });
+      this.#rawElements = new RepeatLimiter({ ...common, what: "elements kept raw", level: "debug" });
+    }
   }
 
   /**
@@ -179,15 +196,18 @@ export class ControlChannel {
       }
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
-      this.#o.onDiscard(`malformed packet: ${err.message}`, { messageType: err.messageType, error: err });
+      this.#discard("malformed packet", `malformed packet: ${err.message}`, { messageType: err.messageType, error: err });
       return;
     }
+    this.#noteRawElements(message);
     if (isRequest(message.type)) this.#incomingRequest(message, payload ?? packet.subarray(payloadOffset));
     else this.#incomingResponse(message);
   }
 
   /** Stop every retransmission; the channel accepts nothing more. */
   close(): void {
+    this.#discards?.flush();
+    this.#rawElements?.flush();
     this.#closed = true;
     for (const p of this.#pending.values()) p.timer.cancel();
     this.#pending.clear();
@@ -211,11 +231,31 @@ export class ControlChannel {
   #incomingResponse(message: Message): void {
     const pending = this.#pending.get(message.seq);
     if (!pending || pending.type + 1 !== message.type) {
-      this.#o.onDiscard(`unexpected ${messageTypeName(message.type)} (seq ${message.seq})`, { messageType: message.type });
+      const unexpected = `unexpected ${messageTypeName(message.type)}`;
+      this.#discard(unexpected, `${unexpected} (seq ${message.seq})`, { messageType: message.type });
       return;
     }
     this.#forget(message.seq, pending);
     pending.onResponse(message);
+  }
+
+  /** `kind` keys the log's rate limit ("malformed packet"); `reason` tells this packet's whole story. */
+  #discard(kind: string, reason: string, detail: { messageType?: number; error?: CapwapDecodeError }): void {
+    this.#o.onDiscard(reason, detail);
+    if (!this.#discards) return;
+    const peer = this.#o.diagnostics!.peer;
+    this.#discards.record(peer, kind, () => `Discarding packet from ${peer}: ${reason}`);
+  }
+
+  /** The codec's note on an element it kept raw starts with the layout's name, which keys the rate limit. */
+  #noteRawElements(message: Message): void {
+    if (!this.#rawElements) return;
+    const peer = this.#o.diagnostics!.peer;
+    for (const el of message.elements) {
+      if (!("note" in el) || el.note === undefined) continue;
+      const note = el.note;
+      this.#rawElements.record(peer, note.slice(0, note.indexOf(":")), () => `${messageTypeName(message.type)} from ${peer}: element kept raw: ${note}`);
+    }
   }
 
   #arm(seq: number, intervalMs: number): TimerHandle {

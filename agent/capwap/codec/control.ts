@@ -9,9 +9,10 @@
  * Msg Element Length counts the bytes after Seq Num: itself, Flags and the
  * elements, i.e. elements + 3.
  */
-import { CapwapEncodeError } from "./errors.js";
+import { CapwapDecodeError, CapwapEncodeError } from "./errors.js";
 import { encodeWith, Reader, Writer } from "./cursor.js";
-import type { ElementTable, UnknownElement, VendorSpecificElement } from "./element.js";
+import type { ElementSpec, ElementTable, UnknownElement, VendorSpecificElement } from "./element.js";
+import { elementName } from "./names.js";
 import { type CapwapHeader, controlHeader, readHeader, writeHeader } from "./header.js";
 
 /** Any decoded element: a table's typed element, or an opaque unknown one. */
@@ -69,7 +70,12 @@ function writeElement(w: Writer, el: BaseElement, table: ElementTable): void {
   w.patch16(lengthAt, w.pos - start);
 }
 
-/** Read elements until `r.end`. Unknown types are kept as bytes (never dropped). */
+/**
+ * Read elements until `r.end`. Unknown types are kept as bytes (never
+ * dropped), and so is an element whose body does not fit its layout (see
+ * readElementValue); only the TLV framing (a truncated type or length, a
+ * length past the message's end) fails the message.
+ */
 export function readElements<E extends BaseElement>(r: Reader, table: ElementTable, out: E[] = []): E[] {
   while (r.pos < r.end) {
     const start = r.pos;
@@ -84,33 +90,74 @@ export function readElements<E extends BaseElement>(r: Reader, table: ElementTab
   return out;
 }
 
+/**
+ * One element's value, `length` bytes from `r.pos`. A body that does not fit
+ * its layout is kept as bytes with a note saying why, the way Wireshark
+ * shows such an element undecoded and carries on: real Cisco firmware varies
+ * vendor element layouts across releases, and one odd element must not cost
+ * the whole message. Re-encoding the raw element gives its bytes back.
+ */
 function readElementValue(r: Reader, table: ElementTable, type: number, length: number): BaseElement {
   // Narrow the reader to this element (no closure: this runs for every element).
   const outer = r.end;
-  const stop = r.pos + length;
+  const start = r.pos;
+  const stop = start + length;
   r.end = stop;
-  let spec = type === VENDOR_SPECIFIC ? undefined : table.byType(type);
   let result: BaseElement;
+  try {
+    result = decodeElementBody(r, table, type, stop);
+  } catch (err) {
+    if (!(err instanceof CapwapDecodeError)) throw err;
+    result = keptRaw(r.buf.subarray(start, stop), table, type, err);
+  }
+  r.pos = stop;
+  r.end = outer;
+  return result;
+}
+
+function decodeElementBody(r: Reader, table: ElementTable, type: number, stop: number): BaseElement {
   if (type === VENDOR_SPECIFIC) {
     const vendorId = r.u32("vendor identifier");
     const elementId = r.u16("vendor element id");
-    spec = table.byVendor(vendorId, elementId);
+    const spec = table.byVendor(vendorId, elementId);
     if (!spec) {
       const opaque: VendorSpecificElement = { kind: "VendorSpecific", vendorId, elementId, data: r.rest() };
-      result = opaque;
+      return opaque;
     }
-  } else if (!spec) {
+    return decodeWithSpec(r, spec, stop);
+  }
+  const spec = table.byType(type);
+  if (!spec) {
     const unknown: UnknownElement = { kind: "Unknown", type, value: r.rest() };
-    result = unknown;
+    return unknown;
   }
-  if (spec) {
-    const o: Record<string, unknown> = { kind: spec.kind };
-    spec.codec.readInto(r, o);
-    result = o as unknown as BaseElement;
+  return decodeWithSpec(r, spec, stop);
+}
+
+function decodeWithSpec(r: Reader, spec: ElementSpec, stop: number): BaseElement {
+  const o: Record<string, unknown> = { kind: spec.kind };
+  spec.codec.readInto(r, o);
+  if (r.pos !== stop) r.fail(`${stop - r.pos} unexpected trailing byte(s)`);
+  return o as unknown as BaseElement;
+}
+
+/** A Vendor Specific Payload's own header: vendor id (32 bits) and element id (16). */
+const VENDOR_HEADER = 6;
+
+/**
+ * The bytes of an element whose body misfits, as the raw element its type
+ * calls for, noting which layout failed, why and where (absolute offset).
+ */
+function keptRaw(value: Uint8Array, table: ElementTable, type: number, err: CapwapDecodeError): UnknownElement | VendorSpecificElement {
+  const why = `${err.reason} at byte ${err.offset}`;
+  if (type === VENDOR_SPECIFIC && value.length >= VENDOR_HEADER) {
+    const header = new Reader(value);
+    const vendorId = header.u32();
+    const elementId = header.u16();
+    const layout = table.byVendor(vendorId, elementId)?.name ?? elementName(type);
+    return { kind: "VendorSpecific", vendorId, elementId, data: header.rest(), note: `${layout}: ${why}` };
   }
-  if (r.pos !== stop) r.fail(`${spec?.name ?? "element"} has ${stop - r.pos} unexpected trailing byte(s)`);
-  r.end = outer;
-  return result!;
+  return { kind: "Unknown", type, value, note: `${table.byType(type)?.name ?? elementName(type)}: ${why}` };
 }
 
 /** Control header + elements: the payload of a (possibly fragmented) control packet. */

@@ -16,19 +16,29 @@ export interface ElementSpec<K extends string = string, V extends object = any> 
   readonly vendorElementId?: number;
 }
 
-/** An element type no table knows: kept as bytes so it survives decode → encode. */
+/**
+ * An element kept as bytes so it survives decode → encode: a type no table
+ * knows, or (with a `note`) one whose body does not fit its layout.
+ */
 export interface UnknownElement {
   kind: "Unknown";
   type: number;
   value: Uint8Array;
+  /** Why a known type was not decoded: the layout, the reason and the byte. */
+  note?: string;
 }
 
-/** A Vendor Specific Payload whose vendor/element id no table knows. */
+/**
+ * A Vendor Specific Payload kept as bytes: a vendor/element id no table
+ * knows, or (with a `note`) one whose body does not fit its layout.
+ */
 export interface VendorSpecificElement {
   kind: "VendorSpecific";
   vendorId: number;
   elementId: number;
   data: Uint8Array;
+  /** Why a known vendor element was not decoded: the layout, the reason and the byte. */
+  note?: string;
 }
 
 export type ElementOf<S> = S extends ElementSpec<infer K, infer V> ? { kind: K } & V : never;

@@ -26,6 +26,8 @@ export interface ElementJson {
   fields?: { [key: string]: JsonValue };
   /** The raw value of an element the profile cannot decode. */
   hex?: string;
+  /** Why an element of a known layout is shown raw: its body does not fit. */
+  note?: string;
 }
 
 export interface MessageJson {
@@ -52,11 +54,12 @@ export function toJson(value: unknown): JsonValue {
 export function elementToJson(el: BaseElement, table: ElementTable): ElementJson {
   if (el.kind === "Unknown") {
     const u = el as unknown as UnknownElement;
-    return { type: u.type, name: elementName(u.type), hex: toHex(u.value) };
+    return { type: u.type, name: elementName(u.type), hex: toHex(u.value), ...(u.note !== undefined && { note: u.note }) };
   }
   if (el.kind === "VendorSpecific") {
     const v = el as unknown as VendorSpecificElement;
-    return { type: ElementType.VendorSpecificPayload, name: elementName(ElementType.VendorSpecificPayload), vendorId: v.vendorId, elementId: v.elementId, hex: toHex(v.data) };
+    const name = elementName(ElementType.VendorSpecificPayload);
+    return { type: ElementType.VendorSpecificPayload, name, vendorId: v.vendorId, elementId: v.elementId, hex: toHex(v.data), ...(v.note !== undefined && { note: v.note }) };
   }
   const spec = table.byKind(el.kind);
   if (!spec) throw new CapwapEncodeError(`element kind "${el.kind}" is not known to this profile`);

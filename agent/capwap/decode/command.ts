@@ -4,7 +4,7 @@
  * vendor profiles vap itself speaks — so Cisco layouts that Wireshark calls
  * malformed (SPEC §3, Cisco flavour) still decode.
  */
-import { type Command, parseOptions } from "../../command-kit/index.js";
+import { type Command, CommandLineError, parseOptions } from "../../command-kit/index.js";
 import { ConfigError } from "../../core/index.js";
 import { endpointKey } from "../../net/index.js";
 import { readCapture, udpDatagramOf, type CapturedDatagram } from "../../pcap/index.js";
@@ -17,6 +17,7 @@ import {
   decodeDataPacket,
   decodePacket,
   DTLS_PREAMBLE_BYTE,
+  type ElementJson,
   type ElementTable,
   elementToJson,
   messageToJson,
@@ -27,7 +28,7 @@ import {
 import { profiles, type ProfileName, type VendorProfile } from "../profiles/index.js";
 
 export interface DecodeOptions {
-  /** `auto`: the cisco profile, then rfc5415 for a message cisco cannot decode. */
+  /** `auto`: the cisco profile, then rfc5415 for a message with elements cisco cannot decode. */
   profile: ProfileName | "auto";
   controlPort: number;
   dataPort: number;
@@ -56,14 +57,15 @@ type Channel = "control" | "data";
 
 /**
  * Decode every CAPWAP datagram of a capture, handing one line per message to
- * `emit` as soon as it is complete. Rejects only when the capture itself is
- * unreadable (PcapFormatError, or the I/O error of the source); lines
- * emitted before that stand.
+ * `emit` as soon as it is complete, until the capture ends or `stop` fires.
+ * Rejects only when the capture itself is unreadable (PcapFormatError, or
+ * the I/O error of the source); lines emitted before that stand.
  */
-export async function decodeCapture(source: string | AsyncIterable<Uint8Array>, options: DecodeOptions, emit: (line: DecodedLine) => void): Promise<DecodeSummary> {
+export async function decodeCapture(source: string | AsyncIterable<Uint8Array>, options: DecodeOptions, emit: (line: DecodedLine) => void, stop?: AbortSignal): Promise<DecodeSummary> {
   const decoder = new CaptureDecoder(options);
   const summary: DecodeSummary = { packets: 0, capwap: 0, errors: 0, incomplete: 0 };
   for await (const record of readCapture(source)) {
+    if (stop?.aborted) break;
     summary.packets++;
     const datagram = udpDatagramOf(record);
     const channel = datagram && channelOf(datagram, options);
@@ -143,17 +145,28 @@ class CaptureDecoder {
     });
   }
 
-  /** Decode with each profile in turn; the first profile's error stands when none succeeds. */
+  /**
+   * Decode with each profile in turn until one reads every element; else the
+   * line that kept the fewest elements raw (the earlier profile on a tie),
+   * and the first profile's error when none decodes.
+   */
   #withProfile(decode: (table: ElementTable) => DecodedLine): DecodedLine {
     let first: CapwapDecodeError | undefined;
+    let best: { line: DecodedLine; raw: number } | undefined;
     for (const profile of this.#profiles) {
+      let line: DecodedLine;
       try {
-        return { profile: profile.name, ...decode(profile.elements) };
+        line = { profile: profile.name, ...decode(profile.elements) };
       } catch (err) {
         if (!(err instanceof CapwapDecodeError)) throw err;
         first ??= err;
+        continue;
       }
+      const raw = (line.elements as ElementJson[]).filter((e) => e.note !== undefined).length;
+      if (raw === 0) return line;
+      if (!best || raw < best.raw) best = { line, raw };
     }
+    if (best) return best.line;
     throw first;
   }
 }
@@ -202,9 +215,10 @@ Print each CAPWAP message in a pcap or pcapng capture as one JSON line.
   --profile       element layouts to decode with (default auto: cisco, then rfc5415)
   --control-port  UDP port of the control channel (default 5246)
   --data-port     UDP port of the data channel (default 5247)
-Fragments are reassembled; DTLS records are reported, not decoded; a packet
-that does not decode prints its error and decoding goes on. Other traffic is
-skipped and counted on stderr.`;
+Fragments are reassembled; DTLS records are reported, not decoded; an element
+whose body does not fit its layout is printed raw (hex) with a note; a packet
+whose framing is broken prints its error and decoding goes on. Other traffic
+is skipped and counted on stderr.`;
 
 export const capwapDecodeCommand: Command = {
   path: ["capwap", "decode"],
@@ -214,12 +228,14 @@ export const capwapDecodeCommand: Command = {
     const { file, options } = decodeArguments(argv);
     let summary: DecodeSummary;
     try {
-      summary = await decodeCapture(file, options, (line) => io.stdout(`${JSON.stringify(line)}\n`));
+      summary = await decodeCapture(file, options, (line) => io.stdout(`${JSON.stringify(line)}\n`), io.signal);
     } catch (err) {
       // A missing or unreadable file is the operator's to fix: one line, no stack.
       if (err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === "string") throw new ConfigError(`cannot read ${file}: ${err.message}`, { cause: err });
       throw err;
     }
+    // Stopped (Ctrl-C, or the reader of stdout went away): counts of part of the capture would mislead.
+    if (io.signal?.aborted) return 0;
     const { packets, capwap, errors, incomplete } = summary;
     const parts = [`${packets} packets`, `${capwap} CAPWAP`, `${packets - capwap} skipped (not CAPWAP)`, `${errors} not decodable`];
     if (incomplete > 0) parts.push(`${incomplete} fragmented message(s) incomplete`);
@@ -234,7 +250,7 @@ function decodeArguments(argv: string[]): { file: string; options: DecodeOptions
     "control-port": { type: "string", default: "5246" },
     "data-port": { type: "string", default: "5247" },
   });
-  if (positionals.length !== 1) throw new ConfigError(`expected one capture FILE, got ${positionals.length} arguments`);
+  if (positionals.length !== 1) throw new CommandLineError(`expected one capture FILE, got ${positionals.length} arguments`);
   const profile = values.profile;
   if (profile !== "auto" && !Object.hasOwn(profiles, profile)) throw new ConfigError(`--profile must be auto, ${Object.keys(profiles).join(" or ")}, not "${profile}"`);
   return {

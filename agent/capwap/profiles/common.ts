@@ -8,6 +8,35 @@ import type { AcInfo, AcSummary, RadioInfo, WtpInfo, WtpSummary } from "./profil
 
 const text = (s: string) => new TextEncoder().encode(s);
 const fromText = (b: Uint8Array) => new TextDecoder().decode(b);
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** C0 and C1 controls and DEL: bytes no one means as part of a printed version. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+/** The form opaqueVersion gives; text that reads like it is shown in that form too. */
+const OPAQUE_FORM = /^0x[0-9a-f]*$/i;
+
+/** Bytes that are no text: "0x" and their hex (00 31 ff fe → "0x0031fffe"). */
+export function opaqueVersion(bytes: Uint8Array): string {
+  return `0x${toHex(bytes)}`;
+}
+
+/**
+ * A version field whose bytes the vendor chooses (RFC 5415 §4.6.1 AC
+ * Information, §4.6.41 WTP Descriptor), as vap prints and compares it.
+ * Printable UTF-8 stays itself ("8.10.130.0"); anything else, such as a
+ * controller's 4 binary bytes, becomes opaqueVersion() — and so does text
+ * that already reads "0x…", so no two byte strings share a form: comparing
+ * the forms as strings compares the bytes.
+ */
+export function textOrOpaqueVersion(bytes: Uint8Array): string {
+  let s: string;
+  try {
+    s = strictUtf8.decode(bytes);
+  } catch {
+    return opaqueVersion(bytes);
+  }
+  return CONTROL_CHARACTER.test(s) || OPAQUE_FORM.test(s) ? opaqueVersion(bytes) : s;
+}
 
 export function boardData(vendorId: number, wtp: WtpInfo): Element {
   return {
@@ -141,8 +170,14 @@ export function summarizeWtp(elements: readonly Element[], softwareVersion: (des
   return summary;
 }
 
-export function readRadios(elements: readonly Element[]): RadioInfo[] {
-  return findElements(elements, "Ieee80211WtpRadioInformation").map((r) => ({ radioId: r.radioId, radioType: r.radioType }));
+/** Slots as the Radio IDs a profile's elements carry: slot 0 is `firstRadioId`. */
+export function radiosOnWire(radios: readonly RadioInfo[], firstRadioId: number): RadioInfo[] {
+  return radios.map((r) => ({ ...r, radioId: r.radioId + firstRadioId }));
+}
+
+/** The radios a request's WTP Radio Information elements name, by slot. */
+export function readRadios(elements: readonly Element[], firstRadioId: number): RadioInfo[] {
+  return findElements(elements, "Ieee80211WtpRadioInformation").map((r) => ({ radioId: r.radioId - firstRadioId, radioType: r.radioType }));
 }
 
 export function imageWindow(elements: readonly Element[]): number {

@@ -5,7 +5,12 @@ import type { Element } from "./element-types.js";
 /** The names of the vendor profiles vap speaks are configuration's (PROFILE_NAMES). */
 export type { ProfileName };
 
-/** A radio as the AP reports it: slot and RFC 5416 §6.25 radio type bits. */
+/**
+ * A radio as the AP reports it: its slot and RFC 5416 §6.25 radio type bits.
+ * `radioId` is vap's slot number (0, 1, …) on both sides; the profile turns
+ * it into the Radio ID of its wire elements (firstRadioId + slot) when it
+ * builds them, and back when it reads them.
+ */
 export interface RadioInfo {
   radioId: number;
   radioType: number;
@@ -63,6 +68,12 @@ export interface JoinSettings {
 /** What an AP learns about a controller from its Discovery or Join Response. */
 export interface AcSummary {
   name?: string;
+  /**
+   * The controller's software version in a printable form that is one per
+   * byte string (the profile's reading: Cisco's dotted 4 bytes, RFC text,
+   * "0x…" for bytes that are neither), so the AP compares versions as bytes
+   * by comparing these strings.
+   */
   softwareVersion?: string;
   activeWtps: number;
   maxWtps: number;
@@ -100,6 +111,8 @@ export interface VendorProfile {
   readonly vendorId: number;
   /** Session ID size: RFC 5415 says 16 bytes; Cisco APs send 4 [obs]. */
   readonly sessionIdBytes: number;
+  /** The Radio ID of slot 0 in radio elements: RFC 5415/5416 number radios from 1. */
+  readonly firstRadioId: number;
 
   /** AP → AC message elements. */
   discoveryRequest(wtp: WtpInfo): Element[];
@@ -124,5 +137,6 @@ export interface VendorProfile {
   acSummary(elements: readonly Element[]): AcSummary;
   wtpSummary(elements: readonly Element[]): WtpSummary;
   joinSettings(elements: readonly Element[]): JoinSettings;
+  /** The radios of a Discovery or Join Request, by slot. */
   radios(elements: readonly Element[]): RadioInfo[];
 }

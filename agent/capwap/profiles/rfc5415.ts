@@ -4,21 +4,22 @@ import {
   acDescriptor,
   boardData,
   discoveryElements,
-  fromText,
   imageWindow,
   radioInformation,
   radioOperationalStates,
   radioStatistics,
+  radiosOnWire,
   readRadios,
   rebootStatistics,
   success,
   summarizeAc,
   summarizeWtp,
   text,
+  textOrOpaqueVersion,
   wtpDescriptor,
 } from "./common.js";
 import { findElement } from "./element-types.js";
-import type { VendorProfile, WtpInfo } from "./profile.js";
+import type { RadioInfo, VendorProfile, WtpInfo } from "./profile.js";
 import { DOCUMENTATION_ENTERPRISE, vapElements } from "./vap-elements.js";
 
 /** vap's own vendor id for the RFC profile's board data and descriptors: the documentation PEN. */
@@ -26,9 +27,13 @@ const VENDOR_ID = DOCUMENTATION_ENTERPRISE;
 
 const descriptor = (wtp: WtpInfo) => wtpDescriptor(wtp, VENDOR_ID, text, 0);
 
+/** RFC 5415 §4.6.31 and RFC 5416 §6: Radio IDs run from 1 to 31. */
+const FIRST_RADIO_ID = 1;
+const onWire = (radios: readonly RadioInfo[]) => radiosOnWire(radios, FIRST_RADIO_ID);
+
 const textVersion = (type: number) => (subs: { type: number; data: Uint8Array }[]) => {
   const s = subs.find((d) => d.type === type);
-  return s ? fromText(s.data) : undefined;
+  return s ? textOrOpaqueVersion(s.data) : undefined;
 };
 
 /**
@@ -40,10 +45,11 @@ export const rfc5415Profile: VendorProfile = {
   name: "rfc5415",
   elements: new ElementTable([...rfc5415Elements, ...ieee80211Elements, ...ciscoVendorElements, ...vapElements]),
   sessionIdBytes: 16,
+  firstRadioId: FIRST_RADIO_ID,
   imageBlockSize: 1024,
   vendorId: VENDOR_ID,
 
-  discoveryRequest: (wtp) => discoveryElements(wtp, VENDOR_ID, descriptor(wtp)),
+  discoveryRequest: (wtp) => discoveryElements({ ...wtp, radios: onWire(wtp.radios) }, VENDOR_ID, descriptor(wtp)),
   joinRequest: (wtp) => [
     { kind: "LocationData", location: wtp.location },
     boardData(VENDOR_ID, wtp),
@@ -52,18 +58,18 @@ export const rfc5415Profile: VendorProfile = {
     { kind: "SessionId", sessionId: wtp.sessionId },
     { kind: "WtpFrameTunnelMode", mode: 0x04 },
     { kind: "WtpMacType", macType: 1 },
-    ...radioInformation(wtp.radios),
+    ...radioInformation(onWire(wtp.radios)),
     { kind: "EcnSupport", ecnSupport: 0 },
     { kind: "CapwapLocalIpv4Address", address: wtp.localAddress },
   ],
   configurationStatusRequest: (wtp) => [
     { kind: "AcName", name: wtp.acName ?? "" },
-    ...wtp.radios.map((r) => ({ kind: "RadioAdministrativeState" as const, radioId: r.radioId, adminState: 1 })),
+    ...onWire(wtp.radios).map((r) => ({ kind: "RadioAdministrativeState" as const, radioId: r.radioId, adminState: 1 })),
     { kind: "StatisticsTimer", interval: 120 },
     rebootStatistics(wtp),
   ],
-  changeStateEventRequest: (wtp) => [...radioOperationalStates(wtp.radios), success()],
-  wtpEventRequest: (wtp) => [...radioStatistics(wtp.radios), rebootStatistics(wtp)],
+  changeStateEventRequest: (wtp) => [...radioOperationalStates(onWire(wtp.radios)), success()],
+  wtpEventRequest: (wtp) => [...radioStatistics(onWire(wtp.radios)), rebootStatistics(wtp)],
 
   discoveryResponse: (ac, radios) => [
     acDescriptor(ac, [
@@ -71,7 +77,7 @@ export const rfc5415Profile: VendorProfile = {
       { vendorId: VENDOR_ID, type: AcInformationType.SoftwareVersion, data: text(ac.softwareVersion) },
     ]),
     { kind: "AcName", name: ac.name },
-    ...radioInformation(radios),
+    ...radioInformation(onWire(radios)),
     { kind: "CapwapControlIpv4Address", address: ac.controlAddress, wtpCount: ac.activeWtps },
   ],
   joinResponse(ac, resultCode, radios, settings) {
@@ -88,7 +94,7 @@ export const rfc5415Profile: VendorProfile = {
   },
   configurationStatusResponse: (ac, radios) => [
     { kind: "CapwapTimers", discovery: 5, echoRequest: ac.echoIntervalSeconds },
-    ...radios.map((r) => ({ kind: "DecryptionErrorReportPeriod" as const, radioId: r.radioId, interval: 120 })),
+    ...onWire(radios).map((r) => ({ kind: "DecryptionErrorReportPeriod" as const, radioId: r.radioId, interval: 120 })),
     { kind: "IdleTimeout", timeout: 300 },
     { kind: "WtpFallback", mode: 1 },
   ],
@@ -108,6 +114,6 @@ export const rfc5415Profile: VendorProfile = {
   acSummary: (elements) => summarizeAc(elements, textVersion(AcInformationType.SoftwareVersion)),
   wtpSummary: (elements) => summarizeWtp(elements, textVersion(WtpDescriptorType.ActiveSoftwareVersion)),
   joinSettings: (elements) => ({ imageWindow: imageWindow(elements) }),
-  radios: readRadios,
+  radios: (elements) => readRadios(elements, FIRST_RADIO_ID),
 };
 

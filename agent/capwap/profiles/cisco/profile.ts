@@ -9,9 +9,11 @@ import {
   boardData,
   discoveryElements,
   imageWindow,
+  opaqueVersion,
   radioInformation,
   radioOperationalStates,
   radioStatistics,
+  radiosOnWire,
   readRadios,
   rebootStatistics,
   success,
@@ -21,7 +23,7 @@ import {
   wtpDescriptor,
 } from "../common.js";
 import { type Element, findElement } from "../element-types.js";
-import type { VendorProfile, WtpInfo } from "../profile.js";
+import type { RadioInfo, VendorProfile, WtpInfo } from "../profile.js";
 import { vapExtensionElements } from "../vap-elements.js";
 import { CISCO_VENDOR_ID, ciscoImageChecksum, CiscoImageOpcode, ciscoLayoutOverrides, ciscoVendorElements, LwappElementId, lwappPathMtu } from "./elements.js";
 import { decodeCiscoVersion, encodeCiscoVersion } from "./version.js";
@@ -34,12 +36,28 @@ const PATH_MTU = 1485;
 
 const descriptor = (wtp: WtpInfo) => wtpDescriptor(wtp, CISCO_VENDOR_ID, encodeCiscoVersion, 0x0001);
 
+/**
+ * Radio IDs are the slot numbers, 0 and 1, below RFC 5415/5416's 1–31 [inf]:
+ * Cisco APs name slots 0 and 1 in their own elements (Regulatory Domain's
+ * slot field) [obs], and actube, a controller for real Cisco APs, writes
+ * radio elements for radios 0 to max-1; no capture at hand shows the radio
+ * elements' IDs themselves. A capture that does corrects it here.
+ */
+const FIRST_RADIO_ID = 0;
+const onWire = (radios: readonly RadioInfo[]) => radiosOnWire(radios, FIRST_RADIO_ID);
+
 const boardDataOptions: Element = { kind: "CiscoBoardDataOptions", antennaType: 1, flexConnect: 0, apType: 0, joinPriority: 1 };
 const lwapp = (lwappElementId: number, data: Uint8Array): Element => ({ kind: "CiscoLwapp", lwappVendorId: CISCO_VENDOR_ID, lwappElementId, data });
 
+/**
+ * Cisco versions are 4 bytes, printed dotted [obs]; any other length is
+ * shown opaque ("0x…"), which no dotted form can equal, so the forms stay
+ * one per byte string and compare as the bytes do.
+ */
 const versionOf = (type: number) => (subs: { type: number; data: Uint8Array }[]) => {
-  const s = subs.find((d) => d.type === type && d.data.length === 4);
-  return s ? decodeCiscoVersion(s.data) : undefined;
+  const s = subs.find((d) => d.type === type);
+  if (!s) return undefined;
+  return s.data.length === 4 ? decodeCiscoVersion(s.data) : opaqueVersion(s.data);
 };
 
 const ciscoExtensions = vapExtensionElements(CISCO_VENDOR_ID, 1001);
@@ -48,10 +66,11 @@ export const ciscoProfile: VendorProfile = {
   name: "cisco",
   elements: new ElementTable([...rfc5415Elements, ...ieee80211Elements, ...ciscoVendorElements, ...ciscoLayoutOverrides, ...ciscoExtensions]),
   sessionIdBytes: 4,
+  firstRadioId: FIRST_RADIO_ID,
   imageBlockSize: 1377,
   vendorId: CISCO_VENDOR_ID,
 
-  discoveryRequest: (wtp) => [...discoveryElements(wtp, CISCO_VENDOR_ID, descriptor(wtp)), { kind: "CiscoRadName", name: wtp.name }, boardDataOptions],
+  discoveryRequest: (wtp) => [...discoveryElements({ ...wtp, radios: onWire(wtp.radios) }, CISCO_VENDOR_ID, descriptor(wtp)), { kind: "CiscoRadName", name: wtp.name }, boardDataOptions],
   joinRequest(wtp) {
     const elements: Element[] = [
       { kind: "WtpIpv4Address", address: wtp.localAddress },
@@ -61,7 +80,7 @@ export const ciscoProfile: VendorProfile = {
       { kind: "SessionId", sessionId: wtp.sessionId },
       { kind: "WtpFrameTunnelMode", mode: 0x04 },
       { kind: "WtpMacType", macType: 1 },
-      ...radioInformation(wtp.radios),
+      ...radioInformation(onWire(wtp.radios)),
       { kind: "LocationData", location: wtp.location },
       { kind: "MaximumMessageLength", length: 14000 },
       { kind: "CiscoApGroupName", name: wtp.group },
@@ -78,7 +97,8 @@ export const ciscoProfile: VendorProfile = {
   },
   configurationStatusRequest: (wtp) => [
     { kind: "AcName", name: wtp.acName ?? "" },
-    ...[...wtp.radios.map((r) => r.radioId), 255].map((radioId) => ({ kind: "RadioAdministrativeState" as const, radioId, adminState: 1 })),
+    // Radio ID 255 addresses the whole WTP (RFC 5415 §4.6.33).
+    ...[...onWire(wtp.radios).map((r) => r.radioId), 255].map((radioId) => ({ kind: "RadioAdministrativeState" as const, radioId, adminState: 1 })),
     { kind: "StatisticsTimer", interval: 180 },
     rebootStatistics(wtp),
     { kind: "CiscoApModel", model: wtp.model, image: wtp.softwareVersion },
@@ -102,8 +122,8 @@ export const ciscoProfile: VendorProfile = {
     { kind: "CiscoApModeAndType", mode: 0, type: 15 },
     { kind: "CiscoApLedState", ledState: 1, saveFlag: 0 },
   ],
-  changeStateEventRequest: (wtp) => [...radioOperationalStates(wtp.radios), success()],
-  wtpEventRequest: (wtp) => radioStatistics(wtp.radios),
+  changeStateEventRequest: (wtp) => [...radioOperationalStates(onWire(wtp.radios)), success()],
+  wtpEventRequest: (wtp) => radioStatistics(onWire(wtp.radios)),
 
   discoveryResponse: (ac, radios) => [
     acDescriptor(ac, [
@@ -112,7 +132,7 @@ export const ciscoProfile: VendorProfile = {
     ]),
     { kind: "AcName", name: ac.name },
     { kind: "CapwapControlIpv4Address", address: ac.controlAddress, wtpCount: ac.activeWtps },
-    ...radioInformation(radios),
+    ...radioInformation(onWire(radios)),
     // The AP does not proceed to DTLS without AP Time Sync [obs].
     { kind: "CiscoApTimeSync", timestamp: ac.unixTime, type: 0 },
     { kind: "CiscoMwarType", mwarType: 0 },
@@ -124,14 +144,14 @@ export const ciscoProfile: VendorProfile = {
       descriptor!,
       name!,
       control!,
-      ...radioInformation(radios),
+      ...radioInformation(onWire(radios)),
       lwapp(LwappElementId.PathMtu, lwappPathMtu(PATH_MTU, 8)),
       ...(resultCode === ResultCode.Success ? [{ kind: "ImageWindow" as const, window: settings.imageWindow }] : []),
     ];
   },
   configurationStatusResponse: (ac, radios) => [
-    ...radios.map((r) => ({ kind: "RadioAdministrativeState" as const, radioId: r.radioId, adminState: 1 })),
-    ...radios.map((r) => ({ kind: "RadioOperationalState" as const, radioId: r.radioId, state: 2, cause: 0 })),
+    ...onWire(radios).map((r) => ({ kind: "RadioAdministrativeState" as const, radioId: r.radioId, adminState: 1 })),
+    ...radioOperationalStates(onWire(radios)),
     { kind: "CapwapTimers", discovery: 5, echoRequest: ac.echoIntervalSeconds },
     { kind: "IdleTimeout", timeout: 300 },
     { kind: "WtpFallback", mode: 1 },
@@ -155,5 +175,5 @@ export const ciscoProfile: VendorProfile = {
   acSummary: (elements) => summarizeAc(elements, versionOf(AcInfoType.Software)),
   wtpSummary: (elements) => summarizeWtp(elements, versionOf(WtpDescriptorType.ActiveSoftwareVersion)),
   joinSettings: (elements) => ({ imageWindow: imageWindow(elements) }),
-  radios: readRadios,
+  radios: (elements) => readRadios(elements, FIRST_RADIO_ID),
 };

@@ -1,0 +1,50 @@
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { vap } from "../support/cli.js";
+import { tempDir } from "../support/temp.js";
+
+const dir = tempDir("usage-errors");
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("a wrong command line: one line naming the mistake, one line pointing at --help, exit 2", () => {
+  it.each([
+    [["--bogus"], "vap: Unknown option '--bogus'\nsee vap --help\n"],
+    [["frobnicate"], 'vap: unknown command "frobnicate"\nsee vap --help\n'],
+    [["capwap"], 'vap: "capwap" needs one of: decode\nsee vap --help\n'],
+    [["capwap", "frobnicate"], 'vap: unknown command "capwap frobnicate" (capwap has: decode)\nsee vap --help\n'],
+    // Node's parseArgs advice on `--` is not for vap's operators.
+    [["capwap", "decode", "x.pcap", "--verbose"], "vap capwap decode: Unknown option '--verbose'\nsee vap capwap decode --help\n"],
+    [["capwap", "decode", "x.pcap", "--profile"], "vap capwap decode: Option '--profile <value>' argument missing\nsee vap capwap decode --help\n"],
+    [["run"], "vap run: --config FILE is required\nsee vap run --help\n"],
+    [["capwap", "decode"], "vap capwap decode: expected one capture FILE, got 0 arguments\nsee vap capwap decode --help\n"],
+    [["pki", "init", "a", "b"], "vap pki init: usage: vap pki init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]\nsee vap pki init --help\n"],
+  ])("vap %j", async (argv, stderr) => {
+    const r = await vap(...argv);
+    expect(r).toEqual({ code: 2, out: "", err: stderr });
+  });
+
+  it("a flag with a bad value needs no pointer: its one line says what it wants", async () => {
+    expect(await vap("capwap", "decode", "x.pcap", "--profile", "aruba")).toEqual({ code: 2, out: "", err: 'vap capwap decode: --profile must be auto, rfc5415 or cisco, not "aruba"\n' });
+  });
+
+  it("vap, vap --help and vap -h still print the usage on stdout and succeed", async () => {
+    for (const argv of [[], ["--help"], ["-h"]]) {
+      const r = await vap(...argv);
+      expect(r.code).toBe(0);
+      expect(r.err).toBe("");
+      expect(r.out).toMatch(/^usage: vap <command> \[options\]\n/);
+    }
+  });
+});
+
+describe("a config file that is not YAML", () => {
+  it("one line: file, problem and place, no dangling colon", async () => {
+    const config = join(dir, "broken.yaml");
+    writeFileSync(config, "baseMac: 00:11:22:33:44:55\ncontrollers: [192.0.2.1\n");
+    const r = await vap("run", "--config", config);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err).toMatch(/^vap run: .*broken\.yaml: not valid YAML\/JSON: [A-Z][^\n]* at line 3, column 1\n$/);
+  });
+});
