@@ -18,7 +18,7 @@ describe("a wrong command line: one line naming the mistake, one line pointing a
     [["capwap", "decode", "x.pcap", "--profile"], "vap capwap decode: Option '--profile <value>' argument missing\nsee vap capwap decode --help\n"],
     [["run"], "vap run: --config FILE is required\nsee vap run --help\n"],
     [["capwap", "decode"], "vap capwap decode: expected one capture FILE, got 0 arguments\nsee vap capwap decode --help\n"],
-    [["pki", "init", "a", "b"], "vap pki init: usage: vap pki init DIR [--rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]\nsee vap pki init --help\n"],
+    [["pki", "init", "a", "b"], "vap pki init: usage: vap pki init DIR [--key-type ecdsa|rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]\nsee vap pki init --help\n"],
   ])("vap %j", async (argv, stderr) => {
     const r = await vap(...argv);
     expect(r).toEqual({ code: 2, out: "", err: stderr });
