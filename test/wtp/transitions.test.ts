@@ -51,7 +51,8 @@ const discoveryRound = (seq: number, waitMs: number) => [
   log("Discovery Request sent to 10.0.0.1, discovery type STATIC_CONFIG(1)"),
   { kind: "arm", timer: "DiscoveryInterval", ms: waitMs },
 ];
-const discard = (constant: string, type: number, stateName: string) => [{ kind: "count", stat: "discarded" }, log(`Discarding msg ${constant}(type ${type}) in CAPWAP state: ${stateName}`)];
+/** A message discarded (counted, logged within the rate limit of its source and reason). */
+const discard = (constant: string, type: number, stateName: string, source = "10.0.0.1") => [{ kind: "discard", source, reason: `${constant} in ${stateName}`, text: `Discarding msg ${constant}(type ${type}) in CAPWAP state: ${stateName}` }];
 const ok = (to: Message) => ({ kind: "respond", to, elements: [{ kind: "ResultCode", resultCode: ResultCode.Success }] });
 const reply = (to: Message, resultCode: number) => ({ kind: "respond", to, elements: [{ kind: "ResultCode", resultCode }] });
 const predownloadStatus = (state: number) => ({ kind: "request", type: MessageType.WtpEventRequest, elements: [{ kind: "PredownloadStatus", state, version: PREDOWNLOAD.version }] });
@@ -116,14 +117,14 @@ const ROWS: Row[] = [
     from: "Discovery",
     input: { type: "discoveryResponse", from: { address: "10.6.6.6", port: 5246 }, message: message(MessageType.DiscoveryResponse, [{ kind: "AcName", name: "evil" }]) },
     to: "Discovery",
-    effects: [{ kind: "count", stat: "discarded" }, log("Discarding Discovery Response from 10.6.6.6:5246: not a configured controller")],
+    effects: [{ kind: "discard", source: "10.6.6.6", reason: "not a configured controller", text: "Discarding Discovery Response from 10.6.6.6:5246: not a configured controller" }],
   },
   {
     name: "a listed address answering from another port is not the listed controller",
     from: "Discovery",
     input: { type: "discoveryResponse", from: { address: "10.0.0.1", port: 9999 }, message: message(MessageType.DiscoveryResponse) },
     to: "Discovery",
-    effects: [{ kind: "count", stat: "discarded" }, log("Discarding Discovery Response from 10.0.0.1:9999: not a configured controller")],
+    effects: [{ kind: "discard", source: "10.0.0.1", reason: "not a configured controller", text: "Discarding Discovery Response from 10.0.0.1:9999: not a configured controller" }],
   },
   { name: "DNS answers are asked in the same round", from: "Discovery", input: { type: "dnsAnswer", round: 0, addresses: ["10.0.0.7"] }, to: "Discovery", effects: [{ kind: "discover", seq: 1, targets: [{ address: "10.0.0.7", port: 5246, discoveryType: 3 }] }, log("Discovery Request sent to 10.0.0.7, discovery type DNS(3)")] },
   { name: "a DNS answer for an earlier round is ignored", from: "Discovery", context: { discovery: { seq: 2, round: 1, targets: Infinity, candidates: [] } }, input: { type: "dnsAnswer", round: 0, addresses: ["10.0.0.7"] }, to: "Discovery", effects: [] },
@@ -372,7 +373,7 @@ const ROWS: Row[] = [
   { name: "operator stop", from: "DtlsTeardown", input: { type: "stop" }, to: "Idle", effects: [{ kind: "closeSession" }, { kind: "cancelAllTimers" }] },
 
   // ------------------------------------------------------------ inputs a state does not list
-  { name: "a message a state does not expect is discarded", from: "Sulking", input: { type: "request", message: message(MessageType.ConfigurationUpdateRequest) }, to: "Sulking", effects: discard("CAPWAP_CONFIGURATION_UPDATE_REQUEST", 7, "Sulking") },
+  { name: "a message a state does not expect is discarded", from: "Sulking", input: { type: "request", message: message(MessageType.ConfigurationUpdateRequest) }, to: "Sulking", effects: discard("CAPWAP_CONFIGURATION_UPDATE_REQUEST", 7, "Sulking", "unknown") },
   { name: "operator restart outside a session is ignored", from: "Discovery", input: { type: "restart", reason: "restart requested" }, to: "Discovery", effects: [] },
   { name: "a stale timer is ignored", from: "Join", input: { type: "timer", timer: "EchoInterval" }, to: "Join", effects: [] },
 

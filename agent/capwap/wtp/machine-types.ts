@@ -60,6 +60,8 @@ export type WtpStat = "joins" | "restarts" | "echoes" | "discarded";
 export type WtpEffect =
   | { kind: "log"; level: "info" | "warn"; text: string; fields?: LogFields }
   | { kind: "count"; stat: WtpStat }
+  /** A packet thrown away: counted, and logged as `text` within the rate limit of (source, reason). */
+  | { kind: "discard"; source: string; reason: string; text: string }
   | { kind: "arm"; timer: WtpTimer; ms: number }
   /** Arm after a random pause below `belowMs` (the shell owns randomness). */
   | { kind: "armRandom"; timer: WtpTimer; belowMs: number }

@@ -57,13 +57,13 @@ export function discardLine(type: number, state: WtpState): string {
   return `Discarding msg ${messageTypeConstant(type)}(type ${type}) in CAPWAP state: ${STATE_NAMES[state]}`;
 }
 
-function discard(c: WtpContext, type: number, state: WtpState): Step {
-  return stay(c, { kind: "count", stat: "discarded" }, info(discardLine(type, state)));
+function discard(c: WtpContext, type: number, state: WtpState, source = c.ac?.endpoint.address ?? "unknown"): Step {
+  return stay(c, { kind: "discard", source, reason: `${messageTypeConstant(type)} in ${STATE_NAMES[state]}`, text: discardLine(type, state) });
 }
 
 /** An input the state does not list: a message is discarded with a log line, anything else ignored. */
 export function unhandled(c: WtpContext, input: WtpInput, state: WtpState): Step {
-  return input.type === "request" || input.type === "response" || input.type === "discoveryResponse" ? discard(c, input.message.type, state) : stay(c);
+  return input.type === "request" || input.type === "response" || input.type === "discoveryResponse" ? discard(c, input.message.type, state, input.type === "discoveryResponse" ? input.from.address : undefined) : stay(c);
 }
 
 // ---------------------------------------------------------------- discovery
@@ -265,8 +265,8 @@ export const TABLE: { [S in WtpState]: Rows } = {
   },
   Discovery: {
     discoveryResponse: (s, c, { from, message }, state) => {
-      if (message.seq !== c.discovery.seq) return discard(c, message.type, state);
-      if (!mayAnswer(s, from)) return stay(c, { kind: "count", stat: "discarded" }, info(`Discarding Discovery Response from ${from.address}:${from.port}: not a configured controller`));
+      if (message.seq !== c.discovery.seq) return discard(c, message.type, state, from.address);
+      if (!mayAnswer(s, from)) return stay(c, { kind: "discard", source: from.address, reason: "not a configured controller", text: `Discarding Discovery Response from ${from.address}:${from.port}: not a configured controller` });
       if (c.discovery.candidates.some((a) => a.from.address === from.address && a.from.port === from.port)) return stay(c);
       const summary = s.profile.acSummary(message.elements);
       const candidates = [...c.discovery.candidates, { from, summary, order: c.discovery.candidates.length }];

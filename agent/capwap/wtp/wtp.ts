@@ -11,7 +11,7 @@
  * that step's effects are skipped and the table restarts CAPWAP.
  */
 import { CapwapDecodeError, decodeControlPacket, decodeDataPacket, DTLS_PREAMBLE_BYTE, encodeControlPacket, encodeDataKeepAlive, MessageType, messageTypeName } from "../codec/index.js";
-import { describeError, equalBytes, silentLog, systemClock, systemRandom, type TimerHandle } from "../../core/index.js";
+import { describeError, equalBytes, RepeatLimiter, silentLog, systemClock, systemRandom, type TimerHandle } from "../../core/index.js";
 import type { DatagramSocket, Endpoint } from "../../net/index.js";
 import { ControlChannel, maxControlPacket } from "../channel/index.js";
 import { DtlsSession } from "../dtls/index.js";
@@ -42,6 +42,8 @@ export class Wtp {
   #channel: ControlChannel | undefined;
   #sessionId: Uint8Array = new Uint8Array(0);
   readonly #download: DownloadSlot;
+  /** Every packet the AP throws away is counted; its log line is rate-limited per (source, reason): a flood costs a summary. */
+  readonly #discards: RepeatLimiter;
   #startedAt = 0;
   readonly stats = { joins: 0, restarts: 0, echoes: 0, discarded: 0 };
 
@@ -53,6 +55,7 @@ export class Wtp {
     this.#radios = radiosOf(config.identity.classProfile.radios);
     this.#machine = initialMachine(this.#settings);
     this.#download = new DownloadSlot(options.imageSources ?? {}, (input) => this.#dispatch(input));
+    this.#discards = new RepeatLimiter({ log: this.#o.log, clock: this.#o.clock, what: "packets discarded" });
     if (config.dtls.mode !== "plaintext" && !options.dtls) throw new Error("Wtp: a DTLS context is required unless dtls.mode is plaintext");
   }
 
@@ -99,6 +102,7 @@ export class Wtp {
   /** Leave CAPWAP for good: close DTLS (the controller hears close_notify), stop timers, close sockets. */
   async stop(): Promise<void> {
     this.#dispatch({ type: "stop" });
+    this.#discards.flush();
     // Let the close_notify datagram leave before its socket closes.
     await new Promise((resolve) => setImmediate(resolve));
     this.#control?.close();
@@ -151,6 +155,8 @@ export class Wtp {
       case "count":
         this.stats[e.stat]++;
         return;
+      case "discard":
+        return this.#discard(e.source, e.reason, () => e.text);
       case "arm":
         return this.#arm(e.timer, e.ms);
       case "armRandom":
@@ -235,10 +241,8 @@ export class Wtp {
         maxRetransmit: config.timers.maxRetransmit,
         transmit: (packet) => this.#transmitSession(packet, ac),
         onRequest: (message) => this.#dispatch({ type: "request", message }),
-        onDiscard: (reason) => {
-          this.stats.discarded++;
-          this.#o.log.info(`Discarding packet from ${ac.address}: ${reason}`);
-        },
+        onDiscard: () => this.stats.discarded++,
+        diagnostics: { log: this.#o.log, peer: ac.address },
         onPacket: (direction, packet) => this.#capture(direction, packet, ac),
       },
       this.#o.random.int(256),
@@ -330,20 +334,19 @@ export class Wtp {
     this.#capture("in", datagram, from);
     try {
       const { message } = decodeControlPacket<Element>(datagram, this.#settings.profile.elements);
-      if (!message) {
-        // Outside a plaintext session nothing here is reassembled: a Discovery Response comes whole.
-        this.stats.discarded++;
-        this.#o.log.info(`Discarding a fragment from ${from.address}`);
-      } else if (message.type === MessageType.DiscoveryResponse) this.#dispatch({ type: "discoveryResponse", from, message });
-      else {
-        this.stats.discarded++;
-        this.#o.log.info(discardLine(message.type, this.#machine.state));
-      }
+      // Outside a plaintext session nothing here is reassembled: a Discovery Response comes whole.
+      if (!message) this.#discard(from.address, "fragment", () => `Discarding a fragment from ${from.address}`);
+      else if (message.type === MessageType.DiscoveryResponse) this.#dispatch({ type: "discoveryResponse", from, message });
+      else this.#discard(from.address, `type ${message.type} in ${this.#machine.state}`, () => discardLine(message.type, this.#machine.state));
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
-      this.stats.discarded++;
-      this.#o.log.info(`Discarding packet from ${from.address}: ${err.message}`);
+      this.#discard(from.address, "malformed packet", () => `Discarding packet from ${from.address}: ${err.message}`);
     }
+  }
+
+  #discard(source: string, reason: string, line: () => string): void {
+    this.stats.discarded++;
+    this.#discards.record(source, reason, line);
   }
 
   #sendKeepAlive(): void {
