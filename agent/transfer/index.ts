@@ -2,3 +2,21 @@
 export { type ImageSink, type ImageSinkResult, type ImageDescription } from "./sink.js";
 export { ImageDataReceiver, type ReceiverOptions, type TransferOutcome } from "./capwap/receiver.js";
 export { CapwapImageStage, type CapwapImageStageOptions } from "./capwap/stage.js";
+export {
+  startTftpServer,
+  fetchTftp,
+  parseTftpUrl,
+  TftpError,
+  fileSink,
+  tftpServeCommand,
+  fetchCommand,
+  tftpLimits,
+  type TftpServer,
+  type TftpServerOptions,
+  type TftpTarget,
+  type FetchTftpOptions,
+  type FetchTftpResult,
+  type TftpFailureReason,
+  type OptionRequest,
+  type TransferOptions,
+} from "./tftp/index.js";
