@@ -107,7 +107,11 @@ function flushAck(s: ReceiverState, effects: ReceiverEffect[]): ReceiverStep {
   const acked = { ...s, ackDue: undefined, lastAcked: block };
   if (block !== s.finalBlock) return { state: acked, effects };
   const size = s.options.size;
-  if (size !== undefined && size !== s.bytes) return failed(acked, "truncated", `server announced ${size} bytes (tsize) but sent ${s.bytes}`);
+  if (size !== undefined && size !== s.bytes) {
+    // The final ACK still goes out: the server is done either way.
+    const wrong = failed(acked, "truncated", `server announced ${size} bytes (tsize) but sent ${s.bytes}`);
+    return { state: wrong.state, effects: [...effects, ...wrong.effects] };
+  }
   effects.push({ type: "complete" });
   return { state: { ...acked, phase: "dally" }, effects };
 }
