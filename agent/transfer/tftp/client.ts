@@ -174,8 +174,11 @@ class Download {
     this.#timer.cancel();
     this.socket.close();
     const error = new TftpError(reason, `tftp ${this.path}: ${message}`, { cause });
-    // Whatever reached the sink is thrown away, after any call still running.
-    void this.#sinkChain.catch(() => {}).then(() => this.sink.abort(message)).catch(() => {});
-    this.#settle.reject(error);
+    // Whatever reached the sink is thrown away, after any call still running; the caller hears of the failure after that.
+    void this.#sinkChain
+      .catch(() => {})
+      .then(() => this.sink.abort(message))
+      .catch(() => {})
+      .then(() => this.#settle.reject(error));
   }
 }

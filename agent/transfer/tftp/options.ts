@@ -2,7 +2,8 @@
  * Option negotiation (RFC 2347) for the options vap knows: blksize (RFC
  * 2348), timeout and tsize (RFC 2349), windowsize (RFC 7440). The server
  * accepts what it can and leaves the rest out of its OACK; the client
- * checks that an OACK only narrows what it asked for.
+ * checks that an OACK only narrows what it asked for. `timeoutMs` is the
+ * client's own wait when the OACK sets none.
  */
 import { BLOCK_SIZE_RANGE, DEFAULT_BLOCK_SIZE, DEFAULT_TIMEOUT_MS, TIMEOUT_SECONDS_RANGE, WINDOW_SIZE_RANGE } from "./limits.js";
 import type { TftpOptions } from "./packet.js";
@@ -81,8 +82,8 @@ export function requestedOptions(request: OptionRequest): Map<string, string> {
  * 2348 §2, 7440 §2). Returns the options to use, or why the OACK is
  * unacceptable (the client then sends ERROR 8).
  */
-export function acceptOptionAck(oack: TftpOptions, request: OptionRequest): TransferOptions | string {
-  const options: TransferOptions = { ...RFC1350_OPTIONS };
+export function acceptOptionAck(oack: TftpOptions, request: OptionRequest, timeoutMs = DEFAULT_TIMEOUT_MS): TransferOptions | string {
+  const options: TransferOptions = { ...RFC1350_OPTIONS, timeoutMs };
   for (const [name, value] of oack) {
     const n = decimal(value);
     if (n === undefined) return `OACK ${name} "${value}" is not a number`;

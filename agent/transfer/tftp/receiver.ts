@@ -165,7 +165,7 @@ function onPacket(s: ReceiverState, p: TftpPacket): ReceiverStep {
   }
   if (s.phase === "request") {
     if (p.opcode === Opcode.OptionAck) {
-      const options = s.request ? acceptOptionAck(p.options, s.request) : "OACK to a request without options";
+      const options = s.request ? acceptOptionAck(p.options, s.request, s.options.timeoutMs) : "OACK to a request without options";
       if (typeof options === "string") return failed({ ...s, phase: "data" }, "protocol", options, TftpErrorCode.OptionRefused);
       return flushAck({ ...established(s, options, effects), ackDue: 0 }, effects);
     }

@@ -62,19 +62,24 @@ export interface RunningServer {
 
 async function startDaemon(program: string, args: (port: number) => string[]): Promise<RunningServer> {
   const port = await freeUdpPort();
-  const child = spawn(program, args(port), { stdio: ["ignore", "ignore", "pipe"] });
+  // Its own process group: tftpd-hpa forks a child per transfer, and stop() must end those too.
+  const child = spawn(program, args(port), { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   for (let i = 0; !(await portTaken(port)); i++) {
     if (child.exitCode !== null || i > 200) throw new Error(`${program} did not start on port ${port}: ${stderr}`);
     await sleep(10);
   }
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     port,
     process: child,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // The group is gone already.
+      }
       await exited;
     },
   };
