@@ -1,10 +1,10 @@
 /** Real peers, files and sinks for the TFTP tests: tftpd-hpa, atftpd and their clients on free loopback ports. */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createSocket } from "node:dgram";
+import { createSocket, type Socket } from "node:dgram";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { seededRandom } from "../../../agent/core/index.js";
+import { type Random, seededRandom } from "../../../agent/core/index.js";
 import type { ImageDescription, ImageSink } from "../../../agent/transfer/index.js";
 import { requirePeer } from "../../support/peers.js";
 import { tempDir } from "../../support/temp.js";
@@ -147,5 +147,62 @@ export class RecordingSink implements ImageSink {
 
   get sha256(): string {
     return this.#hash.copy().digest("hex");
+  }
+}
+
+/**
+ * A seeded lossy relay for one TFTP client: it drops each datagram either
+ * way with probability `loss`, and follows the server's transfer id (which
+ * the in-repo WAN proxy cannot: its replies must come from the port it
+ * sent to), so the client sees only the relay's port.
+ */
+export class LossyTftpRelay {
+  dropped = 0;
+  relayed = 0;
+  #client: { address: string; port: number } | undefined;
+  #serverPort: number;
+
+  private constructor(
+    private readonly listen: Socket,
+    private readonly upstream: Socket,
+    serverPort: number,
+    private readonly loss: number,
+    private readonly random: Random,
+  ) {
+    this.#serverPort = serverPort;
+    listen.on("message", (m, r) => {
+      this.#client = { address: r.address, port: r.port };
+      this.#pass(() => upstream.send(m, this.#serverPort, "127.0.0.1"));
+    });
+    upstream.on("message", (m, r) => {
+      this.#serverPort = r.port;
+      if (this.#client) this.#pass(() => listen.send(m, this.#client!.port, this.#client!.address));
+    });
+  }
+
+  static async open(serverPort: number, loss: number, seed: number): Promise<LossyTftpRelay> {
+    const bind = async () => {
+      const s = createSocket("udp4");
+      await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+      return s;
+    };
+    return new LossyTftpRelay(await bind(), await bind(), serverPort, loss, seededRandom(seed));
+  }
+
+  get port(): number {
+    return this.listen.address().port;
+  }
+
+  #pass(send: () => void): void {
+    if (this.random.next() < this.loss) this.dropped++;
+    else {
+      this.relayed++;
+      send();
+    }
+  }
+
+  close(): void {
+    this.listen.close();
+    this.upstream.close();
   }
 }
