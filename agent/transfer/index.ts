@@ -10,7 +10,6 @@ export {
   fileSink,
   tftpServeCommand,
   fetchCommand,
-  tftpLimits,
   type TftpServer,
   type TftpServerOptions,
   type TftpTarget,

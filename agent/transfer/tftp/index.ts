@@ -5,4 +5,3 @@ export type { TftpFailureReason } from "./receiver.js";
 export type { OptionRequest, TransferOptions } from "./options.js";
 export { fileSink } from "./file-sink.js";
 export { tftpServeCommand, fetchCommand } from "./commands.js";
-export * as tftpLimits from "./limits.js";

@@ -103,9 +103,15 @@ function failed(s: ReceiverState, reason: TftpFailureReason, message: string, te
 function flushAck(s: ReceiverState, effects: ReceiverEffect[]): ReceiverStep {
   if (s.ackDue === undefined || s.sinkBusy > 0) return { state: s, effects };
   const block = s.ackDue;
-  effects.push(ack(s, block), { type: "arm", ms: s.retransmission.waitMs });
-  const acked = { ...s, ackDue: undefined, lastAcked: block };
-  if (block !== s.finalBlock) return { state: acked, effects };
+  if (block !== s.finalBlock) {
+    effects.push(ack(s, block), { type: "arm", ms: s.retransmission.waitMs });
+    return { state: { ...s, ackDue: undefined, lastAcked: block }, effects };
+  }
+  // Dally after the final ACK (RFC 1350 §6) for twice the wait: should the ACK be lost, the
+  // sender's first retransmission of the final DATA comes one of its waits after its send.
+  const dally = { waitMs: s.retransmission.waitMs * 2, tries: 0 };
+  effects.push(ack(s, block), { type: "arm", ms: dally.waitMs });
+  const acked = { ...s, ackDue: undefined, lastAcked: block, retransmission: dally };
   const size = s.options.size;
   if (size !== undefined && size !== s.bytes) {
     // The final ACK still goes out: the server is done either way.
@@ -173,9 +179,10 @@ function onPacket(s: ReceiverState, p: TftpPacket): ReceiverStep {
     return { state: s, effects };
   }
   if (s.phase === "dally") {
-    // The final DATA again: our last ACK was lost, and the sender waits for it.
-    const final = p.opcode === Opcode.Data && p.block === wireBlock(s.finalBlock!, s.wrapsToOne);
-    return { state: s, effects: final ? [ack(s, s.finalBlock!)] : [] };
+    // The final DATA again: our last ACK was lost. ACK again and keep dallying as long as the sender backs off.
+    if (p.opcode !== Opcode.Data || p.block !== wireBlock(s.finalBlock!, s.wrapsToOne)) return { state: s, effects };
+    const retransmission = backOff(s.retransmission, s.retries) ?? s.retransmission;
+    return { state: { ...s, retransmission }, effects: [ack(s, s.finalBlock!), { type: "arm", ms: retransmission.waitMs }] };
   }
   if (p.opcode === Opcode.Data) return onData(s, p.block, p.data, effects);
   // The OACK again: our ACK 0 was lost.

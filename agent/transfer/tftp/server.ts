@@ -41,6 +41,23 @@ export function describeOptions(o: TransferOptions): string {
   return `blksize ${o.blockSize}, windowsize ${o.windowSize}, timeout ${o.timeoutMs / 1000} s${o.size === undefined ? "" : `, tsize ${o.size}`}`;
 }
 
+/** What an accepted read starts from. */
+interface AcceptedRead {
+  name: string;
+  peer: Endpoint;
+  /** The transfer's own socket: its port is the server's transfer id. */
+  socket: DatagramSocket;
+  file: FileHandle;
+  size: number;
+  options: TransferOptions;
+  /** The OACK's options; empty for a plain RFC 1350 transfer. */
+  acknowledged: Map<string, string>;
+  retries: number;
+  clock: Clock;
+  log: Log;
+  ended: () => void;
+}
+
 /** One accepted read: the shell around a sender machine. */
 class OutgoingTransfer {
   #state: SenderState;
@@ -48,31 +65,19 @@ class OutgoingTransfer {
   readonly #reader: ReadAhead;
   readonly #started: number;
 
-  constructor(
-    private readonly name: string,
-    private readonly peer: Endpoint,
-    private readonly socket: DatagramSocket,
-    private readonly file: FileHandle,
-    private readonly size: number,
-    options: TransferOptions,
-    optionAck: Map<string, string>,
-    retries: number,
-    private readonly clock: Clock,
-    private readonly log: Log,
-    private readonly ended: () => void,
-  ) {
-    const oack = optionAck.size > 0 ? { opcode: Opcode.OptionAck, options: optionAck } as const : undefined;
-    this.#state = initialSender(options, oack, retries);
-    this.#timer = new RetransmitTimer(clock, "tftp-retransmit", () => this.feed({ type: "timeout" }));
-    this.#reader = new ReadAhead(file, options.blockSize * options.windowSize);
-    this.#started = clock.now();
-    socket.onMessage((data, from) => {
-      if (!sameEndpoint(from, peer)) return refuseStranger(socket, data, from);
+  constructor(private readonly accepted: AcceptedRead) {
+    const oack = accepted.acknowledged.size > 0 ? ({ opcode: Opcode.OptionAck, options: accepted.acknowledged } as const) : undefined;
+    this.#state = initialSender(accepted.options, oack, accepted.retries);
+    this.#timer = new RetransmitTimer(accepted.clock, "tftp-retransmit", () => this.feed({ type: "timeout" }));
+    this.#reader = new ReadAhead(accepted.file, accepted.options.blockSize * accepted.options.windowSize);
+    this.#started = accepted.clock.now();
+    accepted.socket.onMessage((data, from) => {
+      if (!sameEndpoint(from, accepted.peer)) return refuseStranger(accepted.socket, data, from);
       const p = decodeFromPeer(data);
       if (p?.opcode === Opcode.Ack) this.feed({ type: "ack", block: p.block });
       else if (p?.opcode === Opcode.Error) this.feed({ type: "peer-error", code: p.code, message: p.message });
     });
-    log.info(`TFTP: RRQ ${name} from ${endpointKey(peer)}, ${size} bytes (${describeOptions(options)})`);
+    accepted.log.info(`TFTP: RRQ ${accepted.name} from ${endpointKey(accepted.peer)}, ${accepted.size} bytes (${describeOptions(accepted.options)})`);
     this.feed({ type: "start" });
   }
 
@@ -85,7 +90,7 @@ class OutgoingTransfer {
   #carryOut(e: SenderEffect): void {
     switch (e.type) {
       case "send":
-        return this.socket.send(encodePacket(e.packet), this.peer);
+        return this.accepted.socket.send(encodePacket(e.packet), this.accepted.peer);
       case "arm":
         return this.#timer.arm(e.ms);
       case "read": {
@@ -97,24 +102,24 @@ class OutgoingTransfer {
         return;
       }
       case "done":
-        return this.#end(`TFTP: sent ${this.name} to ${endpointKey(this.peer)}, ${this.size} bytes in ${this.#seconds()} s (${describeOptions(this.#state.options)})`);
+        return this.#end(`TFTP: sent ${this.accepted.name} to ${endpointKey(this.accepted.peer)}, ${this.accepted.size} bytes in ${this.#seconds()} s (${describeOptions(this.#state.options)})`);
       case "failed": {
-        const bytes = Math.min(this.size, this.#state.acked * this.#state.options.blockSize);
-        return this.#end(`TFTP: ${this.name} to ${endpointKey(this.peer)} failed after ${bytes} of ${this.size} bytes in ${this.#seconds()} s: ${e.message}`);
+        const bytes = Math.min(this.accepted.size, this.#state.acked * this.#state.options.blockSize);
+        return this.#end(`TFTP: ${this.accepted.name} to ${endpointKey(this.accepted.peer)} failed after ${bytes} of ${this.accepted.size} bytes in ${this.#seconds()} s: ${e.message}`);
       }
     }
   }
 
   #seconds(): string {
-    return ((this.clock.now() - this.#started) / 1000).toFixed(2);
+    return ((this.accepted.clock.now() - this.#started) / 1000).toFixed(2);
   }
 
   #end(line: string): void {
     this.#timer.cancel();
-    this.socket.close();
-    void this.file.close().catch(() => {});
-    this.log.info(line);
-    this.ended();
+    this.accepted.socket.close();
+    void this.accepted.file.close().catch(() => {});
+    this.accepted.log.info(line);
+    this.accepted.ended();
   }
 }
 
@@ -163,7 +168,7 @@ export async function startTftpServer(o: TftpServerOptions): Promise<TftpServer>
       return;
     }
     const ended = () => transfers.delete(key);
-    transfers.set(key, new OutgoingTransfer(p.filename, from, own, opened.file, opened.size, options, acknowledged, retries, clock, log, ended));
+    transfers.set(key, new OutgoingTransfer({ name: p.filename, peer: from, socket: own, file: opened.file, size: opened.size, options, acknowledged, retries, clock, log, ended }));
   }
 
   socket.onMessage((data, from) => {

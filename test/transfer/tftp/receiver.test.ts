@@ -57,9 +57,11 @@ describe("TFTP receiver machine", () => {
     expect(h.ready()).toEqual([]);
     expect(h.ready()).toEqual(["ACK 2 -> peer", "arm 1000"]);
     expect(h.data(3, 76)).toEqual(["write 76"]);
-    expect(h.ready()).toEqual(["ACK 3 -> peer", "arm 1000", "complete"]);
-    // Dally: the final DATA again means our last ACK was lost.
-    expect(h.data(3, 76)).toEqual(["ACK 3 -> peer"]);
+    expect(h.ready()).toEqual(["ACK 3 -> peer", "arm 2000", "complete"]);
+    // Dally: the final DATA again means our last ACK was lost; the dally backs off with the sender.
+    expect(h.data(3, 76)).toEqual(["ACK 3 -> peer", "arm 4000"]);
+    expect(h.data(3, 76)).toEqual(["ACK 3 -> peer", "arm 8000"]);
+    expect(h.data(2)).toEqual([]);
     expect(h.step({ type: "timeout" })).toEqual(["closed"]);
     expect(h.state.phase).toBe("done");
   });
@@ -68,7 +70,7 @@ describe("TFTP receiver machine", () => {
     const h = new Harness();
     h.step({ type: "start" });
     expect(h.data(1, 10)).toEqual(["begin ?", "write 10"]);
-    expect(h.ready(2)).toEqual(["ACK 1 -> peer", "arm 1000", "complete"]);
+    expect(h.ready(2)).toEqual(["ACK 1 -> peer", "arm 2000", "complete"]);
     expect(h.state.options.blockSize).toBe(512);
   });
 
@@ -163,7 +165,7 @@ describe("TFTP receiver machine", () => {
     expect(h.data(wrapTo, 8)).toEqual(["write 8"]);
     expect(h.ready()).toEqual([`ACK ${wrapTo} -> peer`, "arm 1000"]);
     expect(h.data(wrapTo + 1, 3)).toEqual(["write 3"]);
-    expect(h.ready()).toEqual([`ACK ${wrapTo + 1} -> peer`, "arm 1000", "complete"]);
+    expect(h.ready()).toEqual([`ACK ${wrapTo + 1} -> peer`, "arm 2000", "complete"]);
     expect(h.state.received).toBe(65537);
     expect(h.state.bytes).toBe(65536 * 8 + 3);
   });
@@ -174,7 +176,7 @@ describe("TFTP receiver machine", () => {
     h.oack([["tsize", "2000"]]);
     h.ready();
     h.data(1, 100);
-    expect(h.ready()).toEqual(["ACK 1 -> peer", "arm 1000", "failed truncated"]);
+    expect(h.ready()).toEqual(["ACK 1 -> peer", "arm 2000", "failed truncated"]);
   });
 
   it("a DATA larger than the block size is a protocol error; a server ERROR mid-transfer is truncation", () => {
