@@ -131,8 +131,9 @@ function established(s: ReceiverState, options: TransferOptions, effects: Receiv
 function onData(s: ReceiverState, block: number, data: Uint8Array, effects: ReceiverEffect[]): ReceiverStep {
   const next = s.received + 1;
   let wrapsToOne = s.wrapsToOne;
-  // The first wrap tells which rollover the server uses: 65535 → 0 or 65535 → 1.
-  if (wrapsToOne === undefined && next % 0x10000 === 0 && (block === 0 || block === 1)) wrapsToOne = block === 1;
+  // The first wrap tells which rollover the server uses: 65535 → 0 or 65535 → 1. A 1 is
+  // unambiguous only in lock-step: in a window it may be the block after a lost 0.
+  if (wrapsToOne === undefined && next % 0x10000 === 0 && (block === 0 || (block === 1 && s.options.windowSize === 1))) wrapsToOne = block === 1;
   if (block !== wireBlock(next, wrapsToOne)) {
     if (s.answeredStray) return { state: s, effects };
     // A duplicate (our ACK was lost) or a block after a gap: say once where we are, and the sender resends from there.

@@ -170,6 +170,20 @@ describe("TFTP receiver machine", () => {
     expect(h.state.bytes).toBe(65536 * 8 + 3);
   });
 
+  it("in a window, a 1 at the wrap is the block after a lost 0, not the 65535 → 1 convention", () => {
+    const h = new Harness({ blockSize: 8, windowSize: 16 });
+    h.step({ type: "start" });
+    h.oack([["blksize", "8"], ["windowsize", "16"]]);
+    h.ready();
+    for (let b = 1; b <= 65535; b++) {
+      h.data(b, 8);
+      h.ready();
+    }
+    expect(h.data(1, 8)).toEqual(["ACK 65535 -> peer", "arm 1000"]);
+    expect(h.data(0, 8)).toEqual(["write 8"]);
+    expect(h.state.received).toBe(65536);
+  });
+
   it("tsize promised more than arrived: truncated", () => {
     const h = new Harness();
     h.step({ type: "start" });
