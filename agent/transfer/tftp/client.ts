@@ -12,7 +12,7 @@ import type { ImageSink, ImageSinkResult } from "../sink.js";
 import { CLIENT_REQUEST, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, TFTP_PORT } from "./limits.js";
 import type { OptionRequest, TransferOptions } from "./options.js";
 import { encodePacket, TftpErrorCode } from "./packet.js";
-import { decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
+import { closeAfterSends, decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
 import { initialReceiver, type ReceiverEffect, type ReceiverInput, type ReceiverState, receiverStep, type TftpFailureReason } from "./receiver.js";
 
 /** A TFTP download that did not complete, and why. */
@@ -156,7 +156,7 @@ class Download {
         return;
       case "closed":
         this.#timer.cancel();
-        return this.socket.close();
+        return closeAfterSends(this.socket);
       case "failed":
         return this.#fail(e.reason, e.message);
     }
@@ -172,7 +172,7 @@ class Download {
 
   #fail(reason: TftpFailureReason, message: string, cause?: unknown): void {
     this.#timer.cancel();
-    this.socket.close();
+    closeAfterSends(this.socket);
     const error = new TftpError(reason, `tftp ${this.path}: ${message}`, { cause });
     // Whatever reached the sink is thrown away, after any call still running; the caller hears of the failure after that.
     void this.#sinkChain

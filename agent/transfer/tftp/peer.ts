@@ -31,6 +31,15 @@ export function decodeFromPeer(data: Uint8Array): TftpPacket | undefined {
   }
 }
 
+/**
+ * Close a transfer's socket once what was just sent has left: Node resolves
+ * a send's address on the next tick, and a socket closed before that drops
+ * the datagram — the ERROR that tells the peer why the transfer ends.
+ */
+export function closeAfterSends(socket: DatagramSocket): void {
+  setImmediate(() => socket.close());
+}
+
 /** The transfer's single retransmission timer: arming replaces the previous one. */
 export class RetransmitTimer {
   #handle: TimerHandle | undefined;

@@ -201,6 +201,8 @@ export function receiverStep(s: ReceiverState, input: ReceiverInput): ReceiverSt
     case "sink-ready":
       return flushAck({ ...s, sinkBusy: s.sinkBusy - 1 }, []);
     case "abort":
+      // Once complete, the image is the sink's: a late cancel must not abort what it finished.
+      if (s.phase === "dally") return { state: s, effects: [] };
       return failed(s, input.reason, input.message, input.code);
     case "timeout": {
       if (s.phase === "dally") return { state: { ...s, phase: "done" }, effects: [{ type: "closed" }] };

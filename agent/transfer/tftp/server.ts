@@ -12,7 +12,7 @@ import { openServedFile, ReadAhead, servedRoot } from "./files.js";
 import { DEFAULT_MAX_TRANSFERS, DEFAULT_RETRIES, OCTET_MODE, TFTP_PORT } from "./limits.js";
 import { negotiateAsServer, type TransferOptions } from "./options.js";
 import { decodePacket, encodePacket, Opcode, type RequestPacket, TftpDecodeError, TftpErrorCode } from "./packet.js";
-import { decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
+import { closeAfterSends, decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
 import { initialSender, type SenderEffect, type SenderInput, type SenderState, senderStep } from "./sender.js";
 
 export interface TftpServerOptions {
@@ -116,7 +116,7 @@ class OutgoingTransfer {
 
   #end(line: string): void {
     this.#timer.cancel();
-    this.accepted.socket.close();
+    closeAfterSends(this.accepted.socket);
     void this.accepted.file.close().catch(() => {});
     this.accepted.log.info(line);
     this.accepted.ended();
@@ -164,6 +164,7 @@ export async function startTftpServer(o: TftpServerOptions): Promise<TftpServer>
     }
     if (closed) {
       own.close();
+      transfers.delete(key);
       await opened.file.close();
       return;
     }

@@ -1,6 +1,7 @@
 /** vap's TFTP client against real servers: tftpd-hpa (no windowsize) and atftpd (RFC 7440 windows). */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { fetchTftp, type OptionRequest, TftpError } from "../../../agent/transfer/index.js";
+import { createLog } from "../../../agent/core/index.js";
+import { fetchTftp, type OptionRequest, startTftpServer, TftpError } from "../../../agent/transfer/index.js";
 import { content, RecordingSink, type RunningServer, servedDir, sha256, sleep, startAtftpd, startTftpdHpa } from "./support.js";
 
 const FILES = {
@@ -147,5 +148,27 @@ describe("nobody there", () => {
   it("a host name that does not resolve: unreachable", async () => {
     const err = await failure(fetchTftp("tftp://no-such-host.invalid/ap1g8", new RecordingSink()));
     expect(err.reason).toBe("unreachable");
+  });
+});
+
+describe("against vap's own server", () => {
+  it("a cancelled or refused download tells the server at once (ERROR), so it does not wait out its retransmissions", async () => {
+    const lines: string[] = [];
+    const server = await startTftpServer({ root: dir, port: 0, log: createLog({ console: (l) => lines.push(l) }) });
+    try {
+      const abort = new AbortController();
+      const cancelled = fetchTftp({ host: "127.0.0.1", port: server.local.port, path: "big" }, new RecordingSink(), { signal: abort.signal, onProgress: (b) => b > 50_000 && abort.abort() });
+      expect((await failure(cancelled)).reason).toBe("aborted");
+      const refusing = new RecordingSink();
+      refusing.write = () => Promise.reject(new Error("no space left"));
+      expect((await failure(fetchTftp({ host: "127.0.0.1", port: server.local.port, path: "big" }, refusing))).reason).toBe("sink");
+      while (server.activeTransfers > 0) await sleep(5);
+      expect(lines.filter((l) => l.includes("failed after")).map((l) => l.replace(/.*: peer sent/, "peer sent"))).toEqual([
+        "peer sent ERROR 0 (transfer cancelled)",
+        "peer sent ERROR 3 (sink: no space left)",
+      ]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -187,6 +187,17 @@ describe("hostile requests to vap's TFTP server", () => {
     expect(server.activeTransfers).toBe(2);
   });
 
+  it("close() ends running transfers: each peer gets ERROR 0, nothing stays open", async () => {
+    server = await startTftpServer({ root: dir, port: 0 });
+    const client = await peer();
+    client.request("big", server.local.port);
+    await client.next();
+    await server.close();
+    await client.next(2);
+    expect(errorOf({ replies: [client.replies[1]!] } as RawPeer)).toBe("ERROR 0");
+    expect(server.activeTransfers).toBe(0);
+  });
+
   it("10,000 hostile RRQs and WRQs from 200 source ports: none served, the server stays up, memory bounded", async () => {
     server = await startTftpServer({ root: dir, port: 0 });
     const names = ["../etc/passwd", "/etc/passwd", "passwd-link", `outside-dir/${SECRET_NAME}`, "missing", "sub/../../../etc/shadow"];

@@ -62,6 +62,8 @@ describe("TFTP receiver machine", () => {
     expect(h.data(3, 76)).toEqual(["ACK 3 -> peer", "arm 4000"]);
     expect(h.data(3, 76)).toEqual(["ACK 3 -> peer", "arm 8000"]);
     expect(h.data(2)).toEqual([]);
+    // Complete: a late cancel changes nothing.
+    expect(h.step({ type: "abort", reason: "aborted", code: TftpErrorCode.NotDefined, message: "late" })).toEqual([]);
     expect(h.step({ type: "timeout" })).toEqual(["closed"]);
     expect(h.state.phase).toBe("done");
   });
