@@ -2,6 +2,7 @@ import { runCommand } from "../agent/ap/index.js";
 import { capwapDecodeCommand } from "../agent/capwap/decode/index.js";
 import type { Command } from "../agent/command-kit/index.js";
 import { pkiInitCommand } from "../agent/pki/index.js";
+import { fetchCommand, tftpServeCommand } from "../agent/transfer/index.js";
 import { flashCommands } from "../agent/upgrade/index.js";
 import { imageCommands } from "../images/index.js";
 import { controllerCommand } from "../lab/controller/index.js";
@@ -9,4 +10,4 @@ import { labCommand } from "../lab/lab/index.js";
 import { wanCommand } from "../lab/wan/index.js";
 
 /** Every `vap` subcommand, in the order `vap --help` lists them. */
-export const commands: readonly Command[] = [labCommand, runCommand, controllerCommand, wanCommand, ...imageCommands, ...flashCommands, capwapDecodeCommand, pkiInitCommand];
+export const commands: readonly Command[] = [labCommand, runCommand, controllerCommand, wanCommand, ...imageCommands, ...flashCommands, capwapDecodeCommand, pkiInitCommand, tftpServeCommand, fetchCommand];

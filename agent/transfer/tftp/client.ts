@@ -1,0 +1,184 @@
+/**
+ * `fetchTftp`: download one file by TFTP into an ImageSink — the shell
+ * around the receiver machine. Its shape (name or URL in, sink, progress,
+ * AbortSignal, a failure with a typed reason) is an image source's, so the
+ * AP can start it like any other.
+ */
+import { lookup } from "node:dns/promises";
+import { isIPv6 } from "node:net";
+import { type Clock, ConfigError, describeError, systemClock, VapError } from "../../core/index.js";
+import { bindUdp, type DatagramSocket, type Endpoint } from "../../net/index.js";
+import type { ImageSink, ImageSinkResult } from "../sink.js";
+import { CLIENT_REQUEST, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, TFTP_PORT } from "./limits.js";
+import type { OptionRequest, TransferOptions } from "./options.js";
+import { encodePacket, TftpErrorCode } from "./packet.js";
+import { closeAfterSends, decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
+import { initialReceiver, type ReceiverEffect, type ReceiverInput, type ReceiverState, receiverStep, type TftpFailureReason } from "./receiver.js";
+
+/** A TFTP download that did not complete, and why. */
+export class TftpError extends VapError {
+  readonly reason: TftpFailureReason;
+
+  constructor(reason: TftpFailureReason, message: string, options?: ErrorOptions) {
+    super(`VAP_TFTP_${reason.toUpperCase().replace("-", "_")}`, message, options);
+    this.reason = reason;
+  }
+}
+
+export interface TftpTarget {
+  host: string;
+  /** Default 69. */
+  port?: number;
+  /** The file name as the server knows it (an AP asks for its class, "ap1g8"). */
+  path: string;
+  /** Options to ask for; default CLIENT_REQUEST plus tsize. `{}` asks for none (a plain RFC 1350 request). */
+  options?: OptionRequest;
+}
+
+export interface FetchTftpOptions {
+  signal?: AbortSignal;
+  onProgress?(bytes: number, total?: number): void;
+  clock?: Clock;
+  /** Retransmissions before giving up; default DEFAULT_RETRIES. */
+  retries?: number;
+  /** Wait before the first retransmission; default DEFAULT_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+export interface FetchTftpResult extends ImageSinkResult {
+  bytes: number;
+  /** What was negotiated. */
+  options: TransferOptions;
+}
+
+/** `tftp://host[:port]/path` → a target; anything else is a one-line ConfigError (the URL is the operator's or the controller's to fix). */
+export function parseTftpUrl(url: string): TftpTarget {
+  let parsed: URL | undefined;
+  let path = "";
+  try {
+    parsed = new URL(url);
+    path = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== "tftp:" || parsed.hostname === "" || path === "") throw new ConfigError(`"${url}" is not tftp://host[:port]/path`);
+  return { host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: parsed.port ? Number(parsed.port) : TFTP_PORT, path };
+}
+
+const DEFAULT_REQUEST: OptionRequest = { ...CLIENT_REQUEST, askSize: true };
+
+export async function fetchTftp(target: string | TftpTarget, sink: ImageSink, o: FetchTftpOptions = {}): Promise<FetchTftpResult> {
+  const t = typeof target === "string" ? parseTftpUrl(target) : target;
+  if (o.signal?.aborted) throw new TftpError("aborted", "aborted before the request");
+  let address: string;
+  try {
+    address = (await lookup(t.host)).address;
+  } catch (err) {
+    throw new TftpError("unreachable", `cannot resolve ${t.host} (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`, { cause: err });
+  }
+  const socket = await bindUdp({ address: isIPv6(address) ? "::" : "0.0.0.0" });
+  const request = t.options ?? DEFAULT_REQUEST;
+  const timeoutMs = o.timeoutMs ?? (request.timeoutSeconds === undefined ? DEFAULT_TIMEOUT_MS : request.timeoutSeconds * 1000);
+  const download = new Download(t.path, { address, port: t.port ?? TFTP_PORT }, socket, sink, request, timeoutMs, o);
+  return download.run();
+}
+
+/** One download: feeds the machine, carries out its effects, and runs the sink's calls one after another. */
+class Download {
+  #state: ReceiverState;
+  /** The server's transfer id, learnt from its first answer. */
+  #peer: Endpoint | undefined;
+  readonly #timer: RetransmitTimer;
+  /** Sink calls run in order; each completion is a "sink-ready" input. */
+  #sinkChain: Promise<unknown> = Promise.resolve();
+  #written = 0;
+  #settle!: { resolve: (r: FetchTftpResult) => void; reject: (e: TftpError) => void };
+
+  constructor(
+    private readonly path: string,
+    private readonly server: Endpoint,
+    private readonly socket: DatagramSocket,
+    private readonly sink: ImageSink,
+    request: OptionRequest,
+    timeoutMs: number,
+    private readonly o: FetchTftpOptions,
+  ) {
+    const asked = Object.keys(request).length > 0 ? request : undefined;
+    this.#state = initialReceiver(path, asked, timeoutMs, o.retries ?? DEFAULT_RETRIES);
+    this.#timer = new RetransmitTimer(o.clock ?? systemClock, "tftp-retransmit", () => this.#feed({ type: "timeout" }));
+  }
+
+  run(): Promise<FetchTftpResult> {
+    const done = new Promise<FetchTftpResult>((resolve, reject) => (this.#settle = { resolve, reject }));
+    const onAbort = () => this.#feed({ type: "abort", reason: "aborted", code: TftpErrorCode.NotDefined, message: "transfer cancelled" });
+    this.o.signal?.addEventListener("abort", onAbort, { once: true });
+    this.socket.onMessage((data, from) => this.#receive(data, from));
+    this.#feed({ type: "start" });
+    return done.finally(() => this.o.signal?.removeEventListener("abort", onAbort));
+  }
+
+  #receive(data: Uint8Array, from: Endpoint): void {
+    // The first answer from the server's address fixes its transfer id (RFC 1350 §4).
+    if (!this.#peer && from.address === this.server.address && this.#state.phase === "request") this.#peer = from;
+    if (!this.#peer || !sameEndpoint(from, this.#peer)) return refuseStranger(this.socket, data, from);
+    const packet = decodeFromPeer(data);
+    if (packet) this.#feed({ type: "packet", packet });
+  }
+
+  #feed(input: ReceiverInput): void {
+    const { state, effects } = receiverStep(this.#state, input);
+    this.#state = state;
+    for (const e of effects) this.#carryOut(e);
+  }
+
+  #carryOut(e: ReceiverEffect): void {
+    switch (e.type) {
+      case "send":
+        // A new request goes to the well-known port and may be answered from a new transfer id.
+        if (e.to === "server") this.#peer = undefined;
+        return this.socket.send(encodePacket(e.packet), e.to === "server" ? this.server : this.#peer!);
+      case "arm":
+        return this.#timer.arm(e.ms);
+      case "begin":
+        return this.#sinkCall(() => this.sink.begin({ name: this.path, size: e.size }));
+      case "write":
+        return this.#sinkCall(async () => {
+          await this.sink.write(e.data);
+          this.#written += e.data.length;
+          this.o.onProgress?.(this.#written, this.#state.options.size);
+        });
+      case "complete":
+        this.#sinkChain = this.#sinkChain.then(() => this.sink.finish());
+        void this.#sinkChain.then(
+          (result) => this.#settle.resolve({ ...(result as ImageSinkResult), bytes: this.#written, options: this.#state.options }),
+          (err) => this.#fail("sink", `sink refused the image: ${describeError(err)}`, err),
+        );
+        return;
+      case "closed":
+        this.#timer.cancel();
+        return closeAfterSends(this.socket);
+      case "failed":
+        return this.#fail(e.reason, e.message);
+    }
+  }
+
+  #sinkCall(call: () => Promise<unknown>): void {
+    // After a failure nothing more reaches the sink but its abort.
+    this.#sinkChain = this.#sinkChain.then(() => (this.#state.phase === "failed" ? undefined : call())).then(
+      () => this.#feed({ type: "sink-ready" }),
+      (err) => this.#feed({ type: "abort", reason: "sink", code: TftpErrorCode.DiskFull, message: `sink: ${describeError(err)}` }),
+    );
+  }
+
+  #fail(reason: TftpFailureReason, message: string, cause?: unknown): void {
+    this.#timer.cancel();
+    closeAfterSends(this.socket);
+    const error = new TftpError(reason, `tftp ${this.path}: ${message}`, { cause });
+    // Whatever reached the sink is thrown away, after any call still running; the caller hears of the failure after that.
+    void this.#sinkChain
+      .catch(() => {})
+      .then(() => this.sink.abort(message))
+      .catch(() => {})
+      .then(() => this.#settle.reject(error));
+  }
+}

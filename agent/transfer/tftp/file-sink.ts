@@ -1,0 +1,69 @@
+/**
+ * An ImageSink that writes a plain file (`vap fetch`): into FILE.part,
+ * renamed to FILE only when the whole image arrived, so a failed download
+ * never leaves a truncated FILE behind. Blocks are gathered into larger
+ * writes (one fs call per TFTP block would cost more than the network), and
+ * a full batch goes to disk while the next one fills: a write waits only
+ * when the disk is a whole batch behind, so the source's ACKs are not held
+ * up by every flush.
+ */
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import { writeAll } from "../../core/index.js";
+import type { ImageSink, ImageSinkResult } from "../sink.js";
+
+/** Bytes gathered before one write to disk. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+export function fileSink(path: string): ImageSink {
+  const partial = `${path}.part`;
+  let file: FileHandle | undefined;
+  let filling = new Uint8Array(WRITE_BATCH_BYTES);
+  let spare = new Uint8Array(WRITE_BATCH_BYTES);
+  let filled = 0;
+  /** The batch on its way to disk, if any. */
+  let flushing: Promise<void> = Promise.resolve();
+
+  /** Send the filling batch to disk (after the previous one) and start filling the spare. */
+  async function flush(): Promise<void> {
+    await flushing;
+    if (filled === 0) return;
+    const batch = filling.subarray(0, filled);
+    const target = file!;
+    [filling, spare] = [spare, filling];
+    filled = 0;
+    flushing = writeAll(target, batch);
+    // Its failure surfaces at the next write or at finish; until then it is not "unhandled".
+    flushing.catch(() => {});
+  }
+
+  return {
+    async begin() {
+      file = await open(partial, "w");
+    },
+    async write(chunk) {
+      if (filled + chunk.length > filling.length) await flush();
+      if (chunk.length > filling.length) {
+        await flushing;
+        return writeAll(file!, chunk);
+      }
+      filling.set(chunk, filled);
+      filled += chunk.length;
+    },
+    async finish(): Promise<ImageSinkResult> {
+      await flush();
+      await flushing;
+      await file!.sync();
+      await file!.close();
+      file = undefined;
+      await rename(partial, path);
+      return {};
+    },
+    async abort() {
+      const open = file;
+      file = undefined;
+      await flushing.catch(() => {});
+      await open?.close().catch(() => {});
+      await rm(partial, { force: true });
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Every TFTP number vap relies on, as data: the ranges the RFCs allow and
+ * the defaults vap picks. Pure (no Node), so the codec and the machines
+ * share it.
+ */
+
+/** RFC 1350: the well-known server port. */
+export const TFTP_PORT = 69;
+
+/** RFC 1350's fixed block size, and what a transfer uses when no blksize was agreed. */
+export const DEFAULT_BLOCK_SIZE = 512;
+
+/** RFC 2348 §2: blksize may be 8 to 65464 octets. */
+export const BLOCK_SIZE_RANGE = { min: 8, max: 65464 } as const;
+
+/** RFC 7440 §2: windowsize may be 1 to 65535; vap accepts and asks for at most 64 (memory per transfer = window × block). */
+export const WINDOW_SIZE_RANGE = { min: 1, max: 64 } as const;
+
+/** RFC 2349 §2: timeout is 1 to 255 seconds. */
+export const TIMEOUT_SECONDS_RANGE = { min: 1, max: 255 } as const;
+
+/** The retransmission timeout when none was negotiated. */
+export const DEFAULT_TIMEOUT_MS = 1_000;
+
+/** Each retransmission doubles the wait up to this cap (back-off), so a congested path is not flooded. */
+export const MAX_BACKOFF_MS = 8_000;
+
+/** Retransmissions of one packet before a transfer gives up. */
+export const DEFAULT_RETRIES = 5;
+
+/** Concurrent transfers a server runs before it answers "busy". */
+export const DEFAULT_MAX_TRANSFERS = 64;
+
+/**
+ * What vap's client asks for: the largest block that fits an Ethernet MTU
+ * (1500 − 20 IPv4 − 8 UDP − 4 TFTP), and a window that keeps a LAN busy.
+ * A server that refuses an option simply leaves it out of its OACK.
+ */
+export const CLIENT_REQUEST = { blockSize: 1468, windowSize: 16 } as const;
+
+/** The transfer mode vap speaks; netascii and mail (RFC 1350) are refused. */
+export const OCTET_MODE = "octet";
+
+/** Block numbers are 16 bits on the wire (RFC 1350 §5). */
+export const BLOCK_NUMBER_MODULO = 0x10000;

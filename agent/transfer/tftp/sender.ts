@@ -1,0 +1,156 @@
+/**
+ * The sending side of one read transfer (the server's), as a pure
+ * transition function `(state, input) → { state, effects }`: reads, sends
+ * and the retransmission timer are effects; a read's result, an ACK, a
+ * peer's ERROR and the timer's expiry are inputs. The shell (server.ts)
+ * carries the effects out.
+ *
+ * Windows (RFC 7440): up to windowSize blocks past the last ACK are in
+ * flight. An ACK for a block inside the window means the receiver lost the
+ * next one, so the window restarts after it. An ACK that moves nothing is
+ * ignored, never answered — answering duplicate ACKs is the Sorcerer's
+ * Apprentice bug (RFC 1123 §4.2.3.1), which doubles the traffic per
+ * duplicate.
+ */
+import { DEFAULT_RETRIES } from "./limits.js";
+import type { TransferOptions } from "./options.js";
+import { Opcode, type TftpPacket, TftpErrorCode } from "./packet.js";
+import { backOff, blocksAhead, freshRetransmission, type Retransmission, wireBlock } from "./retransmit.js";
+
+export interface SenderState {
+  readonly phase: "option-ack" | "data" | "done" | "failed";
+  readonly options: TransferOptions;
+  /** The OACK to (re)send until ACK 0, when options were agreed. */
+  readonly optionAck: TftpPacket | undefined;
+  /** Highest block the receiver has acknowledged (blocks count from 1 over the whole transfer). */
+  readonly acked: number;
+  /** Highest block sent since the window last (re)started. */
+  readonly sentUpTo: number;
+  /** Blocks acked+1 … acked+blocks.length, read and kept for retransmission. */
+  readonly blocks: readonly Uint8Array[];
+  /** The final block (shorter than blockSize, possibly empty), once read. */
+  readonly lastBlock: number | undefined;
+  /** A read effect is outstanding. */
+  readonly reading: boolean;
+  readonly retransmission: Retransmission;
+  readonly retries: number;
+}
+
+export type SenderInput =
+  | { type: "start" }
+  /** The read effect's answer: blocks `first`… as one run; shorter than `count` blocks means end of file. */
+  | { type: "read"; first: number; count: number; data: Uint8Array }
+  | { type: "ack"; block: number }
+  | { type: "peer-error"; code: number; message: string }
+  | { type: "timeout" }
+  /** Stop from this side (read failure, server shutdown): tell the peer why. */
+  | { type: "abort"; code: TftpErrorCode; message: string };
+
+export type SenderFailure = "timeout" | "peer-error" | "aborted";
+
+export type SenderEffect =
+  | { type: "send"; packet: TftpPacket }
+  | { type: "arm"; ms: number }
+  /** Read `count` blocks starting at block `first` (file offset (first − 1) × blockSize). */
+  | { type: "read"; first: number; count: number }
+  | { type: "done" }
+  | { type: "failed"; reason: SenderFailure; message: string };
+
+export interface SenderStep {
+  state: SenderState;
+  effects: SenderEffect[];
+}
+
+export function initialSender(options: TransferOptions, optionAck: TftpPacket | undefined, retries: number = DEFAULT_RETRIES): SenderState {
+  return {
+    phase: optionAck ? "option-ack" : "data",
+    options,
+    optionAck,
+    acked: 0,
+    sentUpTo: 0,
+    blocks: [],
+    lastBlock: undefined,
+    reading: false,
+    retransmission: freshRetransmission(options.timeoutMs),
+    retries,
+  };
+}
+
+function dataPacket(s: SenderState, block: number): TftpPacket {
+  return { opcode: Opcode.Data, block: wireBlock(block), data: s.blocks[block - s.acked - 1]! };
+}
+
+/** Send every loaded block of the window not yet sent, and ask for the rest of the window to be read. */
+function fill(s: SenderState, effects: SenderEffect[]): SenderState {
+  const windowEnd = s.acked + s.options.windowSize;
+  const loadedEnd = s.acked + s.blocks.length;
+  let sentUpTo = s.sentUpTo;
+  if (s.phase === "data") {
+    for (; sentUpTo < Math.min(windowEnd, loadedEnd); sentUpTo++) effects.push({ type: "send", packet: dataPacket(s, sentUpTo + 1) });
+  }
+  let reading = s.reading;
+  if (!reading && s.lastBlock === undefined && loadedEnd < windowEnd) {
+    reading = true;
+    effects.push({ type: "read", first: loadedEnd + 1, count: windowEnd - loadedEnd });
+  }
+  return { ...s, sentUpTo, reading };
+}
+
+function failed(s: SenderState, reason: SenderFailure, message: string, effects: SenderEffect[] = []): SenderStep {
+  return { state: { ...s, phase: "failed", blocks: [] }, effects: [...effects, { type: "failed", reason, message }] };
+}
+
+/** Split a read run into blocks; a short run ends the file (an exact multiple ends with an empty block). */
+function splitRead(s: SenderState, data: Uint8Array, count: number): { blocks: Uint8Array[]; lastBlock: number | undefined } {
+  const size = s.options.blockSize;
+  const blocks: Uint8Array[] = [];
+  for (let at = 0; at + size <= data.length && blocks.length < count; at += size) blocks.push(data.subarray(at, at + size));
+  if (blocks.length === count) return { blocks, lastBlock: undefined };
+  blocks.push(data.subarray(blocks.length * size));
+  return { blocks, lastBlock: s.acked + s.blocks.length + blocks.length };
+}
+
+export function senderStep(s: SenderState, input: SenderInput): SenderStep {
+  if (s.phase === "done" || s.phase === "failed") return { state: s, effects: [] };
+  const effects: SenderEffect[] = [];
+  switch (input.type) {
+    case "start": {
+      if (s.optionAck) effects.push({ type: "send", packet: s.optionAck }, { type: "arm", ms: s.retransmission.waitMs });
+      const next = fill(s, effects);
+      if (!s.optionAck) effects.push({ type: "arm", ms: s.retransmission.waitMs });
+      return { state: next, effects };
+    }
+    case "read": {
+      if (!s.reading || input.first !== s.acked + s.blocks.length + 1) return { state: s, effects };
+      const { blocks, lastBlock } = splitRead(s, input.data, input.count);
+      return { state: fill({ ...s, blocks: [...s.blocks, ...blocks], lastBlock, reading: false }, effects), effects };
+    }
+    case "ack": {
+      if (s.phase === "option-ack") {
+        if (input.block !== 0) return { state: s, effects };
+        const next = fill({ ...s, phase: "data", retransmission: freshRetransmission(s.options.timeoutMs) }, effects);
+        return { state: next, effects: [...effects, { type: "arm", ms: next.retransmission.waitMs }] };
+      }
+      // Which block the 16-bit number means: at most a window past the last ACK.
+      const acked = s.acked + blocksAhead(input.block, s.acked);
+      if (acked === s.acked || acked > s.sentUpTo) return { state: s, effects };
+      if (acked === s.lastBlock) return { state: { ...s, phase: "done", acked, blocks: [] }, effects: [{ type: "done" }] };
+      // Anything past the ACK that was sent is resent: the receiver dropped it after a gap.
+      const moved = { ...s, acked, sentUpTo: acked, blocks: s.blocks.slice(acked - s.acked), retransmission: freshRetransmission(s.options.timeoutMs) };
+      const next = fill(moved, effects);
+      return { state: next, effects: [...effects, { type: "arm", ms: next.retransmission.waitMs }] };
+    }
+    case "timeout": {
+      const retransmission = backOff(s.retransmission, s.retries);
+      if (!retransmission) return failed(s, "timeout", `no ACK after ${s.retries} retransmissions`);
+      if (s.phase === "option-ack") effects.push({ type: "send", packet: s.optionAck! });
+      for (let b = s.acked + 1; b <= s.sentUpTo; b++) effects.push({ type: "send", packet: dataPacket(s, b) });
+      effects.push({ type: "arm", ms: retransmission.waitMs });
+      return { state: { ...s, retransmission }, effects };
+    }
+    case "peer-error":
+      return failed(s, "peer-error", `peer sent ERROR ${input.code} (${input.message})`);
+    case "abort":
+      return failed(s, "aborted", input.message, [{ type: "send", packet: { opcode: Opcode.Error, code: input.code, message: input.message } }]);
+  }
+}

@@ -1,0 +1,208 @@
+/** Real peers, files and sinks for the TFTP tests: tftpd-hpa, atftpd and their clients on free loopback ports. */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createSocket, type Socket } from "node:dgram";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Random, seededRandom } from "../../../agent/core/index.js";
+import type { ImageDescription, ImageSink } from "../../../agent/transfer/index.js";
+import { requirePeer } from "../../support/peers.js";
+import { tempDir } from "../../support/temp.js";
+
+/** Where .ci/install-peers unpacks atftpd (it conflicts with tftpd-hpa as a package). */
+export const ATFTPD = "/opt/atftpd/usr/sbin/atftpd";
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Seeded content, so a failure names the same bytes every run. */
+export function content(size: number, seed = size): Uint8Array {
+  return seededRandom(seed).bytes(size);
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * A directory of files any user can read: tftpd-hpa and atftpd drop to
+ * tftp/nobody, and tempDir() is private to root.
+ */
+export function servedDir(files: Record<string, Uint8Array>): string {
+  const dir = tempDir("tftp");
+  chmodSync(dir, 0o755);
+  for (const [name, bytes] of Object.entries(files)) {
+    writeFileSync(join(dir, name), bytes);
+    chmodSync(join(dir, name), 0o644);
+  }
+  return dir;
+}
+
+/** A UDP port the kernel says is free now. */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function portTaken(port: number): Promise<boolean> {
+  const s = createSocket("udp4");
+  return new Promise((resolve) => {
+    s.once("error", () => resolve(true));
+    s.bind({ port, address: "127.0.0.1", exclusive: true }, () => s.close(() => resolve(false)));
+  });
+}
+
+export interface RunningServer {
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startDaemon(program: string, args: (port: number) => string[]): Promise<RunningServer> {
+  const port = await freeUdpPort();
+  // Its own process group: tftpd-hpa forks a child per transfer, and stop() must end those too.
+  const child = spawn(program, args(port), { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  for (let i = 0; !(await portTaken(port)); i++) {
+    if (child.exitCode !== null || i > 200) throw new Error(`${program} did not start on port ${port}: ${stderr}`);
+    await sleep(10);
+  }
+  return {
+    port,
+    process: child,
+    async stop() {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // The group is gone already.
+      }
+      await exited;
+    },
+  };
+}
+
+/** tftpd-hpa in the foreground on 127.0.0.1, confined to `dir` (--secure); `extra` e.g. ["--refuse", "blksize"]. */
+export function startTftpdHpa(dir: string, extra: string[] = []): Promise<RunningServer> {
+  return startDaemon(requirePeer("/usr/sbin/in.tftpd"), (port) => ["--foreground", "--listen", "--address", `127.0.0.1:${port}`, "--secure", ...extra, dir]);
+}
+
+/** atftpd standalone on 127.0.0.1 serving `dir`; `extra` e.g. ["--no-windowsize"]. */
+export function startAtftpd(dir: string, extra: string[] = []): Promise<RunningServer> {
+  return startDaemon(requirePeer(ATFTPD), (port) => ["--daemon", "--no-fork", "--port", String(port), "--bind-address", "127.0.0.1", "--logfile", "/dev/null", ...extra, dir]);
+}
+
+export interface ClientRun {
+  code: number;
+  output: string;
+}
+
+/** Run a peer client to completion (never throws on its exit status: the test judges). */
+export function runClient(program: string, args: string[], timeoutMs = 60_000): Promise<ClientRun> {
+  return new Promise((resolve) => {
+    execFile(requirePeer(program), args, { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+/** An ImageSink that hashes what it gets and records the calls; `writeDelayMs` makes it slow (back-pressure). */
+export class RecordingSink implements ImageSink {
+  readonly calls: string[] = [];
+  began: ImageDescription | undefined;
+  bytes = 0;
+  /** Writes started but not finished: more than one at a time would mean the source ignored back-pressure. */
+  writing = 0;
+  maxWriting = 0;
+  readonly #hash = createHash("sha256");
+
+  constructor(private readonly writeDelayMs = 0) {}
+
+  async begin(image: ImageDescription): Promise<void> {
+    this.calls.push("begin");
+    this.began = image;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.writing++;
+    this.maxWriting = Math.max(this.maxWriting, this.writing);
+    this.#hash.update(chunk);
+    this.bytes += chunk.length;
+    if (this.writeDelayMs > 0) await sleep(this.writeDelayMs);
+    this.writing--;
+  }
+
+  async finish() {
+    this.calls.push("finish");
+    return {};
+  }
+
+  async abort(reason: string): Promise<void> {
+    this.calls.push(`abort: ${reason}`);
+  }
+
+  get sha256(): string {
+    return this.#hash.copy().digest("hex");
+  }
+}
+
+/**
+ * A seeded lossy relay for one TFTP client: it drops each datagram either
+ * way with probability `loss`, and follows the server's transfer id (which
+ * the in-repo WAN proxy cannot: its replies must come from the port it
+ * sent to), so the client sees only the relay's port.
+ */
+export class LossyTftpRelay {
+  dropped = 0;
+  relayed = 0;
+  #client: { address: string; port: number } | undefined;
+  #serverPort: number;
+
+  private constructor(
+    private readonly listen: Socket,
+    private readonly upstream: Socket,
+    serverPort: number,
+    private readonly loss: number,
+    private readonly random: Random,
+  ) {
+    this.#serverPort = serverPort;
+    listen.on("message", (m, r) => {
+      this.#client = { address: r.address, port: r.port };
+      this.#pass(() => upstream.send(m, this.#serverPort, "127.0.0.1"));
+    });
+    upstream.on("message", (m, r) => {
+      this.#serverPort = r.port;
+      if (this.#client) this.#pass(() => listen.send(m, this.#client!.port, this.#client!.address));
+    });
+  }
+
+  static async open(serverPort: number, loss: number, seed: number): Promise<LossyTftpRelay> {
+    const bind = async () => {
+      const s = createSocket("udp4");
+      await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+      return s;
+    };
+    return new LossyTftpRelay(await bind(), await bind(), serverPort, loss, seededRandom(seed));
+  }
+
+  get port(): number {
+    return this.listen.address().port;
+  }
+
+  #pass(send: () => void): void {
+    if (this.random.next() < this.loss) this.dropped++;
+    else {
+      this.relayed++;
+      send();
+    }
+  }
+
+  close(): void {
+    this.listen.close();
+    this.upstream.close();
+  }
+}
