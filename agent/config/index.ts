@@ -3,6 +3,7 @@ export {
   parseApConfig,
   loadApConfig,
   RFC5415_TIMERS,
+  MAX_IMAGE_WINDOW,
   type ApConfig,
   type ApIdentity,
   type CapwapTimers,

@@ -29,6 +29,7 @@ import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capw
 import { type AcInfo, type Element, findElement, type Message, PredownloadState, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
 import { ConfigError, describeError, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
 import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
+import { MAX_IMAGE_WINDOW, RFC5415_TIMERS } from "../../agent/config/index.js";
 
 export type ApPhase = "DTLS Setup" | "Join" | "Configure" | "Data Check" | "Run";
 
@@ -118,6 +119,25 @@ export interface LabControllerOptions {
   corruptMd5?: (ap: string) => boolean;
 }
 
+/**
+ * What a controller does when its options say nothing: RFC 5415 §4.7's
+ * EchoInterval, RetransmitInterval and MaxRetransmit (the AP's defaults too),
+ * the name and version it advertises, the window it offers (stop-and-wait,
+ * Cisco's default) and how many image transfers run at once.
+ */
+export const CONTROLLER_DEFAULTS: Required<Pick<LabControllerOptions, "name" | "softwareVersion" | "echoIntervalSeconds" | "retransmitIntervalMs" | "maxRetransmit" | "imageWindow" | "maxConcurrentDownloads">> = {
+  name: "vap-lab-wlc",
+  softwareVersion: "17.9.4.27",
+  echoIntervalSeconds: RFC5415_TIMERS.echoIntervalMs / 1000,
+  retransmitIntervalMs: RFC5415_TIMERS.retransmitIntervalMs,
+  maxRetransmit: RFC5415_TIMERS.maxRetransmit,
+  imageWindow: () => 1,
+  maxConcurrentDownloads: 100,
+};
+
+/** The options with every default filled in. */
+type ResolvedOptions = LabControllerOptions & typeof CONTROLLER_DEFAULTS & { clock: Clock; log: Log };
+
 /** Message type used for data-channel keep-alives in `dropResponse` (not a CAPWAP message type). */
 export const KEEP_ALIVE = -1;
 
@@ -139,7 +159,7 @@ const udpSocket: ControllerSocketBinder<Promise<DatagramSocket>> = (address, por
 
 export class LabController extends EventEmitter<LabControllerEvents> {
   readonly profile: VendorProfile;
-  readonly #o: LabControllerOptions & { clock: Clock; log: Log };
+  readonly #o: ResolvedOptions;
   readonly #sessions = new Map<string, ApSession>();
   /** Joined sessions by Session ID (hex), for the data channel's keep-alives. */
   readonly #bySessionId = new Map<string, ApSession>();
@@ -194,13 +214,13 @@ export class LabController extends EventEmitter<LabControllerEvents> {
 
   constructor(options: LabControllerOptions) {
     super();
-    this.#o = { clock: systemClock, log: silentLog, ...options };
+    this.#o = { ...CONTROLLER_DEFAULTS, clock: systemClock, log: silentLog, ...options };
     this.profile = profiles[options.profile];
-    const echoMs = (this.#o.echoIntervalSeconds ?? 30) * 1000;
+    const echoMs = this.#o.echoIntervalSeconds * 1000;
     this.#host = {
       options: this.#o,
       // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
-      idleTimeoutMs: 3 * echoMs + (this.#o.retransmitIntervalMs ?? 3000) * ((this.#o.maxRetransmit ?? 5) + 1),
+      idleTimeoutMs: 3 * echoMs + this.#o.retransmitIntervalMs * (this.#o.maxRetransmit + 1),
       downloadSlot: () => this.#downloadSlot(),
       acInfo: () => this.#acInfo(),
       capture: (direction, peer, packet) => this.#capture(direction, peer, packet),
@@ -233,11 +253,11 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   }
 
   get name(): string {
-    return this.#o.name ?? "vap-lab-wlc";
+    return this.#o.name;
   }
 
   get softwareVersion(): string {
-    return this.#o.softwareVersion ?? "17.9.4.27";
+    return this.#o.softwareVersion;
   }
 
   /** The controller was upgraded (the version it advertises from now on). */
@@ -366,7 +386,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       security: AcSecurity.X509,
       controlAddress: this.#o.control.local.address,
       unixTime: Math.floor(this.#o.clock.wallNow() / 1000),
-      echoIntervalSeconds: this.#o.echoIntervalSeconds ?? 30,
+      echoIntervalSeconds: this.#o.echoIntervalSeconds,
     };
   }
 
@@ -473,7 +493,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
 
   /** A transfer slot: resolves when fewer than maxConcurrentDownloads run; call the result to free it. */
   #downloadSlot(): Promise<() => void> {
-    const limit = this.#o.maxConcurrentDownloads ?? 100;
+    const limit = this.#o.maxConcurrentDownloads;
     const d = this.#downloads;
     const release = () => {
       d.running--;
@@ -494,7 +514,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
 
 /** What an ApSession needs of its controller. */
 interface SessionHost {
-  readonly options: LabControllerOptions & { clock: Clock; log: Log };
+  readonly options: ResolvedOptions;
   /** An AP silent this long is gone. */
   readonly idleTimeoutMs: number;
   downloadSlot(): Promise<() => void>;
@@ -541,8 +561,8 @@ class ApSession {
       profile: ac.profile,
       clock: options.clock,
       maxPacketSize: () => maxControlPacket(peer.address, dtls),
-      retransmitIntervalMs: options.retransmitIntervalMs ?? 3000,
-      maxRetransmit: options.maxRetransmit ?? 5,
+      retransmitIntervalMs: options.retransmitIntervalMs,
+      maxRetransmit: options.maxRetransmit,
       transmit: (packet) => this.#transmit(packet),
       // Only a fault plan pays for counting responses.
       ...(options.dropResponse ? { dropResponse: (requestType: number) => this.dropResponse(requestType) } : {}),
@@ -690,7 +710,7 @@ class ApSession {
     const wtp = profile.wtpSummary(message.elements);
     this.#radios = profile.radios(message.elements);
     const result = !wtp.sessionId ? ResultCode.FailureMissingMandatoryElement : (options.admit?.(wtp) ?? ResultCode.Success);
-    const window = Math.max(1, Math.min(options.imageWindow?.(wtp) ?? 1, 64));
+    const window = Math.max(1, Math.min(options.imageWindow(wtp), MAX_IMAGE_WINDOW));
     this.channel.respond(message, profile.joinResponse(acInfo(), result, this.#radios, { imageWindow: window }));
     if (result !== ResultCode.Success) {
       options.log.info(`Join from ${this.key} refused: ${resultCodeName(result)}`);
@@ -773,7 +793,7 @@ class ApSession {
       window: this.record.imageWindow,
       clock: options.clock,
       log: options.log,
-      maxTimeoutMs: options.retransmitIntervalMs ?? 3000,
+      maxTimeoutMs: options.retransmitIntervalMs,
       ...(options.corruptBlock ? { corruptBlock: (i: number) => options.corruptBlock!(this.record.name ?? this.key, i) } : {}),
       onProgress: (bytes) => {
         if (this.record.download) this.record.download.bytes = bytes;

@@ -16,6 +16,7 @@ import { createHash, type Hash } from "node:crypto";
 import { ResultCode } from "../../capwap/codec/index.js";
 import type { Message, VendorProfile } from "../../capwap/profiles/index.js";
 import { describeError, type Log } from "../../core/index.js";
+import { MAX_IMAGE_WINDOW } from "../../config/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 
 export type TransferOutcome = { ok: true; result: ImageSinkResult; blocks: number; lastBlockBytes: number } | { ok: false; error: Error };
@@ -144,13 +145,13 @@ export class ImageDataReceiver {
       return;
     }
     this.#queued--;
-    if (this.#queued <= (this.#o.maxQueuedBlocks ?? 64) / 2) for (const release of this.#held.splice(0)) release();
+    if (this.#queued <= (this.#o.maxQueuedBlocks ?? MAX_IMAGE_WINDOW) / 2) for (const release of this.#held.splice(0)) release();
   }
 
   /** Acknowledge now, or once the sink has caught up (back-pressure keeps memory flat). */
   #acknowledge(request: Message): void {
     const ack = () => this.#o.respond(request, ResultCode.Success);
-    if (this.#queued < (this.#o.maxQueuedBlocks ?? 64)) ack();
+    if (this.#queued < (this.#o.maxQueuedBlocks ?? MAX_IMAGE_WINDOW)) ack();
     else this.#held.push(ack);
   }
 

@@ -6,6 +6,7 @@
  * predownload (the AP stays in Run and reports the outcome).
  */
 import { type Clock, describeError, type TimerHandle } from "../../core/index.js";
+import { MAX_IMAGE_WINDOW } from "../../config/index.js";
 import { isSuccess, MessageType, ResultCode, resultCodeName } from "../../capwap/codec/index.js";
 import { findElement, type Message, PredownloadState } from "../../capwap/profiles/index.js";
 import type { ImageContext, ImageStage, ImageStageHost } from "../../capwap/wtp/index.js";
@@ -27,7 +28,7 @@ export interface CapwapImageStageOptions {
 }
 
 /** The most blocks kept while the Image Data Response is still on its way: the largest window. */
-const MAX_EARLY_BLOCKS = 64;
+const MAX_EARLY_BLOCKS = MAX_IMAGE_WINDOW;
 
 interface Transfer {
   host: ImageStageHost;
