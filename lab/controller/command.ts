@@ -6,7 +6,8 @@ import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import { MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
 import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
-import { CONTROLLER_DEFAULTS, LabController } from "./controller.js";
+import { LabController } from "./controller.js";
+import { CONTROLLER_DEFAULTS } from "./options.js";
 import { bundleLibrary } from "./image-library.js";
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]

@@ -93,8 +93,8 @@ describe("corruption on the way is caught every time", () => {
           images: memoryLibrary({ ap1g8: SMALL }),
           softwareVersion: "17.12.1.5",
           imageWindow: () => 8,
-          ...(fault === "block" ? { corruptBlock: (_ap: string, index: number) => index === 5 } : { corruptMd5: () => true }),
         },
+        faults: fault === "block" ? { corruptBlock: (_ap: string, index: number) => index === 5 } : { corruptMd5: () => true },
         wtp: (i, sim) => ({
           imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => (sinks[i]![sinks[i]!.length] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }),
         }),
@@ -119,7 +119,8 @@ describe("corruption on the way is caught every time", () => {
     lab = new SimLab({
       profile: "cisco",
       lines,
-      controller: { images: memoryLibrary({ ap1g8: IMAGE }), softwareVersion: "17.12.1.5", imageWindow: () => 8, corruptBlock: (_ap, index) => corrupted.has(index) },
+      controller: { images: memoryLibrary({ ap1g8: IMAGE }), softwareVersion: "17.12.1.5", imageWindow: () => 8 },
+      faults: { corruptBlock: (_ap, index) => corrupted.has(index) },
       wtp: (i, sim) => ({ imageStage: new CapwapImageStage({ imageName: "ap1g8", sink: () => (sinks[i] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) }),
     });
     await lab.start();
