@@ -126,7 +126,6 @@ const OPEN: readonly SessionPhase[] = ["DTLS Setup", "Join", "Configure", "Data 
 /** Where the AP may talk CAPWAP: its requests are answered in any of them, as before and after joining. */
 const TALKING: readonly SessionPhase[] = ["Join", "Configure", "Data Check", "Run"];
 const NOT_IN_RUN: readonly SessionPhase[] = ["DTLS Setup", "Join", "Configure", "Data Check", "Closed"];
-const ANY: readonly SessionPhase[] = [...OPEN, "Closed"];
 
 const stay = (state: SessionState, ...effects: SessionEffect[]): Transition => ({ state, effects });
 const respond = (request: Message, answer: Answer): SessionEffect => ({ kind: "respond", request, answer });
@@ -240,11 +239,12 @@ export const SESSION_TABLE: readonly SessionRow[] = [
   row({ id: "idle-deadline-passed", from: OPEN, on: "idle-deadline", when: (_s, i, c) => i.silentMs >= c.idleTimeoutMs, then: (s, _i, c) => close(s, c, "nothing from the AP (no keep-alive, echo or response)", true) }),
   // An AP heard from since the timer was armed gets the rest of its time: one timer, re-armed, not one per packet.
   row({ id: "idle-deadline-moved", from: OPEN, on: "idle-deadline", then: (s, i, c) => stay(s, { kind: "arm-idle", ms: c.idleTimeoutMs - i.silentMs }) }),
-  row({ id: "request-unanswered", from: ANY, on: "request-unanswered", then: (s, i) => stay(s, { kind: "refuse", ticket: i.ticket, reason: `${s.name}: no answer to ${messageTypeName(i.type)}` }) }),
+  // Requests go out in Run; a rejoin may move the phase while one waits.
+  row({ id: "request-unanswered", from: TALKING, on: "request-unanswered", then: (s, i) => stay(s, { kind: "refuse", ticket: i.ticket, reason: `${s.name}: no answer to ${messageTypeName(i.type)}` }) }),
   // A transfer stopped by the session's end reports too (after the session closed).
   row({
     id: "transfer-ended",
-    from: ANY,
+    from: [...TALKING, "Closed"],
     on: "transfer-ended",
     // A predownload is complete when the AP says so (it may still refuse the image).
     then: (s, i) => stay(s, { kind: "download-ended", state: i.error !== undefined ? "failed" : i.predownload ? "downloading" : "complete", ...(i.error !== undefined ? { error: i.error } : {}) }),
