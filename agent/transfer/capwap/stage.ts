@@ -108,6 +108,8 @@ export class CapwapImageStage implements ImageStage {
         elements: [
           { kind: "ImageIdentifier", vendorId: host.profile.vendorId, identifier: name },
           { kind: "InitiateDownload" },
+          // The window this AP accepted (the controller's offer, capped by ours): the controller sends no more.
+          { kind: "ImageWindow", window: context.window },
         ],
       });
     } catch {
