@@ -119,7 +119,7 @@ export interface SessionRow<K extends InputKind = InputKind> {
   readonly on: K;
   /** The row applies only when this holds (rows for the same phase and input are tried in order). */
   readonly when?: (state: SessionState, input: InputOf<K>, context: SessionContext) => boolean;
-  readonly then: (state: SessionState, input: InputOf<K>, context: SessionContext) => Transition;
+  readonly apply: (state: SessionState, input: InputOf<K>, context: SessionContext) => Transition;
 }
 
 const OPEN: readonly SessionPhase[] = ["DTLS Setup", "Join", "Configure", "Data Check", "Run"];
@@ -171,14 +171,14 @@ const predownloadStates: Record<number, DownloadState> = { [PredownloadState.Com
 
 /** Every transition of a session, in order of precedence. */
 export const SESSION_TABLE: readonly SessionRow[] = [
-  row({ id: "dtls-connected", from: ["DTLS Setup"], on: "dtls-connected", then: (s, i) => enter(s, "Join", i.certificateSubject ? [{ kind: "certificate", subject: i.certificateSubject }] : []) }),
-  row({ id: "dtls-closed", from: OPEN, on: "dtls-closed", then: (s, i, c) => close(s, c, i.error ? `DTLS: ${i.error}` : "DTLS closed by the AP", false) }),
+  row({ id: "dtls-connected", from: ["DTLS Setup"], on: "dtls-connected", apply: (s, i) => enter(s, "Join", i.certificateSubject ? [{ kind: "certificate", subject: i.certificateSubject }] : []) }),
+  row({ id: "dtls-closed", from: OPEN, on: "dtls-closed", apply: (s, i, c) => close(s, c, i.error ? `DTLS: ${i.error}` : "DTLS closed by the AP", false) }),
   row({
     id: "join-refused",
     from: TALKING,
     on: "join-request",
     when: (_s, i) => !admitted(i),
-    then: (s, i, c) =>
+    apply: (s, i, c) =>
       stay(
         { ...s, radios: i.radios },
         respond(i.request, { kind: "join", resultCode: joinResult(i), radios: i.radios, window: offered(i) }),
@@ -189,7 +189,7 @@ export const SESSION_TABLE: readonly SessionRow[] = [
     id: "join-admitted",
     from: TALKING,
     on: "join-request",
-    then: (s, i, c) => {
+    apply: (s, i, c) => {
       const { wtp } = i;
       const window = offered(i);
       return enter({ ...s, name: wtp.name, radios: i.radios, window }, "Configure", [
@@ -199,61 +199,61 @@ export const SESSION_TABLE: readonly SessionRow[] = [
       ]);
     },
   }),
-  row({ id: "configuration-status", from: ["Configure"], on: "configuration-status-request", then: (s, i) => enter(s, "Data Check", [respond(i.request, { kind: "configuration-status", radios: s.radios })]) }),
+  row({ id: "configuration-status", from: ["Configure"], on: "configuration-status-request", apply: (s, i) => enter(s, "Data Check", [respond(i.request, { kind: "configuration-status", radios: s.radios })]) }),
   row({
     id: "configuration-status-unexpected",
     from: ["Join", "Data Check", "Run"],
     on: "configuration-status-request",
-    then: (s, i, c) => stay(s, { kind: "log", level: "info", line: `Discarding ${messageTypeName(i.request.type)} from ${label(s, c)} in phase ${s.phase}` }),
+    apply: (s, i, c) => stay(s, { kind: "log", level: "info", line: `Discarding ${messageTypeName(i.request.type)} from ${label(s, c)} in phase ${s.phase}` }),
   }),
-  row({ id: "change-state-event", from: TALKING, on: "change-state-event-request", then: (s, i) => stay(s, respond(i.request, EMPTY)) }),
-  row({ id: "echo", from: TALKING, on: "echo-request", then: (s, i) => stay(s, { kind: "count-echo" }, respond(i.request, { kind: "echo" })) }),
+  row({ id: "change-state-event", from: TALKING, on: "change-state-event-request", apply: (s, i) => stay(s, respond(i.request, EMPTY)) }),
+  row({ id: "echo", from: TALKING, on: "echo-request", apply: (s, i) => stay(s, { kind: "count-echo" }, respond(i.request, { kind: "echo" })) }),
   row({
     id: "wtp-event",
     from: TALKING,
     on: "wtp-event-request",
-    then: (s, i) => stay(s, ...(i.predownload === undefined ? [] : [{ kind: "predownload-report", state: predownloadStates[i.predownload] ?? "downloading" } as const]), respond(i.request, EMPTY)),
+    apply: (s, i) => stay(s, ...(i.predownload === undefined ? [] : [{ kind: "predownload-report", state: predownloadStates[i.predownload] ?? "downloading" } as const]), respond(i.request, EMPTY)),
   }),
   row({
     id: "image-request-incomplete",
     from: TALKING,
     on: "image-data-request",
     when: (_s, i) => !i.image || !i.initiate,
-    then: (s, i) => stay(s, respond(i.request, { kind: "result-code", resultCode: ResultCode.FailureMissingMandatoryElement })),
+    apply: (s, i) => stay(s, respond(i.request, { kind: "result-code", resultCode: ResultCode.FailureMissingMandatoryElement })),
   }),
   row({
     id: "image-request",
     from: TALKING,
     on: "image-data-request",
     // The window in flight is what both ends allow: the offer, or less if the AP accepted less.
-    then: (s, i) => stay(s, { kind: "start-transfer", request: i.request, image: i.image!, window: Math.max(1, Math.min(s.window, i.acceptedWindow ?? s.window)) }),
+    apply: (s, i) => stay(s, { kind: "start-transfer", request: i.request, image: i.image!, window: Math.max(1, Math.min(s.window, i.acceptedWindow ?? s.window)) }),
   }),
-  row({ id: "data-transfer", from: TALKING, on: "data-transfer-request", then: (s, i) => stay(s, respond(i.request, EMPTY)) }),
-  row({ id: "unknown-request", from: TALKING, on: "unknown-request", then: (s, i) => stay(s, respond(i.request, { kind: "result-code", resultCode: ResultCode.MessageUnexpectedUnrecognizedRequest })) }),
+  row({ id: "data-transfer", from: TALKING, on: "data-transfer-request", apply: (s, i) => stay(s, respond(i.request, EMPTY)) }),
+  row({ id: "unknown-request", from: TALKING, on: "unknown-request", apply: (s, i) => stay(s, respond(i.request, { kind: "result-code", resultCode: ResultCode.MessageUnexpectedUnrecognizedRequest })) }),
   row({
     id: "keep-alive-enters-run",
     from: ["Data Check"],
     on: "keep-alive",
-    then: (s, _i, c) => enter(s, "Run", [{ kind: "run-since" }], [{ kind: "log", level: "info", line: `AP ${s.name} (${c.address}) is in Run` }, { kind: "announce-run" }]),
+    apply: (s, _i, c) => enter(s, "Run", [{ kind: "run-since" }], [{ kind: "log", level: "info", line: `AP ${s.name} (${c.address}) is in Run` }, { kind: "announce-run" }]),
   }),
-  row({ id: "idle-deadline-passed", from: OPEN, on: "idle-deadline", when: (_s, i, c) => i.silentMs >= c.idleTimeoutMs, then: (s, _i, c) => close(s, c, "nothing from the AP (no keep-alive, echo or response)", true) }),
+  row({ id: "idle-deadline-passed", from: OPEN, on: "idle-deadline", when: (_s, i, c) => i.silentMs >= c.idleTimeoutMs, apply: (s, _i, c) => close(s, c, "nothing from the AP (no keep-alive, echo or response)", true) }),
   // An AP heard from since the timer was armed gets the rest of its time: one timer, re-armed, not one per packet.
-  row({ id: "idle-deadline-moved", from: OPEN, on: "idle-deadline", then: (s, i, c) => stay(s, { kind: "arm-idle", ms: c.idleTimeoutMs - i.silentMs }) }),
+  row({ id: "idle-deadline-moved", from: OPEN, on: "idle-deadline", apply: (s, i, c) => stay(s, { kind: "arm-idle", ms: c.idleTimeoutMs - i.silentMs }) }),
   // Requests go out in Run; a rejoin may move the phase while one waits.
-  row({ id: "request-unanswered", from: TALKING, on: "request-unanswered", then: (s, i) => stay(s, { kind: "refuse", ticket: i.ticket, reason: `${s.name}: no answer to ${messageTypeName(i.type)}` }) }),
+  row({ id: "request-unanswered", from: TALKING, on: "request-unanswered", apply: (s, i) => stay(s, { kind: "refuse", ticket: i.ticket, reason: `${s.name}: no answer to ${messageTypeName(i.type)}` }) }),
   // A transfer stopped by the session's end reports too (after the session closed).
   row({
     id: "transfer-ended",
     from: [...TALKING, "Closed"],
     on: "transfer-ended",
     // A predownload is complete when the AP says so (it may still refuse the image).
-    then: (s, i) => stay(s, { kind: "download-ended", state: i.error !== undefined ? "failed" : i.predownload ? "downloading" : "complete", ...(i.error !== undefined ? { error: i.error } : {}) }),
+    apply: (s, i) => stay(s, { kind: "download-ended", state: i.error !== undefined ? "failed" : i.predownload ? "downloading" : "complete", ...(i.error !== undefined ? { error: i.error } : {}) }),
   }),
   row({
     id: "command",
     from: ["Run"],
     on: "command",
-    then: (s, { command, ticket }, c) =>
+    apply: (s, { command, ticket }, c) =>
       stay(
         s,
         // A predownload is recorded first: the AP's Image Data Request may arrive right behind its answer to the order.
@@ -261,9 +261,9 @@ export const SESSION_TABLE: readonly SessionRow[] = [
         { kind: "send-request", ...commandRequest(command, c), ticket },
       ),
   }),
-  row({ id: "command-not-in-run", from: NOT_IN_RUN, on: "command", then: (s, i, c) => stay(s, { kind: "refuse", ticket: i.ticket, reason: `AP ${label(s, c)} is not joined` }) }),
-  row({ id: "replaced", from: OPEN, on: "replaced", then: (s, _i, c) => close(s, c, "replaced by a new session", true) }),
-  row({ id: "shutdown", from: OPEN, on: "shutdown", then: (s, _i, c) => close(s, c, "controller shutting down", false) }),
+  row({ id: "command-not-in-run", from: NOT_IN_RUN, on: "command", apply: (s, i, c) => stay(s, { kind: "refuse", ticket: i.ticket, reason: `AP ${label(s, c)} is not joined` }) }),
+  row({ id: "replaced", from: OPEN, on: "replaced", apply: (s, _i, c) => close(s, c, "replaced by a new session", true) }),
+  row({ id: "shutdown", from: OPEN, on: "shutdown", apply: (s, _i, c) => close(s, c, "controller shutting down", false) }),
 ];
 
 /** A row, typed by its input. */
@@ -281,7 +281,7 @@ export function findRow(state: SessionState, input: SessionInput, context: Sessi
 
 export function transition(state: SessionState, input: SessionInput, context: SessionContext): Transition {
   const r = findRow(state, input, context);
-  return r ? r.then(state, input, context) : { state, effects: [] };
+  return r ? r.apply(state, input, context) : { state, effects: [] };
 }
 
 /** A session opens in DTLS Setup, or straight in Join when the controller runs without DTLS. */
