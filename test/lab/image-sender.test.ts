@@ -88,6 +88,13 @@ describe("image sender: fast retransmit", () => {
     expect(again! - first!).toBe(2 * ONE_WAY_MS);
   });
 
+  it("on a steady link with no loss nothing goes twice: the timeout stays clear of the round trip", () => {
+    const t = transfer(8, 300, () => false);
+    expect(t.done).toMatchObject({ error: undefined });
+    expect(t.sender.stats.retransmits).toBe(0);
+    expect(t.sent).toHaveLength(300);
+  });
+
   it("the last block, with nothing after it to show it lost, is recovered by its timer", () => {
     const last = 19;
     const t = transfer(8, 20, (direction, i, nth) => direction === "request" && i === last && nth === 1);
