@@ -51,7 +51,7 @@ export class ApSession {
   #idle: TimerHandle | undefined;
   #lastSeen: number;
   readonly #faults: ApFaults | undefined;
-  /** The image transfer running or waiting for a slot. */
+  /** The image transfer announced to the AP, running or waiting for a slot. */
   #transfer: ImageTransfer | undefined;
   /** Requests from the API wait while an image transfer owns the sequence numbers. */
   #transferDone: Promise<void> = Promise.resolve();
@@ -65,8 +65,9 @@ export class ApSession {
     this.#host = host;
     const options = (this.#o = host.options);
     this.#context = { key, address: peer.address, idleTimeoutMs: host.idleTimeoutMs, vendorId: host.profile.vendorId };
-    this.#state = openingState(dtls !== undefined);
-    this.record = { key, address: peer.address, port: peer.port, phase: this.#state.phase as ApPhase, imageWindow: 1, echoes: 0 };
+    const opening = openingState(dtls !== undefined);
+    this.#state = opening;
+    this.record = { key, address: peer.address, port: peer.port, phase: opening.phase, imageWindow: 1, echoes: 0 };
     const faults = (this.#faults = host.faults?.forAp(() => this.record.name ?? key));
     this.channel = new ControlChannel({
       profile: host.profile,

@@ -285,6 +285,6 @@ export function transition(state: SessionState, input: SessionInput, context: Se
 }
 
 /** A session opens in DTLS Setup, or straight in Join when the controller runs without DTLS. */
-export function openingState(dtls: boolean): SessionState {
+export function openingState(dtls: boolean): SessionState & { readonly phase: ApPhase } {
   return { phase: dtls ? "DTLS Setup" : "Join", radios: [], window: 1 };
 }
