@@ -48,6 +48,16 @@ export const RFC5415_TIMERS: Readonly<CapwapTimers> = {
   statisticsMs: 120_000,
 };
 
+/**
+ * The largest Image Data window anywhere: what a controller may offer, what
+ * an AP may accept, what a receiver buffers ahead. CAPWAP sequence numbers
+ * are 8 bits, so a window must stay well below 128 (half the space, where a
+ * block starts to look like one from the past). Kept here, the lowest layer
+ * that needs it (an AP's maxImageWindow is bounded by it), so the codec, the
+ * image transfer and the lab controller all read the same number.
+ */
+export const MAX_IMAGE_WINDOW = 64;
+
 export interface ControllerAddress {
   address: string;
   port: number;
@@ -171,7 +181,7 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
     timers,
     stateDir: path(f.string("stateDir", `state/${identity.name}`)),
     versions,
-    maxImageWindow: f.integer("maxImageWindow", 20, 1, 64),
+    maxImageWindow: f.integer("maxImageWindow", 20, 1, MAX_IMAGE_WINDOW),
   };
 }
 

@@ -5,6 +5,7 @@ export {
   RFC5415_TIMERS,
   PROFILE_NAMES,
   type ProfileName,
+  MAX_IMAGE_WINDOW,
   type ApConfig,
   type ApIdentity,
   type CapwapTimers,

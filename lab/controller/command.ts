@@ -1,14 +1,16 @@
 import { join } from "node:path";
 import { choiceFlag, cliLog, type Command, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
+import { MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
 import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
+import { CONTROLLER_DEFAULTS } from "./options.js";
 import { bundleLibrary } from "./image-library.js";
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
-          [--name vap-lab-wlc] [--version 17.9.4.27] [--bundle DIR] [--window 1..64]
-          [--max-downloads 100] [--echo-interval 30] [--pcap FILE] [--keylog FILE] [--json]
+          [--name ${CONTROLLER_DEFAULTS.name}] [--version ${CONTROLLER_DEFAULTS.softwareVersion}] [--bundle DIR] [--window 1..${MAX_IMAGE_WINDOW}]
+          [--max-downloads ${CONTROLLER_DEFAULTS.maxConcurrentDownloads}] [--echo-interval ${CONTROLLER_DEFAULTS.echoIntervalSeconds}] [--pcap FILE] [--keylog FILE] [--json]
   Runs the lab controller on UDP 5246/5247 until Ctrl-C. --pki DIR uses
   DIR/controller.pem, DIR/controller.key and DIR/ca.pem (see vap pki init);
   APs must present a certificate from that CA. --plaintext turns DTLS off
@@ -32,8 +34,8 @@ export const controllerCommand: Command = {
       version: { type: "string" },
       window: { type: "string", default: "1" },
       bundle: { type: "string" },
-      "max-downloads": { type: "string", default: "100" },
-      "echo-interval": { type: "string", default: "30" },
+      "max-downloads": { type: "string", default: String(CONTROLLER_DEFAULTS.maxConcurrentDownloads) },
+      "echo-interval": { type: "string", default: String(CONTROLLER_DEFAULTS.echoIntervalSeconds) },
       pcap: { type: "string" },
       keylog: { type: "string" },
       json: { type: "boolean", default: false },
@@ -41,14 +43,14 @@ export const controllerCommand: Command = {
     noPositionals(positionals);
     if (!v.pki && !v.plaintext) throw new ConfigError("give --pki DIR (see vap pki init) or --plaintext");
     const profile = choiceFlag("profile", v.profile, ["cisco", "rfc5415"]);
-    const window = integerFlag("window", v.window, 1, 64);
+    const window = integerFlag("window", v.window, 1, MAX_IMAGE_WINDOW);
     const maxDownloads = integerFlag("max-downloads", v["max-downloads"], 1);
     const echo = integerFlag("echo-interval", v["echo-interval"], 1, 255);
     const keylog = v.keylog ? keylogFileSink(v.keylog) : undefined;
     const dtls = v.pki
       ? new DtlsContext({ role: "server", cert: read(v.pki, "controller.pem"), key: read(v.pki, "controller.key"), ca: read(v.pki, "ca.pem"), ...(keylog ? { keylog } : {}) })
       : "plaintext";
-    const log = cliLog(io, v.json ?? false).child({ ac: v.name ?? "vap-lab-wlc" });
+    const log = cliLog(io, v.json ?? false).child({ ac: v.name ?? CONTROLLER_DEFAULTS.name });
     const capture = v.pcap ? CaptureFile.open(v.pcap, (err) => log.warn(err.message)) : undefined;
     const controller = await LabController.listen({
       address: v.address,

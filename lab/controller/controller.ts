@@ -15,111 +15,18 @@ import {
   DTLS_PREAMBLE_BYTE,
   encodeControlPacket,
   encodeDataKeepAlive,
-  isRequest,
   MessageType,
   messageTypeName,
-  ResultCode,
-  resultCodeName,
   toHex,
 } from "../../agent/capwap/codec/index.js";
-import { ControlChannel, maxControlPacket } from "../../agent/capwap/channel/index.js";
-import type { ImageLibrary } from "./image-library.js";
-import { ImageSender } from "./image-sender.js";
-import { type DtlsContext, DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
-import { type AcInfo, type Element, findElement, type Message, PredownloadState, profiles, type ProfileName, type RadioInfo, type VendorProfile, type WtpSummary } from "../../agent/capwap/profiles/index.js";
-import { ConfigError, describeError, silentLog, systemClock, type Clock, type Log, type TimerHandle } from "../../agent/core/index.js";
+import { DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
+import { type AcInfo, type Element, findElement, type Message, profiles, type VendorProfile } from "../../agent/capwap/profiles/index.js";
+import { ConfigError, describeError, silentLog, systemClock } from "../../agent/core/index.js";
 import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
-
-export type ApPhase = "DTLS Setup" | "Join" | "Configure" | "Data Check" | "Run";
-
-/** One row of `show ap summary`. */
-export interface ApRecord {
-  /** Control channel peer, "address:port". */
-  key: string;
-  address: string;
-  port: number;
-  phase: ApPhase;
-  name?: string;
-  model?: string;
-  serial?: string;
-  baseMac?: string;
-  softwareVersion?: string;
-  /** Certificate subject the AP authenticated with. */
-  certificateSubject?: string;
-  imageWindow: number;
-  joinedAt?: number;
-  runSince?: number;
-  echoes: number;
-  /** The AP's latest image download, if any. */
-  download?: DownloadRecord;
-}
-
-export type DownloadState = "queued" | "downloading" | "complete" | "failed";
-
-export interface DownloadRecord {
-  /** The image name asked for (the AP's class). */
-  name: string;
-  /** Predownload of this version (ordered in Run), or a download after join. */
-  predownload?: string;
-  state: DownloadState;
-  size: number;
-  bytes: number;
-  window: number;
-  startedAt?: number;
-  finishedAt?: number;
-  error?: string;
-}
-
-export interface LabControllerEvents {
-  /** An AP's phase changed. */
-  phase: [ap: ApRecord];
-  /** An AP reached Run. */
-  run: [ap: ApRecord];
-  /** An AP's session ended (DTLS closed, timeout, reset). */
-  leave: [ap: ApRecord, reason: string];
-  /** An AP's image download changed state (join-time or predownload). */
-  download: [ap: ApRecord];
-}
-
-export interface LabControllerOptions {
-  profile: ProfileName;
-  control: DatagramSocket;
-  data: DatagramSocket;
-  /** Server DTLS context; "plaintext" only for debugging with APs that have DTLS off. */
-  dtls: DtlsContext | "plaintext";
-  name?: string;
-  softwareVersion?: string;
-  /** Image Data window handed out at join, per AP (seed: the AP profile's "capwap window size"). */
-  imageWindow?: (ap: WtpSummary) => number;
-  /** Result Code for a Join Request (tests: refuse joins). Default Success. */
-  admit?: (ap: WtpSummary) => number;
-  /** Echo interval sent to APs in CAPWAP Timers, seconds. */
-  echoIntervalSeconds?: number;
-  retransmitIntervalMs?: number;
-  maxRetransmit?: number;
-  clock?: Clock;
-  log?: Log;
-  /** Plaintext CAPWAP packets in and out, for captures. */
-  capture?: (timeMs: number, from: Endpoint, to: Endpoint, packet: Uint8Array) => void;
-  /**
-   * Fault injection, to test how APs recover: drop the n-th transmission of a
-   * response (1-based, counted per request type and per AP, resends from the
-   * response cache included; discovery and data keep-alives too) as if lost
-   * on the wire.
-   */
-  dropResponse?: (requestType: number, nth: number) => boolean;
-  /** The images to serve, by the name APs ask for (`bundleLibrary(dir)`). */
-  images?: ImageLibrary;
-  /** Image transfers at once; APs beyond wait their turn. Default 100. */
-  maxConcurrentDownloads?: number;
-  /** Fault injection: corrupt block `index` of the image going to `ap` (after its checksum). */
-  corruptBlock?: (ap: string, index: number) => boolean;
-  /** Fault injection: announce a wrong MD5 for the image going to `ap`. */
-  corruptMd5?: (ap: string) => boolean;
-}
-
-/** Message type used for data-channel keep-alives in `dropResponse` (not a CAPWAP message type). */
-export const KEEP_ALIVE = -1;
+import type { ApRecord } from "./ap-record.js";
+import { ApSession, resultOf, type SessionHost } from "./ap-session.js";
+import { FaultInjector, type FaultPlan } from "./fault-plan.js";
+import { CONTROLLER_DEFAULTS, type LabControllerEvents, type LabControllerOptions, type ResolvedOptions } from "./options.js";
 
 /** RFC 5415 §3.1: the AC's control and data ports. */
 const CONTROL_PORT = 5246;
@@ -139,7 +46,7 @@ const udpSocket: ControllerSocketBinder<Promise<DatagramSocket>> = (address, por
 
 export class LabController extends EventEmitter<LabControllerEvents> {
   readonly profile: VendorProfile;
-  readonly #o: LabControllerOptions & { clock: Clock; log: Log };
+  readonly #o: ResolvedOptions;
   readonly #sessions = new Map<string, ApSession>();
   /** Joined sessions by Session ID (hex), for the data channel's keep-alives. */
   readonly #bySessionId = new Map<string, ApSession>();
@@ -149,6 +56,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   #closed = false;
   /** What each ApSession gets of the controller, built once: sessions use it for every packet. */
   readonly #host: SessionHost;
+  readonly #faults: FaultInjector | undefined;
 
   /**
    * A controller on sockets of its own, `address`:5246 and :5247, which
@@ -157,9 +65,9 @@ export class LabController extends EventEmitter<LabControllerEvents> {
    * the socket already bound is closed again. With a binder that returns
    * sockets directly (an in-memory network) the controller comes directly too.
    */
-  static listen(options: LabControllerListenOptions, bind: ControllerSocketBinder<DatagramSocket>): LabController;
-  static listen(options: LabControllerListenOptions, bind?: ControllerSocketBinder<Promise<DatagramSocket>>): Promise<LabController>;
-  static listen(options: LabControllerListenOptions, bind: ControllerSocketBinder<DatagramSocket | Promise<DatagramSocket>> = udpSocket): LabController | Promise<LabController> {
+  static listen(options: LabControllerListenOptions, bind: ControllerSocketBinder<DatagramSocket>, faults?: FaultPlan): LabController;
+  static listen(options: LabControllerListenOptions, bind?: ControllerSocketBinder<Promise<DatagramSocket>>, faults?: FaultPlan): Promise<LabController>;
+  static listen(options: LabControllerListenOptions, bind: ControllerSocketBinder<DatagramSocket | Promise<DatagramSocket>> = udpSocket, faults?: FaultPlan): LabController | Promise<LabController> {
     const { address, ...rest } = options;
     const bound: DatagramSocket[] = [];
     const closeBound = () => bound.splice(0).forEach((s) => s.close());
@@ -183,7 +91,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     return open(CONTROL_PORT, () =>
       open(DATA_PORT, () => {
         try {
-          return new LabController({ ...rest, control: bound[0]!, data: bound[1]! });
+          return new LabController({ ...rest, control: bound[0]!, data: bound[1]! }, faults);
         } catch (err) {
           closeBound();
           throw err;
@@ -192,15 +100,20 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     );
   }
 
-  constructor(options: LabControllerOptions) {
+  /** `faults`: a fault plan (lab and tests only) that loses responses, refuses joins or corrupts images. */
+  constructor(options: LabControllerOptions, faults?: FaultPlan) {
     super();
-    this.#o = { clock: systemClock, log: silentLog, ...options };
+    this.#o = { ...CONTROLLER_DEFAULTS, clock: systemClock, log: silentLog, ...options };
+    this.#faults = faults && new FaultInjector(faults);
     this.profile = profiles[options.profile];
-    const echoMs = (this.#o.echoIntervalSeconds ?? 30) * 1000;
+    const echoMs = this.#o.echoIntervalSeconds * 1000;
     this.#host = {
       options: this.#o,
+      profile: this.profile,
+      events: this,
+      faults: this.#faults,
       // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
-      idleTimeoutMs: 3 * echoMs + (this.#o.retransmitIntervalMs ?? 3000) * ((this.#o.maxRetransmit ?? 5) + 1),
+      idleTimeoutMs: 3 * echoMs + this.#o.retransmitIntervalMs * (this.#o.maxRetransmit + 1),
       downloadSlot: () => this.#downloadSlot(),
       acInfo: () => this.#acInfo(),
       capture: (direction, peer, packet) => this.#capture(direction, peer, packet),
@@ -233,11 +146,11 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   }
 
   get name(): string {
-    return this.#o.name ?? "vap-lab-wlc";
+    return this.#o.name;
   }
 
   get softwareVersion(): string {
-    return this.#o.softwareVersion ?? "17.9.4.27";
+    return this.#o.softwareVersion;
   }
 
   /** The controller was upgraded (the version it advertises from now on). */
@@ -262,12 +175,12 @@ export class LabController extends EventEmitter<LabControllerEvents> {
 
   /** Send any request to a joined AP; resolves with its response. */
   request(apName: string, type: number, elements: Element[] = []): Promise<Message> {
-    return this.#session(apName).request(type, elements);
+    return this.#session(apName).command({ kind: "request", type, elements });
   }
 
   /** Send a Configuration Update Request; resolves with the AP's Result Code. */
   async configurationUpdate(apName: string, elements: Element[]): Promise<number> {
-    return resultOf(await this.request(apName, MessageType.ConfigurationUpdateRequest, elements));
+    return resultOf(await this.#session(apName).command({ kind: "configuration-update", elements }));
   }
 
   /**
@@ -275,7 +188,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
    * image the AP predownloaded (the swap); resolves with its Result Code.
    */
   async reset(apName: string, version = this.softwareVersion): Promise<number> {
-    return resultOf(await this.request(apName, MessageType.ResetRequest, [{ kind: "ImageIdentifier", vendorId: this.profile.vendorId, identifier: version }]));
+    return resultOf(await this.#session(apName).command({ kind: "reset", version }));
   }
 
   /**
@@ -336,7 +249,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   /** Close every session and stop answering; the sockets stay the caller's. */
   close(): void {
     this.#closed = true;
-    for (const s of this.#sessions.values()) s.end("controller shutting down", false);
+    for (const s of this.#sessions.values()) s.end("shutdown");
     this.#sessions.clear();
     this.#dtls?.close();
   }
@@ -366,7 +279,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       security: AcSecurity.X509,
       controlAddress: this.#o.control.local.address,
       unixTime: Math.floor(this.#o.clock.wallNow() / 1000),
-      echoIntervalSeconds: this.#o.echoIntervalSeconds ?? 30,
+      echoIntervalSeconds: this.#o.echoIntervalSeconds,
     };
   }
 
@@ -402,17 +315,8 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     this.#o.log.info(`Discarding plaintext ${message ? messageTypeName(message.type) : "fragment"} from ${key}`);
   }
 
-  /** Discovery Requests per source endpoint, counted only for a fault plan (`dropResponse`) to judge. */
-  readonly #discoveries = new Map<string, number>();
-
   #answerDiscovery(request: Message, from: Endpoint): void {
-    const drop = this.#o.dropResponse;
-    if (drop) {
-      const key = endpointKey(from);
-      const nth = (this.#discoveries.get(key) ?? 0) + 1;
-      this.#discoveries.set(key, nth);
-      if (drop(request.type, nth)) return;
-    }
+    if (this.#faults?.dropDiscoveryResponse(request.type, from)) return;
     const radios = this.profile.radios(request.elements);
     const response = encodeControlPacket({ type: request.type + 1, seq: request.seq, elements: this.profile.discoveryResponse(this.#acInfo(), radios) }, this.profile.elements);
     this.#capture("out", from, response);
@@ -421,17 +325,14 @@ export class LabController extends EventEmitter<LabControllerEvents> {
 
   #admit(dtls: DtlsSession): void {
     const session = this.#newSession(dtls.remote!, dtls.endpoint!, dtls);
-    dtls.on("connected", (peer) => {
-      if (peer.subject) session.record.certificateSubject = peer.subject;
-      session.setPhase("Join");
-    });
+    dtls.on("connected", (peer) => session.dtlsConnected(peer.subject));
     dtls.on("data", (payload) => session.receive(payload));
-    dtls.on("close", (reason) => session.end(reason ? `DTLS: ${reason.message}` : "DTLS closed by the AP", false));
+    dtls.on("close", (reason) => session.dtlsClosed(reason));
   }
 
   #newSession(key: string, peer: Endpoint, dtls: DtlsSession | undefined): ApSession {
-    this.#sessions.get(key)?.end("replaced by a new session", true);
-    const session = new ApSession(this, this.#host, key, peer, dtls);
+    this.#sessions.get(key)?.end("replaced");
+    const session = new ApSession(this.#host, key, peer, dtls);
     this.#sessions.set(key, session);
     return session;
   }
@@ -453,7 +354,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     if (!session || session.peer.address !== from.address) return;
     this.#capture("in", from, datagram, this.#o.data.local);
     session.seen();
-    if (this.#o.dropResponse && session.dropResponse(KEEP_ALIVE)) return;
+    if (session.keepAliveAnswerLost()) return;
     // RFC 5415 §4.4.1: the AC answers a keep-alive with one of its own.
     const reply = encodeDataKeepAlive(elements, this.profile.elements);
     this.#capture("out", from, reply, this.#o.data.local);
@@ -473,7 +374,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
 
   /** A transfer slot: resolves when fewer than maxConcurrentDownloads run; call the result to free it. */
   #downloadSlot(): Promise<() => void> {
-    const limit = this.#o.maxConcurrentDownloads ?? 100;
+    const limit = this.#o.maxConcurrentDownloads;
     const d = this.#downloads;
     const release = () => {
       d.running--;
@@ -491,318 +392,3 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     );
   }
 }
-
-/** What an ApSession needs of its controller. */
-interface SessionHost {
-  readonly options: LabControllerOptions & { clock: Clock; log: Log };
-  /** An AP silent this long is gone. */
-  readonly idleTimeoutMs: number;
-  downloadSlot(): Promise<() => void>;
-  acInfo(): AcInfo;
-  capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array): void;
-  /** The AP joined with this Session ID (hex; `previous` if it had joined before): its keep-alives find the session by it. */
-  joined(session: ApSession, sessionId: string, previous: string | undefined): void;
-  /** A session moved from one phase to another (the controller counts APs in Run). */
-  phaseChanged(from: ApPhase, to: ApPhase): void;
-  /** The session ended: out of every table and count. */
-  forget(session: ApSession, sessionId: string | undefined): void;
-}
-
-/** One AP's session on the controller. */
-class ApSession {
-  readonly record: ApRecord;
-  readonly channel: ControlChannel;
-  readonly #host: SessionHost;
-  readonly #o: SessionHost["options"];
-  #radios: RadioInfo[] = [];
-  /** Hex, once joined. */
-  #sessionId: string | undefined;
-  /** The idle deadline's one timer; it looks at #lastSeen when it fires. */
-  #idle: TimerHandle | undefined;
-  #lastSeen: number;
-  #ended = false;
-  #answered = new Map<number, number>();
-  /** Ends the transfer running or waiting for a slot: sender cancelled, slot and file released. */
-  #abortTransfer: ((error: Error) => void) | undefined;
-  /** Requests from the API wait while an image transfer owns the sequence numbers. */
-  #transferDone: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly ac: LabController,
-    host: SessionHost,
-    readonly key: string,
-    readonly peer: Endpoint,
-    private readonly dtls: DtlsSession | undefined,
-  ) {
-    this.#host = host;
-    const options = (this.#o = host.options);
-    this.record = { key, address: peer.address, port: peer.port, phase: dtls ? "DTLS Setup" : "Join", imageWindow: 1, echoes: 0 };
-    this.channel = new ControlChannel({
-      profile: ac.profile,
-      clock: options.clock,
-      maxPacketSize: () => maxControlPacket(peer.address, dtls),
-      retransmitIntervalMs: options.retransmitIntervalMs ?? 3000,
-      maxRetransmit: options.maxRetransmit ?? 5,
-      transmit: (packet) => this.#transmit(packet),
-      // Only a fault plan pays for counting responses.
-      ...(options.dropResponse ? { dropResponse: (requestType: number) => this.dropResponse(requestType) } : {}),
-      onRequest: (message) => this.#onRequest(message),
-      onDiscard: (reason) => options.log.info(`Discarding from ${this.record.name ?? key}: ${reason}`),
-      onPacket: (direction, packet) => host.capture(direction, peer, packet),
-    });
-    this.#lastSeen = options.clock.now();
-    this.#armIdle(host.idleTimeoutMs);
-  }
-
-  /** A plaintext CAPWAP packet from the AP (decrypted, or as it came in plaintext mode). */
-  receive(packet: Uint8Array): void {
-    this.seen();
-    this.channel.receive(packet);
-  }
-
-  /**
-   * Any packet from the AP is a sign of life, not only requests and
-   * keep-alives: during a join-time image transfer an AP may send nothing
-   * but Image Data Responses (vap's own sends no echo before Run). Called
-   * per packet, so it only notes the time.
-   */
-  seen(): void {
-    this.#lastSeen = this.#o.clock.now();
-  }
-
-  #transmit(packet: Uint8Array): void {
-    if (!this.dtls) this.#o.control.send(packet, this.peer);
-    else if (this.dtls.state === "connected") this.dtls.send(packet);
-  }
-
-  setPhase(phase: ApPhase): void {
-    const from = this.record.phase;
-    if (from === phase || this.#ended) return;
-    this.record.phase = phase;
-    this.#host.phaseChanged(from, phase);
-    this.ac.emit("phase", { ...this.record });
-  }
-
-  /** Image blocks are ordered by sequence number, so other requests wait for the transfer to end (and any that replaced it). */
-  async request(type: number, elements: Element[]): Promise<Message> {
-    for (let done = this.#transferDone; ; done = this.#transferDone) {
-      await done;
-      if (done === this.#transferDone) break;
-    }
-    return new Promise((resolve, reject) =>
-      this.channel.request({ type, elements }, resolve, () => reject(new Error(`${this.record.name}: no answer to ${messageTypeName(type)}`))),
-    );
-  }
-
-  /** Order a predownload of `version`; resolves when the AP accepted the order. */
-  async order(version: string): Promise<void> {
-    // Recorded first: the AP's Image Data Request may arrive right behind its answer to the order.
-    this.#setDownload({ name: this.record.name ?? this.key, predownload: version, state: "queued", size: 0, bytes: 0, window: this.record.imageWindow });
-    const response = await this.request(MessageType.ConfigurationUpdateRequest, [{ kind: "PredownloadOrder", version }]);
-    const result = resultOf(response);
-    if (result !== ResultCode.Success) throw new Error(`${this.record.name} refused the predownload: ${resultCodeName(result)}`);
-  }
-
-  inject(packet: Uint8Array): void {
-    this.#transmit(packet);
-  }
-
-  /** Whether the fault plan (there is one) drops this response (counted per request type). */
-  dropResponse(requestType: number): boolean {
-    const nth = (this.#answered.get(requestType) ?? 0) + 1;
-    this.#answered.set(requestType, nth);
-    return this.#o.dropResponse?.(requestType, nth) ?? false;
-  }
-
-  keepAlive(): void {
-    if (this.record.phase === "Data Check") {
-      this.record.runSince = this.#o.clock.now();
-      this.setPhase("Run");
-      this.#o.log.info(`AP ${this.record.name} (${this.peer.address}) is in Run`);
-      this.ac.emit("run", { ...this.record });
-    }
-  }
-
-  end(reason: string, notifyPeer: boolean): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#abortTransfer?.(new Error(reason));
-    this.#idle?.cancel();
-    this.channel.close();
-    if (notifyPeer || this.dtls?.state !== "closed") this.dtls?.close();
-    this.#host.forget(this, this.#sessionId);
-    this.#o.log.info(`AP ${this.record.name ?? this.key} left: ${reason}`);
-    this.ac.emit("leave", { ...this.record }, reason);
-  }
-
-  /** The idle deadline: when the timer fires, an AP heard from since gets the rest of its time, not a timer per packet. */
-  #armIdle(ms: number): void {
-    this.#idle = this.#o.clock.setTimer("ap-timeout", ms, () => {
-      const silentMs = this.#o.clock.now() - this.#lastSeen;
-      if (silentMs >= this.#host.idleTimeoutMs) this.end("nothing from the AP (no keep-alive, echo or response)", true);
-      else this.#armIdle(this.#host.idleTimeoutMs - silentMs);
-    });
-  }
-
-  #onRequest(message: Message): void {
-    const options = this.#o;
-    const { acInfo } = this.#host;
-    const profile = this.ac.profile;
-    const respond = (elements: Element[] = []) => this.channel.respond(message, elements);
-    try {
-      switch (message.type) {
-        case MessageType.JoinRequest:
-          return this.#join(message);
-        case MessageType.ConfigurationStatusRequest:
-          if (this.record.phase !== "Configure") return this.#unexpected(message);
-          respond(profile.configurationStatusResponse(acInfo(), this.#radios));
-          this.setPhase("Data Check");
-          return;
-        case MessageType.ChangeStateEventRequest:
-          respond();
-          return;
-        case MessageType.EchoRequest:
-          this.record.echoes++;
-          respond(profile.echoResponse(acInfo()));
-          return;
-        case MessageType.WtpEventRequest:
-          this.#predownloadReport(message.elements);
-          respond();
-          return;
-        case MessageType.ImageDataRequest:
-          void this.#imageRequest(message);
-          return;
-        case MessageType.DataTransferRequest:
-          respond();
-          return;
-        default:
-          if (isRequest(message.type)) respond([{ kind: "ResultCode", resultCode: ResultCode.MessageUnexpectedUnrecognizedRequest }]);
-      }
-    } catch (err) {
-      options.log.warn(`Cannot answer ${messageTypeName(message.type)} from ${this.key}: ${describeError(err)}`);
-    }
-  }
-
-  #join(message: Message): void {
-    const options = this.#o;
-    const { acInfo } = this.#host;
-    const profile = this.ac.profile;
-    const wtp = profile.wtpSummary(message.elements);
-    this.#radios = profile.radios(message.elements);
-    const result = !wtp.sessionId ? ResultCode.FailureMissingMandatoryElement : (options.admit?.(wtp) ?? ResultCode.Success);
-    const window = Math.max(1, Math.min(options.imageWindow?.(wtp) ?? 1, 64));
-    this.channel.respond(message, profile.joinResponse(acInfo(), result, this.#radios, { imageWindow: window }));
-    if (result !== ResultCode.Success) {
-      options.log.info(`Join from ${this.key} refused: ${resultCodeName(result)}`);
-      return;
-    }
-    const sessionId = toHex(wtp.sessionId!);
-    this.#host.joined(this, sessionId, this.#sessionId);
-    this.#sessionId = sessionId;
-    Object.assign(this.record, {
-      name: wtp.name,
-      model: wtp.model,
-      serial: wtp.serial,
-      baseMac: wtp.baseMac,
-      softwareVersion: wtp.softwareVersion,
-      imageWindow: window,
-      joinedAt: options.clock.now(),
-    });
-    options.log.info(`AP ${wtp.name} (${wtp.model}, ${wtp.baseMac}) joined from ${this.peer.address}, software ${wtp.softwareVersion}`);
-    this.setPhase("Configure");
-  }
-
-  /** The AP asks for an image (Image Identifier + Initiate Download): announce it, then send it. */
-  async #imageRequest(request: Message): Promise<void> {
-    const options = this.#o;
-    const { downloadSlot } = this.#host;
-    const name = findElement(request.elements, "ImageIdentifier")?.identifier;
-    if (!name || !findElement(request.elements, "InitiateDownload")) {
-      this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.FailureMissingMandatoryElement }]);
-      return;
-    }
-    const file = await options.images?.open(name);
-    if (!file) {
-      options.log.warn(`AP ${this.record.name} asked for image "${name}", which this controller does not have`);
-      this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
-      return;
-    }
-    if (this.#ended) {
-      file.close();
-      return;
-    }
-    const md5 = options.corruptMd5?.(this.record.name ?? this.key) ? Uint8Array.from(file.md5, (b, i) => (i === 0 ? b ^ 0xff : b)) : file.md5;
-    const predownload = this.record.download?.predownload;
-    this.channel.respond(request, [
-      { kind: "ResultCode", resultCode: ResultCode.Success },
-      { kind: "ImageInformation", fileSize: file.size, hash: md5 },
-    ]);
-    // An AP that asks again has given up the transfer it had (RFC 5415 §9.1: one per session): end it first.
-    this.#abortTransfer?.(new Error("superseded by a new Image Data Request from the AP"));
-    const download: DownloadRecord = { name, state: "queued", size: file.size, bytes: 0, window: this.record.imageWindow, ...(predownload ? { predownload } : {}) };
-    this.#setDownload(download);
-    let endTransfer!: () => void;
-    this.#transferDone = new Promise((resolve) => (endTransfer = resolve));
-    let release: (() => void) | undefined;
-    let sender: ImageSender | undefined;
-    let ended = false;
-    const finish = (error?: Error) => {
-      if (ended) return;
-      ended = true;
-      if (this.#abortTransfer === abort) this.#abortTransfer = undefined;
-      sender?.cancel();
-      release?.();
-      file.close();
-      endTransfer();
-      const d = this.record.download!;
-      // A predownload is complete when the AP says so (it may still refuse the image).
-      const state = error ? "failed" : predownload ? "downloading" : "complete";
-      this.#setDownload({ ...d, state, bytes: error ? d.bytes : file.size, ...(state !== "downloading" ? { finishedAt: options.clock.now() } : {}), ...(error ? { error: error.message } : {}) });
-    };
-    const abort = (error: Error) => finish(error);
-    this.#abortTransfer = abort;
-    const slot = await downloadSlot();
-    if (ended) return slot(); // ended (session gone, or superseded) while it waited its turn
-    release = slot;
-    options.log.info(`Sending image ${name} (${file.size} bytes) to ${this.record.name}, window ${this.record.imageWindow}`);
-    this.#setDownload({ ...download, state: "downloading", startedAt: options.clock.now() });
-    sender = new ImageSender({
-      channel: this.channel,
-      profile: this.ac.profile,
-      file,
-      window: this.record.imageWindow,
-      clock: options.clock,
-      log: options.log,
-      maxTimeoutMs: options.retransmitIntervalMs ?? 3000,
-      ...(options.corruptBlock ? { corruptBlock: (i: number) => options.corruptBlock!(this.record.name ?? this.key, i) } : {}),
-      onProgress: (bytes) => {
-        if (this.record.download) this.record.download.bytes = bytes;
-      },
-      onDone: finish,
-    });
-    sender.start();
-  }
-
-  #predownloadReport(elements: readonly Element[]): void {
-    const status = findElement(elements, "PredownloadStatus");
-    const d = this.record.download;
-    if (!status || !d) return;
-    const state: DownloadState = status.state === PredownloadState.Complete ? "complete" : status.state === PredownloadState.Failed ? "failed" : "downloading";
-    if (state === d.state) return;
-    this.#setDownload({ ...d, state, ...(state !== "downloading" ? { finishedAt: this.#o.clock.now() } : {}) });
-  }
-
-  #setDownload(download: DownloadRecord): void {
-    this.record.download = download;
-    this.ac.emit("download", { ...this.record, download: { ...download } });
-  }
-
-  #unexpected(message: Message): void {
-    this.#o.log.info(`Discarding ${messageTypeName(message.type)} from ${this.record.name ?? this.key} in phase ${this.record.phase}`);
-  }
-}
-
-function resultOf(response: Message): number {
-  return findElement(response.elements, "ResultCode")?.resultCode ?? ResultCode.Success;
-}
-

@@ -8,8 +8,10 @@
  * next request cannot repeat one the AP has answered (RFC 5415 §4.5.3 lets it
  * answer from its cache). A block the AP refuses (bad checksum) goes again
  * under its own number; a lost one is resent when three later blocks were
- * acknowledged (fast retransmit) or when its timeout — adaptive, from the
- * measured round trip (RFC 6298 style) — expires.
+ * acknowledged (fast retransmit; fewer in windows under four) or when its
+ * timeout — adaptive, from the measured round trip (RFC 6298 style) —
+ * expires. Either way the window stays on the lost block for about one round
+ * trip: the AP drops blocks more than a window past the one it misses.
  */
 import type { ControlChannel, PendingRequest } from "../../agent/capwap/channel/index.js";
 import { MessageType, ResultCode, resultCodeName } from "../../agent/capwap/codec/index.js";
@@ -41,7 +43,21 @@ interface InFlight {
 }
 
 const MIN_TIMEOUT_MS = 100;
-const FAST_RETRANSMIT_AFTER = 3;
+/**
+ * How far past the smoothed round trip a timeout lies at the least, as a
+ * share of it (RFC 6298's G term, for an event loop's timing rather than a
+ * clock's tick). On a steady link RTTVAR decays towards 0, and a timeout of
+ * about one round trip fired together with the acknowledgement: a third of
+ * all blocks went twice at 100 ms RTT and no loss.
+ */
+const TIMEOUT_MARGIN = 0.25;
+/**
+ * The reorder allowance: a block is taken as lost, and sent again at once,
+ * when this many blocks sent after it were acknowledged (TCP's three
+ * duplicate acknowledgements, RFC 5681 §3.2) — or as many as its window
+ * lets follow it, so windows of 2 and 3 recover without their timer too.
+ */
+export const FAST_RETRANSMIT_AFTER = 3;
 
 export class ImageSender {
   readonly #o: ImageSenderOptions;
@@ -58,11 +74,14 @@ export class ImageSender {
   #srtt: number | undefined;
   #rttvar = 0;
   #done = false;
+  /** Later acknowledgements that prove a block lost: the allowance, or fewer when the window holds fewer. */
+  readonly #lostAfter: number;
   readonly stats = { sent: 0, retransmits: 0, refused: 0 };
 
   constructor(options: ImageSenderOptions) {
     this.#o = options;
     this.#blocks = Math.max(1, Math.ceil(options.file.size / options.profile.imageBlockSize));
+    this.#lostAfter = Math.min(FAST_RETRANSMIT_AFTER, options.window - 1);
   }
 
   start(): void {
@@ -131,8 +150,8 @@ export class ImageSender {
     if (flight.request.retransmits === 0 && !Number.isNaN(flight.sentAt)) this.#sample(this.#o.clock.now() - flight.sentAt);
     else this.stats.retransmits += flight.request.retransmits;
     for (const other of this.#inFlight.values()) {
-      if (other.index < index && ++other.overtaken === FAST_RETRANSMIT_AFTER) {
-        this.stats.retransmits++;
+      if (other.index < index && ++other.overtaken === this.#lostAfter) {
+        // Counted with the channel's own retransmissions when the block is acknowledged.
         other.sentAt = Number.NaN;
         other.request.retransmitNow();
       }
@@ -160,7 +179,7 @@ export class ImageSender {
 
   #timeout(): number {
     if (this.#srtt === undefined) return this.#o.maxTimeoutMs;
-    return Math.min(this.#o.maxTimeoutMs, Math.max(MIN_TIMEOUT_MS, this.#srtt + 4 * this.#rttvar));
+    return Math.min(this.#o.maxTimeoutMs, Math.max(MIN_TIMEOUT_MS, this.#srtt + Math.max(TIMEOUT_MARGIN * this.#srtt, 4 * this.#rttvar)));
   }
 
   #fail(reason: string): void {

@@ -1,4 +1,7 @@
 /** The lab controller: a CAPWAP AC for the lab, the tests and `vap lab`. */
-export { LabController, KEEP_ALIVE, type LabControllerOptions, type LabControllerListenOptions, type ControllerSocketBinder, type LabControllerEvents, type ApRecord, type ApPhase, type DownloadRecord, type DownloadState } from "./controller.js";
+export { LabController, type LabControllerListenOptions, type ControllerSocketBinder } from "./controller.js";
+export { CONTROLLER_DEFAULTS, type LabControllerOptions, type LabControllerEvents } from "./options.js";
+export type { ApRecord, ApPhase, DownloadRecord, DownloadState } from "./ap-record.js";
+export { KEEP_ALIVE, type FaultPlan } from "./fault-plan.js";
 export { bundleLibrary, type ImageLibrary, type ImageFile } from "./image-library.js";
 export { controllerCommand } from "./command.js";

@@ -1,12 +1,12 @@
 import { choiceFlag, classListFlag, cliConsole, type Command, type CommandIo, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
-import { parseDuration } from "../../agent/config/index.js";
+import { MAX_IMAGE_WINDOW, parseDuration } from "../../agent/config/index.js";
 import { ConfigError } from "../../agent/core/index.js";
 import { imageSizeFlag } from "../../images/index.js";
 import { Lab, summaryTable } from "./lab.js";
 
 const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [--until run|upgraded]
           [--timeout 120s] [--address 127.0.0.1] [--version 17.9.4.27] [--controller-version 17.12.1.5]
-          [--window 1..64] [--size small|realistic|BYTES] [--storage flash|sink] [--state DIR]
+          [--window 1..${MAX_IMAGE_WINDOW}] [--size small|realistic|BYTES] [--storage flash|sink] [--state DIR]
           [--pcap FILE] [--keylog FILE] [--quiet]
   Starts the lab controller and N APs on loopback (real UDP and DTLS, a fresh PKI)
   and prints each AP's console. The APs leave the factory at --version with a
@@ -52,7 +52,7 @@ export const labCommand: Command = {
     const aps = integerFlag("aps", v.aps, 1, 10_000);
     const profile = choiceFlag("profile", v.profile, ["cisco", "rfc5415"]);
     const until = v.until === undefined ? undefined : choiceFlag("until", v.until, ["run", "upgraded"]);
-    const window = integerFlag("window", v.window, 1, 64);
+    const window = integerFlag("window", v.window, 1, MAX_IMAGE_WINDOW);
     const size = imageSizeFlag("size", v.size);
     const storage = v.storage === undefined ? undefined : choiceFlag("storage", v.storage, ["flash", "sink"]);
     const timeoutMs = parseDuration(v.timeout);

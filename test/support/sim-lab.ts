@@ -9,7 +9,7 @@ import { Wtp, type WtpOptions } from "../../agent/capwap/wtp/index.js";
 import { parseApConfig, type ApConfig } from "../../agent/config/index.js";
 import { createLog, ManualClock, seededRandom, type Log } from "../../agent/core/index.js";
 import { MemoryNetwork } from "../../agent/net/index.js";
-import { LabController, type LabControllerOptions } from "../../lab/controller/index.js";
+import { type FaultPlan, LabController, type LabControllerOptions } from "../../lab/controller/index.js";
 import { issueCa, issueLeaf, validFor, type IssuedCertificate } from "../../agent/pki/index.js";
 
 const validity = validFor(30);
@@ -38,6 +38,8 @@ export interface SimLabOptions {
   aps?: number;
   profile?: ProfileName;
   controller?: Partial<LabControllerOptions>;
+  /** Faults the lab's controller injects (lost responses, refused joins, corrupted images). */
+  faults?: FaultPlan;
   /** Changes to each AP's raw config before validation. */
   apConfig?: (i: number) => Record<string, unknown>;
   wtp?: (i: number, lab: SimLab) => Partial<WtpOptions>;
@@ -94,6 +96,7 @@ export class SimLab {
         ...extra,
       },
       (a, port) => this.network.bind(a, port),
+      this.options.faults,
     );
   }
 

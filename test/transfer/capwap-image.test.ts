@@ -76,6 +76,34 @@ describe("CAPWAP Image Data with a sliding window (simulated network, real DTLS)
   }
 });
 
+describe("the window is what both ends allow", () => {
+  it("a controller offering 64 to an AP that accepts at most 20 keeps at most 20 blocks in flight, and the image arrives", async () => {
+    // Image Data Requests the controller sent and the AP has not answered yet, by sequence number.
+    const outstanding = new Set<number>();
+    let most = 0;
+    const { lab, lines, sinks } = imageLab({
+      profile: "cisco",
+      window: 64,
+      controller: {
+        capture: (_t, from, to, packet) => {
+          if (from.port !== 5246 && to.port !== 5246) return; // the data channel
+          const { message } = decodeControlPacket<Element>(packet, ciscoProfile.elements);
+          if (message?.type === MessageType.ImageDataRequest && from.port === 5246) outstanding.add(message.seq);
+          if (message?.type === MessageType.ImageDataResponse && to.port === 5246) outstanding.delete(message.seq);
+          most = Math.max(most, outstanding.size);
+        },
+      },
+    });
+    expect(lab.configs[0]!.maxImageWindow).toBe(20);
+    await lab.start();
+    expect(await lab.runUntil(() => sinks[0]?.finished !== undefined && lab.allInRun(), 60_000, 5)).toBe(true);
+    expect(md5(sinks[0]!.finished!)).toBe(md5(IMAGE));
+    expect(lab.controller.aps()[0]).toMatchObject({ imageWindow: 64, download: { state: "complete", window: 20 } });
+    expect(most).toBe(20);
+    expect(lines.some((l) => l.includes(`Sending image ap1g8 (${IMAGE.length} bytes) to ${lab.wtps[0]!.name}, window 20`))).toBe(true);
+  });
+});
+
 describe("corruption on the way is caught every time", () => {
   it("≥ 200 transfers with a corrupted block (RFC: MD5 at EOF) or MD5 (both profiles) are all refused; nothing reaches a sink as good", async () => {
     const SMALL = Uint8Array.from(randomBytes(12_000));
@@ -93,8 +121,8 @@ describe("corruption on the way is caught every time", () => {
           images: memoryLibrary({ ap1g8: SMALL }),
           softwareVersion: "17.12.1.5",
           imageWindow: () => 8,
-          ...(fault === "block" ? { corruptBlock: (_ap: string, index: number) => index === 5 } : { corruptMd5: () => true }),
         },
+        faults: fault === "block" ? { corruptBlock: (_ap: string, index: number) => index === 5 } : { corruptMd5: () => true },
         wtp: (i, sim) => ({
           imageSources: { capwap: capwapImageSource({ imageName: "ap1g8", sink: () => (sinks[i]![sinks[i]!.length] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) },
         }),
@@ -119,7 +147,8 @@ describe("corruption on the way is caught every time", () => {
     lab = new SimLab({
       profile: "cisco",
       lines,
-      controller: { images: memoryLibrary({ ap1g8: IMAGE }), softwareVersion: "17.12.1.5", imageWindow: () => 8, corruptBlock: (_ap, index) => corrupted.has(index) },
+      controller: { images: memoryLibrary({ ap1g8: IMAGE }), softwareVersion: "17.12.1.5", imageWindow: () => 8 },
+      faults: { corruptBlock: (_ap, index) => corrupted.has(index) },
       wtp: (i, sim) => ({ imageSources: { capwap: capwapImageSource({ imageName: "ap1g8", sink: () => (sinks[i] = new MemorySink()), clock: sim.clock, startTimeoutMs: 3_000, inactivityMs: 3_000 }) } }),
     });
     await lab.start();

@@ -16,7 +16,7 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
     const dropped: string[] = [];
     lab = new SimLab({
       aps: 3,
-      controller: {
+      faults: {
         dropResponse: (type, nth) => {
           const drop = nth <= 2;
           if (drop) dropped.push(`${type}#${nth}`);
@@ -40,7 +40,7 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
   it("echo responses stop coming: Max retransmission → DTLS Teardown → rediscovery → rejoin", async () => {
     let dropEchoes = false;
     const lines: string[] = [];
-    lab = new SimLab({ lines, controller: { dropResponse: (type) => dropEchoes && type === MessageType.EchoRequest } });
+    lab = new SimLab({ lines, faults: { dropResponse: (type) => dropEchoes && type === MessageType.EchoRequest } });
     await lab.start();
     expect(await lab.runUntil(() => lab!.allInRun())).toBe(true);
     dropEchoes = true;
@@ -71,7 +71,7 @@ describe("faults: the AP recovers, logs why, and never loops tightly", () => {
     let joins = 0;
     lab = new SimLab({
       lines,
-      controller: {
+      faults: {
         admit: () => {
           joins++;
           return ResultCode.JoinFailureResourceDepletion;

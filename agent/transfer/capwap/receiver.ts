@@ -17,6 +17,7 @@ import { ResultCode } from "../../capwap/codec/index.js";
 import type { Message, VendorProfile } from "../../capwap/profiles/index.js";
 import type { ImageSourceFailure } from "../../capwap/wtp/index.js";
 import { describeError, type Log } from "../../core/index.js";
+import { MAX_IMAGE_WINDOW } from "../../config/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 import { ImageSourceError } from "../source.js";
 
@@ -146,13 +147,13 @@ export class ImageDataReceiver {
       return;
     }
     this.#queued--;
-    if (this.#queued <= (this.#o.maxQueuedBlocks ?? 64) / 2) for (const release of this.#held.splice(0)) release();
+    if (this.#queued <= (this.#o.maxQueuedBlocks ?? MAX_IMAGE_WINDOW) / 2) for (const release of this.#held.splice(0)) release();
   }
 
   /** Acknowledge now, or once the sink has caught up (back-pressure keeps memory flat). */
   #acknowledge(request: Message): void {
     const ack = () => this.#o.respond(request, ResultCode.Success);
-    if (this.#queued < (this.#o.maxQueuedBlocks ?? 64)) ack();
+    if (this.#queued < (this.#o.maxQueuedBlocks ?? MAX_IMAGE_WINDOW)) ack();
     else this.#held.push(ack);
   }
 

@@ -6,6 +6,7 @@
  * predownload (the WTP stays in Run and reports the outcome).
  */
 import { type Clock, describeError, type TimerHandle } from "../../core/index.js";
+import { MAX_IMAGE_WINDOW } from "../../config/index.js";
 import { isSuccess, MessageType, ResultCode, resultCodeName } from "../../capwap/codec/index.js";
 import { findElement, type Message, type VendorProfile } from "../../capwap/profiles/index.js";
 import type { CapwapSession, ImageDownload, ImageSourceStarter } from "../../capwap/wtp/index.js";
@@ -23,15 +24,17 @@ export interface CapwapImageSourceOptions {
 }
 
 /** The most blocks kept while the Image Data Response is still on its way: the largest window. */
-const MAX_EARLY_BLOCKS = 64;
+const MAX_EARLY_BLOCKS = MAX_IMAGE_WINDOW;
 
 /** The AP's Initiate Download Image Data Request: every element it carries, in one place. */
-function initiateDownload(profile: VendorProfile, imageName: string): Omit<Message, "seq"> {
+function initiateDownload(profile: VendorProfile, imageName: string, window: number): Omit<Message, "seq"> {
   return {
     type: MessageType.ImageDataRequest,
     elements: [
       { kind: "ImageIdentifier", vendorId: profile.vendorId, identifier: imageName },
       { kind: "InitiateDownload" },
+      // The window this AP accepted (the controller's offer, capped by ours): the controller sends no more.
+      { kind: "ImageWindow", window },
     ],
   };
 }
@@ -94,7 +97,7 @@ export class CapwapImageSource implements ImageSource {
     log.info(`Image Data Request sent to ${controllerAddress}, fileName [${name}]`);
     let response: Message;
     try {
-      response = await this.#session.request(initiateDownload(profile, name));
+      response = await this.#session.request(initiateDownload(profile, name, window));
     } catch {
       return this.#fail("timeout", "image download cannot start");
     }

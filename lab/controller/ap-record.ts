@@ -1,0 +1,44 @@
+/** What the lab controller tells its owner about each AP: a row of its AP table. */
+
+/** The phases of an AP's session the controller shows (RFC 5415 §2.3, as the AC sees them). */
+export type ApPhase = "DTLS Setup" | "Join" | "Configure" | "Data Check" | "Run";
+
+/** One row of `show ap summary`. */
+export interface ApRecord {
+  /** Control channel peer, "address:port". */
+  key: string;
+  address: string;
+  port: number;
+  phase: ApPhase;
+  name?: string;
+  model?: string;
+  serial?: string;
+  baseMac?: string;
+  softwareVersion?: string;
+  /** Certificate subject the AP authenticated with. */
+  certificateSubject?: string;
+  /** The Image Data window the controller offered at join. */
+  imageWindow: number;
+  joinedAt?: number;
+  runSince?: number;
+  echoes: number;
+  /** The AP's latest image download, if any. */
+  download?: DownloadRecord;
+}
+
+export type DownloadState = "queued" | "downloading" | "complete" | "failed";
+
+export interface DownloadRecord {
+  /** The image name asked for (the AP's class). */
+  name: string;
+  /** Predownload of this version (ordered in Run), or a download after join. */
+  predownload?: string;
+  state: DownloadState;
+  size: number;
+  bytes: number;
+  /** Blocks in flight: the window offered at join, or less when the AP accepted less. */
+  window: number;
+  startedAt?: number;
+  finishedAt?: number;
+  error?: string;
+}

@@ -1,0 +1,106 @@
+/**
+ * One image transfer to one AP, from its Image Data Request (Image
+ * Identifier + Initiate Download) to the last block acknowledged: open the
+ * file, announce it (size and MD5), wait for a download slot, send it
+ * through the sliding-window sender. Its end — done, failed, or aborted by
+ * the session — is reported once.
+ */
+import type { ControlChannel } from "../../agent/capwap/channel/index.js";
+import { ResultCode } from "../../agent/capwap/codec/index.js";
+import type { Message } from "../../agent/capwap/profiles/index.js";
+import type { ApRecord, DownloadRecord } from "./ap-record.js";
+import type { ApSession, SessionHost } from "./ap-session.js";
+import type { ApFaults } from "./fault-plan.js";
+import type { ImageFile } from "./image-library.js";
+import { ImageSender } from "./image-sender.js";
+
+export interface ImageTransferOptions {
+  host: SessionHost;
+  channel: ControlChannel;
+  /** The AP's request: answered with the Image Information. */
+  request: Message;
+  image: string;
+  /** Blocks in flight. */
+  window: number;
+  record: ApRecord;
+  faults: ApFaults | undefined;
+  session: Pick<ApSession, "closed" | "setDownload">;
+  /** The file is announced: from here the transfer is the session's, and abort() ends it. */
+  announced: () => void;
+  /** Once: the last block was acknowledged, or why the transfer ended. */
+  ended: (error: Error | undefined) => void;
+}
+
+export class ImageTransfer {
+  readonly #o: ImageTransferOptions;
+  /** The predownload this transfer serves (the AP's download record says so when it asks). */
+  predownload: string | undefined;
+  #file: ImageFile | undefined;
+  #release: (() => void) | undefined;
+  #sender: ImageSender | undefined;
+  #ended = false;
+
+  constructor(options: ImageTransferOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    const { host, channel, request, image, record, window, session } = this.#o;
+    const options = host.options;
+    const file = await options.images?.open(image);
+    if (!file) {
+      options.log.warn(`AP ${record.name} asked for image "${image}", which this controller does not have`);
+      channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
+      return;
+    }
+    if (session.closed) {
+      file.close();
+      return;
+    }
+    this.#file = file;
+    const md5 = this.#o.faults?.corruptMd5() ? Uint8Array.from(file.md5, (b, i) => (i === 0 ? b ^ 0xff : b)) : file.md5;
+    const predownload = (this.predownload = record.download?.predownload);
+    channel.respond(request, [
+      { kind: "ResultCode", resultCode: ResultCode.Success },
+      { kind: "ImageInformation", fileSize: file.size, hash: md5 },
+    ]);
+    this.#o.announced();
+    const download: DownloadRecord = { name: image, state: "queued", size: file.size, bytes: 0, window, ...(predownload ? { predownload } : {}) };
+    session.setDownload(download);
+    const slot = await host.downloadSlot();
+    if (this.#ended) return slot(); // ended (session gone, or superseded) while it waited its turn
+    this.#release = slot;
+    options.log.info(`Sending image ${image} (${file.size} bytes) to ${record.name}, window ${window}`);
+    session.setDownload({ ...download, state: "downloading", startedAt: options.clock.now() });
+    const faults = this.#o.faults;
+    this.#sender = new ImageSender({
+      channel,
+      profile: host.profile,
+      file,
+      window,
+      clock: options.clock,
+      log: options.log,
+      maxTimeoutMs: options.retransmitIntervalMs,
+      ...(faults ? { corruptBlock: (i: number) => faults.corruptBlock(i) } : {}),
+      onProgress: (bytes) => {
+        if (record.download) record.download.bytes = bytes;
+      },
+      onDone: (error) => this.#finish(error),
+    });
+    this.#sender.start();
+  }
+
+  /** End the transfer now (the session ended, or the AP asked again): sender cancelled, slot and file released. */
+  abort(error: Error): void {
+    this.#finish(error);
+  }
+
+  #finish(error?: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#sender?.cancel();
+    this.#release?.();
+    this.#file?.close();
+    this.#o.ended(error);
+  }
+}

@@ -1,0 +1,62 @@
+/** What a lab controller is built with, its defaults, and what it tells its owner. */
+import type { DtlsContext } from "../../agent/capwap/dtls/index.js";
+import type { ProfileName, WtpSummary } from "../../agent/capwap/profiles/index.js";
+import { RFC5415_TIMERS } from "../../agent/config/index.js";
+import type { Clock, Log } from "../../agent/core/index.js";
+import type { DatagramSocket, Endpoint } from "../../agent/net/index.js";
+import type { ApRecord } from "./ap-record.js";
+import type { ImageLibrary } from "./image-library.js";
+
+export interface LabControllerOptions {
+  profile: ProfileName;
+  control: DatagramSocket;
+  data: DatagramSocket;
+  /** Server DTLS context; "plaintext" only for debugging with APs that have DTLS off. */
+  dtls: DtlsContext | "plaintext";
+  name?: string;
+  softwareVersion?: string;
+  /** Image Data window offered at join, per AP (seed: the AP profile's "capwap window size"). */
+  imageWindow?: (ap: WtpSummary) => number;
+  /** Echo interval sent to APs in CAPWAP Timers, seconds. */
+  echoIntervalSeconds?: number;
+  retransmitIntervalMs?: number;
+  maxRetransmit?: number;
+  clock?: Clock;
+  log?: Log;
+  /** Plaintext CAPWAP packets in and out, for captures. */
+  capture?: (timeMs: number, from: Endpoint, to: Endpoint, packet: Uint8Array) => void;
+  /** The images to serve, by the name APs ask for (`bundleLibrary(dir)`). */
+  images?: ImageLibrary;
+  /** Image transfers at once; APs beyond wait their turn. */
+  maxConcurrentDownloads?: number;
+}
+
+/**
+ * What a controller does when its options say nothing: RFC 5415 §4.7's
+ * EchoInterval, RetransmitInterval and MaxRetransmit (the AP's defaults too),
+ * the name and version it advertises, the window it offers (stop-and-wait,
+ * Cisco's default) and how many image transfers run at once.
+ */
+export const CONTROLLER_DEFAULTS: Required<Pick<LabControllerOptions, "name" | "softwareVersion" | "echoIntervalSeconds" | "retransmitIntervalMs" | "maxRetransmit" | "imageWindow" | "maxConcurrentDownloads">> = {
+  name: "vap-lab-wlc",
+  softwareVersion: "17.9.4.27",
+  echoIntervalSeconds: RFC5415_TIMERS.echoIntervalMs / 1000,
+  retransmitIntervalMs: RFC5415_TIMERS.retransmitIntervalMs,
+  maxRetransmit: RFC5415_TIMERS.maxRetransmit,
+  imageWindow: () => 1,
+  maxConcurrentDownloads: 100,
+};
+
+/** The options with every default filled in. */
+export type ResolvedOptions = LabControllerOptions & typeof CONTROLLER_DEFAULTS & { clock: Clock; log: Log };
+
+export interface LabControllerEvents {
+  /** An AP's phase changed. */
+  phase: [ap: ApRecord];
+  /** An AP reached Run. */
+  run: [ap: ApRecord];
+  /** An AP's session ended (DTLS closed, timeout, reset). */
+  leave: [ap: ApRecord, reason: string];
+  /** An AP's image download changed state (join-time or predownload). */
+  download: [ap: ApRecord];
+}
