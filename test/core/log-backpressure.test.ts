@@ -40,8 +40,10 @@ describe("logging into a stdout nobody reads (a real child process, its pipe lef
     const messages = stdout.map(text);
     const flood = messages.filter((m) => m.startsWith("flood ") && m !== "flood done");
     const reports = messages.filter((m) => / log lines dropped: the output was not read fast enough$/.test(m));
-    expect(reports).toHaveLength(1);
-    const dropped = Number(reports[0]!.split(" ", 1)[0]);
+    // One report each time the output drains after a stall: Node may read the pipe up to its high-water mark
+    // while the parent holds it paused, so the child can see a drain mid-flood as well as at the end.
+    expect(reports.length).toBeGreaterThanOrEqual(1);
+    const dropped = reports.reduce((sum, r) => sum + Number(r.split(" ", 1)[0]), 0);
     expect(dropped).toBeGreaterThan(LINES / 2);
     // Nothing is lost without being counted, and what got through is in order.
     expect(flood.length + dropped).toBe(LINES);
