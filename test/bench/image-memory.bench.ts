@@ -5,6 +5,7 @@
  * controller --bundle), the AP here with a hashing sink; RSS is sampled
  * through the download.
  */
+import { freeLoopbackAddress } from "../support/loopback.js";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +19,8 @@ import { HashSink } from "../support/memory-images.js";
 import { report } from "./report.js";
 
 const SIZE = Number(process.env.VAP_BENCH_IMAGE_BYTES ?? 200 * 1024 * 1024);
-const ADDRESS = "127.0.78.1";
+/** A loopback address with the CAPWAP ports free: two runs on one host never collide. */
+const ADDRESS = await freeLoopbackAddress();
 const dir = mkdtempSync(join(tmpdir(), "vap-image-mem-"));
 const cli = join(dirname(fileURLToPath(import.meta.url)), "../../cli/vap.js");
 // Everything heavy happens in other processes, so this one holds only the AP.

@@ -12,7 +12,6 @@ import { report } from "./report.js";
 const SECONDS = Number(process.env.VAP_BENCH_SECONDS ?? 35);
 const RTT_MS = 100;
 const BLOCK = 1377;
-let net = 120;
 for (const loss of [0, 0.01]) {
   for (const window of [1, 4, 8, 20]) {
     const bound = (window * BLOCK) / (RTT_MS / 1000);
@@ -22,7 +21,6 @@ for (const loss of [0, 0.01]) {
       imageBytes: Math.round(bound * SECONDS),
       impairment: { delayMs: RTT_MS / 2, loss },
       seed: 7,
-      net: net++,
       timeoutMs: SECONDS * 1000 * 6,
     });
     const ratio = r.bytesPerSecond / r.boundBytesPerSecond;

@@ -5,6 +5,7 @@
  * controller runs in its own process (`vap controller`); this process holds
  * only the APs, so its RSS growth per AP is the fleet's cost of one AP.
  */
+import { freeLoopbackAddress } from "../support/loopback.js";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +18,8 @@ import { initPki } from "../../agent/pki/index.js";
 import { report, rssAfterGc } from "./report.js";
 
 const APS = Number(process.env.VAP_BENCH_APS ?? 1000);
-const ADDRESS = "127.0.77.1";
+/** A loopback address with the CAPWAP ports free: two runs on one host never collide. */
+const ADDRESS = await freeLoopbackAddress();
 const dir = mkdtempSync(join(tmpdir(), "vap-join-bench-"));
 const pki = initPki(dir, { aps: APS, model: "C9105AXI" });
 const cli = join(dirname(fileURLToPath(import.meta.url)), "../../cli/vap.js");

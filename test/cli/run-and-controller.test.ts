@@ -6,6 +6,7 @@ import { main } from "../../cli/main.js";
 import { initPki } from "../../agent/pki/index.js";
 import { fieldValues, problems, tsharkJson } from "../support/tshark.js";
 import { image, OLD, testPki } from "../upgrade/support.js";
+import { freeLoopbackAddress } from "../support/loopback.js";
 
 const dir = tempDir("cli");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,11 +38,12 @@ function vap(...argv: string[]) {
 
 describe("vap controller + vap run --config, as an operator would run them", () => {
   it("an AP from a YAML config joins a controller using a vap pki; both write captures tshark decodes", async () => {
+    const address = await freeLoopbackAddress();
     const pki = initPki(join(dir, "pki"), { aps: 1, model: "C9120AXI", baseMac: "02:00:00:00:10:01" });
     const ap = pki.aps[0]!;
     const config = join(dir, "ap.yaml");
-    writeFileSync(config, ["baseMac: 02:00:00:00:10:01", "class: ap1g7", "controllers:", "  - address: 127.0.40.1", "dtls:", `  cert: ${ap.cert}`, `  key: ${ap.key}`, `  ca: ${pki.caCert}`, ""].join("\n"));
-    const controller = vap("controller", "--pki", join(dir, "pki"), "--address", "127.0.40.1", "--pcap", join(dir, "controller.pcap"), "--keylog", join(dir, "keys.log"));
+    writeFileSync(config, ["baseMac: 02:00:00:00:10:01", "class: ap1g7", "controllers:", `  - address: ${address}`, "dtls:", `  cert: ${ap.cert}`, `  key: ${ap.key}`, `  ca: ${pki.caCert}`, ""].join("\n"));
+    const controller = vap("controller", "--pki", join(dir, "pki"), "--address", address, "--pcap", join(dir, "controller.pcap"), "--keylog", join(dir, "keys.log"));
     await new Promise((r) => setTimeout(r, 200));
     const run = vap("run", "--config", config, "--pcap", join(dir, "ap.pcap"));
     await run.until("CAPWAP State: Run");
@@ -65,9 +67,10 @@ describe("vap controller + vap run --config, as an operator would run them", () 
   });
 
   it("plaintext mode joins a plaintext controller and warns on every start", async () => {
+    const address = await freeLoopbackAddress();
     const config = join(dir, "plain.yaml");
-    writeFileSync(config, "baseMac: 02:00:00:00:10:02\ncontrollers: [{ address: 127.0.40.2 }]\ndtls: { mode: plaintext }\n");
-    const controller = vap("controller", "--plaintext", "--address", "127.0.40.2", "--profile", "cisco");
+    writeFileSync(config, `baseMac: 02:00:00:00:10:02\ncontrollers: [{ address: ${address} }]\ndtls: { mode: plaintext }\n`);
+    const controller = vap("controller", "--plaintext", "--address", address, "--profile", "cisco");
     await controller.until("WARNING: lab controller without DTLS");
     const run = vap("run", "--config", config);
     await run.until("CAPWAP State: Run");
@@ -79,14 +82,15 @@ describe("vap controller + vap run --config, as an operator would run them", () 
   });
 
   it("--state puts the AP's flash where the systemd unit's StateDirectory is, whatever the config says", async () => {
+    const address = await freeLoopbackAddress();
     const trust = join(dir, "image-ca.pem");
     writeFileSync(trust, testPki().trust);
     const state = join(dir, "var-lib-vap-lab1");
     const factory = await image("ap1g8", OLD);
     expect((await vap("flash", "install", factory.path, "--state", state, "--class", "ap1g8", "--trust", trust).done)).toBe(0);
     const config = join(dir, "state.yaml");
-    writeFileSync(config, `baseMac: 02:00:00:00:10:04\nclass: ap1g8\ncontrollers: [{ address: 127.0.40.4 }]\ndtls: { mode: plaintext }\nimage: { trust: ${trust} }\nstateDir: elsewhere\n`);
-    const controller = vap("controller", "--plaintext", "--address", "127.0.40.4", "--version", OLD);
+    writeFileSync(config, `baseMac: 02:00:00:00:10:04\nclass: ap1g8\ncontrollers: [{ address: ${address} }]\ndtls: { mode: plaintext }\nimage: { trust: ${trust} }\nstateDir: elsewhere\n`);
+    const controller = vap("controller", "--plaintext", "--address", address, "--version", OLD);
     await controller.until("WARNING: lab controller without DTLS");
     const run = vap("run", "--config", config, "--state", state);
     await run.until("CAPWAP State: Run");
@@ -112,7 +116,8 @@ describe("vap controller + vap run --config, as an operator would run them", () 
 
 describe("vap lab", () => {
   it("the README's main command: --until upgraded exits 0 once every AP runs the controller's version", async () => {
-    const lab = vap("lab", "--until", "upgraded", "--address", "127.0.41.3");
+    const address = await freeLoopbackAddress();
+    const lab = vap("lab", "--until", "upgraded", "--address", address);
     expect(await lab.done).toBe(0);
     for (const line of ["Version does not match.", "upgrade.sh: Script called with args:[PREDOWNLOAD]", "activate part1, set BOOT to part1", "Last reload reason: Image upgrade"]) {
       expect(lab.out).toContain(line);
@@ -122,7 +127,8 @@ describe("vap lab", () => {
   });
 
   it("--until run exits 0 with the summary table once every AP is in Run", async () => {
-    const lab = vap("lab", "--aps", "3", "--until", "run", "--address", "127.0.41.1", "--controller-version", "17.9.4.27", "--pcap", join(dir, "lab.pcap"));
+    const address = await freeLoopbackAddress();
+    const lab = vap("lab", "--aps", "3", "--until", "run", "--address", address, "--controller-version", "17.9.4.27", "--pcap", join(dir, "lab.pcap"));
     expect(await lab.done).toBe(0);
     expect(lab.out).toMatch(/AP0200\.0000\.0003 \[\*\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d\.\d{4}\] CAPWAP State: Run/);
     expect(lab.out).toMatch(/AP Name\s+Model\s+Class\s+State\s+Controller\s+Version\s+Reloads\s+Restarts\s+In Run since/);
@@ -132,7 +138,8 @@ describe("vap lab", () => {
   });
 
   it("--until run exits 1 with the reason when the timeout passes first", async () => {
-    const lab = vap("lab", "--aps", "2", "--until", "run", "--address", "127.0.41.2", "--timeout", "0s", "--quiet");
+    const address = await freeLoopbackAddress();
+    const lab = vap("lab", "--aps", "2", "--until", "run", "--address", address, "--timeout", "0s", "--quiet");
     expect(await lab.done).toBe(1);
     expect(lab.err).toMatch(/^vap lab: timed out after 0 s: [12] AP\(s\) not in Run: AP0200\.0000\.000[12] in \w+/);
   });

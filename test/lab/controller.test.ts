@@ -10,6 +10,7 @@ import { bindUdp, MemoryNetwork } from "../../agent/net/index.js";
 import { LabController, type DownloadRecord, type ImageLibrary, type LabControllerOptions } from "../../lab/controller/index.js";
 import { memoryLibrary, MemorySink } from "../support/memory-images.js";
 import { AC_ADDRESS, apAddress, SimLab } from "../support/sim-lab.js";
+import { escaped, freeLoopbackAddress } from "../support/loopback.js";
 
 const IMAGE = Uint8Array.from(randomBytes(20 * 1377 + 500));
 const BLOCKS = Math.ceil(IMAGE.length / 1377);
@@ -210,12 +211,13 @@ describe("lab controller: the AP table", () => {
 
 describe("lab controller: its two sockets", () => {
   it("listen() on a port in use: a ConfigError naming address:port, and the control socket already bound is closed again", async () => {
-    const squatter = await bindUdp({ address: "127.0.62.1", port: 5247 });
+    const address = await freeLoopbackAddress();
+    const squatter = await bindUdp({ address, port: 5247 });
     try {
-      const refused = LabController.listen({ address: "127.0.62.1", profile: "cisco", dtls: "plaintext" });
+      const refused = LabController.listen({ address, profile: "cisco", dtls: "plaintext" });
       await expect(refused).rejects.toThrow(ConfigError);
-      await expect(refused).rejects.toThrow(/^lab controller cannot listen on 127\.0\.62\.1:5247: bind EADDRINUSE/);
-      expect(await free("127.0.62.1", 5246)).toBe(true);
+      await expect(refused).rejects.toThrow(new RegExp(`^lab controller cannot listen on ${escaped(address)}:5247: bind EADDRINUSE`));
+      expect(await free(address, 5246)).toBe(true);
     } finally {
       squatter.close();
     }
@@ -237,16 +239,17 @@ describe("lab controller: its two sockets", () => {
 
   for (const port of [5246, 5247]) {
     it(`vap controller with ${port} in use: one line naming it, exit status 2, nothing left bound`, async () => {
-      const squatter = await bindUdp({ address: "127.0.62.2", port });
+      const address = await freeLoopbackAddress();
+      const squatter = await bindUdp({ address, port });
       try {
-        const { code, err } = await vap("controller", "--plaintext", "--address", "127.0.62.2");
+        const { code, err } = await vap("controller", "--plaintext", "--address", address);
         expect(code).toBe(2);
-        expect(err).toMatch(new RegExp(`^vap controller: lab controller cannot listen on 127\\.0\\.62\\.2:${port}: bind EADDRINUSE[^\\n]*\\n$`));
+        expect(err).toMatch(new RegExp(`^vap controller: lab controller cannot listen on ${escaped(address)}:${port}: bind EADDRINUSE[^\\n]*\\n$`));
       } finally {
         squatter.close();
       }
-      expect(await free("127.0.62.2", 5246)).toBe(true);
-      expect(await free("127.0.62.2", 5247)).toBe(true);
+      expect(await free(address, 5246)).toBe(true);
+      expect(await free(address, 5247)).toBe(true);
     });
   }
 });

@@ -6,6 +6,7 @@ import { MessageType } from "../../agent/capwap/codec/index.js";
 import { main } from "../../cli/main.js";
 import { bindUdp } from "../../agent/net/index.js";
 import { Lab } from "../../lab/lab/index.js";
+import { escaped, freeLoopbackAddress } from "../support/loopback.js";
 import { fieldValues, findAll, problems, tsharkJson, type TsharkPacket } from "../support/tshark.js";
 
 const dir = tempDir("lab");
@@ -48,11 +49,10 @@ function conversations(packets: TsharkPacket[], acPort = "5246"): Map<string, { 
 }
 
 describe("APs join the lab controller over real UDP and DTLS; tshark reads the capture", () => {
-  let octet = 20;
   for (const profile of ["cisco", "rfc5415"] as const) {
     for (const aps of [1, 10, 200]) {
       it(`${profile}: ${aps} AP(s) reach Run; every message decodes cleanly, in RFC order`, async () => {
-        const address = `127.0.${octet++}.1`;
+        const address = await freeLoopbackAddress();
         const pcap = join(dir, `${profile}-${aps}.pcap`);
         const lab = await Lab.start({ aps, profile, address, apVersion: "17.9.4.27", controllerVersion: "17.9.4.27", console: null, pcap, startRate: 1000 });
         try {
@@ -77,7 +77,7 @@ describe("APs join the lab controller over real UDP and DTLS; tshark reads the c
 
 describe("vap lab when the controller's port is taken", () => {
   it("one line naming address:port, exit status 2, its temporary directory removed and nothing left bound", async () => {
-    const address = "127.0.62.3";
+    const address = await freeLoopbackAddress();
     const squatter = await bindUdp({ address, port: 5247 });
     const tmp = tempDir("lab-tmpdir");
     const saved = process.env.TMPDIR;
@@ -91,7 +91,7 @@ describe("vap lab when the controller's port is taken", () => {
       else process.env.TMPDIR = saved;
       squatter.close();
     }
-    expect(err).toMatch(/^vap lab: lab controller cannot listen on 127\.0\.62\.3:5247: bind EADDRINUSE[^\n]*\n$/);
+    expect(err).toMatch(new RegExp(`^vap lab: lab controller cannot listen on ${escaped(address)}:5247: bind EADDRINUSE[^\\n]*\\n$`));
     expect(readdirSync(tmp)).toEqual([]);
     rmSync(tmp, { recursive: true, force: true });
     const control = await bindUdp({ address, port: 5246 });

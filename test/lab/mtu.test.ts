@@ -10,10 +10,11 @@ import { systemClock } from "../../agent/core/index.js";
 import { capwapImageSource } from "../../agent/transfer/index.js";
 import { LabController } from "../../lab/controller/index.js";
 import { labPki } from "../dtls/support.js";
+import { freeLoopbackAddress } from "../support/loopback.js";
 import { memoryLibrary, MemorySink } from "../support/memory-images.js";
 
-const AC = "127.0.61.1";
-const AP = "127.0.61.2";
+/** The AP's own loopback address, apart from the controller's (its ports are the OS's choice). */
+const AP = "127.0.0.1";
 /** RFC 5415 §2.4.3's mandatory suite; CBC, so the record overhead is the largest of the default suites'. */
 const CIPHERS = "TLS_RSA_WITH_AES_128_CBC_SHA";
 const IMAGE = Uint8Array.from(randomBytes(30 * 1377 + 100));
@@ -54,6 +55,7 @@ describe("MTU: one CAPWAP packet per datagram where it fits (IPv4 loopback, DTLS
   });
 
   it("cisco: the 1400-byte Join Request and every Image Data Request go unfragmented; a longer message is still fragmented", async () => {
+    const AC = await freeLoopbackAddress();
     const pki = labPki("rsa");
     const wire = { ap: [] as number[], ac: [] as number[] };
     const packets: Captured[] = [];

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { showImageLines } from "../../agent/upgrade/index.js";
 import { classNames } from "../../platform/classes/index.js";
 import { Lab } from "../../lab/lab/index.js";
+import { freeLoopbackAddress } from "../support/loopback.js";
 
 const OLD = "17.9.4.27";
 const NEW = "17.12.1.5";
@@ -16,7 +17,8 @@ afterEach(async () => {
 describe("the lab upgrades its APs end to end (real UDP, DTLS, signed images, flash)", () => {
   it("20 APs of every class download over CAPWAP, install, reload and rejoin on the new version", async () => {
     const lines: string[] = [];
-    lab = await Lab.start({ aps: 20, profile: "cisco", address: "127.0.60.1", classes: classNames, apVersion: OLD, controllerVersion: NEW, imageWindow: 8, console: (l) => lines.push(l) });
+    const address = await freeLoopbackAddress();
+    lab = await Lab.start({ aps: 20, profile: "cisco", address, classes: classNames, apVersion: OLD, controllerVersion: NEW, imageWindow: 8, console: (l) => lines.push(l) });
     await lab.waitFor((l) => l.allUpgraded(), 90_000, () => "not all upgraded");
     expect(new Set(lab.rows().map((r) => r.hardwareClass))).toEqual(new Set(classNames));
     for (const ap of lab.aps) {
@@ -33,20 +35,20 @@ describe("the lab upgrades its APs end to end (real UDP, DTLS, signed images, fl
       "BOOT path-list:      part1",
     ]);
     const first = lines.filter((l) => l.startsWith("AP0200.0000.0001 ")).map((l) => l.replace(/^\S+ \[\*[^\]]+\] /, ""));
-    const order = ["Version does not match.", "upgrade.sh: Script called with args:[PRECHECK]", "Image Data Request sent to 127.0.60.1, fileName [ap1g4]", "Last block stored", "Image transfer completed from WLC, last 1", "upgrade.sh: Script called with args:[PREDOWNLOAD]", "Image signing verify success.", "upgrade.sh: Script called with args:[ACTIVATE]", "activate part1, set BOOT to part1", "CAPWAP State: Reset", "Last reload reason: Image upgrade", "Version is the same, do not need update.", "upgrade.sh: Script called with args:[NO_UPGRADE]", "AP has joined controller vap-lab-wlc"];
+    const order = ["Version does not match.", "upgrade.sh: Script called with args:[PRECHECK]", `Image Data Request sent to ${address}, fileName [ap1g4]`, "Last block stored", "Image transfer completed from WLC, last 1", "upgrade.sh: Script called with args:[PREDOWNLOAD]", "Image signing verify success.", "upgrade.sh: Script called with args:[ACTIVATE]", "activate part1, set BOOT to part1", "CAPWAP State: Reset", "Last reload reason: Image upgrade", "Version is the same, do not need update.", "upgrade.sh: Script called with args:[NO_UPGRADE]", "AP has joined controller vap-lab-wlc"];
     const at = order.map((o) => first.indexOf(o));
     expect(at.every((i) => i >= 0), `${order.filter((_, i) => at[i]! < 0)}`).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
   }, 120_000);
 
   it("rfc5415 profile, sink storage: the same upgrade with hashes only", async () => {
-    lab = await Lab.start({ aps: 3, profile: "rfc5415", address: "127.0.60.2", apVersion: OLD, controllerVersion: NEW, storage: "sink", console: null });
+    lab = await Lab.start({ aps: 3, profile: "rfc5415", address: await freeLoopbackAddress(), apVersion: OLD, controllerVersion: NEW, storage: "sink", console: null });
     await lab.waitFor((l) => l.allUpgraded(), 60_000, () => "not all upgraded");
     for (const ap of lab.aps) expect(ap.engine!.state).toMatchObject({ running: NEW, backup: OLD });
   }, 90_000);
 
   it("predownload in Run, then the controller upgrades and resets the APs onto the image they hold", async () => {
-    lab = await Lab.start({ aps: 5, profile: "cisco", address: "127.0.60.3", apVersion: OLD, controllerVersion: OLD, bundleVersion: NEW, console: null });
+    lab = await Lab.start({ aps: 5, profile: "cisco", address: await freeLoopbackAddress(), apVersion: OLD, controllerVersion: OLD, bundleVersion: NEW, console: null });
     await lab.waitFor((l) => l.allInRun(), 30_000, () => "not in Run");
     const done = await lab.controller.predownload("all", NEW, 2);
     expect(done.map((a) => a.download?.state)).toEqual(new Array(5).fill("complete"));
@@ -69,7 +71,7 @@ describe("the lab upgrades its APs end to end (real UDP, DTLS, signed images, fl
 
   it("a reload that finds nothing to boot ends the AP with the reason, not a crash", async () => {
     const lines: string[] = [];
-    lab = await Lab.start({ aps: 1, profile: "cisco", address: "127.0.60.4", apVersion: OLD, controllerVersion: OLD, console: (l) => lines.push(l) });
+    lab = await Lab.start({ aps: 1, profile: "cisco", address: await freeLoopbackAddress(), apVersion: OLD, controllerVersion: OLD, console: (l) => lines.push(l) });
     await lab.waitFor((l) => l.allInRun(), 30_000, () => "not in Run");
     const ap = lab.aps[0]!;
     for (const p of ["part1", "part2"] as const) rmSync(ap.engine!.flash.partitionDir(p), { recursive: true, force: true });

@@ -29,3 +29,8 @@ export async function freeLoopbackAddress(ports: readonly number[] = CAPWAP_PORT
   }
   throw new Error(`no loopback address with ports ${ports.join(", ")} free after 50 tries`);
 }
+
+/** An address as a regular expression matches it literally (dots escaped). */
+export function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -3,6 +3,7 @@
  * impairment proxy, over real UDP and DTLS: the set-up the image tests and
  * the sliding-window benchmark share.
  */
+import { freeLoopbackAddress } from "./loopback.js";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,8 +25,6 @@ export interface WanImageOptions {
   imageBytes: number;
   impairment: Partial<Impairment>;
   seed: number;
-  /** Third octet of the 127.0.x.y addresses this run uses (runs in parallel must differ). */
-  net: number;
   timeoutMs?: number;
 }
 
@@ -49,9 +48,8 @@ export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> 
   const ca = issueCa("ecdsa", validity);
   const ctrl = issueLeaf(ca, { commonName: "wlc", role: "controller", type: "ecdsa", validity });
   const apCert = issueLeaf(ca, { commonName: "ap", role: "ap", type: "ecdsa", validity });
-  const acAddress = `127.0.${o.net}.1`;
-  const proxyAddress = `127.0.${o.net}.2`;
-  const apAddress = `127.0.${o.net}.3`;
+  // Three loopback hosts, each with the CAPWAP ports free now: parallel runs never share one.
+  const [acAddress, proxyAddress, apAddress] = [await freeLoopbackAddress(), await freeLoopbackAddress(), await freeLoopbackAddress()];
   const controller = await LabController.listen({
     address: acAddress,
     profile: o.profile,

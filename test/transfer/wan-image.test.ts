@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { imageOverWan } from "../support/wan-image.js";
 
 describe("CAPWAP image download through the WAN impairment proxy (real UDP and DTLS)", () => {
-  let net = 90;
   for (const profile of ["cisco", "rfc5415"] as const) {
     for (const [window, loss] of [
       [1, 0.01],
@@ -17,7 +16,6 @@ describe("CAPWAP image download through the WAN impairment proxy (real UDP and D
           imageBytes: 80_000 + window * 1000,
           impairment: { delayMs: 3, jitterMs: 1, loss, reorder: 0.02, duplicate: 0.01 },
           seed: window * 7 + (profile === "cisco" ? 1 : 2),
-          net: net++,
           timeoutMs: 60_000,
         });
         expect(result.completed).toBe(true);
