@@ -178,14 +178,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-/** A UDP port nobody uses right now (bound, read, released). */
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+export { freeUdpPort } from "../support/loopback.js";
 
 /** A real openssl s_server / s_client child with its output collected. */
 export class OpensslPeer {

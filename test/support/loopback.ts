@@ -34,3 +34,12 @@ export async function freeLoopbackAddress(ports: readonly number[] = CAPWAP_PORT
 export function escaped(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+/** A UDP port on 127.0.0.1 the kernel says is free now (bound, read, released). */
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}

@@ -37,14 +37,9 @@ export function servedDir(files: Record<string, Uint8Array>): string {
   return dir;
 }
 
-/** A UDP port the kernel says is free now. */
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+import { freeUdpPort } from "../../support/loopback.js";
+
+export { freeUdpPort };
 
 async function portTaken(port: number): Promise<boolean> {
   const s = createSocket("udp4");
