@@ -17,25 +17,10 @@ import { type Element, findElement, type Message, PredownloadState } from "../pr
 import type { LogFields } from "../../core/index.js";
 import type { Endpoint } from "../../net/index.js";
 import { chooseController } from "./discovery.js";
+import { DISCOVERY_TYPE_NAMES, discardLine, STATE_NAMES } from "./console-lines.js";
 import type { ImageDownload } from "./image-source.js";
 import type { DiscoveryTarget, Entry, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
 
-/** How each state reads on the Cisco console ("CAPWAP State: DTLS Setup"). */
-export const STATE_NAMES: Record<WtpState, string> = {
-  Idle: "Idle",
-  Discovery: "Discovery",
-  Sulking: "Sulking",
-  DtlsSetup: "DTLS Setup",
-  Join: "Join",
-  ImageData: "Image Data",
-  Configure: "Configure",
-  DataCheck: "Data Check",
-  Run: "Run",
-  Reset: "Reset",
-  DtlsTeardown: "DTLS Teardown",
-};
-
-const DISCOVERY_TYPE_NAMES: Record<number, string> = { 0: "UNKNOWN", 1: "STATIC_CONFIG", 2: "DHCP", 3: "DNS", 4: "AC_REFERRAL" };
 const BROADCAST = "255.255.255.255";
 const CONTROL_PORT = 5246;
 const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
@@ -51,10 +36,6 @@ const go = (to: WtpState, context: WtpContext, ...effects: WtpEffect[]): Step =>
 /** Start over: log why (Cisco: `Going to restart CAPWAP (reason : …)`), then DTLS Teardown. */
 function teardown(c: WtpContext, reason: string, ...before: WtpEffect[]): Step {
   return go("DtlsTeardown", { ...c, restartReason: reason }, ...before, { kind: "count", stat: "restarts" }, info(`Going to restart CAPWAP (reason : ${reason})...`));
-}
-
-export function discardLine(type: number, state: WtpState): string {
-  return `Discarding msg ${messageTypeConstant(type)}(type ${type}) in CAPWAP state: ${STATE_NAMES[state]}`;
 }
 
 function discard(c: WtpContext, type: number, state: WtpState, source = c.ac?.endpoint.address ?? "unknown"): Step {

@@ -22,7 +22,7 @@ import type { CapwapSession, ImageSourceName } from "./image-source.js";
 import { initialMachine, type Machine, transition } from "./machine.js";
 import type { JoinedController, MachineSettings, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
 import type { WtpOptions } from "./options.js";
-import { discardLine, STATE_NAMES } from "./table.js";
+import { discardLine, STATE_NAMES } from "./console-lines.js";
 
 const DATA_PORT = 5247;
 
