@@ -69,7 +69,7 @@ export const controllerCommand: Command = {
       throw err;
     });
     await untilSignal(io.signal);
-    controller.shutdown();
+    await controller.shutdown();
     await capture?.close();
     return 0;
   },

@@ -246,19 +246,32 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     this.#session(apName).inject(packet);
   }
 
-  /** Close every session and stop answering; the sockets stay the caller's. */
-  close(): void {
+  /**
+   * Close every session, telling each AP (DTLS close_notify, so it
+   * rediscovers at once), and stop answering; the sockets stay the caller's.
+   * Returns how many APs were told.
+   */
+  close(): number {
     this.#closed = true;
+    const told = this.#sessions.size;
     for (const s of this.#sessions.values()) s.end("shutdown");
     this.#sessions.clear();
     this.#dtls?.close();
+    return told;
   }
 
-  /** close(), then close both sockets too: the end of a controller from listen(), which owns them. */
-  shutdown(): void {
-    this.close();
+  /**
+   * close(), then close both sockets too, once the goodbyes have left: the
+   * end of a controller from listen(), which owns them. Resolves with how
+   * many APs were told.
+   */
+  async shutdown(): Promise<number> {
+    const told = this.close();
+    // Node puts a datagram on the wire a tick after send(): closing the socket now would drop the close_notify alerts.
+    await new Promise((resolve) => setImmediate(resolve));
     this.#o.control.close();
     this.#o.data.close();
+    return told;
   }
 
   #session(apName: string): ApSession {

@@ -247,7 +247,7 @@ export class Lab {
 
   async stop(): Promise<void> {
     for (const ap of this.aps) await ap.stop();
-    this.controller.shutdown();
+    await this.controller.shutdown();
     await this.#capture?.close();
     if (this.#ownDir) rmSync(this.#ownDir, { recursive: true, force: true });
   }

@@ -39,6 +39,13 @@ const DISCOVERY_TYPE_NAMES: Record<number, string> = { 0: "UNKNOWN", 1: "STATIC_
 const BROADCAST = "255.255.255.255";
 const CONTROL_PORT = 5246;
 const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
+/**
+ * The restart pause after the controller's close_notify: a controller shut
+ * down gracefully tells all its APs at once, and a fleet rediscovering in the
+ * same millisecond would hit a standby controller with every ClientHello at
+ * once; 50 ms spreads them without making the AP wait for anything.
+ */
+export const PEER_CLOSED_RESTART_JITTER_MS = 50;
 
 const info = (text: string, fields?: LogFields): WtpEffect => ({ kind: "log", level: "info", text, ...(fields ? { fields } : {}) });
 const warn = (text: string): WtpEffect => ({ kind: "log", level: "warn", text });
@@ -223,6 +230,7 @@ const predownloadStatus = (state: number, version: string): WtpEffect => request
 const SESSION: Rows = {
   requestTimeout: (_s, c, i) => teardown(c, `Max retransmission count exceeded for ${messageTypeName(i.request)}`),
   dtlsClosed: (_s, c, i) => teardown(c, i.reason),
+  dtlsPeerClosed: (_s, c) => teardown({ ...c, rediscoverAtOnce: true }, "DTLS session closed by the controller (close_notify)"),
   restart: (_s, c, i) => teardown(c, i.reason),
 };
 
@@ -358,13 +366,20 @@ export const TABLE: { [S in WtpState]: Rows } = {
     ...STOP,
   },
   DtlsTeardown: {
-    Restart: (_s, c) => go(c.sulkAfterTeardown ? "Sulking" : "Discovery", { ...c, sulkAfterTeardown: false }),
+    Restart: (_s, c) => go(c.sulkAfterTeardown ? "Sulking" : "Discovery", { ...c, sulkAfterTeardown: false, rediscoverAtOnce: false }),
     // DTLS Teardown's own entry failed: the session still closes and CAPWAP still restarts, after the SilentInterval.
     internalError: (_s, { download: _aborted, ...c }, i) =>
       stay({ ...c, sulkAfterTeardown: true }, warn(`CAPWAP teardown failed: ${i.error}`), arm("Restart", 0), { kind: "closeSession", tolerant: true }),
     ...STOP,
   },
 };
+
+/** Sulking comes next: no pause; a controller that said goodbye: a jitter; a failure: up to a DiscoveryInterval. */
+function restartPause(s: MachineSettings, c: WtpContext): WtpEffect {
+  if (c.sulkAfterTeardown) return arm("Restart", 0);
+  const interval = s.config.timers.discoveryIntervalMs;
+  return { kind: "armRandom", timer: "Restart", belowMs: Math.max(1, c.rediscoverAtOnce ? Math.min(PEER_CLOSED_RESTART_JITTER_MS, interval) : interval) };
+}
 
 export const ENTRY: { [S in WtpState]?: Entry } = {
   Discovery: (s, c) => discoveryRound(s, c, 0),
@@ -399,7 +414,7 @@ export const ENTRY: { [S in WtpState]?: Entry } = {
       c,
       // A random pause before rediscovering: fleets must not stampede a recovering controller.
       // Armed first, so that nothing failing below can leave the AP here for good.
-      c.sulkAfterTeardown ? arm("Restart", 0) : { kind: "armRandom", timer: "Restart", belowMs: Math.max(1, s.config.timers.discoveryIntervalMs) },
+      restartPause(s, c),
       ...(download ? [{ kind: "abortSource", reason: c.restartReason ?? "session closed" } as const] : []),
       { kind: "closeSession" },
       info("Restarting CAPWAP State Machine."),
