@@ -249,11 +249,11 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   /**
    * Close every session, telling each AP (DTLS close_notify, so it
    * rediscovers at once), and stop answering; the sockets stay the caller's.
-   * Returns how many APs were told.
+   * Returns how many APs were told (none in plaintext mode: there is no goodbye to send).
    */
   close(): number {
     this.#closed = true;
-    const told = this.#sessions.size;
+    const told = this.#dtls ? this.#sessions.size : 0;
     for (const s of this.#sessions.values()) s.end("shutdown");
     this.#sessions.clear();
     this.#dtls?.close();
