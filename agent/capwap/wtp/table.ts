@@ -14,11 +14,11 @@
  */
 import { DiscoveryType, isSuccess, MessageType, messageTypeConstant, messageTypeName, ResultCode, resultCodeName } from "../codec/index.js";
 import { type Element, findElement, type Message, PredownloadState } from "../profiles/index.js";
-import type { LogFields } from "../../core/index.js";
-import type { Endpoint } from "../../net/index.js";
 import { chooseController } from "./discovery.js";
+import { CONTROL_PORT, discover, discoveryRound, mayAnswer } from "./discovery-steps.js";
 import type { ImageDownload } from "./image-source.js";
-import type { DiscoveryTarget, Entry, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
+import { arm, go, info, request, respond, stay, warn } from "./steps.js";
+import type { Entry, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
 
 /** How each state reads on the Cisco console ("CAPWAP State: DTLS Setup"). */
 export const STATE_NAMES: Record<WtpState, string> = {
@@ -35,10 +35,6 @@ export const STATE_NAMES: Record<WtpState, string> = {
   DtlsTeardown: "DTLS Teardown",
 };
 
-const DISCOVERY_TYPE_NAMES: Record<number, string> = { 0: "UNKNOWN", 1: "STATIC_CONFIG", 2: "DHCP", 3: "DNS", 4: "AC_REFERRAL" };
-const BROADCAST = "255.255.255.255";
-const CONTROL_PORT = 5246;
-const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
 /**
  * The restart pause after the controller's close_notify: a controller shut
  * down gracefully tells all its APs at once, and a fleet rediscovering in the
@@ -46,14 +42,6 @@ const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
  * once; 50 ms spreads them without making the AP wait for anything.
  */
 export const PEER_CLOSED_RESTART_JITTER_MS = 50;
-
-const info = (text: string, fields?: LogFields): WtpEffect => ({ kind: "log", level: "info", text, ...(fields ? { fields } : {}) });
-const warn = (text: string): WtpEffect => ({ kind: "log", level: "warn", text });
-const arm = (timer: WtpTimer, ms: number): WtpEffect => ({ kind: "arm", timer, ms });
-const request = (type: number, elements?: Element[]): WtpEffect => ({ kind: "request", type, ...(elements ? { elements } : {}) });
-const respond = (to: Message, resultCode: number): WtpEffect => ({ kind: "respond", to, elements: [{ kind: "ResultCode", resultCode }] });
-const stay = (context: WtpContext, ...effects: WtpEffect[]): Step => ({ context, effects });
-const go = (to: WtpState, context: WtpContext, ...effects: WtpEffect[]): Step => ({ to, context, effects });
 
 /** Start over: log why (Cisco: `Going to restart CAPWAP (reason : …)`), then DTLS Teardown. */
 function teardown(c: WtpContext, reason: string, ...before: WtpEffect[]): Step {
@@ -74,45 +62,6 @@ export function unhandled(c: WtpContext, input: WtpInput, state: WtpState): Step
 }
 
 // ---------------------------------------------------------------- discovery
-
-/** The DNS name discovery asks for, when it is configured and can be resolved. */
-function dnsName(s: MachineSettings): string | undefined {
-  const domain = s.config.discovery.dnsDomain;
-  return domain && s.canResolve ? `${CISCO_DNS_NAME}.${domain}` : undefined;
-}
-
-/**
- * Whether a Discovery Response may come from `from`: with only a static
- * list, from a listed controller alone (a spoofed answer from anywhere else
- * would hold the AP in DTLS Setup); with broadcast or DNS, from anyone.
- */
-function mayAnswer(s: MachineSettings, from: Endpoint): boolean {
-  if (s.config.discovery.broadcast || dnsName(s)) return true;
-  return s.config.controllers.some((a) => a.address === from.address && a.port === from.port);
-}
-
-function discoveryRound(s: MachineSettings, c: WtpContext, round: number): Step {
-  const { config } = s;
-  const seq = (c.discovery.seq + 1) & 0xff;
-  const targets: DiscoveryTarget[] = config.controllers.map((a) => ({ address: a.address, port: a.port, discoveryType: DiscoveryType.Static }));
-  if (config.discovery.broadcast) targets.push({ address: BROADCAST, port: CONTROL_PORT, discoveryType: DiscoveryType.Unknown });
-  const dns = dnsName(s);
-  // Nobody knows how many will answer a broadcast or a DNS name: wait the interval.
-  const expected = config.discovery.broadcast || dns ? Infinity : config.controllers.length;
-  // RFC 5415 §4.7: wait DiscoveryInterval, backing off towards MaxDiscoveryInterval.
-  const wait = Math.min(config.timers.discoveryIntervalMs * 2 ** round, config.timers.maxDiscoveryIntervalMs);
-  return stay(
-    { ...c, discovery: { seq, round, targets: expected, candidates: round === 0 ? [] : c.discovery.candidates } },
-    ...discover(seq, targets),
-    ...(dns ? [{ kind: "resolve", name: dns, round } as const] : []),
-    arm("DiscoveryInterval", wait),
-  );
-}
-
-function discover(seq: number, targets: DiscoveryTarget[]): WtpEffect[] {
-  if (targets.length === 0) return [];
-  return [{ kind: "discover", seq, targets }, ...targets.map((t) => info(`Discovery Request sent to ${t.address}, discovery type ${DISCOVERY_TYPE_NAMES[t.discoveryType]}(${t.discoveryType})`))];
-}
 
 function discoveryRoundOver(s: MachineSettings, c: WtpContext): Step {
   const chosen = chooseController(c.discovery.candidates, s.config.controllers);
