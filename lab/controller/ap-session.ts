@@ -30,6 +30,8 @@ export interface SessionHost {
   downloadSlot(): Promise<() => void>;
   acInfo(): AcInfo;
   capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array): void;
+  /** A packet from the AP was thrown away (the channel logs it within its rate limit). */
+  discarded(): void;
   /** The AP joined with this Session ID (hex; `previous` if it had joined before): its keep-alives find the session by it. */
   joined(session: ApSession, sessionId: string, previous: string | undefined): void;
   /** A session moved from one phase to another (the controller counts APs in Run). */
@@ -79,7 +81,8 @@ export class ApSession {
       // Only a fault plan pays for counting responses.
       ...(faults ? { dropResponse: (requestType: number) => faults.dropResponse(requestType) } : {}),
       onRequest: (message) => this.#onRequest(message),
-      onDiscard: (reason) => options.log.info(`Discarding from ${this.record.name ?? key}: ${reason}`),
+      onDiscard: () => host.discarded(),
+      diagnostics: { log: options.log, peer: key },
       onPacket: (direction, packet) => host.capture(direction, peer, packet),
     });
     this.#lastSeen = options.clock.now();

@@ -2,11 +2,11 @@ import { join } from "node:path";
 import { choiceFlag, cliLog, type Command, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import { MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
-import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
+import { ConfigError, describeError, readOperatorFile } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
 import { CONTROLLER_DEFAULTS } from "./options.js";
-import { bundleLibrary } from "./image-library.js";
+import { bundleClasses, bundleLibrary } from "./image-library.js";
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
           [--name ${CONTROLLER_DEFAULTS.name}] [--version ${CONTROLLER_DEFAULTS.softwareVersion}] [--bundle DIR] [--window 1..${MAX_IMAGE_WINDOW}]
@@ -19,6 +19,15 @@ const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|
   controllers offer 1 to 20).`;
 
 const read = (dir: string, file: string): string => readOperatorFile(join(dir, file), "--pki");
+
+/** The classes --bundle DIR serves; a directory that cannot be read is the operator's to fix. */
+function bundleFlag(dir: string): string[] {
+  try {
+    return bundleClasses(dir);
+  } catch (err) {
+    throw new ConfigError(`--bundle ${dir}: ${describeError(err)}`, { cause: err });
+  }
+}
 
 export const controllerCommand: Command = {
   path: ["controller"],
@@ -46,6 +55,7 @@ export const controllerCommand: Command = {
     const window = integerFlag("window", v.window, 1, MAX_IMAGE_WINDOW);
     const maxDownloads = integerFlag("max-downloads", v["max-downloads"], 1);
     const echo = integerFlag("echo-interval", v["echo-interval"], 1, 255);
+    const classes = v.bundle ? bundleFlag(v.bundle) : undefined;
     const keylog = v.keylog ? keylogFileSink(v.keylog) : undefined;
     const dtls = v.pki
       ? new DtlsContext({ role: "server", cert: read(v.pki, "controller.pem"), key: read(v.pki, "controller.key"), ca: read(v.pki, "ca.pem"), ...(keylog ? { keylog } : {}) })
@@ -68,8 +78,13 @@ export const controllerCommand: Command = {
       await capture?.close();
       throw err;
     });
+    const { control, data } = controller.sockets;
+    const security = v.pki ? `DTLS, certificates from ${v.pki}` : "plaintext (no DTLS)";
+    log.info(`Lab controller ${controller.name} ${controller.softwareVersion} (profile ${profile}) on ${v.address}: control port ${control.local.port}, data port ${data.local.port}, ${security}`);
+    log.info(classes ? `Serving images from ${v.bundle}: ${classes.join(", ") || "no class images"}; window ${window}, at most ${maxDownloads} transfers at once` : "No --bundle: APs that need an image will not get one");
     await untilSignal(io.signal);
-    controller.shutdown();
+    const told = await controller.shutdown();
+    log.info(`Stopping: ${told} AP(s) told (DTLS close_notify)`);
     await capture?.close();
     return 0;
   },

@@ -21,11 +21,12 @@ import {
 } from "../../agent/capwap/codec/index.js";
 import { DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { type AcInfo, type Element, findElement, type Message, profiles, type VendorProfile } from "../../agent/capwap/profiles/index.js";
-import { ConfigError, describeError, silentLog, systemClock } from "../../agent/core/index.js";
+import { ConfigError, describeError, RepeatLimiter, silentLog, systemClock } from "../../agent/core/index.js";
 import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
 import type { ApRecord } from "./ap-record.js";
 import { ApSession, resultOf, type SessionHost } from "./ap-session.js";
 import { FaultInjector, type FaultPlan } from "./fault-plan.js";
+import { Slots } from "./slots.js";
 import { CONTROLLER_DEFAULTS, type LabControllerEvents, type LabControllerOptions, type ResolvedOptions } from "./options.js";
 
 /** RFC 5415 §3.1: the AC's control and data ports. */
@@ -57,6 +58,11 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   /** What each ApSession gets of the controller, built once: sessions use it for every packet. */
   readonly #host: SessionHost;
   readonly #faults: FaultInjector | undefined;
+  readonly #downloads: Slots;
+  /** Packets dropped at the socket are logged within the rate limit of (source, reason): a flood costs a summary. */
+  readonly #discards: RepeatLimiter;
+  /** Every packet thrown away, at the socket or in a session's control channel. */
+  readonly stats = { discarded: 0 };
 
   /**
    * A controller on sockets of its own, `address`:5246 and :5247, which
@@ -106,6 +112,8 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     this.#o = { ...CONTROLLER_DEFAULTS, clock: systemClock, log: silentLog, ...options };
     this.#faults = faults && new FaultInjector(faults);
     this.profile = profiles[options.profile];
+    this.#downloads = new Slots(this.#o.maxConcurrentDownloads);
+    this.#discards = new RepeatLimiter({ log: this.#o.log, clock: this.#o.clock, what: "packets discarded" });
     const echoMs = this.#o.echoIntervalSeconds * 1000;
     this.#host = {
       options: this.#o,
@@ -114,9 +122,10 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       faults: this.#faults,
       // Silent for 3 echo intervals and a whole retransmission cycle: the AP is gone.
       idleTimeoutMs: 3 * echoMs + this.#o.retransmitIntervalMs * (this.#o.maxRetransmit + 1),
-      downloadSlot: () => this.#downloadSlot(),
+      downloadSlot: () => this.#downloads.acquire(),
       acInfo: () => this.#acInfo(),
       capture: (direction, peer, packet) => this.#capture(direction, peer, packet),
+      discarded: () => this.stats.discarded++,
       joined: (session, sessionId, previous) => {
         if (previous !== undefined && this.#bySessionId.get(previous) === session) this.#bySessionId.delete(previous);
         this.#bySessionId.set(sessionId, session);
@@ -246,19 +255,33 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     this.#session(apName).inject(packet);
   }
 
-  /** Close every session and stop answering; the sockets stay the caller's. */
-  close(): void {
+  /**
+   * Close every session, telling each AP (DTLS close_notify, so it
+   * rediscovers at once), and stop answering; the sockets stay the caller's.
+   * Returns how many APs were told (none in plaintext mode: there is no goodbye to send).
+   */
+  close(): number {
     this.#closed = true;
+    const told = this.#dtls ? this.#sessions.size : 0;
     for (const s of this.#sessions.values()) s.end("shutdown");
     this.#sessions.clear();
     this.#dtls?.close();
+    this.#discards.flush();
+    return told;
   }
 
-  /** close(), then close both sockets too: the end of a controller from listen(), which owns them. */
-  shutdown(): void {
-    this.close();
+  /**
+   * close(), then close both sockets too, once the goodbyes have left: the
+   * end of a controller from listen(), which owns them. Resolves with how
+   * many APs were told.
+   */
+  async shutdown(): Promise<number> {
+    const told = this.close();
+    // Node puts a datagram on the wire a tick after send(): closing the socket now would drop the close_notify alerts.
+    await new Promise((resolve) => setImmediate(resolve));
     this.#o.control.close();
     this.#o.data.close();
+    return told;
   }
 
   #session(apName: string): ApSession {
@@ -298,7 +321,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       message = packet.message;
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
-      this.#o.log.info(`Discarding packet from ${key}: ${err.message}`);
+      this.#discard(from.address, "malformed packet", () => `Discarding packet from ${key}: ${err.message}`);
       return;
     }
     if (message && (message.type === MessageType.DiscoveryRequest || message.type === MessageType.PrimaryDiscoveryRequest)) {
@@ -312,7 +335,13 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       if (session) return session.receive(datagram);
     }
     this.#capture("in", from, datagram);
-    this.#o.log.info(`Discarding plaintext ${message ? messageTypeName(message.type) : "fragment"} from ${key}`);
+    const what = `plaintext ${message ? messageTypeName(message.type) : "fragment"}`;
+    this.#discard(from.address, what, () => `Discarding ${what} from ${key}`);
+  }
+
+  #discard(source: string, reason: string, line: () => string): void {
+    this.stats.discarded++;
+    this.#discards.record(source, reason, line);
   }
 
   #answerDiscovery(request: Message, from: Endpoint): void {
@@ -368,27 +397,5 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     const now = this.#o.clock.wallNow();
     if (direction === "in") capture(now, peer, local, packet);
     else capture(now, local, peer, packet);
-  }
-
-  readonly #downloads = { running: 0, waiting: [] as (() => void)[] };
-
-  /** A transfer slot: resolves when fewer than maxConcurrentDownloads run; call the result to free it. */
-  #downloadSlot(): Promise<() => void> {
-    const limit = this.#o.maxConcurrentDownloads;
-    const d = this.#downloads;
-    const release = () => {
-      d.running--;
-      d.waiting.shift()?.();
-    };
-    if (d.running < limit) {
-      d.running++;
-      return Promise.resolve(release);
-    }
-    return new Promise((resolve) =>
-      d.waiting.push(() => {
-        d.running++;
-        resolve(release);
-      }),
-    );
   }
 }

@@ -6,8 +6,9 @@
  * once per file version.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, closeSync, openSync, readSync, statSync } from "node:fs";
+import { createReadStream, closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { hardwareClasses } from "../../platform/classes/index.js";
 
 export interface ImageFile {
   readonly name: string;
@@ -28,6 +29,14 @@ export interface ImageLibrary {
 }
 
 const READ_AHEAD = 64 * 1024;
+
+/** The hardware classes a bundle directory holds an image for (files named ap1g8 …), sorted. */
+export function bundleClasses(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && Object.hasOwn(hardwareClasses, entry.name))
+    .map((entry) => entry.name)
+    .sort();
+}
 
 export function bundleLibrary(dir: string): ImageLibrary {
   const md5s = new Map<string, { key: string; md5: Uint8Array }>();

@@ -76,7 +76,12 @@ export class ImageSender {
   #done = false;
   /** Later acknowledgements that prove a block lost: the allowance, or fewer when the window holds fewer. */
   readonly #lostAfter: number;
-  readonly stats = { sent: 0, retransmits: 0, refused: 0 };
+  /**
+   * Requests sent, retransmissions, blocks refused (bad checksum), and late
+   * acknowledgements: copies of an acknowledgement for a block sent again
+   * before the first answer came (normal in a sliding window, not a discard).
+   */
+  readonly stats = { sent: 0, retransmits: 0, refused: 0, lateAcks: 0 };
 
   constructor(options: ImageSenderOptions) {
     this.#o = options;
@@ -123,7 +128,7 @@ export class ImageSender {
       (response) => this.#answered(index, response),
       () => this.#fail(`no answer to image block ${index} after retransmissions`),
       // A new block takes the channel's next number; a refused one goes again under its own.
-      { ...(again ? { seq } : {}), retransmitIntervalMs: this.#timeout() },
+      { ...(again ? { seq } : {}), retransmitIntervalMs: this.#timeout(), onLateResponse: () => this.stats.lateAcks++ },
     );
     if (request.seq !== seq) {
       // Someone else's request took a number inside the transfer: the AP's window would break.

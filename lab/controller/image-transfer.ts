@@ -38,6 +38,7 @@ export class ImageTransfer {
   #file: ImageFile | undefined;
   #release: (() => void) | undefined;
   #sender: ImageSender | undefined;
+  #startedAt = 0;
   #ended = false;
 
   constructor(options: ImageTransferOptions) {
@@ -71,7 +72,8 @@ export class ImageTransfer {
     if (this.#ended) return slot(); // ended (session gone, or superseded) while it waited its turn
     this.#release = slot;
     options.log.info(`Sending image ${image} (${file.size} bytes) to ${record.name}, window ${window}`);
-    session.setDownload({ ...download, state: "downloading", startedAt: options.clock.now() });
+    this.#startedAt = options.clock.now();
+    session.setDownload({ ...download, state: "downloading", startedAt: this.#startedAt });
     const faults = this.#o.faults;
     this.#sender = new ImageSender({
       channel,
@@ -98,9 +100,20 @@ export class ImageTransfer {
   #finish(error?: Error): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (!error && this.#sender) this.#logCompleted(this.#sender);
     this.#sender?.cancel();
     this.#release?.();
     this.#file?.close();
     this.#o.ended(error);
+  }
+
+  /** The operator's one line per transfer: what went where, how fast, and what the window cost. */
+  #logCompleted(sender: ImageSender): void {
+    const { host, image, record, window } = this.#o;
+    const { sent, retransmits, lateAcks } = sender.stats;
+    const seconds = ((host.options.clock.now() - this.#startedAt) / 1000).toFixed(2);
+    host.options.log.info(
+      `Image transfer of ${image} to ${record.name} complete: ${this.#file!.size} bytes in ${seconds} s, window ${window} (${sent} requests, ${retransmits} retransmitted, ${lateAcks} late acks)`,
+    );
   }
 }

@@ -263,7 +263,7 @@ export const SESSION_TABLE: readonly SessionRow[] = [
   }),
   row({ id: "command-not-in-run", from: NOT_IN_RUN, on: "command", apply: (s, i, c) => stay(s, { kind: "refuse", ticket: i.ticket, reason: `AP ${label(s, c)} is not joined` }) }),
   row({ id: "replaced", from: OPEN, on: "replaced", apply: (s, _i, c) => close(s, c, "replaced by a new session", true) }),
-  row({ id: "shutdown", from: OPEN, on: "shutdown", apply: (s, _i, c) => close(s, c, "controller shutting down", false) }),
+  row({ id: "shutdown", from: OPEN, on: "shutdown", apply: (s, _i, c) => close(s, c, "controller shutting down", true) }),
 ];
 
 /** A row, typed by its input. */

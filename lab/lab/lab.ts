@@ -60,7 +60,7 @@ export interface LabApRow {
   /** Reloads since the lab started (an upgrade is one). */
   reloads: number;
   restarts: number;
-  /** ms from the lab's start to the AP's latest entry into Run. */
+  /** ms from the lab's start to the AP's latest entry into Run (the summary's "Start to Run"). */
   timeToRun?: number;
   lastRestart?: string;
 }
@@ -137,6 +137,7 @@ export class Lab {
     });
     const lab = new Lab(controller, capture);
     lab.#ownDir = ownDir;
+    log.info(`Lab: ${o.aps} AP(s) at ${o.apVersion}, profile ${o.profile}; controller ${controller.name} ${o.controllerVersion} on ${o.address}, window ${o.imageWindow ?? 1}`);
     try {
       // Mint every AP's identity and flash first: key generation and image
       // verification block the event loop, which must be free once APs talk.
@@ -247,7 +248,7 @@ export class Lab {
 
   async stop(): Promise<void> {
     for (const ap of this.aps) await ap.stop();
-    this.controller.shutdown();
+    await this.controller.shutdown();
     await this.#capture?.close();
     if (this.#ownDir) rmSync(this.#ownDir, { recursive: true, force: true });
   }
@@ -255,7 +256,7 @@ export class Lab {
 
 /** The end-of-run table, one AP per line. */
 export function summaryTable(rows: readonly LabApRow[]): string {
-  const header = ["AP Name", "Model", "Class", "State", "Controller", "Version", "Reloads", "Restarts", "In Run since"];
+  const header = ["AP Name", "Model", "Class", "State", "Controller", "Version", "Reloads", "Restarts", "Start to Run"];
   const lines = rows.map((r) => [r.name, r.model, r.hardwareClass, r.state, r.controller, r.version, String(r.reloads), String(r.restarts), r.timeToRun === undefined ? "-" : `${(r.timeToRun / 1000).toFixed(2)} s`]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();

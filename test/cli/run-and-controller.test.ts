@@ -2,39 +2,14 @@ import { tempDir } from "../support/temp.js";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../cli/main.js";
+import { startVap as vap } from "../support/cli.js";
 import { initPki } from "../../agent/pki/index.js";
 import { fieldValues, problems, tsharkJson } from "../support/tshark.js";
 import { image, OLD, testPki } from "../upgrade/support.js";
-import { freeLoopbackAddress } from "../support/loopback.js";
+import { escaped, freeLoopbackAddress } from "../support/loopback.js";
 
 const dir = tempDir("cli");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Run a `vap` command in-process; `stop()` ends a long-running one like Ctrl-C would. */
-function vap(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const abort = new AbortController();
-  const done = main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), signal: abort.signal });
-  return {
-    done,
-    stop: () => abort.abort(),
-    get out() {
-      return out;
-    },
-    get err() {
-      return err;
-    },
-    async until(text: string, timeoutMs = 15_000) {
-      const started = Date.now();
-      while (!out.includes(text)) {
-        if (Date.now() - started > timeoutMs) throw new Error(`no "${text}" within ${timeoutMs} ms; output:\n${out}\n${err}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
-}
 
 describe("vap controller + vap run --config, as an operator would run them", () => {
   it("an AP from a YAML config joins a controller using a vap pki; both write captures tshark decodes", async () => {
@@ -131,7 +106,8 @@ describe("vap lab", () => {
     const lab = vap("lab", "--aps", "3", "--until", "run", "--address", address, "--controller-version", "17.9.4.27", "--pcap", join(dir, "lab.pcap"));
     expect(await lab.done).toBe(0);
     expect(lab.out).toMatch(/AP0200\.0000\.0003 \[\*\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d\.\d{4}\] CAPWAP State: Run/);
-    expect(lab.out).toMatch(/AP Name\s+Model\s+Class\s+State\s+Controller\s+Version\s+Reloads\s+Restarts\s+In Run since/);
+    expect(lab.out).toMatch(new RegExp(`\\[\\*\\d\\d/\\d\\d/\\d{4} \\d\\d:\\d\\d:\\d\\d\\.\\d{4}\\] Lab: 3 AP\\(s\\) at 17\\.9\\.4\\.27, profile cisco; controller vap-lab-wlc 17\\.9\\.4\\.27 on ${escaped(address)}, window 8\\n`));
+    expect(lab.out).toMatch(/AP Name\s+Model\s+Class\s+State\s+Controller\s+Version\s+Reloads\s+Restarts\s+Start to Run\n/);
     expect(lab.out.match(/^AP0200\.0000\.000\d\s+C9105AXI-B\s+ap1g8\s+Run\s+vap-lab-wlc/gm)).toHaveLength(3);
     expect(lab.out).toContain("All 3 AP(s) in Run.");
     expect(existsSync(join(dir, "lab.pcap"))).toBe(true);

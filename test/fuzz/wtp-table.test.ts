@@ -118,7 +118,7 @@ function nextInput(random: Random, model: ShellModel): WtpInput {
       case 10:
         return random.next() < 0.5 ? { type: "versions", running: "17.9.4.27", backup: "0.0.0.0" } : { type: "internalError", error: "boom" };
       default:
-        return [{ type: "dtlsClosed", reason: "peer closed" } as const, { type: "restart", reason: "operator" } as const, { type: "sourceFailed", reason: "network", message: "late" } as const][random.int(3)]!;
+        return [{ type: "dtlsClosed", reason: "peer closed" } as const, { type: "dtlsPeerClosed" } as const, { type: "restart", reason: "operator" } as const, { type: "sourceFailed", reason: "network", message: "late" } as const][random.int(4)]!;
     }
   }
 }

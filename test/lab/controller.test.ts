@@ -223,7 +223,7 @@ describe("lab controller: its two sockets", () => {
     }
   });
 
-  it("listen() on an in-memory network binds both at once, refuses the same way, and shutdown() frees both ports", () => {
+  it("listen() on an in-memory network binds both at once, refuses the same way, and shutdown() frees both ports", async () => {
     const network = new MemoryNetwork(new ManualClock());
     const bind = (address: string, port: number) => network.bind(address, port);
     network.bind("10.0.0.9", 5247);
@@ -231,8 +231,8 @@ describe("lab controller: its two sockets", () => {
     const controller = LabController.listen({ address: "10.0.0.8", profile: "cisco", dtls: "plaintext" }, bind);
     expect(controller.sockets.control.local).toEqual({ address: "10.0.0.8", port: 5246 });
     expect(controller.sockets.data.local).toEqual({ address: "10.0.0.8", port: 5247 });
-    controller.shutdown();
-    LabController.listen({ address: "10.0.0.8", profile: "cisco", dtls: "plaintext" }, bind).shutdown();
+    await controller.shutdown();
+    await LabController.listen({ address: "10.0.0.8", profile: "cisco", dtls: "plaintext" }, bind).shutdown();
     // The refused controller's control socket was closed again.
     network.bind("10.0.0.9", 5246).close();
   });

@@ -19,8 +19,14 @@ interface Event {
   at: number;
 }
 
-/** One transfer of `blocks` blocks; `lose(direction, index, nth)` loses the nth transmission of a block's request or response. */
-function transfer(window: number, blocks: number, lose: (direction: "request" | "response", index: number, nth: number) => boolean) {
+type Wire = (direction: "request" | "response", index: number, nth: number) => boolean;
+
+/**
+ * One transfer of `blocks` blocks; `lose(direction, index, nth)` loses the
+ * nth transmission of a block's request or response, `slow` delays it by a
+ * second on top of the one-way time.
+ */
+function transfer(window: number, blocks: number, lose: Wire, slow: Wire = () => false) {
   const clock = new ManualClock();
   const sent: Event[] = [];
   const acked: Event[] = [];
@@ -31,9 +37,10 @@ function transfer(window: number, blocks: number, lose: (direction: "request" | 
     const nth = (counts[direction].get(i) ?? 0) + 1;
     counts[direction].set(i, nth);
     if (direction === "request") sent.push({ index: i, at: clock.now() });
-    if (!lose(direction, i, nth)) clock.setTimer("wire", ONE_WAY_MS, deliver);
+    if (!lose(direction, i, nth)) clock.setTimer("wire", ONE_WAY_MS + (slow(direction, i, nth) ? 1000 : 0), deliver);
   };
-  const common = { profile: ciscoProfile, clock, maxPacketSize: () => 1500, retransmitIntervalMs: 3_000, maxRetransmit: 5, onDiscard: () => {} };
+  const discards: string[] = [];
+  const common = { profile: ciscoProfile, clock, maxPacketSize: () => 1500, retransmitIntervalMs: 3_000, maxRetransmit: 5, onDiscard: (reason: string) => discards.push(reason) };
   const controller: ControlChannel = new ControlChannel({
     ...common,
     transmit: (p) => wire("request", p, () => ap.receive(p)),
@@ -55,7 +62,7 @@ function transfer(window: number, blocks: number, lose: (direction: "request" | 
   sender.start();
   for (let t = 0; t < 60_000 && !done; t += 1) clock.advance(1);
   const transmissions = (i: number) => sent.filter((e) => e.index === i).map((e) => e.at);
-  return { sender, sent, acked, done, transmissions };
+  return { sender, sent, acked, done, transmissions, discards };
 }
 
 describe("image sender: fast retransmit", () => {
@@ -103,6 +110,14 @@ describe("image sender: fast retransmit", () => {
     // The adaptive timeout: more than the 100 ms round trip it measured, far less than RetransmitInterval.
     expect(again! - first!).toBeGreaterThan(2 * ONE_WAY_MS);
     expect(again! - first!).toBeLessThan(3_000);
+  });
+
+  it("an acknowledgement slower than the retransmission: the late copy is counted as a late ack, not discarded", () => {
+    const t = transfer(8, 250, () => false, (direction, i, nth) => direction === "response" && i === 10 && nth === 1);
+    expect(t.done).toMatchObject({ error: undefined });
+    expect(t.transmissions(10)).toHaveLength(2);
+    expect(t.sender.stats.lateAcks).toBe(1);
+    expect(t.discards).toEqual([]);
   });
 
   it("a block lost on every transmission ends the transfer after MaxRetransmit", () => {

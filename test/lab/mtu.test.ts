@@ -70,7 +70,9 @@ describe("MTU: one CAPWAP packet per datagram where it fits (IPv4 loopback, DTLS
       },
       (address, port) => (port === 5246 ? measured(address, port, wire.ac) : bindUdp({ address, port })),
     );
-    cleanups.push(() => controller.shutdown());
+    cleanups.push(async () => {
+      await controller.shutdown();
+    });
     let sink: MemorySink | undefined;
     const config = parseApConfig(
       { baseMac: "02:00:00:00:61:02", profile: "cisco", controllers: [{ address: AC }], discovery: { bindAddress: AP }, dtls: { cert: "-", key: "-", ca: "-" } },

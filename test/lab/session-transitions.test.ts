@@ -266,7 +266,7 @@ const cases: Case[] = [
 
   // The controller ends sessions
   ...OPEN_PHASES.map((p): Case => ({ row: "replaced", from: joined(p), input: { kind: "replaced" }, to: "Closed", effects: closing("replaced by a new session", true) })),
-  ...OPEN_PHASES.map((p): Case => ({ row: "shutdown", from: joined(p), input: { kind: "shutdown" }, to: "Closed", effects: closing("controller shutting down", false) })),
+  ...OPEN_PHASES.map((p): Case => ({ row: "shutdown", from: joined(p), input: { kind: "shutdown" }, to: "Closed", effects: closing("controller shutting down", true) })),
 
   // A closed session takes nothing but the end of its transfer (and refuses commands).
   ...(

@@ -102,7 +102,7 @@ export class SimLab {
 
   /** Kill the controller (sockets closed, state lost), and bring up a fresh one after `downMs`. */
   async restartController(downMs: number): Promise<void> {
-    this.controller.shutdown();
+    await this.controller.shutdown();
     await this.run(downMs);
     this.controller = this.newController();
   }
@@ -166,7 +166,7 @@ export class SimLab {
 
   stop(): void {
     for (const w of this.wtps) void w.stop();
-    this.controller.shutdown();
+    void this.controller.shutdown();
   }
 }
 

@@ -79,7 +79,7 @@ export async function imageOverWan(o: WanImageOptions): Promise<WanImageResult> 
   while (!(sink.finished && acked()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const download = controller.aps()[0]?.download;
   await ap.stop();
-  controller.shutdown();
+  await controller.shutdown();
   await proxy.close();
   rmSync(dir, { recursive: true, force: true });
   const transferMs = download?.startedAt !== undefined && download.finishedAt !== undefined ? download.finishedAt - download.startedAt : Number.NaN;

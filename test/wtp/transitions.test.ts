@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { type Element, type Message, PredownloadState, profiles } from "../../agent/capwap/profiles/index.js";
-import { initialMachine, type MachineSettings, tableRows, transition, type WtpContext, type WtpEffect, type WtpInput, type WtpState } from "../../agent/capwap/wtp/index.js";
+import { initialMachine, type MachineSettings, PEER_CLOSED_RESTART_JITTER_MS, tableRows, transition, type WtpContext, type WtpEffect, type WtpInput, type WtpState } from "../../agent/capwap/wtp/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
 
 const config = parseApConfig(
@@ -37,15 +37,21 @@ const message = (type: number, elements: Element[] = [], seq = 1): Message => ({
 const log = (text: string, level: "info" | "warn" = "info") => ({ kind: "log", level, text });
 const enter = (state: WtpState, previous: WtpState) => [{ kind: "cancelAllTimers" }, { kind: "entered", state, previous }];
 const restarting = (reason: string) => [{ kind: "count", stat: "restarts" }, log(`Going to restart CAPWAP (reason : ${reason})...`)];
-/** DTLS Teardown's entry: the restart pause (none when sulking comes next), the download aborted, the session closed. */
-const tearingDown = (previous: WtpState, { sulk = false, abort }: { sulk?: boolean; abort?: string } = {}) => [
+interface TeardownOptions {
+  sulk?: boolean;
+  /** The controller said goodbye: only the jitter before rediscovering. */
+  atOnce?: boolean;
+  abort?: string;
+}
+/** DTLS Teardown's entry: the restart pause (none when sulking comes next, a jitter after close_notify), the download aborted, the session closed. */
+const tearingDown = (previous: WtpState, { sulk = false, atOnce = false, abort }: TeardownOptions = {}) => [
   ...enter("DtlsTeardown", previous),
-  sulk ? { kind: "arm", timer: "Restart", ms: 0 } : { kind: "armRandom", timer: "Restart", belowMs: T.discoveryIntervalMs },
+  sulk ? { kind: "arm", timer: "Restart", ms: 0 } : { kind: "armRandom", timer: "Restart", belowMs: atOnce ? PEER_CLOSED_RESTART_JITTER_MS : T.discoveryIntervalMs },
   ...(abort ? [{ kind: "abortSource", reason: abort }] : []),
   { kind: "closeSession" },
   log("Restarting CAPWAP State Machine."),
 ];
-const teardown = (from: WtpState, reason: string, options: { sulk?: boolean; abort?: string } = {}) => [...restarting(reason), ...tearingDown(from, options)];
+const teardown = (from: WtpState, reason: string, options: TeardownOptions = {}) => [...restarting(reason), ...tearingDown(from, options)];
 const discoveryRound = (seq: number, waitMs: number) => [
   { kind: "discover", seq, targets: [{ address: "10.0.0.1", port: 5246, discoveryType: 1 }] },
   log("Discovery Request sent to 10.0.0.1, discovery type STATIC_CONFIG(1)"),
@@ -90,6 +96,14 @@ const SESSION_STATES: WtpState[] = ["DtlsSetup", "Join", "ImageData", "Configure
 const sessionRows: Row[] = SESSION_STATES.flatMap((from): Row[] => [
   { name: "no answer after MaxRetransmit", from, input: { type: "requestTimeout", request: MessageType.EchoRequest }, to: "DtlsTeardown", effects: teardown(from, "Max retransmission count exceeded for Echo Request"), after: { restartReason: "Max retransmission count exceeded for Echo Request" } },
   { name: "DTLS closed", from, input: { type: "dtlsClosed", reason: "DTLS session closed by peer" }, to: "DtlsTeardown", effects: teardown(from, "DTLS session closed by peer") },
+  {
+    name: "the controller's close_notify: rediscover after a jitter only",
+    from,
+    input: { type: "dtlsPeerClosed" },
+    to: "DtlsTeardown",
+    effects: teardown(from, "DTLS session closed by the controller (close_notify)", { atOnce: true }),
+    after: { rediscoverAtOnce: true },
+  },
   { name: "operator restart", from, input: { type: "restart", reason: "restart requested" }, to: "DtlsTeardown", effects: teardown(from, "restart requested") },
   { name: "internal error", from, input: boom, to: "DtlsTeardown", effects: teardown(from, "internal error: boom", { sulk: true }), after: { sulkAfterTeardown: true } },
   { name: "operator stop", from, input: { type: "stop" }, to: "Idle", effects: [{ kind: "closeSession" }, { kind: "cancelAllTimers" }] },
@@ -360,6 +374,7 @@ const ROWS: Row[] = [
 
   // ------------------------------------------------------------ DTLS Teardown
   { name: "Restart: rediscover", from: "DtlsTeardown", input: { type: "timer", timer: "Restart" }, to: "Discovery", effects: [...enter("Discovery", "DtlsTeardown"), ...discoveryRound(2, 200)] },
+  { name: "Restart after the controller's close_notify: rediscover", from: "DtlsTeardown", context: { rediscoverAtOnce: true }, input: { type: "timer", timer: "Restart" }, to: "Discovery", effects: [...enter("Discovery", "DtlsTeardown"), ...discoveryRound(2, 200)], after: { rediscoverAtOnce: false } },
   { name: "Restart after an internal error or a refusal: sulk first", from: "DtlsTeardown", context: { sulkAfterTeardown: true }, input: { type: "timer", timer: "Restart" }, to: "Sulking", effects: [...enter("Sulking", "DtlsTeardown"), { kind: "arm", timer: "SilentInterval", ms: T.silentIntervalMs }], after: { sulkAfterTeardown: false } },
   {
     name: "teardown itself failed: close anyway, restart after the SilentInterval",

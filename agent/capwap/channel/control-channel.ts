@@ -76,6 +76,8 @@ export interface RequestOptions {
   seq?: number;
   /** Override RetransmitInterval for this request (adaptive timeouts of a sliding window). */
   retransmitIntervalMs?: number;
+  /** A late copy of the response arrived after the request was answered (it was retransmitted, and the peer answered each copy). */
+  onLateResponse?: () => void;
 }
 
 interface Pending {
@@ -87,6 +89,15 @@ interface Pending {
   timer: TimerHandle;
   onResponse: (response: Message) => void;
   onTimeout: () => void;
+  onLateResponse: (() => void) | undefined;
+}
+
+/** A request answered after retransmissions: its other copies' responses may still come (RFC 5415 §4.5.3: each copy is answered). */
+interface Answered {
+  readonly responseType: number;
+  /** Late responses still expected: one per retransmission. */
+  copies: number;
+  readonly onLateResponse: (() => void) | undefined;
 }
 
 /** Responses remembered for duplicate detection; far below the 8-bit sequence space. */
@@ -115,6 +126,10 @@ export class ControlChannel {
   readonly #pending = new Map<number, Pending>();
   /** seq → the request's payload and our response packets. */
   readonly #responses = new Map<number, { request: Uint8Array; packets: Uint8Array[] }>();
+  /** seq → a retransmitted request already answered; bounded by the sequence space, a new request on the seq replaces it. */
+  readonly #answered = new Map<number, Answered>();
+  /** Late copies of responses to retransmitted requests: expected, not discarded. */
+  #lateResponses = 0;
   readonly #reassembler = new Reassembler(REASSEMBLY);
   readonly #discards: RepeatLimiter | undefined;
   readonly #rawElements: RepeatLimiter | undefined;
@@ -140,9 +155,10 @@ export class ControlChannel {
     if (options.seq === undefined) this.#nextSeq = (seq + 1) & 0xff;
     // A new request with this seq replaces any (long-forgotten) earlier one.
     this.#pending.get(seq)?.timer.cancel();
+    this.#answered.delete(seq);
     const packets = this.#encode({ ...message, seq });
     const intervalMs = options.retransmitIntervalMs ?? this.#o.retransmitIntervalMs;
-    const pending: Pending = { type: message.type, seq, packets, retransmits: 0, intervalMs, onResponse, onTimeout, timer: this.#arm(seq, intervalMs) };
+    const pending: Pending = { type: message.type, seq, packets, retransmits: 0, intervalMs, onResponse, onTimeout, onLateResponse: options.onLateResponse, timer: this.#arm(seq, intervalMs) };
     this.#pending.set(seq, pending);
     this.#send(packets);
     const channel = this;
@@ -161,6 +177,11 @@ export class ControlChannel {
       },
       cancel: () => this.#forget(seq, pending),
     };
+  }
+
+  /** Late copies of responses to retransmitted requests, taken as expected rather than discarded. */
+  get lateResponses(): number {
+    return this.#lateResponses;
   }
 
   /** The sequence number the next request will carry. */
@@ -212,6 +233,7 @@ export class ControlChannel {
     for (const p of this.#pending.values()) p.timer.cancel();
     this.#pending.clear();
     this.#responses.clear();
+    this.#answered.clear();
   }
 
   #incomingRequest(message: Message, payload: Uint8Array): void {
@@ -230,13 +252,25 @@ export class ControlChannel {
 
   #incomingResponse(message: Message): void {
     const pending = this.#pending.get(message.seq);
+    if (!pending && this.#lateCopy(message)) return;
     if (!pending || pending.type + 1 !== message.type) {
       const unexpected = `unexpected ${messageTypeName(message.type)}`;
       this.#discard(unexpected, `${unexpected} (seq ${message.seq})`, { messageType: message.type });
       return;
     }
     this.#forget(message.seq, pending);
+    if (pending.retransmits > 0) this.#answered.set(message.seq, { responseType: message.type, copies: pending.retransmits, onLateResponse: pending.onLateResponse });
     pending.onResponse(message);
+  }
+
+  /** Whether `response` answers a copy of a retransmitted request already answered: counted, not discarded. */
+  #lateCopy(response: Message): boolean {
+    const answered = this.#answered.get(response.seq);
+    if (!answered || answered.responseType !== response.type) return false;
+    if (--answered.copies === 0) this.#answered.delete(response.seq);
+    this.#lateResponses++;
+    answered.onLateResponse?.();
+    return true;
   }
 
   /** `kind` keys the log's rate limit ("malformed packet"); `reason` tells this packet's whole story. */

@@ -63,7 +63,11 @@ export interface DtlsSessionEvents {
    * receive()); the same error also arrives with "close".
    */
   error: [err: DtlsError];
-  /** Exactly once. `reason` is undefined after a local close(). */
+  /**
+   * Exactly once. `reason` is undefined after a local close(); its code is
+   * DTLS_CLOSED when the peer said goodbye (close_notify, or on a server a
+   * new association replaced this one), any other code for a failure.
+   */
   close: [reason: DtlsError | undefined];
 }
 

@@ -30,8 +30,10 @@ export type WtpInput =
   | { type: "discoveryResponse"; from: Endpoint; message: Message }
   | { type: "dnsAnswer"; round: number; addresses: readonly string[] }
   | { type: "dtlsConnected"; peer: { version: string; cipher: string; subject?: string | undefined } }
-  /** The DTLS session could not start, failed, or the peer closed it. */
+  /** The DTLS session could not start, or failed. */
   | { type: "dtlsClosed"; reason: string }
+  /** The controller closed the DTLS session with close_notify: it is shutting down or restarting, not failing. */
+  | { type: "dtlsPeerClosed" }
   | { type: "request"; message: Message }
   | { type: "response"; request: number; message: Message }
   | { type: "requestTimeout"; request: number }
@@ -107,6 +109,8 @@ export interface WtpContext {
   reboot: { reason: string; version?: string };
   rebootCount: number;
   sulkAfterTeardown: boolean;
+  /** The controller said goodbye (close_notify): rediscover after a jitter, not the whole random restart pause. */
+  rediscoverAtOnce: boolean;
   /** The image download running, if any. */
   download?: { mode: ImageDownload["mode"]; version: string };
 }

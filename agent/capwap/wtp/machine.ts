@@ -30,6 +30,7 @@ export function initialMachine(settings: MachineSettings): Machine {
       reboot: { reason: "Reset Request from controller" },
       rebootCount: 0,
       sulkAfterTeardown: false,
+      rediscoverAtOnce: false,
     },
   };
 }

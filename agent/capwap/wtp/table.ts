@@ -14,24 +14,20 @@
  */
 import { DiscoveryType, isSuccess, MessageType, messageTypeConstant, messageTypeName, ResultCode, resultCodeName } from "../codec/index.js";
 import { type Element, findElement, type Message, PredownloadState } from "../profiles/index.js";
-import type { LogFields } from "../../core/index.js";
-import type { Endpoint } from "../../net/index.js";
 import { chooseController } from "./discovery.js";
-import { DISCOVERY_TYPE_NAMES, discardLine, STATE_NAMES } from "./console-lines.js";
+import { discardLine, STATE_NAMES } from "./console-lines.js";
+import { CONTROL_PORT, discover, discoveryRound, mayAnswer } from "./discovery-steps.js";
 import type { ImageDownload } from "./image-source.js";
-import type { DiscoveryTarget, Entry, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
+import { arm, go, info, request, respond, stay, warn } from "./steps.js";
+import type { Entry, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
 
-const BROADCAST = "255.255.255.255";
-const CONTROL_PORT = 5246;
-const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
-
-const info = (text: string, fields?: LogFields): WtpEffect => ({ kind: "log", level: "info", text, ...(fields ? { fields } : {}) });
-const warn = (text: string): WtpEffect => ({ kind: "log", level: "warn", text });
-const arm = (timer: WtpTimer, ms: number): WtpEffect => ({ kind: "arm", timer, ms });
-const request = (type: number, elements?: Element[]): WtpEffect => ({ kind: "request", type, ...(elements ? { elements } : {}) });
-const respond = (to: Message, resultCode: number): WtpEffect => ({ kind: "respond", to, elements: [{ kind: "ResultCode", resultCode }] });
-const stay = (context: WtpContext, ...effects: WtpEffect[]): Step => ({ context, effects });
-const go = (to: WtpState, context: WtpContext, ...effects: WtpEffect[]): Step => ({ to, context, effects });
+/**
+ * The restart pause after the controller's close_notify: a controller shut
+ * down gracefully tells all its APs at once, and a fleet rediscovering in the
+ * same millisecond would hit a standby controller with every ClientHello at
+ * once; 50 ms spreads them without making the AP wait for anything.
+ */
+export const PEER_CLOSED_RESTART_JITTER_MS = 50;
 
 /** Start over: log why (Cisco: `Going to restart CAPWAP (reason : …)`), then DTLS Teardown. */
 function teardown(c: WtpContext, reason: string, ...before: WtpEffect[]): Step {
@@ -48,45 +44,6 @@ export function unhandled(c: WtpContext, input: WtpInput, state: WtpState): Step
 }
 
 // ---------------------------------------------------------------- discovery
-
-/** The DNS name discovery asks for, when it is configured and can be resolved. */
-function dnsName(s: MachineSettings): string | undefined {
-  const domain = s.config.discovery.dnsDomain;
-  return domain && s.canResolve ? `${CISCO_DNS_NAME}.${domain}` : undefined;
-}
-
-/**
- * Whether a Discovery Response may come from `from`: with only a static
- * list, from a listed controller alone (a spoofed answer from anywhere else
- * would hold the AP in DTLS Setup); with broadcast or DNS, from anyone.
- */
-function mayAnswer(s: MachineSettings, from: Endpoint): boolean {
-  if (s.config.discovery.broadcast || dnsName(s)) return true;
-  return s.config.controllers.some((a) => a.address === from.address && a.port === from.port);
-}
-
-function discoveryRound(s: MachineSettings, c: WtpContext, round: number): Step {
-  const { config } = s;
-  const seq = (c.discovery.seq + 1) & 0xff;
-  const targets: DiscoveryTarget[] = config.controllers.map((a) => ({ address: a.address, port: a.port, discoveryType: DiscoveryType.Static }));
-  if (config.discovery.broadcast) targets.push({ address: BROADCAST, port: CONTROL_PORT, discoveryType: DiscoveryType.Unknown });
-  const dns = dnsName(s);
-  // Nobody knows how many will answer a broadcast or a DNS name: wait the interval.
-  const expected = config.discovery.broadcast || dns ? Infinity : config.controllers.length;
-  // RFC 5415 §4.7: wait DiscoveryInterval, backing off towards MaxDiscoveryInterval.
-  const wait = Math.min(config.timers.discoveryIntervalMs * 2 ** round, config.timers.maxDiscoveryIntervalMs);
-  return stay(
-    { ...c, discovery: { seq, round, targets: expected, candidates: round === 0 ? [] : c.discovery.candidates } },
-    ...discover(seq, targets),
-    ...(dns ? [{ kind: "resolve", name: dns, round } as const] : []),
-    arm("DiscoveryInterval", wait),
-  );
-}
-
-function discover(seq: number, targets: DiscoveryTarget[]): WtpEffect[] {
-  if (targets.length === 0) return [];
-  return [{ kind: "discover", seq, targets }, ...targets.map((t) => info(`Discovery Request sent to ${t.address}, discovery type ${DISCOVERY_TYPE_NAMES[t.discoveryType]}(${t.discoveryType})`))];
-}
 
 function discoveryRoundOver(s: MachineSettings, c: WtpContext): Step {
   const chosen = chooseController(c.discovery.candidates, s.config.controllers);
@@ -204,6 +161,7 @@ const predownloadStatus = (state: number, version: string): WtpEffect => request
 const SESSION: Rows = {
   requestTimeout: (_s, c, i) => teardown(c, `Max retransmission count exceeded for ${messageTypeName(i.request)}`),
   dtlsClosed: (_s, c, i) => teardown(c, i.reason),
+  dtlsPeerClosed: (_s, c) => teardown({ ...c, rediscoverAtOnce: true }, "DTLS session closed by the controller (close_notify)"),
   restart: (_s, c, i) => teardown(c, i.reason),
 };
 
@@ -339,13 +297,20 @@ export const TABLE: { [S in WtpState]: Rows } = {
     ...STOP,
   },
   DtlsTeardown: {
-    Restart: (_s, c) => go(c.sulkAfterTeardown ? "Sulking" : "Discovery", { ...c, sulkAfterTeardown: false }),
+    Restart: (_s, c) => go(c.sulkAfterTeardown ? "Sulking" : "Discovery", { ...c, sulkAfterTeardown: false, rediscoverAtOnce: false }),
     // DTLS Teardown's own entry failed: the session still closes and CAPWAP still restarts, after the SilentInterval.
     internalError: (_s, { download: _aborted, ...c }, i) =>
       stay({ ...c, sulkAfterTeardown: true }, warn(`CAPWAP teardown failed: ${i.error}`), arm("Restart", 0), { kind: "closeSession", tolerant: true }),
     ...STOP,
   },
 };
+
+/** Sulking comes next: no pause; a controller that said goodbye: a jitter; a failure: up to a DiscoveryInterval. */
+function restartPause(s: MachineSettings, c: WtpContext): WtpEffect {
+  if (c.sulkAfterTeardown) return arm("Restart", 0);
+  const interval = s.config.timers.discoveryIntervalMs;
+  return { kind: "armRandom", timer: "Restart", belowMs: Math.max(1, c.rediscoverAtOnce ? Math.min(PEER_CLOSED_RESTART_JITTER_MS, interval) : interval) };
+}
 
 export const ENTRY: { [S in WtpState]?: Entry } = {
   Discovery: (s, c) => discoveryRound(s, c, 0),
@@ -380,7 +345,7 @@ export const ENTRY: { [S in WtpState]?: Entry } = {
       c,
       // A random pause before rediscovering: fleets must not stampede a recovering controller.
       // Armed first, so that nothing failing below can leave the AP here for good.
-      c.sulkAfterTeardown ? arm("Restart", 0) : { kind: "armRandom", timer: "Restart", belowMs: Math.max(1, s.config.timers.discoveryIntervalMs) },
+      restartPause(s, c),
       ...(download ? [{ kind: "abortSource", reason: c.restartReason ?? "session closed" } as const] : []),
       { kind: "closeSession" },
       info("Restarting CAPWAP State Machine."),

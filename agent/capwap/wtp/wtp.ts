@@ -262,7 +262,9 @@ export class Wtp {
       session.on("close", (reason) => {
         if (this.#dtls !== session) return;
         this.#dtls = undefined;
-        this.#dispatch({ type: "dtlsClosed", reason: reason ? `DTLS: ${reason.message}` : "DTLS session closed by peer" });
+        // A client session ends with DTLS_CLOSED only on the controller's close_notify: a goodbye, not a failure.
+        if (reason?.code === "DTLS_CLOSED") this.#dispatch({ type: "dtlsPeerClosed" });
+        else this.#dispatch({ type: "dtlsClosed", reason: reason ? `DTLS: ${reason.message}` : "DTLS session closed" });
       });
     } catch (err) {
       this.#dispatch({ type: "dtlsClosed", reason: `DTLS setup failed: ${describeError(err)}` });
