@@ -55,29 +55,35 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** How long a daemon may take to bind its port on a loaded machine, and how often another process may take the free port first. */
+const DAEMON_START_MS = 10_000;
+const DAEMON_PORT_TRIES = 3;
+
 async function startDaemon(program: string, args: (port: number) => string[]): Promise<RunningServer> {
-  const port = await freeUdpPort();
-  // Its own process group: tftpd-hpa forks a child per transfer, and stop() must end those too.
-  const child = spawn(program, args(port), { stdio: ["ignore", "ignore", "pipe"], detached: true });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  for (let i = 0; !(await portTaken(port)); i++) {
-    if (child.exitCode !== null || i > 200) throw new Error(`${program} did not start on port ${port}: ${stderr}`);
-    await sleep(10);
-  }
-  return {
-    port,
-    process: child,
-    async stop() {
+  let failure = "";
+  for (let attempt = 0; attempt < DAEMON_PORT_TRIES; attempt++) {
+    const port = await freeUdpPort();
+    // Its own process group: tftpd-hpa forks a child per transfer, and stop() must end those too.
+    const child = spawn(program, args(port), { stdio: ["ignore", "ignore", "pipe"], detached: true });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const stop = async () => {
       try {
         process.kill(-child.pid!, "SIGKILL");
       } catch {
         // The group is gone already.
       }
       await exited;
-    },
-  };
+    };
+    const started = Date.now();
+    while (!(await portTaken(port)) && child.exitCode === null && Date.now() - started < DAEMON_START_MS) await sleep(10);
+    // Bound by someone else meanwhile: our daemon exits (port in use); try another port.
+    if (child.exitCode === null && (await portTaken(port))) return { port, process: child, stop };
+    await stop();
+    failure = `${program} did not start on port ${port}: ${stderr}`;
+  }
+  throw new Error(failure);
 }
 
 /** tftpd-hpa in the foreground on 127.0.0.1, confined to `dir` (--secure); `extra` e.g. ["--refuse", "blksize"]. */
