@@ -130,16 +130,19 @@ describe("WTP table under random input sequences", () => {
     const states = fuzzSequences<WtpInput>(1000, cases, 200, () => {
       const model: ShellModel = { timers: new Set(), pending: [], downloading: false, dtlsOpening: false, versionsAsked: false, discoverySeq: 0 };
       let machine: Machine = initialMachine(settings);
+      let effects: ReturnType<typeof transition>["effects"] = [];
       const take = (input: WtpInput) => {
-        machine = transition(settings, machine, input);
-        applyEffects(model, machine.effects);
+        const step = transition(settings, machine, input);
+        machine = step;
+        effects = step.effects;
+        applyEffects(model, effects);
       };
       take({ type: "start", controlPort: 40000 });
       return {
         state: () => machine.state,
         stuck: () => {
           const due = model.timers.size > 0 || model.pending.length > 0 || model.downloading || model.dtlsOpening || model.versionsAsked;
-          return machine.state === "Idle" || due ? undefined : `nothing due, last effects ${JSON.stringify(machine.effects)}`;
+          return machine.state === "Idle" || due ? undefined : `nothing due, last effects ${JSON.stringify(effects)}`;
         },
         next: (random) => nextInput(random, model),
         step: take,
