@@ -15,7 +15,7 @@
 import { describe, expect, it } from "vitest";
 import { ControlChannel } from "../../agent/capwap/channel/index.js";
 import { CapwapDecodeError, decodeControlPacket, encodeControlPacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
-import { type Element, findElement, profiles } from "../../agent/capwap/profiles/index.js";
+import { type Element, findElement, type Message, profiles } from "../../agent/capwap/profiles/index.js";
 import { MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
 import { ManualClock, seededRandom, silentLog, type Random } from "../../agent/core/index.js";
 import { ImageSender } from "../../lab/controller/image-sender.js";
@@ -81,7 +81,10 @@ function runCase(random: Random): { outcome: string; blocks: number } {
       if (pendingBefore.has(`retransmit-${response.seq}`) && !clock.pending().includes(`retransmit-${response.seq}`)) acked.add(index);
     }
   };
-  const response = (seq: number, resultCode: number) => encodeControlPacket<Element>({ type: MessageType.ImageDataResponse, seq, elements: [{ kind: "ResultCode", resultCode }] }, profile.elements);
+  const response = (seq: number, resultCode: number) => {
+    const message: Message = { type: MessageType.ImageDataResponse, seq, elements: [{ kind: "ResultCode", resultCode }] };
+    return encodeControlPacket(message, profile.elements);
+  };
 
   sender.start();
   watch();
