@@ -119,10 +119,10 @@ export class Flash {
     await mkdir(this.root, { recursive: true });
     for (const p of PARTITIONS) {
       const dir = this.partitionDir(p);
-      const [live, old, fresh] = await Promise.all([exists(dir), exists(`${dir}.old`), exists(`${dir}.new`)]);
+      const [live, old, oldImage, fresh] = await Promise.all([exists(dir), exists(`${dir}.old`), isDirectory(`${dir}.old`), exists(`${dir}.new`)]);
       // Not a partition this code could have left: refuse before touching anything (its .old may be the only image).
       if (live && !(await isDirectory(dir))) throw new ConfigError(`${dir} is not a directory: the flash is damaged (move it away to boot)`);
-      if (!live && old) {
+      if (!live && oldImage) {
         // Cut between the two renames of a swap: the old content is complete, the new was never announced.
         await rename(`${dir}.old`, dir);
         notes.push(`${p}: restored the previous image after an interrupted swap`);
