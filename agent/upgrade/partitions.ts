@@ -54,13 +54,20 @@ export async function verifyPartition({ options, flash, roots }: Context, p: Par
   try {
     const image: PartitionImage =
       options.storage === "sink"
-        ? (JSON.parse(await flash.readPartitionFile(p, RECORD)) as PartitionImage)
+        ? parseRecord(await flash.readPartitionFile(p, RECORD))
         : await verifyImageDirectory(flash.partitionDir(p), { policy: options.policy, trust: roots, family: options.hardwareClass.name });
     if (image.family !== options.hardwareClass.name) return new Error(`image family ${image.family} is not ${options.hardwareClass.name}`);
     return { version: image.version, family: image.family };
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }
+}
+
+/** A sink-mode partition's record: a version and a family, or an Error (a damaged record is no image). */
+function parseRecord(text: string): PartitionImage {
+  const record = JSON.parse(text) as { version?: unknown; family?: unknown } | null;
+  if (typeof record?.version !== "string" || typeof record.family !== "string") throw new Error(`${RECORD} names no version and family`);
+  return { version: record.version, family: record.family as ClassName };
 }
 
 /** What partition `p` says it holds, unverified (undefined when it says nothing usable). */

@@ -15,7 +15,7 @@ import type { ApPhase, ApRecord, DownloadRecord } from "./ap-record.js";
 import { type ApFaults, type FaultInjector, KEEP_ALIVE } from "./fault-plan.js";
 import { ImageTransfer } from "./image-transfer.js";
 import type { LabControllerEvents, ResolvedOptions } from "./options.js";
-import { type Answer, openingState, type OperatorCommand, type SessionContext, type SessionEffect, type SessionInput, type SessionState, transition } from "./session-machine.js";
+import { type Answer, openingState, type OperatorCommand, type SessionContext, type SessionEffect, type SessionInput, type SessionState, type Ticket, transition } from "./session-machine.js";
 
 /** What an ApSession needs of its controller. */
 export interface SessionHost {
@@ -57,6 +57,8 @@ export class ApSession {
   #transfer: ImageTransfer | undefined;
   /** Requests from the API wait while an image transfer owns the sequence numbers. */
   #transferDone: Promise<void> = Promise.resolve();
+  /** Operators' requests on the wire, unanswered: the session's end refuses them (a closed channel forgets its requests). */
+  readonly #awaiting = new Set<Ticket>();
 
   constructor(
     host: SessionHost,
@@ -266,6 +268,7 @@ export class ApSession {
         return options.log[effect.level](effect.line);
       case "close":
         this.channel.close();
+        this.#refuseAwaiting();
         if (effect.notifyPeer || this.dtls?.state !== "closed") this.dtls?.close();
         return this.#host.forget(this, this.#sessionId);
       case "leave":
@@ -303,7 +306,18 @@ export class ApSession {
       await done;
       if (done === this.#transferDone) break;
     }
-    this.channel.request({ type, elements }, ticket.resolve, () => this.#input({ kind: "request-unanswered", type, ticket }));
+    if (this.closed) return ticket.reject(new Error(`AP ${this.record.name ?? this.key} left before ${messageTypeName(type)} went out`));
+    this.#awaiting.add(ticket);
+    this.channel.request(
+      { type, elements },
+      (response) => (this.#awaiting.delete(ticket), ticket.resolve(response)),
+      () => (this.#awaiting.delete(ticket), this.#input({ kind: "request-unanswered", type, ticket })),
+    );
+  }
+
+  #refuseAwaiting(): void {
+    for (const ticket of this.#awaiting) ticket.reject(new Error(`AP ${this.record.name ?? this.key} left before it answered`));
+    this.#awaiting.clear();
   }
 
   /** The AP asks for an image: announce it, then send it. */

@@ -119,8 +119,10 @@ export class Flash {
     await mkdir(this.root, { recursive: true });
     for (const p of PARTITIONS) {
       const dir = this.partitionDir(p);
-      const [live, old, fresh] = await Promise.all([exists(dir), exists(`${dir}.old`), exists(`${dir}.new`)]);
-      if (!live && old) {
+      const [live, old, oldImage, fresh] = await Promise.all([exists(dir), exists(`${dir}.old`), isDirectory(`${dir}.old`), exists(`${dir}.new`)]);
+      // Not a partition this code could have left: refuse before touching anything (its .old may be the only image).
+      if (live && !(await isDirectory(dir))) throw new ConfigError(`${dir} is not a directory: the flash is damaged (move it away to boot)`);
+      if (!live && oldImage) {
         // Cut between the two renames of a swap: the old content is complete, the new was never announced.
         await rename(`${dir}.old`, dir);
         notes.push(`${p}: restored the previous image after an interrupted swap`);
@@ -148,7 +150,13 @@ export class Flash {
     try {
       const record = JSON.parse(await readFile(join(this.root, "boot"), "utf8")) as Partial<BootRecord>;
       if (record.boot !== "part1" && record.boot !== "part2") return undefined;
-      return { boot: record.boot, lastReloadReason: String(record.lastReloadReason ?? "unknown"), reloads: Number(record.reloads ?? 0) };
+      // A damaged count or reason is not a reason to refuse the boot: a count starts again at 0.
+      const { reloads, lastReloadReason } = record;
+      return {
+        boot: record.boot,
+        lastReloadReason: typeof lastReloadReason === "string" ? lastReloadReason : "unknown",
+        reloads: Number.isSafeInteger(reloads) && reloads! >= 0 ? reloads! : 0,
+      };
     } catch {
       return undefined;
     }
@@ -227,6 +235,13 @@ export class Flash {
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
+    () => false,
+  );
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
     () => false,
   );
 }

@@ -14,8 +14,9 @@ import { MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { type Element, type Message, profiles } from "../../agent/capwap/profiles/index.js";
 import { initialMachine, type Machine, type MachineSettings, transition, type WtpInput, type WtpTimer } from "../../agent/capwap/wtp/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
-import { seededRandom, type Random } from "../../agent/core/index.js";
+import type { Random } from "../../agent/core/index.js";
 import { fuzzCases, fuzzTimeout } from "./mutate.js";
+import { fuzzSequences } from "./sequences.js";
 
 const config = parseApConfig({ baseMac: "00:11:22:33:44:55", profile: "cisco", controllers: [{ address: "10.0.0.1" }], dtls: { mode: "psk", identity: "ap", pskKey: "00112233445566778899aabbccddeeff" } }, "fuzz.yaml");
 const settings: MachineSettings = { config, profile: profiles.cisco, canResolve: false, sources: ["capwap"] };
@@ -126,28 +127,28 @@ function nextInput(random: Random, model: ShellModel): WtpInput {
 describe("WTP table under random input sequences", () => {
   it("never throws and is never stuck outside Idle", () => {
     const cases = fuzzCases(300);
-    const states = new Map<string, number>();
-    for (let n = 0; n < cases; n++) {
-      const random = seededRandom(1000 + n);
-      let machine: Machine = initialMachine(settings);
+    const states = fuzzSequences<WtpInput>(1000, cases, 200, () => {
       const model: ShellModel = { timers: new Set(), pending: [], downloading: false, dtlsOpening: false, versionsAsked: false, discoverySeq: 0 };
-      let step = transition(settings, machine, { type: "start", controlPort: 40000 });
-      const trail: object[] = [];
-      for (let i = 0; i < 200; i++) {
-        applyEffects(model, step.effects);
+      let machine: Machine = initialMachine(settings);
+      let effects: ReturnType<typeof transition>["effects"] = [];
+      const take = (input: WtpInput) => {
+        const step = transition(settings, machine, input);
         machine = step;
-        states.set(machine.state, (states.get(machine.state) ?? 0) + 1);
-        const due = model.timers.size > 0 || model.pending.length > 0 || model.downloading || model.dtlsOpening || model.versionsAsked;
-        if (machine.state !== "Idle" && !due) throw new Error(`case ${n}, step ${i}: stuck in ${machine.state} with nothing due after ${JSON.stringify(trail.slice(-3))}, last effects ${JSON.stringify(step.effects)}`);
-        const input = nextInput(random, model);
-        trail.push({ arrivedWith: step.effects.map((e) => e.kind), at: machine.state, input: input.type === "timer" ? input.timer : input.type });
-        try {
-          step = transition(settings, machine, input);
-        } catch (err) {
-          throw new Error(`case ${n}, step ${i}: ${machine.state} + ${JSON.stringify(input)}: ${(err as Error).stack}`);
-        }
-      }
-    }
+        effects = step.effects;
+        applyEffects(model, effects);
+      };
+      take({ type: "start", controlPort: 40000 });
+      return {
+        state: () => machine.state,
+        stuck: () => {
+          const due = model.timers.size > 0 || model.pending.length > 0 || model.downloading || model.dtlsOpening || model.versionsAsked;
+          return machine.state === "Idle" || due ? undefined : `nothing due, last effects ${JSON.stringify(effects)}`;
+        },
+        next: (random) => nextInput(random, model),
+        step: take,
+        describe: (input) => (input.type === "timer" ? input.timer : input.type),
+      };
+    });
     console.log(`wtp table fuzz: ${cases} sequences of 200 inputs; steps per state`, JSON.stringify(Object.fromEntries(states)));
     // The sequences reach every state the WTP has.
     expect([...states.keys()].sort()).toEqual(["Configure", "DataCheck", "Discovery", "DtlsSetup", "DtlsTeardown", "ImageData", "Join", "Reset", "Run", "Sulking"]);

@@ -157,6 +157,22 @@ describe("lab controller: Configuration Update on demand", () => {
     expect(wtp.stats.echoes - before).toBeLessThanOrEqual(4);
     expect(wtp.state).toBe("Run");
   });
+  it("a request the AP has not answered when its session ends is refused, not left waiting forever", async () => {
+    lab = new SimLab();
+    const sim = lab;
+    await sim.start();
+    expect(await sim.runUntil(() => sim.allInRun())).toBe(true);
+    // The AP hears nothing more: the request waits on its retransmissions when the controller closes.
+    sim.network.filter = (d) => (d.to.address === apAddress(0) ? "drop" : undefined);
+    const outcome = sim.controller.configurationUpdate(sim.wtps[0]!.name, [{ kind: "WtpName", name: "AP-X" }]).then(
+      () => "answered",
+      (err: Error) => err.message,
+    );
+    await sim.run(50);
+    sim.controller.close();
+    await sim.run(10);
+    expect(await Promise.race([outcome, Promise.resolve("still waiting")])).toMatch(/left before it answered/);
+  });
 });
 
 describe("lab controller: AP liveness", () => {

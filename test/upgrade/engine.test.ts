@@ -70,6 +70,16 @@ describe("upgrade engine on a flash (upgrade.sh)", () => {
     expect((await setup.boot()).state).toMatchObject({ active: "part1", running: NEW, backup: OLD });
   });
 
+  it("a sink-mode record whose version is no string is no image: boot falls back to the other partition", async () => {
+    const setup = engineSetup({ storage: "sink" });
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", NEW)).path);
+    writeFileSync(join(setup.options.stateDir, "flash", "part1", "image.json"), '{"version":5,"family":"ap1g8"}');
+    const engine = await setup.boot();
+    expect(engine.state).toMatchObject({ active: "part2", boot: "part1", running: OLD, fellBack: "part1: image.json names no version and family" });
+    await engine.close();
+  });
+
   it("NO_UPGRADE is logged when versions match", async () => {
     const setup = engineSetup();
     await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
