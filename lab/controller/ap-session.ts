@@ -217,7 +217,7 @@ export class ApSession {
       case "cancel-idle":
         return this.#idle?.cancel();
       case "start-transfer":
-        return this.#startTransfer(effect.request, effect.image, effect.window);
+        return this.#startTransfer(effect.request, effect.image, effect.window, effect.span);
       case "stop-transfer":
         return this.#transfer?.abort(new Error(effect.reason));
       case "certificate":
@@ -304,7 +304,7 @@ export class ApSession {
   }
 
   /** The AP asks for an image: announce it, then send it. */
-  #startTransfer(request: Message, image: string, window: number): void {
+  #startTransfer(request: Message, image: string, window: number, span: number): void {
     let transferEnded!: () => void;
     const done = new Promise<void>((resolve) => (transferEnded = resolve));
     const transfer: ImageTransfer = new ImageTransfer({
@@ -313,6 +313,7 @@ export class ApSession {
       request,
       image,
       window,
+      span,
       record: this.record,
       faults: this.#faults,
       session: this,
