@@ -58,6 +58,28 @@ export const RFC5415_TIMERS: Readonly<CapwapTimers> = {
  */
 export const MAX_IMAGE_WINDOW = 64;
 
+/**
+ * How far past the block it misses a vap AP takes blocks that came early, as
+ * a multiple of its accepted window. With a span of one window the
+ * controller cannot send past the lost block's window, so every loss stalls
+ * the transfer for about a round trip until the resent block's
+ * acknowledgement returns; with two windows the controller keeps `window`
+ * blocks in flight, new ones beyond the loss, while the lost one goes again.
+ */
+export const RECEIVE_SPAN_FACTOR = 2;
+
+/**
+ * The blocks a vap AP with this accepted window takes past the one it
+ * misses, and so the sequence numbers a transfer has in use at once: capped
+ * at MAX_IMAGE_WINDOW, so that what is in use stays a quarter of the 8-bit
+ * space and a copy from the past (up to MAX_IMAGE_WINDOW blocks behind)
+ * never looks like a block ahead. At most RECEIVE_SPAN_FACTOR × window,
+ * never less than the window.
+ */
+export function imageReceiveSpan(window: number): number {
+  return Math.min(RECEIVE_SPAN_FACTOR * window, MAX_IMAGE_WINDOW);
+}
+
 export interface ControllerAddress {
   address: string;
   port: number;

@@ -6,6 +6,8 @@ export {
   PROFILE_NAMES,
   type ProfileName,
   MAX_IMAGE_WINDOW,
+  RECEIVE_SPAN_FACTOR,
+  imageReceiveSpan,
   type ApConfig,
   type ApIdentity,
   type CapwapTimers,

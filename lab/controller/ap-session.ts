@@ -222,7 +222,7 @@ export class ApSession {
       case "cancel-idle":
         return this.#idle?.cancel();
       case "start-transfer":
-        return this.#startTransfer(effect.request, effect.image, effect.window);
+        return this.#startTransfer(effect.request, effect.image, effect.window, effect.span);
       case "stop-transfer":
         return this.#transfer?.abort(new Error(effect.reason));
       case "certificate":
@@ -321,7 +321,7 @@ export class ApSession {
   }
 
   /** The AP asks for an image: announce it, then send it. */
-  #startTransfer(request: Message, image: string, window: number): void {
+  #startTransfer(request: Message, image: string, window: number, span: number): void {
     let transferEnded!: () => void;
     const done = new Promise<void>((resolve) => (transferEnded = resolve));
     const transfer: ImageTransfer = new ImageTransfer({
@@ -330,6 +330,7 @@ export class ApSession {
       request,
       image,
       window,
+      span,
       record: this.record,
       faults: this.#faults,
       session: this,

@@ -1,8 +1,9 @@
 /**
  * The controller's half of a CAPWAP image transfer (RFC 5415 §9.1) with the
- * seed's sliding window: up to `window` Image Data Requests in flight, each
- * acknowledged by its sequence number. The first block goes alone so the AP
- * can anchor its window [inf]; then the window opens. Block i goes out under
+ * seed's sliding window: up to `window` Image Data Requests in flight
+ * (unacknowledged), each acknowledged by its sequence number, and none more
+ * than `span` blocks past the oldest unacknowledged one. The first block
+ * goes alone so the AP can anchor its window [inf]; then the window opens. Block i goes out under
  * sequence number first + i: each new block takes the channel's next number,
  * so the channel's counter ends past every number the transfer used and the
  * next request cannot repeat one the AP has answered (RFC 5415 §4.5.3 lets it
@@ -10,8 +11,10 @@
  * under its own number; a lost one is resent when three later blocks were
  * acknowledged (fast retransmit; fewer in windows under four) or when its
  * timeout — adaptive, from the measured round trip (RFC 6298 style) —
- * expires. Either way the window stays on the lost block for about one round
- * trip: the AP drops blocks more than a window past the one it misses.
+ * expires. While it goes again, new blocks keep going out as far as the span
+ * lets them: an AP that buffers two windows ahead (a vap AP) keeps `window`
+ * blocks in flight through a loss instead of waiting a round trip for the
+ * resent block's acknowledgement.
  */
 import type { ControlChannel, PendingRequest } from "../../agent/capwap/channel/index.js";
 import { MessageType, ResultCode, resultCodeName } from "../../agent/capwap/codec/index.js";
@@ -23,7 +26,10 @@ export interface ImageSenderOptions {
   channel: ControlChannel;
   profile: VendorProfile;
   file: ImageFile;
+  /** Blocks in flight (sent, not yet acknowledged) at most. */
   window: number;
+  /** How far past the oldest unacknowledged block sending may go: the AP's receive span, at least `window`. */
+  span: number;
   clock: Clock;
   log: Log;
   /** The ceiling of the adaptive timeout: RFC 5415 RetransmitInterval. */
@@ -100,9 +106,10 @@ export class ImageSender {
     this.#inFlight.clear();
   }
 
-  /** Sending may go as far as the window past the oldest unacknowledged block; block 0 goes alone. */
+  /** Sending may go on while fewer than `window` blocks are in flight and as far as the span past the oldest unacknowledged block; block 0 goes alone. */
   #fill(): void {
-    while (!this.#done && this.#next < this.#blocks && this.#next < this.#base + this.#o.window && (this.#base > 0 || this.#next === 0)) {
+    const { window, span } = this.#o;
+    while (!this.#done && this.#next < this.#blocks && this.#inFlight.size < window && this.#next < this.#base + span && (this.#base > 0 || this.#next === 0)) {
       this.#send(this.#next, false);
     }
   }

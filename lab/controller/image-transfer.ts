@@ -22,6 +22,8 @@ export interface ImageTransferOptions {
   image: string;
   /** Blocks in flight. */
   window: number;
+  /** How far past the oldest unacknowledged block sending may go: the AP's receive span. */
+  span: number;
   record: ApRecord;
   faults: ApFaults | undefined;
   session: Pick<ApSession, "closed" | "setDownload">;
@@ -46,7 +48,7 @@ export class ImageTransfer {
   }
 
   async start(): Promise<void> {
-    const { host, channel, request, image, record, window, session } = this.#o;
+    const { host, channel, request, image, record, window, span, session } = this.#o;
     const options = host.options;
     const file = await options.images?.open(image);
     if (!file) {
@@ -80,6 +82,7 @@ export class ImageTransfer {
       profile: host.profile,
       file,
       window,
+      span,
       clock: options.clock,
       log: options.log,
       maxTimeoutMs: options.retransmitIntervalMs,

@@ -14,7 +14,7 @@
  */
 import { MessageType, messageTypeName, ResultCode, resultCodeName, toHex } from "../../agent/capwap/codec/index.js";
 import { type Element, type Message, PredownloadState, type RadioInfo, type WtpSummary } from "../../agent/capwap/profiles/index.js";
-import { MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
+import { imageReceiveSpan, MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
 import type { ApPhase, DownloadState } from "./ap-record.js";
 
 export type SessionPhase = ApPhase | "Closed";
@@ -93,7 +93,7 @@ export type SessionEffect =
   | { kind: "phase"; phase: ApPhase }
   | { kind: "arm-idle"; ms: number }
   | { kind: "cancel-idle" }
-  | { kind: "start-transfer"; request: Message; image: string; window: number }
+  | { kind: "start-transfer"; request: Message; image: string; window: number; span: number }
   | { kind: "stop-transfer"; reason: string }
   | { kind: "certificate"; subject: string }
   | { kind: "joined"; sessionId: string; wtp: WtpSummary; window: number }
@@ -155,6 +155,13 @@ function close(state: SessionState, context: SessionContext, reason: string, not
 const admitted = (input: InputOf<"join-request">) => input.wtp.sessionId !== undefined && input.admission === ResultCode.Success;
 const joinResult = (input: InputOf<"join-request">) => (input.wtp.sessionId ? input.admission : ResultCode.FailureMissingMandatoryElement);
 const offered = (input: InputOf<"join-request">) => Math.max(1, Math.min(input.offeredWindow, MAX_IMAGE_WINDOW));
+/**
+ * The blocks the AP takes past the one it misses, so how far past it the
+ * sender may go. A vap AP announces the window it accepted (ImageWindow) and
+ * buffers imageReceiveSpan of it; a real Cisco AP announces none and how far
+ * it buffers is not public [inf]: it gets no block past its window.
+ */
+const receiveSpan = (window: number, acceptedWindow: number | undefined) => (acceptedWindow === undefined ? window : imageReceiveSpan(window));
 const commandRequest = (command: OperatorCommand, context: SessionContext): { type: number; elements: Element[] } => {
   switch (command.kind) {
     case "predownload":
@@ -226,7 +233,10 @@ export const SESSION_TABLE: readonly SessionRow[] = [
     from: TALKING,
     on: "image-data-request",
     // The window in flight is what both ends allow: the offer, or less if the AP accepted less.
-    apply: (s, i) => stay(s, { kind: "start-transfer", request: i.request, image: i.image!, window: Math.max(1, Math.min(s.window, i.acceptedWindow ?? s.window)) }),
+    apply: (s, i) => {
+      const window = Math.max(1, Math.min(s.window, i.acceptedWindow ?? s.window));
+      return stay(s, { kind: "start-transfer", request: i.request, image: i.image!, window, span: receiveSpan(window, i.acceptedWindow) });
+    },
   }),
   row({ id: "data-transfer", from: TALKING, on: "data-transfer-request", apply: (s, i) => stay(s, respond(i.request, EMPTY)) }),
   row({ id: "unknown-request", from: TALKING, on: "unknown-request", apply: (s, i) => stay(s, respond(i.request, { kind: "result-code", resultCode: ResultCode.MessageUnexpectedUnrecognizedRequest })) }),

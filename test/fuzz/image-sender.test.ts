@@ -6,7 +6,7 @@
  * block (bad checksum), now and then refusing the transfer — responses
  * under random sequence numbers, mutated responses, and time passing
  * (retransmissions, timeouts). Invariants: no exception; the sender never
- * sends a new block a window past the oldest block the AP has not
+ * sends a new block a receive span past the oldest block the AP has not
  * acknowledged, and never holds more than a window of requests (their
  * retransmit timers); it ends exactly once, and once the AP stops answering
  * it ends within its retransmissions; a completed transfer sent every block
@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import { ControlChannel } from "../../agent/capwap/channel/index.js";
 import { CapwapDecodeError, decodeControlPacket, encodeControlPacket, MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { type Element, findElement, type Message, profiles } from "../../agent/capwap/profiles/index.js";
-import { MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
+import { imageReceiveSpan, MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
 import { ManualClock, seededRandom, silentLog, type Random } from "../../agent/core/index.js";
 import { ImageSender } from "../../lab/controller/image-sender.js";
 import { fuzzCases, fuzzTimeout, mutate } from "./mutate.js";
@@ -30,6 +30,8 @@ function runCase(random: Random): { outcome: string; blocks: number } {
   const count = 1 + random.int(30);
   const image = Uint8Array.from({ length: (count - 1) * B + 1 + random.int(B) }, () => random.int(256));
   const window = [1, 2, 3, 4, 8, MAX_IMAGE_WINDOW][random.int(6)]!;
+  // An AP that announced its window buffers its receive span; one that did not, only the window.
+  const span = random.next() < 0.5 ? imageReceiveSpan(window) : window;
   const refusals = random.next() < 0.2;
   const clock = new ManualClock();
   const packets: Uint8Array[] = [];
@@ -40,7 +42,7 @@ function runCase(random: Random): { outcome: string; blocks: number } {
   const firstSeq = channel.nextSeq;
   const file = { name: "ap1g8", size: image.length, md5: new Uint8Array(16), read: (o: number, n: number) => image.subarray(o, o + n), close: () => {} };
   const ends: (Error | undefined)[] = [];
-  const sender = new ImageSender({ channel, profile, file, window, clock, log: silentLog, maxTimeoutMs: RETRANSMIT_MS, onDone: (error) => ends.push(error) });
+  const sender = new ImageSender({ channel, profile, file, window, span, clock, log: silentLog, maxTimeoutMs: RETRANSMIT_MS, onDone: (error) => ends.push(error) });
 
   /** Per block: the bytes it was last sent with; which blocks the AP acknowledged (as the sender counts it). */
   const sent = new Map<number, Uint8Array>();
@@ -51,7 +53,7 @@ function runCase(random: Random): { outcome: string; blocks: number } {
     while (acked.has(i)) i++;
     return i;
   };
-  /** What the sender put on the wire since last looked: every new block within the window. */
+  /** What the sender put on the wire since last looked: every new block within the span. */
   const watch = () => {
     for (const p of packets.splice(0)) {
       const { message } = decodeControlPacket<Element>(p, profile.elements);
@@ -59,7 +61,7 @@ function runCase(random: Random): { outcome: string; blocks: number } {
       const index = (message.seq - firstSeq) & 0xff;
       const block = profile.readImageBlock(message.elements);
       if (block.kind !== "data") throw new Error(`block ${index} sent as ${block.kind}`);
-      if (!sent.has(index) && index >= oldestUnacked() + window) throw new Error(`block ${index} sent with block ${oldestUnacked()} unacknowledged, window ${window}`);
+      if (!sent.has(index) && index >= oldestUnacked() + span) throw new Error(`block ${index} sent with block ${oldestUnacked()} unacknowledged, span ${span}`);
       sent.set(index, Uint8Array.from(block.data));
       seqs.push(message.seq);
     }

@@ -184,10 +184,10 @@ const cases: Case[] = [
   ),
 
   // Image Data
-  ...TALKING.map((p): Case => ({ row: "image-request", from: joined(p), input: imageInput(), to: p, effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 8 }] })),
-  { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 5 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 5 }] },
-  { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 20 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 8 }] },
-  { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 0 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 1 }] },
+  ...TALKING.map((p): Case => ({ row: "image-request", from: joined(p), input: imageInput(), to: p, effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 8, span: 8 }] })),
+  { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 5 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 5, span: 10 }] },
+  { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 20 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 8, span: 16 }] },
+  { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 0 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 1, span: 2 }] },
   ...TALKING.flatMap((p) => [imageInput({ image: undefined }), imageInput({ initiate: false })].map((input) => [p, input] as const)).map(
     ([p, input]): Case => ({
       row: "image-request-incomplete",

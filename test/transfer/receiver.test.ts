@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
 import { profiles, type Message } from "../../agent/capwap/profiles/index.js";
+import { imageReceiveSpan, MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
 import { seededRandom, silentLog } from "../../agent/core/index.js";
 import { ImageDataReceiver, type TransferOutcome } from "../../agent/transfer/index.js";
 import { MemorySink } from "../support/memory-images.js";
@@ -59,17 +60,37 @@ describe("ImageDataReceiver: the AP's sliding window", () => {
     }
   });
 
-  it("drops a block beyond the window (no ack) and re-acks one already written", () => {
+  it("drops a block beyond the receive span (no ack) and re-acks one already written", () => {
     const { r, acks } = receiver(4);
     const all = blocks(IMAGE, 0);
     r.receive(all[0]!);
-    r.receive(all[5]!); // 5 ahead of next (1), window 4: dropped
+    r.receive(all[9]!); // 8 ahead of next (1), window 4, span 8: dropped
     expect(acks).toEqual([[0, ResultCode.Success]]);
     r.receive(all[0]!); // behind: written already
     expect(acks).toEqual([
       [0, ResultCode.Success],
       [0, ResultCode.Success],
     ]);
+  });
+
+  it("takes blocks up to the span past the one it misses while that one is resent, writes them in order once it comes, drops beyond", async () => {
+    for (const window of [1, 4, 8, 20, MAX_IMAGE_WINDOW]) {
+      const span = imageReceiveSpan(window);
+      const { r, sink, acks, outcome } = receiver(window);
+      const all = blocks(IMAGE, 0);
+      r.receive(all[0]!);
+      // Block 1 is lost; the controller goes on sending up to the span past it.
+      for (const m of all.slice(2, 1 + span)) r.receive(m);
+      r.receive(all[1 + span]!); // one past the span: dropped, not acknowledged
+      expect(acks.map(([seq]) => seq)).toEqual([0, ...all.slice(2, 1 + span).map((m) => m.seq)]);
+      await settle();
+      expect(sink.chunks).toHaveLength(1); // only the anchor: nothing written past the gap
+      r.receive(all[1]!); // the resent block: it and everything buffered behind it go to the sink
+      for (const m of all.slice(1 + span)) r.receive(m);
+      await settle();
+      expect(outcome()).toMatchObject({ ok: true, blocks: all.length });
+      expect(Buffer.compare(sink.finished!, IMAGE)).toBe(0);
+    }
   });
 
   it("refuses a block whose checksum fails and takes the good copy under the same sequence number", async () => {

@@ -3,9 +3,11 @@
  * §9.1, the seed's "CAPWAP Image Download Window Enhancement"). The
  * controller keeps up to `window` Image Data Requests in flight; blocks are
  * ordered by sequence number. Every request is answered by its sequence
- * number; blocks that arrive early wait in a buffer inside the window;
- * duplicates are re-acknowledged and never written twice; bytes reach the
- * sink strictly in order. At the announced size the MD5 must match, or the
+ * number. Blocks that arrive early wait in a buffer up to the receive span
+ * (`imageReceiveSpan`: RECEIVE_SPAN_FACTOR windows) past the block the
+ * stream misses, so a loss does not stop the controller sending; duplicates
+ * are re-acknowledged and never written twice; bytes reach the sink
+ * strictly in order. At the announced size the MD5 must match, or the
  * image is refused and the sink discards it.
  *
  * Anchoring [inf]: the controller sends the first block alone and opens the
@@ -17,7 +19,7 @@ import { ResultCode } from "../../capwap/codec/index.js";
 import type { Message, VendorProfile } from "../../capwap/profiles/index.js";
 import type { ImageSourceFailure } from "../../capwap/wtp/index.js";
 import { describeError, type Log } from "../../core/index.js";
-import { MAX_IMAGE_WINDOW } from "../../config/index.js";
+import { imageReceiveSpan, MAX_IMAGE_WINDOW } from "../../config/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 import { ImageSourceError } from "../source.js";
 
@@ -44,6 +46,8 @@ const HALF_SEQ = 128;
 
 export class ImageDataReceiver {
   readonly #o: ReceiverOptions;
+  /** Blocks taken past the one the stream misses: bounds the early buffer too. */
+  readonly #span: number;
   #next: number | undefined;
   readonly #early = new Map<number, { data: Uint8Array; last: boolean }>();
   readonly #md5: Hash = createHash("md5");
@@ -58,6 +62,7 @@ export class ImageDataReceiver {
 
   constructor(options: ReceiverOptions) {
     this.#o = options;
+    this.#span = imageReceiveSpan(options.window);
   }
 
   /** An Image Data Request from the controller. */
@@ -74,9 +79,9 @@ export class ImageDataReceiver {
       this.#o.respond(request, ResultCode.Success); // already have it: re-ack, write nothing
       return;
     }
-    if (ahead >= this.#o.window) {
-      this.#o.log.debug(`Image Data seq ${seq} outside the window (next ${this.#next}, window ${this.#o.window}): dropped`);
-      return; // the controller retransmits it once the window has moved
+    if (ahead >= this.#span) {
+      this.#o.log.debug(`Image Data seq ${seq} beyond the receive span (next ${this.#next}, span ${this.#span}): dropped`);
+      return; // the controller retransmits it once the span has moved
     }
     const block = this.#o.profile.readImageBlock(request.elements);
     if (block.kind === "abort") return this.#fail(request, ResultCode.Success, "refused", block.reason);

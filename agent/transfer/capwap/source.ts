@@ -23,7 +23,7 @@ export interface CapwapImageSourceOptions {
   clock: Clock;
 }
 
-/** The most blocks kept while the Image Data Response is still on its way: the largest window. */
+/** The most blocks kept while the Image Data Response is still on its way: the largest window, and the largest receive span. */
 const MAX_EARLY_BLOCKS = MAX_IMAGE_WINDOW;
 
 /** The AP's Initiate Download Image Data Request: every element it carries, in one place. */
@@ -77,8 +77,8 @@ export class CapwapImageSource implements ImageSource {
   #imageData(message: Message): void {
     if (!this.#settle) return;
     if (!this.#receiver) {
-      // Blocks that overtook the Image Data Response; beyond a window's worth
-      // they could not be taken anyway, and the controller resends them.
+      // Blocks that overtook the Image Data Response; beyond a receive span's
+      // worth they could not be taken anyway, and the controller resends them.
       if (this.#early.length < MAX_EARLY_BLOCKS) this.#early.push(message);
       return;
     }
