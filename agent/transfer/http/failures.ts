@@ -42,8 +42,6 @@ const CERTIFICATE_CODES: ReadonlySet<string> = new Set([
 
 const TIMEOUT_CODES: ReadonlySet<string> = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
 
-const ABORT_CODES: ReadonlySet<string> = new Set(["UND_ERR_ABORTED", "ABORT_ERR"]);
-
 interface CodedError {
   code?: unknown;
   name?: unknown;
@@ -74,13 +72,15 @@ export function isConnectionBreak(err: unknown): boolean {
   return errorFailure(err).reason === "network";
 }
 
-/** A thrown error from connecting, the request or the body → a reason and one line. */
+/**
+ * A thrown error from connecting, the request or the body → a reason and one
+ * line. "aborted" is the caller's signal, which fetchHttp checks first:
+ * undici also says UND_ERR_ABORTED when a proxy refuses a tunnel.
+ */
 export function errorFailure(err: unknown): HttpFailure {
   const chain = chainOf(err);
   const certificate = chain.find((e) => CERTIFICATE_CODES.has(codeOf(e)));
   if (certificate) return { reason: "refused", message: `TLS certificate not accepted: ${messageOf(certificate)} (${codeOf(certificate)})` };
-  const aborted = chain.find((e) => ABORT_CODES.has(codeOf(e)) || e.name === "AbortError");
-  if (aborted) return { reason: "aborted", message: "download cancelled" };
   const timeout = chain.find((e) => TIMEOUT_CODES.has(codeOf(e)));
   if (timeout) return { reason: "timeout", message: `${messageOf(timeout)} (${codeOf(timeout)})` };
   // The innermost error with a code names the cause best (ECONNREFUSED under undici's wrapper).

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchHttp, fileSink, httpImageSource, ImageSourceError, MAX_REDIRECTS } from "../../../agent/transfer/index.js";
 import { tempDir } from "../../support/temp.js";
 import { content, RecordingSink, sha256 } from "../tftp/support.js";
-import { BreakingRelay, freeTcpPort, type RunningNginx, startNginx } from "./support.js";
+import { BreakingRelay, ConnectProxy, freeTcpPort, type RunningNginx, startNginx } from "./support.js";
 
 const SMALL = content(10_000);
 const BIG = content(8 * 1024 * 1024 + 123);
@@ -133,6 +133,47 @@ describe("fetchHttp from nginx", () => {
     expect(err.reason).toBe("aborted");
     expect(sink.calls).toEqual(["begin", "abort: download cancelled"]);
     expect(sink.bytes).toBeLessThan(SLOW.length);
+  });
+});
+
+describe("fetchHttp through a proxy from the environment", () => {
+  const PROXY_VARIABLES = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"] as const;
+
+  /** Run `body` with exactly `variables` set among the proxy variables, restoring them after. */
+  async function withProxyEnvironment(variables: Partial<Record<(typeof PROXY_VARIABLES)[number], string>>, body: () => Promise<void>): Promise<void> {
+    const saved = PROXY_VARIABLES.map((name) => [name, process.env[name]] as const);
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    Object.assign(process.env, variables);
+    try {
+      await body();
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  }
+
+  it("HTTPS_PROXY and HTTP_PROXY carry the requests (CONNECT); NO_PROXY goes direct", async () => {
+    const proxy = new ConnectProxy();
+    const port = await proxy.listen();
+    try {
+      await withProxyEnvironment({ HTTP_PROXY: `http://127.0.0.1:${port}`, HTTPS_PROXY: `http://127.0.0.1:${port}` }, async () => {
+        const sink = new RecordingSink();
+        await fetchHttp(`${https}/small.bin`, sink, { ca: nginx.caPem });
+        expect(sink.sha256).toBe(sha256(SMALL));
+        await fetchHttp(`${http}/small.bin`, new RecordingSink());
+      });
+      expect(proxy.targets).toEqual([`127.0.0.1:${nginx.httpsPort}`, `127.0.0.1:${nginx.httpPort}`]);
+      await withProxyEnvironment({ HTTPS_PROXY: `http://127.0.0.1:${port}`, NO_PROXY: "127.0.0.1" }, async () => {
+        const sink = new RecordingSink();
+        await fetchHttp(`${https}/small.bin`, sink, { ca: nginx.caPem });
+        expect(sink.sha256).toBe(sha256(SMALL));
+      });
+      expect(proxy.targets).toHaveLength(2);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

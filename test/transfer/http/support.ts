@@ -165,3 +165,45 @@ export class BreakingRelay {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 }
+
+/** A forward proxy that speaks only CONNECT (how undici reaches http:// and https:// through HTTP_PROXY/HTTPS_PROXY); it keeps each target it was asked for. */
+export class ConnectProxy {
+  readonly targets: string[] = [];
+  readonly #server = createServer((client) => this.#tunnel(client));
+  readonly #sockets = new Set<Socket>();
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
+    return (this.#server.address() as { port: number }).port;
+  }
+
+  #tunnel(client: Socket): void {
+    this.#sockets.add(client);
+    client.once("close", () => this.#sockets.delete(client));
+    client.on("error", () => {});
+    let head = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      head = Buffer.concat([head, d]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      client.off("data", onData);
+      const target = /^CONNECT (\S+):(\d+) HTTP\/1\.1\r\n/.exec(head.toString("latin1"));
+      if (!target) return void client.end("HTTP/1.1 405 Method Not Allowed\r\n\r\n");
+      this.targets.push(`${target[1]}:${target[2]}`);
+      const upstream = connect({ host: target[1]!, port: Number(target[2]) }, () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        if (head.length > end + 4) upstream.write(head.subarray(end + 4));
+        client.pipe(upstream).pipe(client);
+      });
+      this.#sockets.add(upstream);
+      upstream.once("close", () => this.#sockets.delete(upstream));
+      upstream.on("error", () => client.destroy());
+    };
+    client.on("data", onData);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
