@@ -1,8 +1,9 @@
 /** fetchHttp and httpImageSource against a real nginx on loopback: HTTP, HTTPS with a private CA, redirects, Range resume, failures. */
 import { readFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fetchHttp, fileSink, httpImageSource, ImageSourceError, MAX_REDIRECTS } from "../../../agent/transfer/index.js";
+import { fetchHttp, fileSink, httpImageSource, ImageSourceError, MAX_REDIRECTS, MAX_RESUMES } from "../../../agent/transfer/index.js";
 import { tempDir } from "../../support/temp.js";
 import { content, RecordingSink, sha256 } from "../tftp/support.js";
 import { BreakingRelay, ConnectProxy, freeTcpPort, type RunningNginx, startNginx } from "./support.js";
@@ -123,6 +124,36 @@ describe("fetchHttp from nginx", () => {
       expect(relay.requests[1]).toMatch(/^if-range: "[^"]+"\r$/im);
     } finally {
       await relay.close();
+    }
+  });
+
+  it("a server that keeps breaking the connection: MAX_RESUMES ranged retries, then a truncated image is integrity", async () => {
+    const relay = new BreakingRelay(nginx.httpPort, 1024 * 1024, Infinity);
+    const port = await relay.listen();
+    try {
+      const sink = new RecordingSink();
+      const err = await failureOf(fetchHttp(`http://127.0.0.1:${port}/big.bin`, sink));
+      expect(err.reason).toBe("integrity");
+      expect(err.message).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/big\\.bin: truncated: \\d+ of ${BIG.length} bytes \\(.+\\)$`));
+      expect(relay.requests).toHaveLength(1 + MAX_RESUMES);
+      expect(sink.calls).toEqual(["begin", expect.stringMatching(/^abort: truncated/)]);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it("a server that accepts but never answers is a timeout", async () => {
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = silent.address() as { port: number };
+      const err = await failureOf(fetchHttp(`http://127.0.0.1:${port}/x`, new RecordingSink(), { timeoutMs: 200 }));
+      expect(err.reason).toBe("timeout");
+      expect(err.message).toMatch(/UND_ERR_HEADERS_TIMEOUT/);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 

@@ -113,9 +113,10 @@ export async function startNginx(files: Record<string, Uint8Array>): Promise<Run
 }
 
 /**
- * A TCP relay to 127.0.0.1:`targetPort` that resets its first connection
- * after `cutAfter` bytes from the server (a link that breaks mid-body) and
- * passes later ones through; it keeps what each connection's client sent.
+ * A TCP relay to 127.0.0.1:`targetPort` that resets its first `cutConnections`
+ * connections after `cutAfter` bytes from the server (a link that breaks
+ * mid-body) and passes later ones through; it keeps what each connection's
+ * client sent.
  */
 export class BreakingRelay {
   readonly requests: string[] = [];
@@ -125,6 +126,7 @@ export class BreakingRelay {
   constructor(
     private readonly targetPort: number,
     private readonly cutAfter: number,
+    private readonly cutConnections = 1,
   ) {}
 
   async listen(): Promise<number> {
@@ -146,7 +148,7 @@ export class BreakingRelay {
     });
     let relayed = 0;
     upstream.on("data", (d: Buffer) => {
-      if (index > 0) return void client.write(d);
+      if (index >= this.cutConnections) return void client.write(d);
       if (relayed >= this.cutAfter) return;
       const room = this.cutAfter - relayed;
       relayed += d.length;
