@@ -91,6 +91,8 @@ export interface LeafRequest {
   role: "controller" | "ap";
   type: PkiKeyType;
   validity: Validity;
+  /** IP addresses the certificate also names (subjectAltName IP:), for a server reached by address, such as an HTTPS server on 127.0.0.1. */
+  ipAddresses?: readonly string[];
 }
 
 export function issueLeaf(ca: IssuedCertificate, req: LeafRequest): IssuedCertificate {
@@ -113,7 +115,7 @@ export function issueLeaf(ca: IssuedCertificate, req: LeafRequest): IssuedCertif
       ["extendedKeyUsage", req.role === "controller" ? "serverAuth,clientAuth" : "clientAuth"],
       ["subjectKeyIdentifier", "hash"],
       ["authorityKeyIdentifier", "keyid:always"],
-      ["subjectAltName", `DNS:${req.commonName}`],
+      ["subjectAltName", [`DNS:${req.commonName}`, ...(req.ipAddresses ?? []).map((ip) => `IP:${ip}`)].join(",")],
     ],
   });
   return { ...pair, cert };

@@ -1,4 +1,4 @@
-/** Image transfer: every source fetches into an ImageSink; CAPWAP Image Data is the first source. */
+/** Image transfer: every source (CAPWAP Image Data, TFTP, HTTP(S)) fetches into an ImageSink; `vap fetch` by hand into a file. */
 export { type ImageSink, type ImageSinkResult, type ImageDescription } from "./sink.js";
 export { ImageSourceError, type ImageSource, type ImageRequest, type FetchOptions } from "./source.js";
 export { imageSourceStarter, type SourceStarterOptions } from "./starter.js";
@@ -10,9 +10,7 @@ export {
   fetchTftp,
   parseTftpUrl,
   TftpError,
-  fileSink,
   tftpServeCommand,
-  fetchCommand,
   type TftpServer,
   type TftpServerOptions,
   type TftpTarget,
@@ -22,3 +20,17 @@ export {
   type OptionRequest,
   type TransferOptions,
 } from "./tftp/index.js";
+export {
+  httpImageSource,
+  fetchHttp,
+  parseHttpUrl,
+  MAX_REDIRECTS,
+  MAX_RESUMES,
+  DEFAULT_HTTP_TIMEOUT_MS,
+  type FetchHttpOptions,
+  type FetchHttpResult,
+  type HttpTarget,
+} from "./http/index.js";
+export { fileSink } from "./file-sink.js";
+export { fetchCommand } from "./fetch-command.js";
+export { redactCredentials } from "./url.js";

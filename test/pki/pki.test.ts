@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DtlsContext, signCertificate } from "../../agent/capwap/dtls/index.js";
 import { ConfigError } from "../../agent/core/index.js";
-import { apCommonName, generateKey, parseMac } from "../../agent/pki/index.js";
+import { apCommonName, generateKey, issueCa, issueLeaf, parseMac, validFor } from "../../agent/pki/index.js";
 import { requirePeer } from "../support/peers.js";
 import { vap } from "../support/cli.js";
 import { connected, freeUdpPort, OpensslPeer, udpClient, withTimeout } from "../dtls/support.js";
@@ -117,6 +117,16 @@ describe("vap pki init", () => {
     expect(await vap("pki", "init", fresh(), "--aps", "many")).toEqual({ code: 2, out: "", err: 'vap pki init: --aps: expected a whole number from 0 to 10000, got "many"\n' });
     expect((await vap("pki", "init", fresh(), "--base-mac", "nope")).err).toMatch(/not a MAC address/);
     expect((await vap("pki", "init", fresh(), "--bogus")).code).toBe(2);
+  });
+
+  it("a leaf names its IP addresses in subjectAltName beside its DNS name (an HTTPS server reached as 127.0.0.1)", () => {
+    const validity = validFor(1);
+    const ca = issueCa("ecdsa", validity);
+    const leaf = new X509Certificate(issueLeaf(ca, { commonName: "localhost", role: "controller", type: "ecdsa", validity, ipAddresses: ["127.0.0.1", "::1"] }).cert);
+    expect(leaf.subjectAltName).toBe("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
+    expect(leaf.checkIP("127.0.0.1")).toBe("127.0.0.1");
+    const plain = new X509Certificate(issueLeaf(ca, { commonName: "vap-controller", role: "controller", type: "ecdsa", validity }).cert);
+    expect(plain.subjectAltName).toBe("DNS:vap-controller");
   });
 
   it("names APs after model and base MAC", () => {

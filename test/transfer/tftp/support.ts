@@ -1,11 +1,12 @@
 /** Real peers, files and sinks for the TFTP tests: tftpd-hpa, atftpd and their clients on free loopback ports. */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Random, seededRandom } from "../../../agent/core/index.js";
 import type { ImageDescription, ImageSink } from "../../../agent/transfer/index.js";
+import { spawnGrouped } from "../../support/daemon.js";
 import { requirePeer } from "../../support/peers.js";
 import { tempDir } from "../../support/temp.js";
 
@@ -64,24 +65,13 @@ async function startDaemon(program: string, args: (port: number) => string[]): P
   for (let attempt = 0; attempt < DAEMON_PORT_TRIES; attempt++) {
     const port = await freeUdpPort();
     // Its own process group: tftpd-hpa forks a child per transfer, and stop() must end those too.
-    const child = spawn(program, args(port), { stdio: ["ignore", "ignore", "pipe"], detached: true });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    let stderr = "";
-    child.stderr!.on("data", (d) => (stderr += d));
-    const stop = async () => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // The group is gone already.
-      }
-      await exited;
-    };
+    const { process: child, stderr, stop } = spawnGrouped(program, args(port));
     const started = Date.now();
     while (!(await portTaken(port)) && child.exitCode === null && Date.now() - started < DAEMON_START_MS) await sleep(10);
     // Bound by someone else meanwhile: our daemon exits (port in use); try another port.
     if (child.exitCode === null && (await portTaken(port))) return { port, process: child, stop };
     await stop();
-    failure = `${program} did not start on port ${port}: ${stderr}`;
+    failure = `${program} did not start on port ${port}: ${stderr()}`;
   }
   throw new Error(failure);
 }

@@ -2,14 +2,14 @@
  * An ImageSink that writes a plain file (`vap fetch`): into FILE.part,
  * renamed to FILE only when the whole image arrived, so a failed download
  * never leaves a truncated FILE behind. Blocks are gathered into larger
- * writes (one fs call per TFTP block would cost more than the network), and
+ * writes (one fs call per TFTP block or HTTP chunk would cost more than the network), and
  * a full batch goes to disk while the next one fills: a write waits only
  * when the disk is a whole batch behind, so the source's ACKs are not held
  * up by every flush.
  */
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
-import { writeAll } from "../../core/index.js";
-import type { ImageSink, ImageSinkResult } from "../sink.js";
+import { writeAll } from "../core/index.js";
+import type { ImageSink, ImageSinkResult } from "./sink.js";
 
 /** Bytes gathered before one write to disk. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
