@@ -33,4 +33,5 @@ export {
 } from "./http/index.js";
 export { fileSink } from "./file-sink.js";
 export { fetchCommand } from "./fetch-command.js";
+export { imageSourceFor, SUPPORTED_SCHEMES, CA_SCHEMES, type SchemeOptions } from "./schemes.js";
 export { redactCredentials } from "./url.js";
