@@ -31,6 +31,7 @@ export {
   type FetchHttpResult,
   type HttpTarget,
 } from "./http/index.js";
+export { expectingSource, parseDigest, DIGEST_ALGORITHMS, type ExpectedImage, type DigestAlgorithm } from "./expected.js";
 export { fileSink } from "./file-sink.js";
 export { fetchCommand } from "./fetch-command.js";
 export { imageSourceFor, SUPPORTED_SCHEMES, CA_SCHEMES, type SchemeOptions } from "./schemes.js";

@@ -6,7 +6,8 @@
  */
 import type { ImageSourceFailure } from "../../capwap/wtp/index.js";
 import { type ImageSource, ImageSourceError } from "../source.js";
-import { fetchTftp, TftpError, type FetchTftpOptions } from "./client.js";
+import { fetchTftp, parseTftpUrl, TftpError, type FetchTftpOptions } from "./client.js";
+import type { OptionRequest } from "./options.js";
 import type { TftpFailureReason } from "./receiver.js";
 
 const FAILURES: Record<TftpFailureReason, ImageSourceFailure> = {
@@ -20,14 +21,21 @@ const FAILURES: Record<TftpFailureReason, ImageSourceFailure> = {
   sink: "sink",
 };
 
-export function tftpImageSource(o: { server?: string } & Omit<FetchTftpOptions, "signal"> = {}): ImageSource {
-  const { server, ...fetchOptions } = o;
+export interface TftpSourceOptions extends Omit<FetchTftpOptions, "signal"> {
+  /** tftp://host[:port]/dir a request's name is fetched from when it carries no URL. */
+  server?: string;
+  /** Options to ask for instead of the client's defaults (a subordinate AP asks its primary for what suits their LAN). */
+  request?: OptionRequest;
+}
+
+export function tftpImageSource(o: TftpSourceOptions = {}): ImageSource {
+  const { server, request, ...fetchOptions } = o;
   return {
     async fetch(image, sink, { signal }) {
       const url = image.url ?? (server ? `${server.replace(/\/$/, "")}/${image.name}` : undefined);
       if (!url) throw new ImageSourceError("internal", `no TFTP server or URL for ${image.name}`);
       try {
-        return await fetchTftp(url, sink, { ...fetchOptions, signal });
+        return await fetchTftp(request ? { ...parseTftpUrl(url), options: request } : url, sink, { ...fetchOptions, signal });
       } catch (err) {
         if (err instanceof TftpError) throw new ImageSourceError(FAILURES[err.reason], err.message, { cause: err });
         throw err;

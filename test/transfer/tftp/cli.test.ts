@@ -1,4 +1,5 @@
 /** `vap tftp serve` and `vap fetch` as an operator types them. */
+import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -94,6 +95,36 @@ describe("vap fetch", () => {
 
   it("wants exactly URL and FILE", async () => {
     const r = await vap("fetch", "tftp://h/x");
-    expect([r.code, r.err]).toEqual([2, "vap fetch: usage: vap fetch URL FILE [--ca FILE]\n"]);
+    expect([r.code, r.err]).toEqual([2, "vap fetch: usage: vap fetch URL FILE [--ca FILE] [--size BYTES] [--md5 HEX | --sha256 HEX]\n"]);
+  });
+
+  it("--size and --sha256 that match: FILE written", async () => {
+    const server = await serveCommand(servedDir({ ap1g8: IMAGE }));
+    const file = join(tempDir("tftp-cli"), "image");
+    const r = await vap("fetch", `tftp://127.0.0.1:${server.port}/ap1g8`, file, "--size", String(IMAGE.length), "--sha256", sha256(IMAGE).toUpperCase());
+    await server.stop();
+    expect(r.code, r.err).toBe(0);
+    expect(sha256(readFileSync(file))).toBe(sha256(IMAGE));
+  });
+
+  it("a digest or size that does not match: one line naming both, exit status 1, no FILE and no FILE.part", async () => {
+    const server = await serveCommand(servedDir({ ap1g8: IMAGE }));
+    const file = join(tempDir("tftp-cli"), "image");
+    const wrong = "ab".repeat(16);
+    const md5 = await vap("fetch", `tftp://127.0.0.1:${server.port}/ap1g8`, file, "--md5", wrong);
+    const size = await vap("fetch", `tftp://127.0.0.1:${server.port}/ap1g8`, file, "--size", "1000");
+    await server.stop();
+    expect([md5.code, md5.err]).toEqual([1, `vap fetch: ap1g8: MD5 mismatch: expected ${wrong}, got ${createHash("md5").update(IMAGE).digest("hex")}\n`]);
+    expect([size.code, size.err]).toEqual([1, `vap fetch: ap1g8: is ${IMAGE.length} bytes, expected 1000\n`]);
+    expect(existsSync(file) || existsSync(`${file}.part`)).toBe(false);
+  });
+
+  it.each([
+    [["--md5", "xyz"], 'vap fetch: --md5: "xyz" is not an MD5 digest (32 hex digits)\n'],
+    [["--md5", "ab".repeat(16), "--sha256", "ab".repeat(32)], "vap fetch: give one of --md5, --sha256\n"],
+    [["--size", "12x"], 'vap fetch: --size "12x" is not a number of bytes\n'],
+  ])("%j is one line and exit status 2", async (flags, err) => {
+    const r = await vap("fetch", "tftp://127.0.0.1/ap1g8", join(tempDir("tftp-cli"), "x"), ...flags);
+    expect([r.code, r.err]).toEqual([2, err]);
   });
 });

@@ -86,6 +86,14 @@ export function startAtftpd(dir: string, extra: string[] = []): Promise<RunningS
   return startDaemon(requirePeer(ATFTPD), (port) => ["--daemon", "--no-fork", "--port", String(port), "--bind-address", "127.0.0.1", "--logfile", "/dev/null", ...extra, dir]);
 }
 
+/** The built `vap` (npm test builds it first). */
+const VAP = join(import.meta.dirname, "../../../dist/cli/vap.js");
+
+/** `vap tftp serve dir` as its own process on 127.0.0.1, so a test can kill it as abruptly as a daemon. */
+export function startVapTftpServe(dir: string, extra: string[] = []): Promise<RunningServer> {
+  return startDaemon(process.execPath, (port) => [VAP, "tftp", "serve", dir, "--address", "127.0.0.1", "--port", String(port), ...extra]);
+}
+
 export interface ClientRun {
   code: number;
   output: string;
