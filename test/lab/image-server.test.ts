@@ -4,6 +4,7 @@
  * a real server on loopback — tftpd-hpa, nginx — once, and relays it to
  * its APs over CAPWAP Image Data; the server's own log counts the fetches.
  */
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,9 +14,10 @@ import { Lab } from "../../lab/lab/index.js";
 import { issueCa, validFor } from "../../agent/pki/index.js";
 import { startVap, vap } from "../support/cli.js";
 import { freeLoopbackAddress } from "../support/loopback.js";
+import { BUILT_VAP, readmeCommands } from "../support/readme.js";
 import { tempDir } from "../support/temp.js";
 import { startNginx, type RunningNginx } from "../transfer/http/support.js";
-import { servedDir, startLoggedTftpdHpa, type LoggedTftpdHpa } from "../transfer/tftp/support.js";
+import { freeUdpPort, servedDir, startLoggedTftpdHpa, type LoggedTftpdHpa } from "../transfer/tftp/support.js";
 
 const OLD = "17.9.4.27";
 const NEW = "17.12.1.5";
@@ -139,6 +141,21 @@ describe("vap controller --image-server", () => {
     expect(await controller.done).toBe(0);
     expect(controller.out + controller.err).not.toContain("s3cret");
   });
+});
+
+describe("README's \"Let the controller fetch images from a server\"", () => {
+  it("typed in order from an empty folder: the lab's APs upgrade from images the controller fetched from vap tftp serve", async () => {
+    const lines = readmeCommands("Let the controller fetch images from a server");
+    expect(lines.some((l) => l.includes("--image-server"))).toBe(true);
+    const port = String(await freeUdpPort());
+    const address = await freeLoopbackAddress();
+    // Only the port and the controller's address change, so parallel runs never collide; the server gets a moment to bind and never outlives the script.
+    const script = ["set -e", "trap 'kill $(jobs -p) 2>/dev/null' EXIT", "trap 'exit 143' TERM", ...lines.map((l) => l.replaceAll("6969", port).replaceAll("npx vap", BUILT_VAP).replace(/&$/, "& sleep 1").replace("--until upgraded", `--until upgraded --address ${address}`))].join("\n");
+    const out = execFileSync("bash", ["-c", script], { cwd: tempDir("ewc-readme"), encoding: "utf8", timeout: 120_000 });
+    expect(out).toMatch(new RegExp(`Fetched image ap1g8 17\\.12\\.1\\.5 from image server tftp://127\\.0\\.0\\.1:${port}/ap1g8: 1048576 bytes`));
+    expect(out.match(/TFTP: RRQ ap1g8 from 127\.0\.0\.1:/g)).toHaveLength(1);
+    expect(out).toContain("All 3 AP(s) upgraded to 17.12.1.5 and in Run.");
+  }, 150_000);
 });
 
 describe("--image-server on the command line: checked once, one line, exit 2", () => {
