@@ -16,7 +16,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Clock, ConfigError, describeError, type Log, systemClock } from "../../agent/core/index.js";
-import { fileSink, type ImageSink, type ImageSource, ImageSourceError, imageSourceFor, redactCredentials } from "../../agent/transfer/index.js";
+import { fileSink, type ImageDescription, type ImageSink, type ImageSource, ImageSourceError, imageSourceFor, redactCredentials } from "../../agent/transfer/index.js";
 import { imageLimits, ImageVerifier, type VerifiedImage } from "../../images/index.js";
 import { type ClassName, hardwareClasses, isClassName } from "../../platform/classes/index.js";
 import { bundleLibrary, type ImageLibrary } from "./image-library.js";
@@ -124,7 +124,7 @@ function verifyingFileSink(path: string, name: ClassName): ImageSink & { verifie
   const verifier = new ImageVerifier({ limits: imageLimits(hardwareClasses[name]), policy: "structure-only", family: name });
   const sink = {
     verified: undefined as VerifiedImage | undefined,
-    begin: file.begin.bind(file),
+    begin: (image: ImageDescription) => file.begin(image),
     async write(chunk: Uint8Array) {
       await verifier.write(chunk);
       await file.write(chunk);

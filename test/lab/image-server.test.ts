@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { buildImage, imageSizeFor, issueImageSigner, signerFromPem } from "../../images/index.js";
 import { imageServerFlag, imageServerLibrary } from "../../lab/controller/index.js";
 import { Lab } from "../../lab/lab/index.js";
+import { silentLog } from "../../agent/core/index.js";
 import { issueCa, validFor } from "../../agent/pki/index.js";
 import { startVap, vap } from "../support/cli.js";
 import { freeLoopbackAddress } from "../support/loopback.js";
@@ -177,14 +178,13 @@ describe("--image-server on the command line: checked once, one line, exit 2", (
 });
 
 describe("imageServerLibrary: the controller's side, against real servers", () => {
-  const quiet = { info: () => {}, warn: () => {} } as unknown as Parameters<typeof imageServerLibrary>[0]["log"];
 
   it("five requests for a class at once: one RRQ, one file, every request served the same image", async () => {
     const { root, images } = serverRoot();
     await putImage(images, "ap1g8");
     tftpd = await startLoggedTftpdHpa(root);
     const bundleDir = tempDir("ewc-bundle");
-    const library = imageServerLibrary({ server: imageServerFlag(`tftp://127.0.0.1:${tftpd.port}/${IMAGE_PATH}`), bundleDir, log: quiet });
+    const library = imageServerLibrary({ server: imageServerFlag(`tftp://127.0.0.1:${tftpd.port}/${IMAGE_PATH}`), bundleDir, log: silentLog });
     try {
       const files = await Promise.all(Array.from({ length: 5 }, () => library.open("ap1g8")));
       expect(new Set(files.map((f) => Buffer.from(f!.md5).toString("hex"))).size).toBe(1);
@@ -205,7 +205,7 @@ describe("imageServerLibrary: the controller's side, against real servers", () =
     chmodSync(join(images, "ap1g8"), 0o644);
     tftpd = await startLoggedTftpdHpa(root);
     const bundleDir = tempDir("ewc-bundle");
-    const library = imageServerLibrary({ server: imageServerFlag(`tftp://127.0.0.1:${tftpd.port}/${IMAGE_PATH}`), bundleDir, log: quiet });
+    const library = imageServerLibrary({ server: imageServerFlag(`tftp://127.0.0.1:${tftpd.port}/${IMAGE_PATH}`), bundleDir, log: silentLog });
     try {
       await expect(library.open("ap1g8")).rejects.toThrow(/^cannot fetch it from image server tftp:\/\/127\.0\.0\.1:\d+\/EWC\/17_12_1_5\/ap1g8: sink: .*image_family/);
     } finally {
@@ -219,7 +219,7 @@ describe("imageServerLibrary: the controller's side, against real servers", () =
     await putImage(images, "ap1g8");
     nginx = await startNginx({ "slow/ap1g8": readFileSync(join(images, "ap1g8")) });
     const bundleDir = tempDir("ewc-bundle");
-    const library = imageServerLibrary({ server: imageServerFlag(`http://127.0.0.1:${nginx.httpPort}/slow`), bundleDir, log: quiet });
+    const library = imageServerLibrary({ server: imageServerFlag(`http://127.0.0.1:${nginx.httpPort}/slow`), bundleDir, log: silentLog });
     const opened = library.open("ap1g8");
     const started = Date.now();
     while (!readdirSync(bundleDir).includes("ap1g8.part") && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
