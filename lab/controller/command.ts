@@ -7,16 +7,21 @@ import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
 import { CONTROLLER_DEFAULTS } from "./options.js";
 import { bundleClasses, bundleLibrary } from "./image-library.js";
+import { imageServerFlag, imageServerLibrary } from "./image-server.js";
+import { SUPPORTED_SCHEMES } from "../../agent/transfer/index.js";
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
-          [--name ${CONTROLLER_DEFAULTS.name}] [--version ${CONTROLLER_DEFAULTS.softwareVersion}] [--bundle DIR] [--window 1..${MAX_IMAGE_WINDOW}]
+          [--name ${CONTROLLER_DEFAULTS.name}] [--version ${CONTROLLER_DEFAULTS.softwareVersion}] [--bundle DIR] [--image-server URL] [--window 1..${MAX_IMAGE_WINDOW}]
           [--max-downloads ${CONTROLLER_DEFAULTS.maxConcurrentDownloads}] [--echo-interval ${CONTROLLER_DEFAULTS.echoIntervalSeconds}] [--pcap FILE] [--keylog FILE] [--json]
   Runs the lab controller on UDP 5246/5247 until Ctrl-C. --pki DIR uses
   DIR/controller.pem, DIR/controller.key and DIR/ca.pem (see vap pki init);
   APs must present a certificate from that CA. --plaintext turns DTLS off
   (debugging only). --bundle DIR serves images by class name (DIR/ap1g8 …)
   over CAPWAP Image Data with a sliding window of --window blocks (Cisco
-  controllers offer 1 to 20).`;
+  controllers offer 1 to 20). --image-server URL (${SUPPORTED_SCHEMES.join(", ")}; e.g.
+  tftp://host[:port]/dir, sftp://user[:pass]@host/dir) is an EWC's image-download
+  profile: a class missing from --bundle DIR is fetched from URL/<class> once,
+  kept in DIR and then served.`;
 
 const read = (dir: string, file: string): string => readOperatorFile(join(dir, file), "--pki");
 
@@ -43,6 +48,7 @@ export const controllerCommand: Command = {
       version: { type: "string" },
       window: { type: "string", default: "1" },
       bundle: { type: "string" },
+      "image-server": { type: "string" },
       "max-downloads": { type: "string", default: String(CONTROLLER_DEFAULTS.maxConcurrentDownloads) },
       "echo-interval": { type: "string", default: String(CONTROLLER_DEFAULTS.echoIntervalSeconds) },
       pcap: { type: "string" },
@@ -50,6 +56,8 @@ export const controllerCommand: Command = {
       json: { type: "boolean", default: false },
     });
     noPositionals(positionals);
+    const server = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"]);
+    if (server && !v.bundle) throw new ConfigError("--image-server needs --bundle DIR, where the images it fetches are kept");
     if (!v.pki && !v.plaintext) throw new ConfigError("give --pki DIR (see vap pki init) or --plaintext");
     const profile = choiceFlag("profile", v.profile, ["cisco", "rfc5415"]);
     const window = integerFlag("window", v.window, 1, MAX_IMAGE_WINDOW);
@@ -61,6 +69,8 @@ export const controllerCommand: Command = {
       ? new DtlsContext({ role: "server", cert: read(v.pki, "controller.pem"), key: read(v.pki, "controller.key"), ca: read(v.pki, "ca.pem"), ...(keylog ? { keylog } : {}) })
       : "plaintext";
     const log = cliLog(io, v.json ?? false).child({ ac: v.name ?? CONTROLLER_DEFAULTS.name });
+    const fetching = server && v.bundle ? imageServerLibrary({ server, bundleDir: v.bundle, log }) : undefined;
+    const images = fetching ?? (v.bundle ? bundleLibrary(v.bundle) : undefined);
     const capture = v.pcap ? CaptureFile.open(v.pcap, (err) => log.warn(err.message)) : undefined;
     const controller = await LabController.listen({
       address: v.address,
@@ -69,7 +79,7 @@ export const controllerCommand: Command = {
       log,
       imageWindow: () => window,
       maxConcurrentDownloads: maxDownloads,
-      ...(v.bundle ? { images: bundleLibrary(v.bundle) } : {}),
+      ...(images ? { images } : {}),
       echoIntervalSeconds: echo,
       ...(v.name ? { name: v.name } : {}),
       ...(v.version ? { softwareVersion: v.version } : {}),
@@ -82,8 +92,10 @@ export const controllerCommand: Command = {
     const security = v.pki ? `DTLS, certificates from ${v.pki}` : "plaintext (no DTLS)";
     log.info(`Lab controller ${controller.name} ${controller.softwareVersion} (profile ${profile}) on ${v.address}: control port ${control.local.port}, data port ${data.local.port}, ${security}`);
     log.info(classes ? `Serving images from ${v.bundle}: ${classes.join(", ") || "no class images"}; window ${window}, at most ${maxDownloads} transfers at once` : "No --bundle: APs that need an image will not get one");
+    if (server) log.info(`Image-download profile: classes missing from ${v.bundle} are fetched from image server ${server.shown}`);
     await untilSignal(io.signal);
     const told = await controller.shutdown();
+    await fetching?.close();
     log.info(`Stopping: ${told} AP(s) told (DTLS close_notify)`);
     await capture?.close();
     return 0;

@@ -24,7 +24,7 @@ export interface ImageFile {
 }
 
 export interface ImageLibrary {
-  /** The image for `name`, or undefined when the library has none. */
+  /** The image for `name`, or undefined when the library has none; rejects with the reason when it could not get one (an image server's fetch failed). */
   open(name: string): Promise<ImageFile | undefined>;
 }
 

@@ -8,6 +8,7 @@
 import type { ControlChannel } from "../../agent/capwap/channel/index.js";
 import { ResultCode } from "../../agent/capwap/codec/index.js";
 import type { Message } from "../../agent/capwap/profiles/index.js";
+import { describeError } from "../../agent/core/index.js";
 import type { ApRecord, DownloadRecord } from "./ap-record.js";
 import type { ApSession, SessionHost } from "./ap-session.js";
 import type { ApFaults } from "./fault-plan.js";
@@ -50,9 +51,16 @@ export class ImageTransfer {
   async start(): Promise<void> {
     const { host, channel, request, image, record, window, span, session } = this.#o;
     const options = host.options;
-    const file = await options.images?.open(image);
+    let file: ImageFile | undefined;
+    let why = "which this controller does not have";
+    try {
+      file = await options.images?.open(image);
+    } catch (err) {
+      // An image server's fetch failed (image-server.ts): the AP hears the same refusal as for a missing image.
+      why = `which this controller cannot get: ${describeError(err)}`;
+    }
     if (!file) {
-      options.log.warn(`AP ${record.name} asked for image "${image}", which this controller does not have`);
+      options.log.warn(`AP ${record.name} asked for image "${image}", ${why}`);
       channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
       return;
     }

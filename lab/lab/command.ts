@@ -1,13 +1,14 @@
 import { choiceFlag, classListFlag, cliConsole, type Command, type CommandIo, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
 import { MAX_IMAGE_WINDOW, parseDuration } from "../../agent/config/index.js";
-import { ConfigError } from "../../agent/core/index.js";
+import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { imageSizeFlag } from "../../images/index.js";
+import { imageServerFlag } from "../controller/index.js";
 import { Lab, summaryTable } from "./lab.js";
 
 const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [--until run|upgraded]
           [--timeout 120s] [--address 127.0.0.1] [--version 17.9.4.27] [--controller-version 17.12.1.5]
           [--window 1..${MAX_IMAGE_WINDOW}] [--size small|realistic|BYTES] [--storage flash|sink] [--state DIR]
-          [--pcap FILE] [--keylog FILE] [--quiet]
+          [--image-server URL [--image-trust FILE]] [--pcap FILE] [--keylog FILE] [--quiet]
   Starts the lab controller and N APs on loopback (real UDP and DTLS, a fresh PKI)
   and prints each AP's console. The APs leave the factory at --version with a
   signed image in their flash; the controller runs --controller-version and
@@ -18,6 +19,10 @@ const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [
   after --timeout. Without --until it runs until Ctrl-C.
   --storage sink keeps hashes instead of files (default beyond 50 APs);
   --state DIR keeps keys, bundle and flashes (default: a temporary directory).
+  --image-server URL gives the controller an EWC's image-download profile:
+  its bundle starts empty and it fetches each class from URL/<class> once
+  (see vap controller); --image-trust FILE is the PEM root that signed those
+  images, which the APs then trust besides the lab's own.
   --pcap writes the plaintext CAPWAP exchange (what went through DTLS) for
   Wireshark; --keylog writes the DTLS secrets (SSLKEYLOGFILE format).`;
 
@@ -35,6 +40,8 @@ function options(argv: string[]) {
     size: { type: "string", default: "small" },
     storage: { type: "string" },
     state: { type: "string" },
+    "image-server": { type: "string" },
+    "image-trust": { type: "string" },
     pcap: { type: "string" },
     keylog: { type: "string" },
     quiet: { type: "boolean", default: false },
@@ -58,6 +65,9 @@ export const labCommand: Command = {
     const timeoutMs = parseDuration(v.timeout);
     if (timeoutMs === undefined) throw new ConfigError(`--timeout: expected a duration like 60s, got "${v.timeout}"`);
     const classes = v.classes ? classListFlag("classes", v.classes) : undefined;
+    const imageServer = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"]);
+    if (v["image-trust"] !== undefined && !imageServer) throw new ConfigError("--image-trust applies with --image-server only");
+    const imageTrust = v["image-trust"] === undefined ? undefined : readOperatorFile(v["image-trust"], "--image-trust");
     const lab = await Lab.start({
       aps,
       profile,
@@ -70,6 +80,8 @@ export const labCommand: Command = {
       ...(v.state ? { stateDir: v.state } : {}),
       console: v.quiet ? null : cliConsole(io),
       ...(classes ? { classes } : {}),
+      ...(imageServer ? { imageServer } : {}),
+      ...(imageTrust ? { imageTrust } : {}),
       ...(v.pcap ? { pcap: v.pcap } : {}),
       ...(v.keylog ? { keylog: v.keylog } : {}),
     });

@@ -16,7 +16,7 @@ import { buildBundle, buildImage, imageSizeFor, issueImageSigner, signerFromPem,
 import { createLog, type ConsoleSink, type Log, silentLog, systemClock } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
-import { bundleLibrary, LabController } from "../controller/index.js";
+import { bundleLibrary, type ImageServer, type ImageServerLibrary, imageServerLibrary, LabController } from "../controller/index.js";
 import { apCommonName, issueCa, issueLeaf, parseMac, validFor, writeCredential } from "../../agent/pki/index.js";
 
 export interface LabOptions {
@@ -31,6 +31,14 @@ export interface LabOptions {
   controllerVersion: string;
   /** The version of the bundle the controller serves; default `controllerVersion` (differs before a predownload). */
   bundleVersion?: string;
+  /**
+   * The controller's image-download profile (SPEC.md, seed 2): its bundle
+   * starts empty and each class is fetched from this server. The APs must
+   * trust what signed the server's images: `imageTrust`.
+   */
+  imageServer?: ImageServer;
+  /** PEM of the root that signed the image server's images, trusted by the APs besides the lab's own. */
+  imageTrust?: string;
   /** Where keys, bundle and each AP's flash live; default a temporary directory removed at stop. */
   stateDir?: string;
   /** `flash` (real partitions) or `sink` (hashes only); default flash up to 50 APs, sink beyond. */
@@ -69,6 +77,8 @@ export class Lab {
   readonly controller: LabController;
   readonly aps: RunningAp[] = [];
   readonly #capture: CaptureFile | undefined;
+  /** The image server's fetches, ended at stop. */
+  #fetching: ImageServerLibrary | undefined;
   /** A directory of our own making, removed at stop. */
   #ownDir: string | undefined;
   readonly #startedAt = systemClock.now();
@@ -106,9 +116,11 @@ export class Lab {
     const signing = issueImageSigner(imageRoot, { type: "ecdsa", validity });
     const signer = signerFromPem(signing.cert, signing.key);
 
-    // What the controller serves, and what the APs left the factory with.
+    // What the controller serves (nothing yet, with an image server), and what the APs left the factory with.
     const size = o.imageSize ?? "small";
-    await buildBundle({ version: o.bundleVersion ?? o.controllerVersion, out: join(dir, "bundle"), signer, size, classes: used, controllerVersion: o.controllerVersion });
+    const bundleDir = join(dir, "bundle");
+    if (o.imageServer) mkdirSync(bundleDir, { recursive: true });
+    else await buildBundle({ version: o.bundleVersion ?? o.controllerVersion, out: bundleDir, signer, size, classes: used, controllerVersion: o.controllerVersion });
     mkdirSync(join(dir, "factory"), { recursive: true });
     for (const c of used) await buildImage({ class: c, version: o.apVersion, out: join(dir, "factory", c), signer, size: imageSizeFor(size, c) });
 
@@ -118,16 +130,18 @@ export class Lab {
     const caFile = join(pkiDir, "ca.pem");
     const imageTrustFile = join(pkiDir, "image-ca.pem");
     writeFileSync(caFile, ca.cert);
-    writeFileSync(imageTrustFile, imageRoot.cert);
+    writeFileSync(imageTrustFile, imageRoot.cert + (o.imageTrust ?? ""));
     const keylog = o.keylog ? keylogFileSink(o.keylog) : undefined;
     const capture = o.pcap ? CaptureFile.open(o.pcap, (err) => log.warn(err.message)) : undefined;
+    const controllerLog = log.child({ ac: "vap-lab-wlc" });
+    const fetching = o.imageServer ? imageServerLibrary({ server: o.imageServer, bundleDir, log: controllerLog }) : undefined;
     const controller = await LabController.listen({
       address: o.address,
       profile: o.profile,
       dtls: new DtlsContext({ role: "server", cert: ctrlCert.cert + ca.cert, key: ctrlCert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
       softwareVersion: o.controllerVersion,
-      images: bundleLibrary(join(dir, "bundle")),
-      log: log.child({ ac: "vap-lab-wlc" }),
+      images: fetching ?? bundleLibrary(bundleDir),
+      log: controllerLog,
       ...(o.echoIntervalSeconds ? { echoIntervalSeconds: o.echoIntervalSeconds } : {}),
       ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
       ...(capture ? { capture: capture.record } : {}),
@@ -137,7 +151,9 @@ export class Lab {
     });
     const lab = new Lab(controller, capture);
     lab.#ownDir = ownDir;
+    lab.#fetching = fetching;
     log.info(`Lab: ${o.aps} AP(s) at ${o.apVersion}, profile ${o.profile}; controller ${controller.name} ${o.controllerVersion} on ${o.address}, window ${o.imageWindow ?? 1}`);
+    if (o.imageServer) log.info(`Lab: the controller fetches the APs' images from image server ${o.imageServer.shown}`);
     try {
       // Mint every AP's identity and flash first: key generation and image
       // verification block the event loop, which must be free once APs talk.
@@ -249,6 +265,7 @@ export class Lab {
   async stop(): Promise<void> {
     for (const ap of this.aps) await ap.stop();
     await this.controller.shutdown();
+    await this.#fetching?.close();
     await this.#capture?.close();
     if (this.#ownDir) rmSync(this.#ownDir, { recursive: true, force: true });
   }

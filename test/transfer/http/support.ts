@@ -1,5 +1,5 @@
 /** A real nginx for the HTTP(S) tests, on free loopback TCP ports with a private CA, and a TCP relay that breaks a connection mid-body. */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { issueCa, issueLeaf, validFor } from "../../../agent/pki/index.js";
@@ -34,6 +34,8 @@ export interface RunningNginx {
   /** The private CA's certificate (PEM) that issued the HTTPS server's. */
   caPem: string;
   caFile: string;
+  /** nginx's access log so far: one line per request, the client's address first. */
+  accessLog(): string;
   stop(): Promise<void>;
 }
 
@@ -102,7 +104,7 @@ export async function startNginx(files: Record<string, Uint8Array>): Promise<Run
     const started = Date.now();
     while (child.exitCode === null && Date.now() - started < NGINX_START_MS && !((await accepting(httpPort)) && (await accepting(httpsPort)))) await sleep(10);
     if (child.exitCode === null && (await accepting(httpPort)) && (await accepting(httpsPort))) {
-      return { httpPort, httpsPort, caPem: ca.cert, caFile, stop };
+      return { httpPort, httpsPort, caPem: ca.cert, caFile, accessLog: () => readFileSync(join(dir, "access.log"), "utf8"), stop };
     }
     await stop();
     failure = stderr();

@@ -2,7 +2,7 @@
 import { type ChildProcess, execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Random, seededRandom } from "../../../agent/core/index.js";
 import type { ImageDescription, ImageSink } from "../../../agent/transfer/index.js";
@@ -79,6 +79,57 @@ async function startDaemon(program: string, args: (port: number) => string[]): P
 /** tftpd-hpa in the foreground on 127.0.0.1, confined to `dir` (--secure); `extra` e.g. ["--refuse", "blksize"]. */
 export function startTftpdHpa(dir: string, extra: string[] = []): Promise<RunningServer> {
   return startDaemon(requirePeer("/usr/sbin/in.tftpd"), (port) => ["--foreground", "--listen", "--address", `127.0.0.1:${port}`, "--secure", ...extra, dir]);
+}
+
+export interface LoggedTftpdHpa extends RunningServer {
+  /** The RRQs tftpd-hpa --verbose logged so far: who asked for which file. */
+  requests(): { from: string; file: string }[];
+}
+
+/**
+ * startTftpdHpa() with its --verbose log kept: tftpd-hpa logs only to
+ * syslog (/dev/log), which this machine has none of. The daemon runs in a
+ * mount namespace of its own whose /dev is a fresh tmpfs holding just a
+ * `log` bound to a socket socat reads into a file, so the host's /dev is
+ * never touched.
+ */
+export async function startLoggedTftpdHpa(dir: string): Promise<LoggedTftpdHpa> {
+  const logDir = tempDir("tftpd-log");
+  const socket = join(logDir, "log");
+  const file = join(logDir, "syslog");
+  const reader = spawnGrouped(requirePeer("socat"), ["-u", `UNIX-RECV:${socket},mode=666`, `OPEN:${file},creat,append`]);
+  const started = Date.now();
+  while (!existsSync(socket) && reader.process.exitCode === null && Date.now() - started < DAEMON_START_MS) await sleep(10);
+  if (!existsSync(socket)) {
+    await reader.stop();
+    throw new Error(`socat did not listen on ${socket}: ${reader.stderr()}`);
+  }
+  const tftpd = requirePeer("/usr/sbin/in.tftpd");
+  const server = await startDaemon(requirePeer("unshare"), (port) => [
+    "--mount",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    `mount -t tmpfs tmpfs /dev && touch /dev/log /dev/null && mount --bind "$0" /dev/log && exec "$1" --foreground --listen --address 127.0.0.1:${port} --secure --verbose "$2"`,
+    socket,
+    tftpd,
+    dir,
+  ]).catch(async (err: unknown) => {
+    await reader.stop();
+    throw err;
+  });
+  return {
+    ...server,
+    async stop() {
+      await server.stop();
+      await reader.stop();
+    },
+    requests() {
+      const log = existsSync(file) ? readFileSync(file, "utf8") : "";
+      return [...log.matchAll(/RRQ from (\S+) filename (\S+)/g)].map((m) => ({ from: m[1]!, file: m[2]! }));
+    },
+  };
 }
 
 /** atftpd standalone on 127.0.0.1 serving `dir`; `extra` e.g. ["--no-windowsize"]. */
