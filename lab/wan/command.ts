@@ -11,10 +11,11 @@ import type { DirectionStats } from "./direction.js";
 import { describeImpairment, type Impairment, parseProbability, parseRate } from "./impairment.js";
 import { type RelayProtocol, type RelaySpec, type RelayStats, startWanProxy, type WanProxyOptions } from "./proxy.js";
 
-const USAGE = `--listen [tcp:]HOST:PORT --to HOST:PORT [--listen … --to …] [options]
+const USAGE = `--listen [tcp:|tftp:]HOST:PORT --to HOST:PORT [--listen … --to …] [options]
   Relays each --listen to the --to in the same position, across one emulated
   WAN link shared by all pairs, until SIGINT/SIGTERM; then prints the counters.
-  Pairs are UDP unless --listen starts with tcp:. IPv6: [::1]:5246.
+  Pairs are UDP unless --listen starts with tcp: or tftp: (UDP that follows
+  the TFTP server's transfer id, the new port it answers from). IPv6: [::1]:5246.
   --delay 50ms        one-way delay, each direction (RTT ≈ 2 × delay)
   --jitter 5ms        ± uniform around the delay; never reorders by itself
   --loss 1%           probability a datagram is lost (1% or 0.01)
@@ -58,14 +59,14 @@ function flagValue<T>(flag: string, text: string | undefined, read: (text: strin
   return value === undefined ? invalid(flag, expected, text) : value;
 }
 
-const ENDPOINT = /^(?:(udp|tcp):)?(?:\[([0-9a-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/i;
+const ENDPOINT = /^(?:(udp|tcp|tftp):)?(?:\[([0-9a-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/i;
 
 function endpointOf(flag: "listen" | "to", text: string): { protocol: RelayProtocol; endpoint: Endpoint } {
   const m = ENDPOINT.exec(text);
   const port = Number(m?.[4]);
   const protocol = (m?.[1]?.toLowerCase() ?? "udp") as RelayProtocol;
   if (!m || port > 65535 || (flag === "to" && (port === 0 || m[1] !== undefined))) {
-    invalid(flag, flag === "listen" ? "[tcp:]HOST:PORT" : "HOST:PORT (the protocol goes on --listen)", text);
+    invalid(flag, flag === "listen" ? "[tcp:|tftp:]HOST:PORT" : "HOST:PORT (the protocol goes on --listen)", text);
   }
   return { protocol, endpoint: { address: m[2] ?? m[3]!, port } };
 }
@@ -124,7 +125,7 @@ function directionLine(name: string, s: DirectionStats): string {
 function formatStats(stats: readonly RelayStats[]): string {
   return stats
     .map((r) => {
-      const what = `${r.protocol === "udp" ? "client" : "connection"}${r.clients === 1 ? "" : "s"}`;
+      const what = `${r.protocol === "tcp" ? "connection" : "client"}${r.clients === 1 ? "" : "s"}`;
       return `${r.protocol} ${r.listen} -> ${r.to}, ${r.clients} ${what}\n` + directionLine("to server", r.toServer) + directionLine("to client", r.toClient);
     })
     .join("");

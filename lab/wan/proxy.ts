@@ -16,7 +16,8 @@ import { DeliveryScheduler } from "./schedule.js";
 import { TcpRelay } from "./tcp-relay.js";
 import { UdpRelay } from "./udp-relay.js";
 
-export type RelayProtocol = "udp" | "tcp";
+/** `tftp` is UDP that follows a TFTP server's transfer ids (see udp-relay.ts). */
+export type RelayProtocol = "udp" | "tcp" | "tftp";
 
 export interface RelaySpec {
   protocol: RelayProtocol;
@@ -90,7 +91,7 @@ export async function startWanProxy(options: WanProxyOptions): Promise<WanProxy>
       const to = await resolve(spec);
       const common = { listen: spec.listen, to, toServer, toClient };
       const relay = await listen<UdpRelay | TcpRelay>(spec, () =>
-        spec.protocol === "udp" ? UdpRelay.open({ ...common, idleTimeoutMs, clock, log }) : TcpRelay.open({ ...common, impairment }),
+        spec.protocol === "tcp" ? TcpRelay.open({ ...common, impairment }) : UdpRelay.open({ ...common, idleTimeoutMs, clock, log, tftp: spec.protocol === "tftp" }),
       );
       open.push({ spec: { protocol: spec.protocol, listen: relay.listen, to }, relay, toServer, toClient });
       log.info(`wan: ${spec.protocol} ${endpointKey(relay.listen)} -> ${endpointKey(to)}`);

@@ -28,10 +28,11 @@ const MIN_HIGH_WATER_BYTES = 64 * 1024;
 const UNLIMITED_NOMINAL_BPS = 1e9;
 
 /**
- * How much data of one connection may be in transit (on the link, or queued
- * in the receiving socket) before its sender is paused: what the link holds
- * in its queue and on the wire, so the pause never lowers throughput below
- * the link rate.
+ * How much data of one connection may be on the link (queued or on the wire)
+ * before its sender is paused: what the link holds, so the pause never
+ * lowers throughput below the link rate. The receiving socket may hold as
+ * much again, counted apart: a receiver draining what arrived does not stop
+ * the link from carrying more, as with a real TCP window.
  */
 function highWaterBytes(imp: Impairment): number {
   const rate = imp.rateBps || UNLIMITED_NOMINAL_BPS;
@@ -103,8 +104,9 @@ export class TcpRelay {
 function splice(from: Socket, to: Socket, direction: Direction, highWater: number): void {
   let inTransit = 0;
   let paused = false;
+  const full = () => inTransit > highWater || to.writableLength > highWater;
   const relieve = () => {
-    if (paused && inTransit + to.writableLength <= highWater / 2) {
+    if (paused && inTransit <= highWater / 2 && to.writableLength <= highWater / 2) {
       paused = false;
       from.resume();
     }
@@ -116,7 +118,7 @@ function splice(from: Socket, to: Socket, direction: Direction, highWater: numbe
       if (!to.destroyed) to.write(segment);
       relieve();
     });
-    if (!paused && inTransit + to.writableLength > highWater) {
+    if (!paused && full()) {
       paused = true;
       from.pause();
     }

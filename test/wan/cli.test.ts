@@ -12,10 +12,11 @@ afterEach(() => cleanup.run());
 const PAIR = ["--listen", "127.0.0.1:0", "--to", "127.0.0.1:5246"];
 
 describe("vap wan flags", () => {
-  it("reads every flag, pairs in order, tcp: per pair, IPv6 in brackets", () => {
+  it("reads every flag, pairs in order, tcp: or tftp: per pair, IPv6 in brackets", () => {
     const o = wanOptionsOf([
       ...["--listen", "127.0.0.1:15246", "--to", "10.0.0.1:5246"],
       ...["--listen", "tcp:[::1]:8443", "--to", "wlc.example:8443"],
+      ...["--listen", "tftp:127.0.0.1:6969", "--to", "10.0.0.2:69"],
       ...["--delay", "50ms", "--jitter", "0.005s", "--loss", "1%", "--reorder", "0.01", "--duplicate", "0.5%"],
       ...["--rate", "10mbit", "--queue", "500ms", "--idle", "30s", "--seed", "7", "--stats", "10"],
     ]);
@@ -23,6 +24,7 @@ describe("vap wan flags", () => {
       relays: [
         { protocol: "udp", listen: { address: "127.0.0.1", port: 15246 }, to: { address: "10.0.0.1", port: 5246 } },
         { protocol: "tcp", listen: { address: "::1", port: 8443 }, to: { address: "wlc.example", port: 8443 } },
+        { protocol: "tftp", listen: { address: "127.0.0.1", port: 6969 }, to: { address: "10.0.0.2", port: 69 } },
       ],
       impairment: { delayMs: 50, jitterMs: 5, loss: 0.01, reorder: 0.01, duplicate: 0.005, rateBps: 10e6, queueMs: 500 },
       seed: 7,
@@ -65,8 +67,8 @@ describe("vap wan flags", () => {
     [["--rate", "10mbps"], `--rate: expected a rate like 10mbit, 512kbit or 100kbyte, got "10mbps"`],
     [["--seed=-1"], `--seed: expected a whole number from 0 to 4294967295, got "-1"`],
     [["--stats", "0"], `--stats: expected an interval > 0 like 10s, got "0"`],
-    [["--listen", "localhost", "--to", "127.0.0.1:1"], `--listen: expected [tcp:]HOST:PORT, got "localhost"`],
-    [["--listen", "127.0.0.1:70000", "--to", "127.0.0.1:1"], `--listen: expected [tcp:]HOST:PORT, got "127.0.0.1:70000"`],
+    [["--listen", "localhost", "--to", "127.0.0.1:1"], `--listen: expected [tcp:|tftp:]HOST:PORT, got "localhost"`],
+    [["--listen", "127.0.0.1:70000", "--to", "127.0.0.1:1"], `--listen: expected [tcp:|tftp:]HOST:PORT, got "127.0.0.1:70000"`],
     [["--listen", "127.0.0.1:1", "--to", "tcp:127.0.0.1:1"], `--to: expected HOST:PORT (the protocol goes on --listen), got "tcp:127.0.0.1:1"`],
     [["--listen", "127.0.0.1:1", "--to", "127.0.0.1:0"], `--to: expected HOST:PORT (the protocol goes on --listen), got "127.0.0.1:0"`],
     [["--listen", "127.0.0.1:1"], "expected pairs of --listen and --to (got 1 --listen, 0 --to)"],

@@ -1,7 +1,7 @@
 /** Real sockets and peers for the WAN proxy tests: UDP echo/sink servers, clients, socat. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
-import { startWanProxy, type Impairment, type RelaySpec, type WanProxy } from "../../lab/wan/index.js";
+import { startWanProxy, type Impairment, type RelayProtocol, type RelaySpec, type WanProxy } from "../../lab/wan/index.js";
 import { requirePeer } from "../support/peers.js";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -101,7 +101,7 @@ export async function sendNumbered(from: UdpPeer, port: number, count: number, o
 /** One proxy with one relay per `to`, all listening on 127.0.0.1 port 0. */
 export function proxyTo(
   cleanup: Cleanup,
-  to: { protocol?: "udp" | "tcp"; port: number }[],
+  to: { protocol?: RelayProtocol; port: number }[],
   impairment: Partial<Impairment> = {},
   extra: { seed?: number; idleTimeoutMs?: number } = {},
 ): Promise<WanProxy> {

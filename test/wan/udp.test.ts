@@ -222,3 +222,61 @@ describe("UDP rate limit", () => {
     expect(sink.received.length).toBe(60 - stats.queueDropped);
   });
 });
+
+describe("tftp: pairs follow the server's transfer id", () => {
+  const rrq = (file: string) => Buffer.from(`\0\x01${file}\0octet\0`, "latin1");
+  const data = (block: number) => Buffer.from([0, 3, 0, block, 0xab]);
+  const ack = (block: number) => Buffer.from([0, 4, 0, block]);
+
+  /** A server port, and two transfer ids it answers from; the client behind a relay `protocol`. */
+  async function setup(protocol: "tftp" | "udp") {
+    const [server, tid1, tid2, client] = [await peer(), await peer(), await peer(), await peer()];
+    const proxy = await proxyTo(cleanup, [{ protocol, port: server.port }], { delayMs: 5 });
+    const relayPort = proxy.relays[0]!.listen.port;
+    client.send(rrq("ap1g8"), relayPort);
+    expect(await waitUntil(() => server.received.length === 1)).toBe(true);
+    const upstream = Number(server.received[0]!.from.split(":")[1]);
+    return { server, tid1, tid2, client, relayPort, upstream };
+  }
+
+  it("sends the client's later datagrams to the port the first delivered reply came from, refuses other ports, and starts over on a new request", async () => {
+    const { server, tid1, tid2, client, relayPort, upstream } = await setup("tftp");
+    tid1.send(data(1), upstream);
+    expect(await waitUntil(() => client.received.length === 1)).toBe(true);
+    // The client sees the relay's port, as for any UDP pair.
+    expect(client.received[0]!.from).toBe(`127.0.0.1:${relayPort}`);
+    client.send(ack(1), relayPort);
+    expect(await waitUntil(() => tid1.received.length === 1)).toBe(true);
+    expect(tid1.received[0]!.data).toEqual(ack(1));
+
+    // A second transfer the server started (for a retransmitted RRQ) is refused; the same RRQ again keeps the transfer.
+    tid2.send(data(1), upstream);
+    client.send(rrq("ap1g8"), relayPort);
+    expect(await waitUntil(() => server.received.length === 2)).toBe(true);
+    tid1.send(data(2), upstream);
+    expect(await waitUntil(() => client.received.length === 2)).toBe(true);
+    await sleep(30);
+    expect(client.received.map((r) => r.data)).toEqual([data(1), data(2)]);
+    client.send(ack(2), relayPort);
+    expect(await waitUntil(() => tid1.received.length === 2)).toBe(true);
+
+    // Another request is another transfer: its replies come from the new port, and the client follows it.
+    client.send(rrq("ap3g3"), relayPort);
+    expect(await waitUntil(() => server.received.length === 3)).toBe(true);
+    tid2.send(data(1), upstream);
+    expect(await waitUntil(() => client.received.length === 3)).toBe(true);
+    client.send(ack(1), relayPort);
+    expect(await waitUntil(() => tid2.received.length === 1)).toBe(true);
+    expect(tid2.received[0]!.data).toEqual(ack(1));
+    expect(tid1.received).toHaveLength(2);
+  });
+
+  it("a plain UDP pair keeps sending to the server's port (the contrast)", async () => {
+    const { server, tid1, client, relayPort, upstream } = await setup("udp");
+    tid1.send(data(1), upstream);
+    expect(await waitUntil(() => client.received.length === 1)).toBe(true);
+    client.send(ack(1), relayPort);
+    expect(await waitUntil(() => server.received.length === 2)).toBe(true);
+    expect(tid1.received).toHaveLength(0);
+  });
+});

@@ -8,7 +8,7 @@
  * come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY. Fails with an ImageSourceError
  * carrying the seam's reason, after aborting the sink.
  */
-import { rootCertificates } from "node:tls";
+import { createSecureContext, type SecureContext } from "node:tls";
 import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import { ConfigError, describeError } from "../../core/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
@@ -83,10 +83,21 @@ export function rangeStart(headers: Headers): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/**
+ * The system's roots and a private CA. Node's `ca` option would replace the
+ * roots, and passing them all again parses some 140 PEM certificates for
+ * every fetch (30–70 ms, the price of a round trip); adding the CA to the
+ * default context copies its already-parsed root store instead (~1 ms).
+ */
+function trustingAlso(ca: string): SecureContext {
+  const context = createSecureContext();
+  (context.context as { addCACert(pem: string): void }).addCACert(ca);
+  return context;
+}
+
 function dispatcherFor(o: FetchHttpOptions): Dispatcher {
   const timeout = o.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
-  // `ca` replaces Node's trust store; a private CA is added to it instead.
-  const tls = o.ca === undefined ? {} : { ca: [...rootCertificates, o.ca] };
+  const tls = o.ca === undefined ? {} : { secureContext: trustingAlso(o.ca) };
   return new EnvHttpProxyAgent({ connect: { ...tls, timeout }, requestTls: { ...tls, timeout }, headersTimeout: timeout, bodyTimeout: timeout });
 }
 
