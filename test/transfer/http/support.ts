@@ -2,31 +2,14 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
-import { issueCa, issueLeaf, validFor } from "../../../agent/pki/index.js";
 import { spawnGrouped } from "../../support/daemon.js";
+import { freeTcpPort, tcpAccepting as accepting } from "../../support/loopback.js";
 import { requirePeer } from "../../support/peers.js";
+import { writeServerCertificate } from "../../support/server-cert.js";
 import { tempDir } from "../../support/temp.js";
 import { sleep } from "../tftp/support.js";
 
-/** A TCP port on 127.0.0.1 the kernel says is free now (bound, read, released). */
-export async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
+export { freeTcpPort };
 
 export interface RunningNginx {
   httpPort: number;
@@ -84,13 +67,7 @@ export async function startNginx(files: Record<string, Uint8Array>): Promise<Run
   mkdirSync(join(dir, "www"), { recursive: true, mode: 0o755 });
   mkdirSync(join(dir, "tmp"), { recursive: true });
   mkdirSync(join(dir, "logs"), { recursive: true });
-  const validity = validFor(2);
-  const ca = issueCa("ecdsa", validity, "vap test HTTPS CA");
-  const server = issueLeaf(ca, { commonName: "localhost", role: "controller", type: "ecdsa", validity, ipAddresses: ["127.0.0.1"] });
-  writeFileSync(join(dir, "server.pem"), server.cert + ca.cert);
-  writeFileSync(join(dir, "server.key"), server.key, { mode: 0o600 });
-  const caFile = join(dir, "ca.pem");
-  writeFileSync(caFile, ca.cert);
+  const { caPem, caFile } = writeServerCertificate(dir, "vap test HTTPS CA");
 
   let failure = "";
   for (let attempt = 0; attempt < NGINX_PORT_TRIES; attempt++) {
@@ -102,7 +79,7 @@ export async function startNginx(files: Record<string, Uint8Array>): Promise<Run
     const started = Date.now();
     while (child.exitCode === null && Date.now() - started < NGINX_START_MS && !((await accepting(httpPort)) && (await accepting(httpsPort)))) await sleep(10);
     if (child.exitCode === null && (await accepting(httpPort)) && (await accepting(httpsPort))) {
-      return { httpPort, httpsPort, caPem: ca.cert, caFile, stop };
+      return { httpPort, httpsPort, caPem, caFile, stop };
     }
     await stop();
     failure = stderr();
