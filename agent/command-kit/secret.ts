@@ -20,9 +20,10 @@ const BACKSPACES = new Set(["\u007f", "\b"]);
 
 /** Show `prompt` on `output`, read one line from `input` without echo; rejects with a ConfigError when the user gives up. */
 export function readSecret(prompt: string, input: SecretInput, output: (text: string) => void): Promise<string> {
-  output(prompt);
+  // Raw before the prompt shows: what is typed (or pasted) the moment it appears is not echoed.
   input.setRawMode(true);
   input.resume();
+  output(prompt);
   return new Promise<string>((resolve, reject) => {
     let secret = "";
     const done = (end: () => void) => {
