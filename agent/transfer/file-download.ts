@@ -70,13 +70,19 @@ class SilenceTimer {
   }
 }
 
-/** A Writable that hands each chunk to the sink, taking the next only once the sink took this one. */
-function sinkWritable(sink: ImageSink, onWritten: (bytes: number) => void): Writable {
+/**
+ * A Writable that hands each chunk to the sink, taking the next only once
+ * the sink took this one. The silence timer stops while the sink holds a
+ * chunk: a slow sink (flash) is not a silent server.
+ */
+function sinkWritable(sink: ImageSink, silence: SilenceTimer, onWritten: (bytes: number) => void): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
+      silence.stop();
       sink.write(chunk).then(
         () => {
           onWritten(chunk.length);
+          silence.alive();
           done();
         },
         (err: unknown) => done(new ImageSourceError("sink", `sink refused the image: ${describeError(err)}`, { cause: err })),
@@ -116,12 +122,10 @@ export async function downloadFile(session: FileSession, sink: ImageSink, o: Fil
     await session.connect();
     silence.alive();
     total = await session.size();
+    silence.stop();
     await intoSink(() => sink.begin({ name, size: total }));
     silence.alive();
-    const into = sinkWritable(sink, (bytes) => {
-      written += bytes;
-      silence.alive();
-    });
+    const into = sinkWritable(sink, silence, (bytes) => (written += bytes));
     await session.download(into);
     if (written < total) throw new ImageSourceError("integrity", `truncated: ${written} of ${total} bytes`);
     if (written > total) throw new ImageSourceError("integrity", `${written} bytes where the server announced ${total}`);

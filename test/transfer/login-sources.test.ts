@@ -5,7 +5,6 @@
  * to the same freshly made user.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchFtp, fetchSftp, fileSink, type FileDownloadResult, ImageSourceError, imageSourceFor, type ImageSink } from "../../agent/transfer/index.js";
@@ -13,6 +12,7 @@ import { type RunningFileServer, type ServedFiles, servedFiles, startSshd, stopF
 import { removeLoginUsers } from "../support/login-user.js";
 import { escaped, freeTcpPort } from "../support/loopback.js";
 import { rejectionOf } from "../support/rejection.js";
+import { stallingServer } from "../support/stalling-server.js";
 import { tempDir } from "../support/temp.js";
 import { content, RecordingSink, sha256, sleep } from "./tftp/support.js";
 
@@ -41,23 +41,6 @@ afterAll(async () => {
 });
 
 const failureOf = (p: Promise<unknown>) => rejectionOf(p, ImageSourceError);
-
-/** A TCP server that accepts and never says a word (a hung server). */
-async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** Wait until `ready()` — or until `fetching` settled early, which the test's assertions then judge. */
 async function until(fetching: Promise<unknown>, ready: () => boolean): Promise<void> {
@@ -158,7 +141,7 @@ describe.each(ROWS)("$scheme://", (row) => {
   });
 
   it("a server that never answers is a timeout", async () => {
-    const silent = await silentServer();
+    const silent = await stallingServer();
     try {
       const started = Date.now();
       const err = await failureOf(row.fetch(`${row.scheme}://u:p@127.0.0.1:${silent.port}/x`, new RecordingSink(), { ...o, timeoutMs: 300 }));
@@ -167,6 +150,18 @@ describe.each(ROWS)("$scheme://", (row) => {
     } finally {
       await silent.close();
     }
+  });
+
+  it("a sink that holds a chunk longer than the timeout is not a silent server", async () => {
+    // Its first write takes longer than the timeout, with most of the file still to come.
+    const sink = new (class extends RecordingSink {
+      override async write(chunk: Uint8Array) {
+        if (this.bytes === 0) await sleep(1_000);
+        return super.write(chunk);
+      }
+    })();
+    await row.fetch(`${base}/big.bin`, sink, { ...o, timeoutMs: 500 });
+    expect(sink.sha256).toBe(sha256(BIG));
   });
 
   it("cancelling closes the connection and fails as aborted", async () => {

@@ -5,9 +5,11 @@ import { fetchSftp, hostKeyFingerprint, ImageSourceError, isKnownHostKey, parseS
 import { type RunningSshd, type ServedFiles, servedFiles, startSshd, stopFileServers } from "../../support/file-servers.js";
 import { removeLoginUsers } from "../../support/login-user.js";
 import { rejectionOf } from "../../support/rejection.js";
+import { stallingServer } from "../../support/stalling-server.js";
 import { content, RecordingSink, sha256 } from "../tftp/support.js";
 
 const SMALL = content(10_000);
+const BIG = content(4 * 1024 * 1024);
 
 let served: ServedFiles;
 let sshd: RunningSshd;
@@ -15,7 +17,7 @@ let base: string;
 let hostKey: Buffer;
 
 beforeAll(async () => {
-  served = await servedFiles({ "small.bin": SMALL });
+  served = await servedFiles({ "small.bin": SMALL, "big.bin": BIG });
   sshd = await startSshd(served);
   base = `sftp://${served.user.name}:${encodeURIComponent(served.user.password)}@127.0.0.1:${sshd.port}`;
   hostKey = Buffer.from(sshd.knownHostsLine.split(" ")[2]!, "base64");
@@ -66,6 +68,21 @@ describe("fetchSftp from sshd", () => {
       `sftp://*****@127.0.0.1:${sshd.port}/small.bin: host key of 127.0.0.1:${sshd.port} is not in known_hosts: ssh-ed25519 ${hostKeyFingerprint(hostKey).fingerprint}`,
     ]);
     expect(sink.calls).toEqual([`abort: host key of 127.0.0.1:${sshd.port} is not in known_hosts: ssh-ed25519 ${hostKeyFingerprint(hostKey).fingerprint}`]);
+  });
+});
+
+describe("fetchSftp from a server gone silent mid-file", () => {
+  it("is a timeout naming how far it got, and the sink is aborted", async () => {
+    const relay = await stallingServer({ relayTo: sshd.port, after: 2 * 1024 * 1024 });
+    try {
+      const sink = new RecordingSink();
+      const err = await failureOf(fetchSftp(`sftp://${served.user.name}:${encodeURIComponent(served.user.password)}@127.0.0.1:${relay.port}/big.bin`, sink, { timeoutMs: 500 }));
+      expect(err.reason).toBe("timeout");
+      expect(err.message).toMatch(new RegExp(`^sftp://\\*{5}@127\\.0\\.0\\.1:${relay.port}/big\\.bin: no answer for 500 ms after \\d+ of ${BIG.length} bytes$`));
+      expect(sink.calls.at(-1)).toMatch(/^abort: no answer for 500 ms/);
+    } finally {
+      await relay.close();
+    }
   });
 });
 
