@@ -150,7 +150,14 @@ Match User ${served.user.name}
 
 export type RunningVsftpd = RunningFileServer & ServerCertificate;
 
-/** vsftpd: `served.user` logs in to `served.root` (chrooted), passive data on one free port, explicit TLS offered but not required. */
+/**
+ * Passive ports vsftpd may pick from, starting at one that was free: it
+ * picks one of the range at random per transfer, so one port another
+ * process took since is not every transfer's port.
+ */
+const PASV_SPREAD = 99;
+
+/** vsftpd: `served.user` logs in to `served.root` (chrooted), passive data on free ports, explicit TLS offered but not required. */
 export async function startVsftpd(served: ServedFiles): Promise<RunningVsftpd> {
   const dir = tempDir("vsftpd");
   const certificate = writeServerCertificate(dir, "vap test FTPS CA");
@@ -175,7 +182,7 @@ userlist_enable=NO
 pam_service_name=vsftpd
 pasv_enable=YES
 pasv_min_port=${pasv}
-pasv_max_port=${pasv}
+pasv_max_port=${Math.min(pasv + PASV_SPREAD, 65535)}
 seccomp_sandbox=NO
 isolate=NO
 isolate_network=NO
