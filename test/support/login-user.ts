@@ -17,18 +17,19 @@ export interface LoginUser {
 
 const made: string[] = [];
 
-/** How often a locked /etc/passwd (another worker's useradd or userdel) is retried. */
+/** How often a locked /etc/passwd (another worker's useradd or userdel), or a busy user, is retried. */
 const LOCK_TRIES = 50;
 const LOCK_WAIT_MS = 100;
 
-/** useradd and userdel exit 10 when the password files are locked. */
+/** useradd and userdel exit 10 when the password files are locked; userdel 8 while a process of the user (a killed server's session, not yet reaped) remains. */
 const PASSWD_LOCKED = 10;
+const USER_BUSY = 8;
 
 async function retryLocked(program: string, args: string[], input?: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const run = spawnSync(requirePeer(program), args, { encoding: "utf8", ...(input === undefined ? {} : { input }) });
     if (run.status === 0) return;
-    const locked = run.status === PASSWD_LOCKED || /lock/i.test(run.stderr);
+    const locked = run.status === PASSWD_LOCKED || (program === "userdel" && run.status === USER_BUSY) || /lock/i.test(run.stderr);
     if (!locked || attempt >= LOCK_TRIES) throw new Error(`${program} ${args.join(" ")} failed (${run.status}): ${run.stderr.trim()}`);
     await sleep(LOCK_WAIT_MS);
   }
