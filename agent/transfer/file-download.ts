@@ -154,7 +154,7 @@ function classify(err: unknown, o: FileDownloadOptions, timedOut: boolean, writt
   return failure;
 }
 
-/** Node's codes for a connection that could not be made or broke. */
+/** The socket codes that mean a timeout rather than a broken or refused connection. */
 const TIMEOUT_CODES: ReadonlySet<string> = new Set(["ETIMEDOUT"]);
 
 /**
