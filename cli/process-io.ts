@@ -1,4 +1,4 @@
-import type { CommandIo } from "../agent/command-kit/index.js";
+import { type CommandIo, readSecret } from "../agent/command-kit/index.js";
 
 /**
  * The CommandIo of the `vap` process: its stdout and stderr, log lines into
@@ -9,6 +9,8 @@ import type { CommandIo } from "../agent/command-kit/index.js";
  * wants: the command stops as on Ctrl-C and vap exits 0, printing nothing
  * more. Status 0 rather than a SIGPIPE'd tool's 141 because nothing failed,
  * so `set -o pipefail` scripts do not see an error where there was none.
+ *
+ * A password is asked for on the terminal only when stdin is one.
  */
 export function processIo(): { io: CommandIo; readerGone: () => boolean } {
   const stop = new AbortController();
@@ -28,6 +30,7 @@ export function processIo(): { io: CommandIo; readerGone: () => boolean } {
       once: (event, listener) => process.stdout.once(event, listener),
     },
     signal: stop.signal,
+    ...(process.stdin.isTTY ? { askSecret: (prompt: string) => readSecret(prompt, process.stdin, io.stderr) } : {}),
   };
   return { io, readerGone: () => gone };
 }

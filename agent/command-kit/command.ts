@@ -23,4 +23,6 @@ export interface CommandIo {
   logOutput?: LogOutput;
   /** Stops a long-running command (tests); the process's SIGINT/SIGTERM always do. */
   signal?: AbortSignal;
+  /** Ask the user for a password without echo; present only when stdin is a terminal (readSecret). */
+  askSecret?(prompt: string): Promise<string>;
 }

@@ -1,4 +1,4 @@
-/** Image transfer: every source (CAPWAP Image Data, TFTP, HTTP(S)) fetches into an ImageSink; `vap fetch` by hand into a file. */
+/** Image transfer: every source (CAPWAP Image Data, TFTP, HTTP(S), SFTP, FTP) fetches into an ImageSink; `vap fetch` by hand into a file. */
 export { type ImageSink, type ImageSinkResult, type ImageDescription } from "./sink.js";
 export { ImageSourceError, type ImageSource, type ImageRequest, type FetchOptions } from "./source.js";
 export { imageSourceStarter, type SourceStarterOptions } from "./starter.js";
@@ -32,7 +32,10 @@ export {
   type HttpTarget,
 } from "./http/index.js";
 export { expectingSource, parseDigest, DIGEST_ALGORITHMS, type ExpectedImage, type DigestAlgorithm } from "./expected.js";
+export { sftpImageSource, fetchSftp, parseSftpUrl, hostKeyFingerprint, isKnownHostKey, DEFAULT_SFTP_TIMEOUT_MS, type FetchSftpOptions } from "./sftp/index.js";
+export { ftpImageSource, fetchFtp, parseFtpUrl, DEFAULT_FTP_TIMEOUT_MS, type FetchFtpOptions } from "./ftp/index.js";
+export { type FileDownloadResult } from "./file-download.js";
 export { fileSink } from "./file-sink.js";
 export { fetchCommand } from "./fetch-command.js";
-export { imageSourceFor, SUPPORTED_SCHEMES, CA_SCHEMES, type SchemeOptions } from "./schemes.js";
-export { redactCredentials } from "./url.js";
+export { imageSourceFor, SUPPORTED_SCHEMES, CA_SCHEMES, LOGIN_SCHEMES, SSH_SCHEMES, type SchemeOptions } from "./schemes.js";
+export { redactCredentials, parseLoginUrl, type LoginUrl } from "./url.js";

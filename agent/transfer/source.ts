@@ -40,3 +40,22 @@ export interface ImageSource {
    */
   fetch(image: ImageRequest, sink: ImageSink, options: FetchOptions): Promise<ImageSinkResult>;
 }
+
+/**
+ * A source that fetches each request's own URL, or `server` (a directory
+ * URL) joined with the request's name — how a controller's image server is
+ * reached. `what` names the protocol in the error when there is neither.
+ */
+export function urlImageSource(
+  what: string,
+  server: string | undefined,
+  fetchUrl: (url: string, sink: ImageSink, o: { signal: AbortSignal; name: string }) => Promise<ImageSinkResult>,
+): ImageSource {
+  return {
+    async fetch(image, sink, { signal }) {
+      const url = image.url ?? (server ? `${server.replace(/\/$/, "")}/${encodeURIComponent(image.name)}` : undefined);
+      if (!url) throw new ImageSourceError("internal", `no ${what} server or URL for ${image.name}`);
+      return fetchUrl(url, sink, { signal, name: image.name });
+    },
+  };
+}

@@ -1,10 +1,54 @@
 /**
- * URLs as vap prints them: a user name or password in a URL
+ * URLs as vap reads and prints them: a user name or password in a URL
  * (https://user:secret@host/path) is never shown — not in a log line, an
  * error or `vap fetch`'s summary.
  */
+import { ConfigError } from "../core/index.js";
 
 /** `https://user:secret@host/x` → `https://*****@host/x`; anything without credentials (or not a URL) unchanged. */
 export function redactCredentials(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, "$1*****@");
+}
+
+/** A URL naming a file on a server one logs in to (sftp://, ftp://): where, who, and which file. */
+export interface LoginUrl {
+  /** The scheme with its colon, lower-case ("sftp:"). */
+  scheme: string;
+  host: string;
+  port: number;
+  /** Percent-decoded; undefined when the URL names none. */
+  user?: string;
+  password?: string;
+  /** The path, percent-decoded, with its leading "/". */
+  path: string;
+}
+
+/** `scheme://[user[:password]@]host[:port]/path` for one of `defaultPorts`' schemes; a one-line ConfigError (credentials redacted) for anything else. */
+export function parseLoginUrl(url: string, defaultPorts: Readonly<Record<string, number>>): LoginUrl {
+  const form = `${Object.keys(defaultPorts).map((s) => `${s}//`).join(" or ")}[user[:password]@]host[:port]/path`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`"${redactCredentials(url)}" is not ${form}`);
+  }
+  const defaultPort = defaultPorts[parsed.protocol];
+  if (defaultPort === undefined || parsed.hostname === "" || parsed.pathname.length < 2 || parsed.search !== "" || parsed.hash !== "") {
+    throw new ConfigError(`"${redactCredentials(url)}" is not ${form}`);
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(parsed.pathname);
+  } catch {
+    throw new ConfigError(`"${redactCredentials(url)}": bad %-escape in the path`);
+  }
+  return {
+    scheme: parsed.protocol,
+    // [::1] → ::1, for the socket.
+    host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: parsed.port === "" ? defaultPort : Number(parsed.port),
+    ...(parsed.username === "" ? {} : { user: decodeURIComponent(parsed.username) }),
+    ...(parsed.password === "" ? {} : { password: decodeURIComponent(parsed.password) }),
+    path,
+  };
 }

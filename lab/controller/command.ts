@@ -56,7 +56,7 @@ export const controllerCommand: Command = {
       json: { type: "boolean", default: false },
     });
     noPositionals(positionals);
-    const server = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"]);
+    const server = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"], (line) => io.stderr(`${line}\n`));
     if (server && !v.bundle) throw new ConfigError("--image-server needs --bundle DIR, where the images it fetches are kept");
     if (!v.pki && !v.plaintext) throw new ConfigError("give --pki DIR (see vap pki init) or --plaintext");
     const profile = choiceFlag("profile", v.profile, ["cisco", "rfc5415"]);

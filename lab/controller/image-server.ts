@@ -30,11 +30,16 @@ export interface ImageServer {
   readonly source: ImageSource;
 }
 
-/** `--image-server URL`: a scheme vap fetches from and a server named; otherwise one ConfigError line (exit 2). */
-export function imageServerFlag(url: string): ImageServer {
+/**
+ * `--image-server URL`: a scheme vap fetches from and a server named;
+ * otherwise one ConfigError line (exit 2). An SFTP server's host key is
+ * accepted and its fingerprint told to `onUncheckedHostKey`, as `vap fetch`
+ * does without --known-hosts.
+ */
+export function imageServerFlag(url: string, onUncheckedHostKey?: (line: string) => void): ImageServer {
   let source: ImageSource;
   try {
-    source = imageSourceFor(url);
+    source = imageSourceFor(url, onUncheckedHostKey ? { onUncheckedHostKey } : {});
   } catch (err) {
     throw new ConfigError(`--image-server: ${describeError(err)}`, { cause: err });
   }

@@ -65,7 +65,7 @@ export const labCommand: Command = {
     const timeoutMs = parseDuration(v.timeout);
     if (timeoutMs === undefined) throw new ConfigError(`--timeout: expected a duration like 60s, got "${v.timeout}"`);
     const classes = v.classes ? classListFlag("classes", v.classes) : undefined;
-    const imageServer = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"]);
+    const imageServer = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"], (line) => io.stderr(`${line}\n`));
     if (v["image-trust"] !== undefined && !imageServer) throw new ConfigError("--image-trust applies with --image-server only");
     const imageTrust = v["image-trust"] === undefined ? undefined : readOperatorFile(v["image-trust"], "--image-trust");
     const lab = await Lab.start({

@@ -1,5 +1,6 @@
 import { createSocket } from "node:dgram";
 import { randomInt } from "node:crypto";
+import { connect, createServer } from "node:net";
 
 /** The CAPWAP control and data ports a controller binds. */
 export const CAPWAP_PORTS = [5246, 5247] as const;
@@ -33,6 +34,27 @@ export async function freeLoopbackAddress(ports: readonly number[] = CAPWAP_PORT
 /** An address as a regular expression matches it literally (dots escaped). */
 export function escaped(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A TCP port on 127.0.0.1 the kernel says is free now (bound, read, released). */
+export async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` now. */
+export function tcpAccepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 /** A UDP port on 127.0.0.1 the kernel says is free now (bound, read, released). */

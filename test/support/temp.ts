@@ -17,9 +17,13 @@ export function removeTempDirs(): void {
 // Scripts outside vitest (benchmarks) end with a normal exit.
 process.once("exit", removeTempDirs);
 
-/** A fresh directory under the system's temp dir, removed after the test file (or the process) ends. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `vap-${prefix}-`));
+/**
+ * A fresh directory under the system's temp dir (or `parent`: sshd refuses a
+ * chroot below the world-writable /tmp), removed after the test file (or the
+ * process) ends.
+ */
+export function tempDir(prefix: string, parent = tmpdir()): string {
+  const dir = mkdtempSync(join(parent, `vap-${prefix}-`));
   made.push(dir);
   return dir;
 }

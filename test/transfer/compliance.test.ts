@@ -13,6 +13,8 @@ import type { ImageSourceFailure } from "../../agent/capwap/wtp/index.js";
 import { expectingSource, fileSink, type ImageSink, type ImageSource, ImageSourceError } from "../../agent/transfer/index.js";
 import { type RunningSource, SOURCE_SERVERS } from "./compliance/servers.js";
 import { content, sha256 } from "./tftp/support.js";
+import { stopFileServers } from "../support/file-servers.js";
+import { removeLoginUsers } from "../support/login-user.js";
 import { tempDir } from "../support/temp.js";
 
 const FILES = {
@@ -41,6 +43,11 @@ async function failureOf(fetching: Promise<unknown>): Promise<ImageSourceError> 
   if (!(err instanceof ImageSourceError)) throw new Error(`expected an ImageSourceError, got ${String(err)}`);
   return err;
 }
+
+afterAll(async () => {
+  await stopFileServers();
+  await removeLoginUsers();
+});
 
 describe.each(SOURCE_SERVERS)("$name", (row) => {
   let server: RunningSource;
@@ -86,13 +93,16 @@ describe.each(SOURCE_SERVERS)("$name", (row) => {
     expect([existsSync(bad), leftovers()]).toEqual([false, []]);
   });
 
-  it.runIf(row.asksPassword)("a wrong password is an auth failure that never shows the password", async () => {
-    const file = join(out, "auth");
-    const err = await failureOf(fetchInto(server.source(), server.wrongPassword!("small"), fileSink(file)));
-    expect(err.reason).toBe("auth");
-    expect(err.message).not.toMatch(/wrong-secret/);
-    expect(existsSync(file)).toBe(false);
-  });
+  // TFTP has no passwords: the case exists for the servers that log in.
+  if (row.asksPassword) {
+    it("a wrong password is an auth failure that never shows the password", async () => {
+      const file = join(out, "auth");
+      const err = await failureOf(fetchInto(server.source(), server.wrongPassword!("small"), fileSink(file)));
+      expect(err.reason).toBe("auth");
+      expect(err.message).not.toMatch(/wrong-secret/);
+      expect(existsSync(file)).toBe(false);
+    });
+  }
 
   it("the server killed mid-transfer: a typed failure, and no file is written", async () => {
     const dying = await row.start({ large: FILES.large });

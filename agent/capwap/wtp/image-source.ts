@@ -13,7 +13,7 @@ import type { Element, Message, VendorProfile } from "../profiles/index.js";
 export type ImageSourceName = "capwap";
 
 /** Why a download failed, whatever the source: what a transition (retry, fallback, give up) can decide on. */
-export type ImageSourceFailure = "refused" | "not-found" | "timeout" | "integrity" | "sink" | "aborted" | "network" | "internal";
+export type ImageSourceFailure = "refused" | "auth" | "not-found" | "timeout" | "integrity" | "sink" | "aborted" | "network" | "internal";
 
 /** What a download is for: the transition that starts one says. */
 export interface ImageDownload {

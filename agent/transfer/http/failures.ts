@@ -15,7 +15,8 @@ export interface HttpFailure {
 export function statusFailure(status: number, statusText: string): HttpFailure {
   const text = `HTTP ${status}${statusText ? ` ${statusText}` : ""}`;
   if (status === 404 || status === 410) return { reason: "not-found", message: text };
-  if (status === 401 || status === 403 || status === 407) return { reason: "refused", message: text };
+  if (status === 401 || status === 407) return { reason: "auth", message: text };
+  if (status === 403) return { reason: "refused", message: text };
   if (status === 408 || status === 504) return { reason: "timeout", message: text };
   if (status >= 400 && status < 500) return { reason: "refused", message: text };
   return { reason: "network", message: text };

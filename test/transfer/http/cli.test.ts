@@ -54,7 +54,7 @@ describe("vap fetch https://", () => {
 
   it("--ca for tftp:// and an unreadable --ca file are exit 2", async () => {
     const tftp = await runVap("fetch", "tftp://127.0.0.1/x", "out", "--ca", nginx.caFile);
-    expect([tftp.code, tftp.err]).toEqual([2, "vap fetch: --ca applies to http:// and https:// only\n"]);
+    expect([tftp.code, tftp.err]).toEqual([2, "vap fetch: --ca applies to http://, https:// and ftpes:// only\n"]);
     const missing = await runVap("fetch", `https://127.0.0.1:${nginx.httpsPort}/ap1g8.bin`, "out", "--ca", "/no/such/ca.pem");
     expect([missing.code, missing.err]).toEqual([2, "vap fetch: --ca /no/such/ca.pem: cannot read (ENOENT)\n"]);
   });

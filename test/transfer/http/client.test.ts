@@ -4,6 +4,7 @@ import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchHttp, fileSink, httpImageSource, ImageSourceError, MAX_REDIRECTS, MAX_RESUMES } from "../../../agent/transfer/index.js";
+import { rejectionOf } from "../../support/rejection.js";
 import { tempDir } from "../../support/temp.js";
 import { content, RecordingSink, sha256 } from "../tftp/support.js";
 import { BreakingRelay, ConnectProxy, freeTcpPort, type RunningNginx, startNginx } from "./support.js";
@@ -26,15 +27,7 @@ afterAll(async () => {
   await nginx?.stop();
 });
 
-/** The ImageSourceError a promise rejects with. */
-async function failureOf(p: Promise<unknown>): Promise<ImageSourceError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ImageSourceError);
-  return err as ImageSourceError;
-}
+const failureOf = (p: Promise<unknown>) => rejectionOf(p, ImageSourceError);
 
 describe("fetchHttp from nginx", () => {
   it("a small file arrives byte-exact, its size announced to the sink first", async () => {

@@ -11,9 +11,9 @@ describe("statusFailure", () => {
   it.each([
     [404, "not-found"],
     [410, "not-found"],
-    [401, "refused"],
+    [401, "auth"],
     [403, "refused"],
-    [407, "refused"],
+    [407, "auth"],
     [400, "refused"],
     [408, "timeout"],
     [504, "timeout"],

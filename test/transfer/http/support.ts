@@ -1,32 +1,16 @@
 /** A real nginx for the HTTP(S) tests, on free loopback TCP ports with a private CA, and a TCP relay that breaks a connection mid-body. */
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
-import { issueCa, issueLeaf, validFor } from "../../../agent/pki/index.js";
 import { spawnGrouped } from "../../support/daemon.js";
+import { freeTcpPort, tcpAccepting as accepting } from "../../support/loopback.js";
 import { requirePeer } from "../../support/peers.js";
+import { writeServerCertificate } from "../../support/server-cert.js";
 import { tempDir } from "../../support/temp.js";
 import { sleep } from "../tftp/support.js";
 
-/** A TCP port on 127.0.0.1 the kernel says is free now (bound, read, released). */
-export async function freeTcpPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
+export { freeTcpPort };
 
 export interface RunningNginx {
   httpPort: number;
@@ -34,6 +18,8 @@ export interface RunningNginx {
   /** The private CA's certificate (PEM) that issued the HTTPS server's. */
   caPem: string;
   caFile: string;
+  /** Basic auth credentials for /auth/, which serves the same files. */
+  user: { name: string; password: string };
   /** nginx's access log so far: one line per request, the client's address first. */
   accessLog(): string;
   stop(): Promise<void>;
@@ -46,7 +32,8 @@ function nginxConf(dir: string, httpPort: number, httpsPort: number): string {
       location = /moved { return 302 /small.bin; }
       location = /loop { return 302 /loop; }
       location = /forbidden { return 403; }
-      location /slow/ { limit_rate 64k; }`;
+      location /slow/ { limit_rate 64k; }
+      location /auth/ { auth_basic "vap"; auth_basic_user_file ${dir}/htpasswd; alias ${dir}/www/; }`;
   return `worker_processes 1;
 events { worker_connections 256; }
 http {
@@ -86,13 +73,10 @@ export async function startNginx(files: Record<string, Uint8Array>): Promise<Run
   mkdirSync(join(dir, "www"), { recursive: true, mode: 0o755 });
   mkdirSync(join(dir, "tmp"), { recursive: true });
   mkdirSync(join(dir, "logs"), { recursive: true });
-  const validity = validFor(2);
-  const ca = issueCa("ecdsa", validity, "vap test HTTPS CA");
-  const server = issueLeaf(ca, { commonName: "localhost", role: "controller", type: "ecdsa", validity, ipAddresses: ["127.0.0.1"] });
-  writeFileSync(join(dir, "server.pem"), server.cert + ca.cert);
-  writeFileSync(join(dir, "server.key"), server.key, { mode: 0o600 });
-  const caFile = join(dir, "ca.pem");
-  writeFileSync(caFile, ca.cert);
+  const { caPem, caFile } = writeServerCertificate(dir, "vap test HTTPS CA");
+  // nginx's {PLAIN} scheme (RFC 2307 syntax): a test password needs no hashing tool. Workers run as nobody.
+  const user = { name: "vap", password: `pw-${randomBytes(9).toString("base64url")}` };
+  writeFileSync(join(dir, "htpasswd"), `${user.name}:{PLAIN}${user.password}\n`, { mode: 0o644 });
 
   let failure = "";
   for (let attempt = 0; attempt < NGINX_PORT_TRIES; attempt++) {
@@ -104,7 +88,7 @@ export async function startNginx(files: Record<string, Uint8Array>): Promise<Run
     const started = Date.now();
     while (child.exitCode === null && Date.now() - started < NGINX_START_MS && !((await accepting(httpPort)) && (await accepting(httpsPort)))) await sleep(10);
     if (child.exitCode === null && (await accepting(httpPort)) && (await accepting(httpsPort))) {
-      return { httpPort, httpsPort, caPem: ca.cert, caFile, accessLog: () => readFileSync(join(dir, "access.log"), "utf8"), stop };
+      return { httpPort, httpsPort, caPem, caFile, user, accessLog: () => readFileSync(join(dir, "access.log"), "utf8"), stop };
     }
     await stop();
     failure = stderr();

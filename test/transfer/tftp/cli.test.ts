@@ -84,9 +84,9 @@ describe("vap fetch", () => {
   });
 
   it.each([
-    ["sftp://host/ap1g8", 'vap fetch: cannot fetch "sftp://host/ap1g8": sftp:// is not supported (supported: tftp://, http://, https://)\n'],
-    ["ftp://user:secret@host/ap1g8", 'vap fetch: cannot fetch "ftp://*****@host/ap1g8": ftp:// is not supported (supported: tftp://, http://, https://)\n'],
-    ["ap1g8", 'vap fetch: cannot fetch "ap1g8": not a URL (supported: tftp://, http://, https://)\n'],
+    ["scp://host/ap1g8", 'vap fetch: cannot fetch "scp://host/ap1g8": scp:// is not supported (supported: tftp://, http://, https://, sftp://, ftp://, ftpes://)\n'],
+    ["ftps://user:secret@host/ap1g8", 'vap fetch: cannot fetch "ftps://*****@host/ap1g8": ftps:// is not supported (supported: tftp://, http://, https://, sftp://, ftp://, ftpes://)\n'],
+    ["ap1g8", 'vap fetch: cannot fetch "ap1g8": not a URL (supported: tftp://, http://, https://, sftp://, ftp://, ftpes://)\n'],
     ["tftp://host/", 'vap fetch: "tftp://host/" is not tftp://host[:port]/path\n'],
   ])("refuses %s in one line with exit status 2", async (url, err) => {
     const r = await vap("fetch", url, join(tempDir("tftp-cli"), "x"));
@@ -95,7 +95,7 @@ describe("vap fetch", () => {
 
   it("wants exactly URL and FILE", async () => {
     const r = await vap("fetch", "tftp://h/x");
-    expect([r.code, r.err]).toEqual([2, "vap fetch: usage: vap fetch URL FILE [--ca FILE] [--size BYTES] [--md5 HEX | --sha256 HEX]\n"]);
+    expect([r.code, r.err]).toEqual([2, "vap fetch: usage: vap fetch URL FILE [--ca FILE] [--identity FILE] [--known-hosts FILE] [--size BYTES] [--md5 HEX | --sha256 HEX]\n"]);
   });
 
   it("--size and --sha256 that match: FILE written", async () => {

@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLog } from "../../../agent/core/index.js";
 import { fetchTftp, type OptionRequest, startTftpServer, TftpError } from "../../../agent/transfer/index.js";
 import { content, RecordingSink, type RunningServer, servedDir, sha256, sleep, startAtftpd, startTftpdHpa } from "./support.js";
+import { rejectionOf } from "../../support/rejection.js";
 
 const FILES = {
   small: content(1000),
@@ -40,14 +41,7 @@ async function fetchFrom(server: RunningServer, name: string, options?: OptionRe
 }
 
 /** The failure a fetch ends with (it must fail). */
-async function failure(promise: Promise<unknown>): Promise<TftpError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TftpError);
-  return err as TftpError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, TftpError);
 
 describe.each(Object.keys(servers) as (keyof typeof servers)[])("vap TFTP client against %s", (kind) => {
   it.each(["small", "exact512", "exact1468", "empty", "big"] as Name[])("fetches %s byte for byte into the sink", async (name) => {
