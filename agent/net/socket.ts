@@ -81,7 +81,8 @@ export async function bindUdp(options: UdpOptions = {}): Promise<DatagramSocket>
   return {
     local: { address: bound.address, port: bound.port },
     send(data, to) {
-      if (!closed) socket.send(data, to.port, to.address, () => {});
+      // No callback: a failure is the "error" event above (loss), and a callback per datagram would cost a completion call each.
+      if (!closed) socket.send(data, to.port, to.address);
     },
     onMessage(h) {
       handler = h;

@@ -5,7 +5,10 @@
  * writes (one fs call per TFTP block or HTTP chunk would cost more than the network), and
  * a full batch goes to disk while the next one fills: a write waits only
  * when the disk is a whole batch behind, so the source's ACKs are not held
- * up by every flush.
+ * up by every flush. Every few batches the file is synced in the background,
+ * so the sync that makes it durable before the rename finds little left to
+ * write back instead of the whole image (it was a tenth of a 50 MB TFTP
+ * fetch on loopback).
  */
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { writeAll } from "../core/index.js";
@@ -13,6 +16,9 @@ import type { ImageSink, ImageSinkResult } from "./sink.js";
 
 /** Bytes gathered before one write to disk. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/** Bytes written after which a background fdatasync starts (one at a time). */
+const SYNC_EVERY_BYTES = 4 * 1024 * 1024;
 
 export function fileSink(path: string): ImageSink {
   const partial = `${path}.part`;
@@ -22,6 +28,19 @@ export function fileSink(path: string): ImageSink {
   let filled = 0;
   /** The batch on its way to disk, if any. */
   let flushing: Promise<void> = Promise.resolve();
+  /** Bytes written since the last background sync started. */
+  let unsynced = 0;
+  /** The background sync, if any; its failure surfaces at finish. */
+  let syncing: Promise<void> = Promise.resolve();
+
+  /** After a batch is written: start a background sync once enough is unsynced and none runs. */
+  function written(target: FileHandle, bytes: number): void {
+    unsynced += bytes;
+    if (unsynced < SYNC_EVERY_BYTES) return;
+    unsynced = 0;
+    syncing = syncing.then(() => target.datasync());
+    syncing.catch(() => {});
+  }
 
   /** Send the filling batch to disk (after the previous one) and start filling the spare. */
   async function flush(): Promise<void> {
@@ -31,7 +50,7 @@ export function fileSink(path: string): ImageSink {
     const target = file!;
     [filling, spare] = [spare, filling];
     filled = 0;
-    flushing = writeAll(target, batch);
+    flushing = writeAll(target, batch).then(() => written(target, batch.length));
     // Its failure surfaces at the next write or at finish; until then it is not "unhandled".
     flushing.catch(() => {});
   }
@@ -52,6 +71,7 @@ export function fileSink(path: string): ImageSink {
     async finish(): Promise<ImageSinkResult> {
       await flush();
       await flushing;
+      await syncing;
       await file!.sync();
       await file!.close();
       file = undefined;
@@ -62,6 +82,7 @@ export function fileSink(path: string): ImageSink {
       const open = file;
       file = undefined;
       await flushing.catch(() => {});
+      await syncing.catch(() => {});
       await open?.close().catch(() => {});
       await rm(partial, { force: true });
     },

@@ -1,13 +1,19 @@
 /**
- * TFTP on loopback, a 50 MB file, blksize 1468 and windowsize 16 (what vap's
- * client asks for), each side three times, interleaved; medians compared.
+ * TFTP on loopback, a 50 MB file at blksize 1468, every side six times,
+ * interleaved round by round; the medians of the last five compared. The
+ * first round warms every side up (vap's JIT, each server's page cache) and
+ * is reported apart, as each side's first speed.
  * - tftp.server-vs-atftpd: `vap tftp serve` (its own process, the vap
  *   binary's flags) and atftpd serving the same file to the same client,
- *   atftp. Value: vap's speed / atftpd's (target ≥ 1).
+ *   atftp, at windowsize 16 (what vap's client asks for). Value: vap's
+ *   speed / atftpd's (target ≥ 1).
+ * - tftp.server-vs-tftpd-hpa: `vap tftp serve` and tftpd-hpa (which has no
+ *   windowsize) serving the same file to atftp asking for no windowsize, so
+ *   both run RFC 1350 lock-step. Value: vap's speed / tftpd-hpa's.
  * - tftp.client-vs-atftp: vap's client (fetchTftp into a file sink, in this
- *   process) and the atftp client fetching from the same atftpd. Value:
- *   vap's speed / atftp's (target ≥ 1). atftp's time includes its exec
- *   (about a millisecond against a second of transfer).
+ *   process) and the atftp client fetching from the same atftpd at
+ *   windowsize 16. Value: vap's speed / atftp's (target ≥ 1). atftp's time
+ *   includes its exec (about a millisecond against a second of transfer).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -16,18 +22,22 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fetchTftp, fileSink } from "../../agent/transfer/index.js";
 import { tempDir } from "../support/temp.js";
+import { type RunningServer, startAtftpd, startTftpdHpa } from "../transfer/tftp/support.js";
 import { report } from "./report.js";
 
 const SIZE = 50 * 1024 * 1024;
-const ROUNDS = 3;
-const ATFTPD = "/opt/atftpd/usr/sbin/atftpd";
-const OPTIONS = { blockSize: 1468, windowSize: 16 };
+/** Timed rounds after the warm-up round. */
+const ROUNDS = 5;
+const BLOCK_SIZE = 1468;
+const WINDOW_SIZE = 16;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const vapBinary = join(here, "../../cli/vap.js");
 const vapFlags = readFileSync(vapBinary, "utf8").split("\n", 1)[0]!.split(/\s+/).filter((a) => a.startsWith("--"));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mbPerS = (ms: number) => Math.round((SIZE / 1e6 / (ms / 1000)) * 10) / 10;
+/** The first side's speed over the second's, from the median times of their timed rounds (the first round is the warm-up). */
+const ratio = (ms: number[], peerMs: number[]) => Math.round((median(peerMs.slice(1)) / median(ms.slice(1))) * 100) / 100;
 
 function servedFile(): string {
   const dir = tempDir("tftp-bench");
@@ -39,41 +49,23 @@ function servedFile(): string {
   return path;
 }
 
-/** Start a server process and wait for `ready` to find its port in what it prints (or, for atftpd, the port given). */
-async function startServer(child: ChildProcess, port: () => number | undefined): Promise<number> {
-  for (let i = 0; i < 500; i++) {
-    const p = port();
-    if (p !== undefined) return p;
-    if (child.exitCode !== null) break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`server did not start (exit ${child.exitCode})`);
-}
-
 async function startVap(dir: string): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(process.execPath, [...vapFlags, vapBinary, "tftp", "serve", dir, "--address", "127.0.0.1", "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
-  const port = await startServer(child, () => {
+  for (let i = 0; i < 500 && child.exitCode === null; i++) {
     const m = /on 127\.0\.0\.1:(\d+)/.exec(out);
-    return m ? Number(m[1]) : undefined;
-  });
-  return { port, child };
+    if (m) return { port: Number(m[1]), child };
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`vap tftp serve did not start (exit ${child.exitCode})`);
 }
 
-async function startAtftpd(dir: string): Promise<{ port: number; child: ChildProcess }> {
-  // A port the kernel picks for a moment, then atftpd binds it.
-  const probe = spawnSync(process.execPath, ["-e", "const s=require('dgram').createSocket('udp4');s.bind(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"], { encoding: "utf8" });
-  const port = Number(probe.stdout.trim());
-  const child = spawn(ATFTPD, ["--daemon", "--no-fork", "--port", String(port), "--bind-address", "127.0.0.1", "--logfile", "/dev/null", dir], { stdio: "ignore" });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  return { port: await startServer(child, () => port), child };
-}
-
-/** The atftp client's wall time for the whole file, checked for size. */
-function atftpGet(port: number, local: string): number {
+/** The atftp client's wall time for the whole file, checked for size; windowsize 1 asks for no windowsize (RFC 1350 lock-step). */
+function atftpGet(port: number, local: string, windowSize: number): number {
+  const window = windowSize > 1 ? ["--option", `windowsize ${windowSize}`] : [];
   const started = performance.now();
-  const r = spawnSync("atftp", ["--option", `blksize ${OPTIONS.blockSize}`, "--option", `windowsize ${OPTIONS.windowSize}`, "-g", "-r", "image", "-l", local, "127.0.0.1", String(port)]);
+  const r = spawnSync("atftp", ["--option", `blksize ${BLOCK_SIZE}`, ...window, "-g", "-r", "image", "-l", local, "127.0.0.1", String(port)]);
   const ms = performance.now() - started;
   if (r.status !== 0 || statSync(local).size !== SIZE) throw new Error(`atftp from port ${port} failed: ${r.stderr}`);
   return ms;
@@ -81,7 +73,7 @@ function atftpGet(port: number, local: string): number {
 
 async function vapGet(port: number, local: string): Promise<number> {
   const started = performance.now();
-  const { bytes } = await fetchTftp({ host: "127.0.0.1", port, path: "image", options: { ...OPTIONS, askSize: true } }, fileSink(local));
+  const { bytes } = await fetchTftp({ host: "127.0.0.1", port, path: "image", options: { blockSize: BLOCK_SIZE, windowSize: WINDOW_SIZE, askSize: true } }, fileSink(local));
   const ms = performance.now() - started;
   if (bytes !== SIZE) throw new Error(`vap client got ${bytes} bytes`);
   return ms;
@@ -90,36 +82,57 @@ async function vapGet(port: number, local: string): Promise<number> {
 const image = servedFile();
 const out = join(tempDir("tftp-bench-out"), "got");
 const vap = await startVap(dirname(image));
-const atftpd = await startAtftpd(dirname(image));
+const peers: RunningServer[] = [];
 try {
-  const server = { vap: [] as number[], atftpd: [] as number[] };
+  const atftpd = await startAtftpd(dirname(image));
+  peers.push(atftpd);
+  const hpa = await startTftpdHpa(dirname(image));
+  peers.push(hpa);
+  const windowed = { vap: [] as number[], atftpd: [] as number[] };
+  const lockStep = { vap: [] as number[], hpa: [] as number[] };
   const client = { vap: [] as number[], atftp: [] as number[] };
-  for (let round = 0; round < ROUNDS; round++) {
-    server.vap.push(atftpGet(vap.port, out));
-    server.atftpd.push(atftpGet(atftpd.port, out));
+  for (let round = 0; round <= ROUNDS; round++) {
+    windowed.vap.push(atftpGet(vap.port, out, WINDOW_SIZE));
+    windowed.atftpd.push(atftpGet(atftpd.port, out, WINDOW_SIZE));
+    lockStep.vap.push(atftpGet(vap.port, out, 1));
+    lockStep.hpa.push(atftpGet(hpa.port, out, 1));
     client.vap.push(await vapGet(atftpd.port, out));
-    client.atftp.push(atftpGet(atftpd.port, out));
+    client.atftp.push(atftpGet(atftpd.port, out, WINDOW_SIZE));
   }
-  const [sv, sa, cv, ca] = [median(server.vap), median(server.atftpd), median(client.vap), median(client.atftp)];
+  /** The warm-up round's speed, the median of the timed rounds, and every timed round's sorted: the spread under whatever else the machine runs. */
+  const speeds = (name: string, [first, ...ms]: number[]) => ({
+    [`${name}MBps`]: mbPerS(median(ms)),
+    [`${name}RoundsMBps`]: ms.map(mbPerS).sort((a, b) => a - b),
+    [`${name}FirstMBps`]: mbPerS(first!),
+  });
   report({
     bench: "tftp.server-vs-atftpd",
-    value: Math.round((sa / sv) * 100) / 100,
-    unit: "x atftpd's speed (atftp client, 50 MB, blksize 1468, windowsize 16, loopback, median of 3)",
+    value: ratio(windowed.vap, windowed.atftpd),
+    unit: `x atftpd's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after a warm-up round)`,
     bound: 1,
     boundKind: "peer:atftpd",
-    vapMBps: mbPerS(sv),
-    atftpdMBps: mbPerS(sa),
+    ...speeds("vap", windowed.vap),
+    ...speeds("atftpd", windowed.atftpd),
+  });
+  report({
+    bench: "tftp.server-vs-tftpd-hpa",
+    value: ratio(lockStep.vap, lockStep.hpa),
+    unit: `x tftpd-hpa's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, no windowsize, loopback, median of ${ROUNDS} after a warm-up round)`,
+    bound: 1,
+    boundKind: "peer:tftpd-hpa",
+    ...speeds("vap", lockStep.vap),
+    ...speeds("tftpdHpa", lockStep.hpa),
   });
   report({
     bench: "tftp.client-vs-atftp",
-    value: Math.round((ca / cv) * 100) / 100,
-    unit: "x the atftp client's speed (from atftpd, 50 MB, blksize 1468, windowsize 16, loopback, median of 3)",
+    value: ratio(client.vap, client.atftp),
+    unit: `x the atftp client's speed (from atftpd, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after a warm-up round)`,
     bound: 1,
     boundKind: "peer:atftp",
-    vapMBps: mbPerS(cv),
-    atftpMBps: mbPerS(ca),
+    ...speeds("vap", client.vap),
+    ...speeds("atftp", client.atftp),
   });
 } finally {
   vap.child.kill();
-  atftpd.child.kill();
+  for (const peer of peers) await peer.stop();
 }

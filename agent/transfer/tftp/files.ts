@@ -58,30 +58,92 @@ export async function openServedFile(root: string, name: string): Promise<{ file
   return { file, size: info.size };
 }
 
-/** Bytes read from disk at a time: a few windows, so a 1-block window does not cost one read per block. */
-const READ_AHEAD_BYTES = 256 * 1024;
+/**
+ * Bytes read from disk at a time: several windows, so a 1-block window does
+ * not cost one read per block; small enough that a server at its transfer
+ * limit holds little (each transfer keeps at most three chunks: the one
+ * being served, the next being read, and a previous one its unacknowledged
+ * blocks still point into).
+ */
+const READ_AHEAD_BYTES = 128 * 1024;
 
-/** Positional reads that are mostly sequential, served from one read-ahead buffer. */
+/** File bytes from `start`; shorter than a full chunk only at the end of the file. */
+interface Chunk {
+  start: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * Positional reads that are mostly sequential, served from read-ahead
+ * chunks: while one chunk is served, the next is already being read, so a
+ * sequential reader (a transfer sending window after window) never waits
+ * for the disk or the thread pool. Chunks are never reused, so what `read`
+ * returns is a view the caller may keep without a copy.
+ */
 export class ReadAhead {
-  readonly #buffer: Uint8Array;
-  #start = 0;
-  #length = 0;
+  readonly #chunkBytes: number;
+  #current: Chunk | undefined;
+  /** The chunk after #current, being read. */
+  #next: Promise<Chunk> | undefined;
 
   constructor(
     private readonly file: FileHandle,
     maxRead: number,
   ) {
-    this.#buffer = new Uint8Array(Math.max(READ_AHEAD_BYTES, maxRead));
+    this.#chunkBytes = Math.max(READ_AHEAD_BYTES, maxRead);
   }
 
-  /** Up to `length` bytes at `position` (fewer at end of file), in a fresh array the caller may keep. */
+  /** Up to `length` bytes at `position` (fewer at end of file); the caller may keep them. */
   async read(position: number, length: number): Promise<Uint8Array> {
-    if (position < this.#start || position + length > this.#start + this.#length) {
-      const { bytesRead } = await this.file.read(this.#buffer, 0, this.#buffer.length, position);
-      this.#start = position;
-      this.#length = bytesRead;
+    const first = this.#current && this.#holds(this.#current, position) ? this.#current : await this.#chunkAt(position);
+    this.#current = first;
+    const end = position + length;
+    const firstEnd = first.start + first.bytes.length;
+    if (end <= firstEnd || this.#isLast(first)) {
+      this.#prefetch();
+      return first.bytes.subarray(position - first.start, Math.min(end, firstEnd) - first.start);
     }
-    const from = position - this.#start;
-    return this.#buffer.slice(from, Math.min(from + length, this.#length));
+    // The run spans two chunks: join its two parts (once per chunk, at most a window).
+    const second = await this.#chunkAt(firstEnd);
+    this.#current = second;
+    this.#prefetch();
+    const tail = second.bytes.subarray(0, end - firstEnd);
+    const run = new Uint8Array(firstEnd - position + tail.length);
+    run.set(first.bytes.subarray(position - first.start));
+    run.set(tail, firstEnd - position);
+    return run;
+  }
+
+  #isLast(c: Chunk): boolean {
+    return c.bytes.length < this.#chunkBytes;
+  }
+
+  /** Whether `c` has the byte at `position` (or `position` is the end of the file `c` ends). */
+  #holds(c: Chunk, position: number): boolean {
+    const end = c.start + c.bytes.length;
+    return position >= c.start && (position < end || (position === end && this.#isLast(c)));
+  }
+
+  /** The chunk at `position`: the prefetched one when it starts there, else a fresh read. */
+  async #chunkAt(position: number): Promise<Chunk> {
+    const next = this.#next;
+    this.#next = undefined;
+    const fetched = next && (await next);
+    return fetched?.start === position ? fetched : this.#readChunk(position);
+  }
+
+  /** Start reading the chunk after the current one, unless it is read already or the file ends. */
+  #prefetch(): void {
+    const current = this.#current!;
+    if (this.#next || this.#isLast(current)) return;
+    this.#next = this.#readChunk(current.start + current.bytes.length);
+    // Its failure surfaces when the chunk is needed; a transfer that ends first never asks.
+    this.#next.catch(() => {});
+  }
+
+  async #readChunk(start: number): Promise<Chunk> {
+    const bytes = new Uint8Array(this.#chunkBytes);
+    const { bytesRead } = await this.file.read(bytes, 0, bytes.length, start);
+    return { start, bytes: bytes.subarray(0, bytesRead) };
   }
 }

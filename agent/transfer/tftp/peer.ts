@@ -40,9 +40,19 @@ export function closeAfterSends(socket: DatagramSocket): void {
   setImmediate(() => socket.close());
 }
 
-/** The transfer's single retransmission timer: arming replaces the previous one. */
+/**
+ * The transfer's single retransmission timer: arming replaces the previous
+ * deadline. A transfer re-arms on every ACK it sends or takes, which in
+ * lock-step is every block; so arming only moves the deadline, and the one
+ * underlying timer, when it fires early, waits out the rest. A timer is
+ * replaced only when a deadline comes sooner than the running one.
+ */
 export class RetransmitTimer {
   #handle: TimerHandle | undefined;
+  /** When the running timer fires. */
+  #handleDue = 0;
+  /** When the transfer's wait is over. */
+  #due = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -51,15 +61,24 @@ export class RetransmitTimer {
   ) {}
 
   arm(ms: number): void {
+    this.#due = this.clock.now() + ms;
+    if (this.#handle && this.#handleDue <= this.#due) return;
     this.#handle?.cancel();
-    this.#handle = this.clock.setTimer(this.name, ms, () => {
-      this.#handle = undefined;
-      this.onExpiry();
-    });
+    this.#start(ms);
   }
 
   cancel(): void {
     this.#handle?.cancel();
     this.#handle = undefined;
+  }
+
+  #start(ms: number): void {
+    this.#handleDue = this.clock.now() + ms;
+    this.#handle = this.clock.setTimer(this.name, ms, () => {
+      this.#handle = undefined;
+      const left = this.#due - this.clock.now();
+      if (left > 0) this.#start(left);
+      else this.onExpiry();
+    });
   }
 }

@@ -83,6 +83,33 @@ export function initialReceiver(filename: string, request: OptionRequest | undef
   };
 }
 
+/**
+ * A copy of `s` for a step to change before returning it (the state a step
+ * was given never changes). The steps every datagram takes build their next
+ * state here rather than as `{ ...s, field: value }`: that literal missed
+ * V8's inline caches on every call (a tenth of the client's CPU in a profile
+ * of a windowed transfer), and so did a generic spread helper shared by both
+ * machines; one literal with the fields in initialReceiver's order gives V8 one shape.
+ */
+function copy(s: ReceiverState): { -readonly [K in keyof ReceiverState]: ReceiverState[K] } {
+  return {
+    phase: s.phase,
+    filename: s.filename,
+    request: s.request,
+    options: s.options,
+    received: s.received,
+    bytes: s.bytes,
+    wrapsToOne: s.wrapsToOne,
+    sinkBusy: s.sinkBusy,
+    ackDue: s.ackDue,
+    lastAcked: s.lastAcked,
+    finalBlock: s.finalBlock,
+    answeredStray: s.answeredStray,
+    retransmission: s.retransmission,
+    retries: s.retries,
+  };
+}
+
 function readRequest(s: ReceiverState): ReceiverEffect {
   const options = s.request ? requestedOptions(s.request) : new Map<string, string>();
   return { type: "send", to: "server", packet: { opcode: Opcode.ReadRequest, filename: s.filename, mode: "octet", options } };
@@ -105,7 +132,10 @@ function flushAck(s: ReceiverState, effects: ReceiverEffect[]): ReceiverStep {
   const block = s.ackDue;
   if (block !== s.finalBlock) {
     effects.push(ack(s, block), { type: "arm", ms: s.retransmission.waitMs });
-    return { state: { ...s, ackDue: undefined, lastAcked: block }, effects };
+    const acked = copy(s);
+    acked.ackDue = undefined;
+    acked.lastAcked = block;
+    return { state: acked, effects };
   }
   // Dally after the final ACK (RFC 1350 §6) for twice the wait: should the ACK be lost, the
   // sender's first retransmission of the final DATA comes one of its waits after its send.
@@ -143,17 +173,16 @@ function onData(s: ReceiverState, block: number, data: Uint8Array, effects: Rece
   effects.push({ type: "write", data });
   const final = data.length < s.options.blockSize;
   const due = final || next - s.lastAcked >= s.options.windowSize;
-  const moved: ReceiverState = {
-    ...s,
-    wrapsToOne,
-    received: next,
-    bytes: s.bytes + data.length,
-    sinkBusy: s.sinkBusy + 1,
-    finalBlock: final ? next : undefined,
-    ackDue: due ? next : s.ackDue,
-    answeredStray: false,
-    retransmission: freshRetransmission(s.options.timeoutMs),
-  };
+  const moved = copy(s);
+  moved.wrapsToOne = wrapsToOne;
+  moved.received = next;
+  moved.bytes = s.bytes + data.length;
+  moved.sinkBusy = s.sinkBusy + 1;
+  moved.finalBlock = final ? next : undefined;
+  if (due) moved.ackDue = next;
+  moved.answeredStray = false;
+  // Progress resets the back-off (a schedule that is fresh already is kept, not rebuilt per block).
+  if (s.retransmission.tries > 0 || s.retransmission.waitMs !== s.options.timeoutMs) moved.retransmission = freshRetransmission(s.options.timeoutMs);
   return flushAck(moved, effects);
 }
 
@@ -198,8 +227,11 @@ export function receiverStep(s: ReceiverState, input: ReceiverInput): ReceiverSt
       return { state: s, effects: [readRequest(s), { type: "arm", ms: s.retransmission.waitMs }] };
     case "packet":
       return onPacket(s, input.packet);
-    case "sink-ready":
-      return flushAck({ ...s, sinkBusy: s.sinkBusy - 1 }, []);
+    case "sink-ready": {
+      const ready = copy(s);
+      ready.sinkBusy = s.sinkBusy - 1;
+      return flushAck(ready, []);
+    }
     case "abort":
       // Once complete, the image is the sink's: a late cancel must not abort what it finished.
       if (s.phase === "dally") return { state: s, effects: [] };

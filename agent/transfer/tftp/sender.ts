@@ -76,6 +76,29 @@ export function initialSender(options: TransferOptions, optionAck: TftpPacket | 
   };
 }
 
+/**
+ * A copy of `s` for a step to change before returning it (the state a step
+ * was given never changes). The steps every datagram takes build their next
+ * state here rather than as `{ ...s, field: value }`: that literal missed
+ * V8's inline caches on every call (a tenth of the client's CPU in a profile
+ * of a windowed transfer), and so did a generic spread helper shared by both
+ * machines; one literal with the fields in initialSender's order gives V8 one shape.
+ */
+function copy(s: SenderState): { -readonly [K in keyof SenderState]: SenderState[K] } {
+  return {
+    phase: s.phase,
+    options: s.options,
+    optionAck: s.optionAck,
+    acked: s.acked,
+    sentUpTo: s.sentUpTo,
+    blocks: s.blocks,
+    lastBlock: s.lastBlock,
+    reading: s.reading,
+    retransmission: s.retransmission,
+    retries: s.retries,
+  };
+}
+
 function dataPacket(s: SenderState, block: number): TftpPacket {
   return { opcode: Opcode.Data, block: wireBlock(block), data: s.blocks[block - s.acked - 1]! };
 }
@@ -93,7 +116,10 @@ function fill(s: SenderState, effects: SenderEffect[]): SenderState {
     reading = true;
     effects.push({ type: "read", first: loadedEnd + 1, count: windowEnd - loadedEnd });
   }
-  return { ...s, sentUpTo, reading };
+  const filled = copy(s);
+  filled.sentUpTo = sentUpTo;
+  filled.reading = reading;
+  return filled;
 }
 
 function failed(s: SenderState, reason: SenderFailure, message: string, effects: SenderEffect[] = []): SenderStep {
@@ -123,7 +149,11 @@ export function senderStep(s: SenderState, input: SenderInput): SenderStep {
     case "read": {
       if (!s.reading || input.first !== s.acked + s.blocks.length + 1) return { state: s, effects };
       const { blocks, lastBlock } = splitRead(s, input.data, input.count);
-      return { state: fill({ ...s, blocks: [...s.blocks, ...blocks], lastBlock, reading: false }, effects), effects };
+      const loaded = copy(s);
+      loaded.blocks = s.blocks.length === 0 ? blocks : [...s.blocks, ...blocks];
+      loaded.lastBlock = lastBlock;
+      loaded.reading = false;
+      return { state: fill(loaded, effects), effects };
     }
     case "ack": {
       if (s.phase === "option-ack") {
@@ -136,7 +166,11 @@ export function senderStep(s: SenderState, input: SenderInput): SenderStep {
       if (acked === s.acked || acked > s.sentUpTo) return { state: s, effects };
       if (acked === s.lastBlock) return { state: { ...s, phase: "done", acked, blocks: [] }, effects: [{ type: "done" }] };
       // Anything past the ACK that was sent is resent: the receiver dropped it after a gap.
-      const moved = { ...s, acked, sentUpTo: acked, blocks: s.blocks.slice(acked - s.acked), retransmission: freshRetransmission(s.options.timeoutMs) };
+      const moved = copy(s);
+      moved.acked = acked;
+      moved.sentUpTo = acked;
+      moved.blocks = s.blocks.slice(acked - s.acked);
+      moved.retransmission = freshRetransmission(s.options.timeoutMs);
       const next = fill(moved, effects);
       return { state: next, effects: [...effects, { type: "arm", ms: next.retransmission.waitMs }] };
     }
