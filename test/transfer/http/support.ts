@@ -18,6 +18,8 @@ export interface RunningNginx {
   /** The private CA's certificate (PEM) that issued the HTTPS server's. */
   caPem: string;
   caFile: string;
+  /** The directory it serves (files may be added while it runs). */
+  root: string;
   /** Basic auth credentials for /auth/, which serves the same files. */
   user: { name: string; password: string };
   /** nginx's access log so far: one line per request, the client's address first. */
@@ -88,7 +90,7 @@ export async function startNginx(files: Record<string, Uint8Array>): Promise<Run
     const started = Date.now();
     while (child.exitCode === null && Date.now() - started < NGINX_START_MS && !((await accepting(httpPort)) && (await accepting(httpsPort)))) await sleep(10);
     if (child.exitCode === null && (await accepting(httpPort)) && (await accepting(httpsPort))) {
-      return { httpPort, httpsPort, caPem, caFile, user, accessLog: () => readFileSync(join(dir, "access.log"), "utf8"), stop };
+      return { httpPort, httpsPort, caPem, caFile, root: join(dir, "www"), user, accessLog: () => readFileSync(join(dir, "access.log"), "utf8"), stop };
     }
     await stop();
     failure = stderr();
