@@ -16,6 +16,8 @@ import { issueCa, validFor } from "../../agent/pki/index.js";
 import { startVap, vap } from "../support/cli.js";
 import { freeLoopbackAddress } from "../support/loopback.js";
 import { BUILT_VAP, readmeCommands } from "../support/readme.js";
+import { servedFiles, startSshd, stopFileServers } from "../support/file-servers.js";
+import { removeLoginUsers } from "../support/login-user.js";
 import { tempDir } from "../support/temp.js";
 import { startNginx, type RunningNginx } from "../transfer/http/support.js";
 import { freeUdpPort, servedDir, startLoggedTftpdHpa, type LoggedTftpdHpa } from "../transfer/tftp/support.js";
@@ -128,6 +130,31 @@ describe("vap lab --image-server: the controller fetches a class once and relays
     const gets = nginx.accessLog().split("\n").filter((l) => l.includes(`GET /${IMAGE_PATH}/ap1g8 `));
     expect(gets).toHaveLength(1);
     expect(gets[0]).toMatch(/^127\.0\.0\.1 .* 200 /);
+  }, 120_000);
+});
+
+describe("vap lab --image-server sftp://: the seed's SFTP image-download profile", () => {
+  afterEach(async () => {
+    await stopFileServers();
+    await removeLoginUsers();
+  });
+
+  it("sftp:// from sshd (internal-sftp, chroot, password): 3 APs upgraded from one fetch", async () => {
+    const served = await servedFiles({});
+    const images = join(served.root, IMAGE_PATH);
+    mkdirSync(images, { recursive: true, mode: 0o755 });
+    chmodSync(join(served.root, "EWC"), 0o755);
+    await putImage(images, "ap1g8");
+    const sshd = await startSshd(served);
+    const lines: string[] = [];
+    const state = tempDir("lab-ewc-sftp");
+    const url = `sftp://${served.user.name}:${encodeURIComponent(served.user.password)}@127.0.0.1:${sshd.port}/${IMAGE_PATH}`;
+    lab = await startLab(url, 3, lines, state);
+    await lab.waitFor((l) => l.allUpgraded(), 90_000, () => `not all upgraded:\n${lines.filter((l) => /image/i.test(l)).join("\n")}`);
+    const fetched = lines.filter((l) => l.includes(`Fetched image ap1g8 ${NEW} from image server sftp://*****@127.0.0.1:${sshd.port}/${IMAGE_PATH}/ap1g8`));
+    expect(fetched).toHaveLength(1);
+    expect(lines.join("\n")).not.toContain(served.user.password);
+    expect(readFileSync(join(state, "bundle", "ap1g8"))).toEqual(readFileSync(join(images, "ap1g8")));
   }, 120_000);
 });
 
