@@ -60,7 +60,11 @@ http {
 const NGINX_START_MS = 10_000;
 const NGINX_PORT_TRIES = 3;
 
-/** Where nginx listens: 127.0.0.1 here, or an address inside a network namespace (the layer-3 WAN link tests). */
+/**
+ * nginx inside a network namespace (the layer-3 WAN link tests): it listens
+ * on every address there (so it may start before a link gives the namespace
+ * `address`), and its certificate names `address`.
+ */
 export interface NginxPlace {
   netns: string;
   address: string;
@@ -93,7 +97,7 @@ export async function startNginx(files: Record<string, Uint8Array>, at?: NginxPl
   for (let attempt = 0; attempt < NGINX_PORT_TRIES; attempt++) {
     const [httpPort, httpsPort] = [await freeTcpPort(), await freeTcpPort()];
     if (httpPort === httpsPort) continue;
-    writeFileSync(join(dir, "nginx.conf"), nginxConf(dir, at?.address ?? "127.0.0.1", httpPort, httpsPort));
+    writeFileSync(join(dir, "nginx.conf"), nginxConf(dir, at ? "0.0.0.0" : "127.0.0.1", httpPort, httpsPort));
     const args = ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", `daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;`];
     // Its own process group: stop() ends the master and its workers together (`ip netns exec` execs nginx in its place).
     const { process: child, stderr, stop } = at ? spawnGrouped("ip", ["netns", "exec", at.netns, program, ...args]) : spawnGrouped(program, args);
