@@ -11,7 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigError } from "../../agent/core/index.js";
+import { ConfigError, loadAddon } from "../../agent/core/index.js";
 import { startWanLink, type WanLink } from "../../lab/wan/index.js";
 import { startVap } from "../support/cli.js";
 import { spawnGrouped } from "../support/daemon.js";
@@ -139,11 +139,10 @@ describe("bad input", () => {
   it("a namespace that does not exist: one line, and no device is made", async () => {
     const p = pair();
     const missing = `vapt-missing-${p.a.slice(5)}`;
-    const before = await linkDevices();
     const failed = startWanLink({ a: { netns: missing, address: p.cidrA }, b: { netns: p.b, address: p.cidrB }, seed: 1 });
     await expect(failed).rejects.toThrow(ConfigError);
     await expect(failed).rejects.toThrow(new RegExp(`^link end a: network namespace "${missing}" does not exist \\(see ip netns list\\)$`));
-    expect(await linkDevices()).toEqual(before);
+    // Checked before any device is made (this namespace's devices are not compared: a parallel test file may add one).
     expect(await linkDevices(p.b)).toEqual([]);
   });
 
@@ -153,11 +152,24 @@ describe("bad input", () => {
     const fake = `vapt-fake-${p.a.slice(5)}`;
     writeFileSync(`/run/netns/${fake}`, "");
     cleanup.add(() => rmSync(`/run/netns/${fake}`, { force: true }), null);
-    const before = await linkDevices();
     const failed = startWanLink({ a: { netns: p.a, address: p.cidrA }, b: { netns: fake, address: p.cidrB }, seed: 1 });
-    await expect(failed).rejects.toThrow(new RegExp(`^ip link set vapwan\\w+b netns ${fake}: .+$`));
-    expect(await linkDevices()).toEqual(before);
-    expect(await linkDevices(p.a)).toEqual([]);
+    const error = await failed.then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    const made = new RegExp(`^ip link set (vapwan\\w+)b netns ${fake}: .+$`).exec(error?.message ?? "");
+    expect(made, error?.message).not.toBeNull();
+    // Device a was moved into its namespace and addressed before b failed; both are gone.
+    const ours = (names: string[]) => names.filter((n) => n.startsWith(made![1]!));
+    expect(ours(await linkDevices())).toEqual([]);
+    expect(ours(await linkDevices(p.a))).toEqual([]);
+  });
+
+  it("the TUN addon's own refusals are one line naming the call and the errno", () => {
+    const { Tun } = loadAddon<{ Tun: new (name: string, onPackets: () => void) => unknown }>("vap_tun");
+    // lo exists and is no TUN device: the kernel refuses to attach to it.
+    expect(() => new Tun("lo", () => {})).toThrow(/^TUNSETIFF lo: E[A-Z]+ \([^\n]+\)$/);
+    expect(() => new Tun("x".repeat(16), () => {})).toThrow("Tun: a device name is 1 to 15 characters");
   });
 
   it("addresses that are not ADDRESS/PREFIX, or not a pair: one line, before anything is made", async () => {
