@@ -14,6 +14,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <node_api.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -34,13 +35,7 @@ typedef struct {
   unsigned char buf[TUN_READ_BYTES];
 } tun_t;
 
-static void throw_errno(napi_env env, const char *what, int err) {
-  const char *name = strerrorname_np(err);
-  char msg[256];
-  snprintf(msg, sizeof msg, "%s: %s (%s)", what, name ? name : "errno", strerror(err));
-  napi_throw_error(env, name, msg);
-}
-
+/* Error("WHAT: ENAME (description)") with code ENAME. */
 static napi_value errno_error(napi_env env, const char *what, int err) {
   const char *name = strerrorname_np(err);
   char msg[256];
@@ -51,6 +46,8 @@ static napi_value errno_error(napi_env env, const char *what, int err) {
   napi_create_error(env, code, text, &error);
   return error;
 }
+
+static void throw_errno(napi_env env, const char *what, int err) { napi_throw(env, errno_error(env, what, err)); }
 
 static void free_poll(uv_handle_t *h) { free(h); }
 
