@@ -4,10 +4,10 @@
  * (one WAN link carries CAPWAP control, data and any TCP transfer, so they
  * share its rate and its order).
  */
-import type { Clock, Random } from "../../agent/core/index.js";
+import { type Clock, type Random, seededRandom, UsageError } from "../../agent/core/index.js";
 import type { Impairment } from "./impairment.js";
-import { decide, type LinkModel } from "./link.js";
-import type { DeliveryScheduler, Lane } from "./schedule.js";
+import { decide, LinkModel } from "./link.js";
+import { DeliveryScheduler, type Lane } from "./schedule.js";
 
 /** Counters of one direction of one relay. TCP counts segments as packets. */
 export interface DirectionStats {
@@ -34,6 +34,24 @@ export interface SharedLink {
   readonly lane: Lane;
   readonly scheduler: DeliveryScheduler;
   readonly clock: Clock;
+}
+
+/** Both directions of one WAN link, on one scheduler. */
+export interface WanLinkDirections {
+  readonly scheduler: DeliveryScheduler;
+  /** Client → server (the UDP/TCP proxy) or A → B (the TUN link). */
+  readonly forward: SharedLink;
+  readonly back: SharedLink;
+  /** A fresh decision stream for one relay direction, derived from the seed in call order. */
+  nextRandom(): Random;
+}
+
+export function wanLinkDirections(impairment: Impairment, seed: number, clock: Clock): WanLinkDirections {
+  if (!Number.isInteger(seed)) throw new UsageError(`seed: expected a whole number, got ${seed}`);
+  const scheduler = new DeliveryScheduler(clock);
+  const link = (): SharedLink => ({ impairment, model: new LinkModel(impairment), lane: scheduler.lane(), scheduler, clock });
+  const streams = seededRandom(seed);
+  return { scheduler, forward: link(), back: link(), nextRandom: () => seededRandom(streams.int(2 ** 32)) };
 }
 
 /**

@@ -5,3 +5,4 @@ export { LinkModel, decide, type Decision, type Fate } from "./link.js";
 export { DeliveryScheduler, type Lane } from "./schedule.js";
 export type { DirectionStats } from "./direction.js";
 export { wanCommand } from "./command.js";
+export { startWanLink, type WanLink, type WanLinkOptions, type WanLinkEnd, type WanLinkStats, type LinkEnd } from "./tun-link.js";

@@ -7,12 +7,10 @@
  * interleaves with the other relays'.
  */
 import { lookup } from "node:dns/promises";
-import { ConfigError, describeError, UsageError, seededRandom, silentLog, systemClock, type Clock, type Log, type Random } from "../../agent/core/index.js";
+import { ConfigError, describeError, UsageError, silentLog, systemClock, type Clock, type Log } from "../../agent/core/index.js";
 import { type Endpoint, endpointKey } from "../../agent/net/index.js";
-import { Direction, type DirectionStats, type SharedLink } from "./direction.js";
+import { Direction, type DirectionStats, wanLinkDirections } from "./direction.js";
 import { type Impairment, impairmentOf } from "./impairment.js";
-import { LinkModel } from "./link.js";
-import { DeliveryScheduler } from "./schedule.js";
 import { TcpRelay } from "./tcp-relay.js";
 import { UdpRelay } from "./udp-relay.js";
 
@@ -71,23 +69,17 @@ interface OpenRelay {
 
 export async function startWanProxy(options: WanProxyOptions): Promise<WanProxy> {
   const impairment = impairmentOf(options.impairment);
-  if (!Number.isInteger(options.seed)) throw new UsageError(`seed: expected a whole number, got ${options.seed}`);
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   if (!(idleTimeoutMs > 0)) throw new UsageError(`idleTimeoutMs: expected a duration > 0, got ${idleTimeoutMs}`);
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLog;
-  const scheduler = new DeliveryScheduler(clock);
-  const link = (): SharedLink => ({ impairment, model: new LinkModel(impairment), lane: scheduler.lane(), scheduler, clock });
-  const toServerLink = link();
-  const toClientLink = link();
-  const streams = seededRandom(options.seed);
-  const stream = (): Random => seededRandom(streams.int(2 ** 32));
+  const { scheduler, forward: toServerLink, back: toClientLink, nextRandom } = wanLinkDirections(impairment, options.seed, clock);
 
   const open: OpenRelay[] = [];
   try {
     for (const spec of options.relays) {
-      const toServer = new Direction(toServerLink, stream());
-      const toClient = new Direction(toClientLink, stream());
+      const toServer = new Direction(toServerLink, nextRandom());
+      const toClient = new Direction(toClientLink, nextRandom());
       const to = await resolve(spec);
       const common = { listen: spec.listen, to, toServer, toClient };
       const relay = await listen<UdpRelay | TcpRelay>(spec, () =>

@@ -7,14 +7,20 @@ import { fileURLToPath } from "node:url";
 const vapBinary = join(dirname(fileURLToPath(import.meta.url)), "../../cli/vap.js");
 const vapFlags = readFileSync(vapBinary, "utf8").split("\n", 1)[0]!.split(/\s+/).filter((a) => a.startsWith("--"));
 
-/** Start `vap ARGS…` and resolve once what it printed matches `ready`, with the ports its groups captured. */
-export async function vapProcess(args: string[], ready: RegExp): Promise<{ ports: number[]; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...vapFlags, vapBinary, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+/** The program and arguments that run `vap ARGS…` as users run it (for a caller that wraps them, e.g. in `ip netns exec`). */
+export function vapCommand(args: readonly string[]): [string, ...string[]] {
+  return [process.execPath, ...vapFlags, vapBinary, ...args];
+}
+
+/** Start `vap ARGS…` and resolve once what it printed matches `ready`, with the ports its groups captured and all it printed so far. */
+export async function vapProcess(args: string[], ready: RegExp): Promise<{ ports: number[]; child: ChildProcess; output: () => string }> {
+  const [program, ...rest] = vapCommand(args);
+  const child = spawn(program, rest, { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   for (let i = 0; i < 1000 && child.exitCode === null; i++) {
     const m = ready.exec(out);
-    if (m) return { ports: m.slice(1).map(Number), child };
+    if (m) return { ports: m.slice(1).map(Number), child, output: () => out };
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   child.kill();

@@ -9,11 +9,11 @@ export interface ServerCertificate {
   caFile: string;
 }
 
-/** A fresh private CA and a TLS server certificate from it naming 127.0.0.1, written as `dir`/server.pem (with the CA) and `dir`/server.key. */
-export function writeServerCertificate(dir: string, caName: string): ServerCertificate {
+/** A fresh private CA and a TLS server certificate from it naming `address`, written as `dir`/server.pem (with the CA) and `dir`/server.key. */
+export function writeServerCertificate(dir: string, caName: string, address = "127.0.0.1"): ServerCertificate {
   const validity = validFor(2);
   const ca = issueCa("ecdsa", validity, caName);
-  const server = issueLeaf(ca, { commonName: "localhost", role: "controller", type: "ecdsa", validity, ipAddresses: ["127.0.0.1"] });
+  const server = issueLeaf(ca, { commonName: "localhost", role: "controller", type: "ecdsa", validity, ipAddresses: [address] });
   writeFileSync(join(dir, "server.pem"), server.cert + ca.cert);
   writeFileSync(join(dir, "server.key"), server.key, { mode: 0o600 });
   const caFile = join(dir, "ca.pem");

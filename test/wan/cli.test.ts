@@ -33,6 +33,16 @@ describe("vap wan flags", () => {
     });
   });
 
+  it("reads --link: two ends, each a namespace (empty: this one) and ADDRESS/PREFIX, IPv6 too", () => {
+    expect(wanOptionsOf(["--link", "ap:10.77.0.1/30,:10.77.0.2/30", "--delay", "50ms", "--loss", "1%", "--seed", "7"])).toEqual({
+      link: { a: { netns: "ap", address: "10.77.0.1/30" }, b: { address: "10.77.0.2/30" } },
+      impairment: { delayMs: 50, loss: 0.01 },
+      seed: 7,
+      statsEveryMs: undefined,
+    });
+    expect(wanOptionsOf(["--link", "ap:fd00::1/64,wlc:fd00::2/64"])).toMatchObject({ link: { a: { netns: "ap", address: "fd00::1/64" }, b: { netns: "wlc", address: "fd00::2/64" } } });
+  });
+
   it("picks a random seed when none is given (the banner prints it)", () => {
     const { seed } = wanOptionsOf(PAIR);
     expect(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32).toBe(true);
@@ -71,9 +81,12 @@ describe("vap wan flags", () => {
     [["--listen", "127.0.0.1:70000", "--to", "127.0.0.1:1"], `--listen: expected [tcp:|tftp:]HOST:PORT, got "127.0.0.1:70000"`],
     [["--listen", "127.0.0.1:1", "--to", "tcp:127.0.0.1:1"], `--to: expected HOST:PORT (the protocol goes on --listen), got "tcp:127.0.0.1:1"`],
     [["--listen", "127.0.0.1:1", "--to", "127.0.0.1:0"], `--to: expected HOST:PORT (the protocol goes on --listen), got "127.0.0.1:0"`],
-    [["--listen", "127.0.0.1:1"], "expected pairs of --listen and --to (got 1 --listen, 0 --to)"],
+    [["--listen", "127.0.0.1:1"], "expected pairs of --listen and --to (got 1 --listen, 0 --to), or --link"],
+    [["--link", "ap:10.77.0.1/30"], `--link: expected [NS_A]:ADDRESS/PREFIX,[NS_B]:ADDRESS/PREFIX, got "ap:10.77.0.1/30"`],
+    [["--link", "ap:10.77.0.1/30,wlc:10.77.0.2/30", "--idle", "5s"], "--link joins two namespaces; --listen, --to and --idle are for relay pairs"],
+    [["--link", "a:1.2.3.4/30,b:1.2.3.5/30", ...PAIR], "--link joins two namespaces; --listen, --to and --idle are for relay pairs"],
   ])("vap wan %j fails with one line naming the flag", async (args, message) => {
-    const withPair = args.includes("--listen") ? args : [...PAIR, ...args];
+    const withPair = args.includes("--listen") || args.includes("--link") ? args : [...PAIR, ...args];
     const r = await vap("wan", ...withPair);
     expect(r.code).toBe(2);
     expect(r.out).toBe("");
@@ -102,7 +115,7 @@ describe("vap wan flags", () => {
   it("documents itself in --help", async () => {
     const r = await vap("wan", "--help");
     expect(r.code).toBe(0);
-    for (const flag of ["--listen", "--to", "tcp:", "--delay", "--jitter", "--loss", "--reorder", "--duplicate", "--rate", "--queue", "--idle", "--seed", "--stats"]) {
+    for (const flag of ["--listen", "--to", "--link", "tcp:", "--delay", "--jitter", "--loss", "--reorder", "--duplicate", "--rate", "--queue", "--idle", "--seed", "--stats"]) {
       expect(r.out).toContain(flag);
     }
   });

@@ -5,6 +5,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { spawnGrouped } from "../../support/daemon.js";
 import { freeTcpPort, tcpAccepting as accepting } from "../../support/loopback.js";
+import { listeningIn } from "../../support/netns.js";
 import { requirePeer } from "../../support/peers.js";
 import { writeServerCertificate } from "../../support/server-cert.js";
 import { tempDir } from "../../support/temp.js";
@@ -28,7 +29,7 @@ export interface RunningNginx {
 }
 
 /** What the test server answers besides its files: a redirect, a redirect loop, a refusal, and a slow folder. */
-function nginxConf(dir: string, httpPort: number, httpsPort: number): string {
+function nginxConf(dir: string, address: string, httpPort: number, httpsPort: number): string {
   const locations = `
       root ${dir}/www;
       location = /moved { return 302 /small.bin; }
@@ -46,10 +47,10 @@ http {
   fastcgi_temp_path ${dir}/tmp/fastcgi;
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
-  server { listen 127.0.0.1:${httpPort};${locations}
+  server { listen ${address}:${httpPort};${locations}
   }
   server {
-    listen 127.0.0.1:${httpsPort} ssl;
+    listen ${address}:${httpsPort} ssl;
     ssl_certificate ${dir}/server.pem;
     ssl_certificate_key ${dir}/server.key;${locations}
   }
@@ -61,8 +62,22 @@ http {
 const NGINX_START_MS = 10_000;
 const NGINX_PORT_TRIES = 3;
 
-/** nginx serving `files` (names may hold a folder: "slow/x.bin") over HTTP and HTTPS; the HTTPS certificate names 127.0.0.1 and comes from a fresh private CA. */
-export async function startNginx(files: Record<string, Uint8Array>): Promise<RunningNginx> {
+/**
+ * nginx inside a network namespace (the layer-3 WAN link tests): it listens
+ * on every address there (so it may start before a link gives the namespace
+ * `address`), and its certificate names `address`.
+ */
+export interface NginxPlace {
+  netns: string;
+  address: string;
+}
+
+/**
+ * nginx serving `files` (names may hold a folder: "slow/x.bin") over HTTP and
+ * HTTPS on 127.0.0.1, or on `at`; the HTTPS certificate names that address
+ * and comes from a fresh private CA.
+ */
+export async function startNginx(files: Record<string, Uint8Array>, at?: NginxPlace): Promise<RunningNginx> {
   const program = requirePeer("nginx");
   const dir = tempDir("nginx");
   // Workers run as nobody; tempDir() is private to root.
@@ -75,7 +90,7 @@ export async function startNginx(files: Record<string, Uint8Array>): Promise<Run
   mkdirSync(join(dir, "www"), { recursive: true, mode: 0o755 });
   mkdirSync(join(dir, "tmp"), { recursive: true });
   mkdirSync(join(dir, "logs"), { recursive: true });
-  const { caPem, caFile } = writeServerCertificate(dir, "vap test HTTPS CA");
+  const { caPem, caFile } = writeServerCertificate(dir, "vap test HTTPS CA", at?.address);
   // nginx's {PLAIN} scheme (RFC 2307 syntax): a test password needs no hashing tool. Workers run as nobody.
   const user = { name: "vap", password: `pw-${randomBytes(9).toString("base64url")}` };
   writeFileSync(join(dir, "htpasswd"), `${user.name}:{PLAIN}${user.password}\n`, { mode: 0o644 });
@@ -84,12 +99,15 @@ export async function startNginx(files: Record<string, Uint8Array>): Promise<Run
   for (let attempt = 0; attempt < NGINX_PORT_TRIES; attempt++) {
     const [httpPort, httpsPort] = [await freeTcpPort(), await freeTcpPort()];
     if (httpPort === httpsPort) continue;
-    writeFileSync(join(dir, "nginx.conf"), nginxConf(dir, httpPort, httpsPort));
-    // Its own process group: stop() ends the master and its workers together.
-    const { process: child, stderr, stop } = spawnGrouped(program, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", `daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;`]);
+    writeFileSync(join(dir, "nginx.conf"), nginxConf(dir, at ? "0.0.0.0" : "127.0.0.1", httpPort, httpsPort));
+    const args = ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", `daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;`];
+    // Its own process group: stop() ends the master and its workers together (`ip netns exec` execs nginx in its place).
+    const { process: child, stderr, stop } = at ? spawnGrouped("ip", ["netns", "exec", at.netns, program, ...args]) : spawnGrouped(program, args);
+    const listening = async () =>
+      at ? (await listeningIn(at.netns, "tcp", httpPort)) && (await listeningIn(at.netns, "tcp", httpsPort)) : (await accepting(httpPort)) && (await accepting(httpsPort));
     const started = Date.now();
-    while (child.exitCode === null && Date.now() - started < NGINX_START_MS && !((await accepting(httpPort)) && (await accepting(httpsPort)))) await sleep(10);
-    if (child.exitCode === null && (await accepting(httpPort)) && (await accepting(httpsPort))) {
+    while (child.exitCode === null && Date.now() - started < NGINX_START_MS && !(await listening())) await sleep(10);
+    if (child.exitCode === null && (await listening())) {
       return { httpPort, httpsPort, caPem, caFile, root: join(dir, "www"), user, accessLog: () => readFileSync(join(dir, "access.log"), "utf8"), stop };
     }
     await stop();
