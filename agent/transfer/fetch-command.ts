@@ -41,7 +41,7 @@ const FETCH_USAGE = `URL FILE [--ca FILE] [--identity FILE] [--known-hosts FILE]
   Downloads URL into FILE (through FILE.part, renamed when complete).
   URL: ${SUPPORTED_SCHEMES.map((s) => `${s}host[:port]/path`).join(", ")}; ${listed(LOGIN_SCHEMES)} take user[:password]@host
   (the password is asked for on a terminal when the URL has none). ftpes:// is FTP with explicit TLS. Progress is shown on a terminal.
-  --ca FILE           PEM of a private CA trusted for ${listed(CA_SCHEMES)} besides the system's
+  --ca FILE           PEM of the CA(s) trusted for ${listed(CA_SCHEMES)} instead of the system's
   --identity FILE     private key to log in with (${listed(SSH_SCHEMES)})
   --known-hosts FILE  the server's host key must be listed here (${listed(SSH_SCHEMES)}); without it the key is accepted and its fingerprint shown
   --size BYTES        the file must be exactly this long

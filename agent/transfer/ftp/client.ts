@@ -3,11 +3,10 @@
  * streaming with back-pressure (file-download.ts). Passive mode only (EPSV,
  * else PASV: the client connects out, as through any NAT). ftpes:// is
  * explicit TLS — AUTH TLS on the control connection, protected data
- * connections — with a private CA trusted besides the system's roots.
+ * connections — with a private CA trusted instead of the system's roots.
  * Without a user in the URL the login is anonymous. The path is relative to
  * the login directory (RFC 1738 §3.2.2).
  */
-import { rootCertificates } from "node:tls";
 import type { Writable } from "node:stream";
 import { Client } from "basic-ftp";
 import { downloadFile, type FileDownloadResult, type FileSession } from "../file-download.js";
@@ -22,7 +21,7 @@ export interface FetchFtpOptions {
   timeoutMs?: number;
   /** The image's name for the sink; default the URL's last path segment. */
   name?: string;
-  /** PEM of a private CA, trusted besides the system's roots (ftpes://). */
+  /** PEM of a private CA, trusted instead of the system's roots (ftpes://), as curl's --cacert. */
   ca?: string;
 }
 
@@ -47,7 +46,7 @@ class FtpSession implements FileSession {
   async connect(): Promise<void> {
     const { host, port, user, password, scheme } = this.target;
     // `ca` replaces Node's trust store; a private CA is added to it instead.
-    const secureOptions = this.o.ca === undefined ? {} : { ca: [...rootCertificates, this.o.ca] };
+    const secureOptions = this.o.ca === undefined ? {} : { ca: this.o.ca };
     await this.#client.access({
       host,
       port,

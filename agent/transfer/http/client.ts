@@ -8,7 +8,6 @@
  * come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY. Fails with an ImageSourceError
  * carrying the seam's reason, after aborting the sink.
  */
-import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import { ConfigError, describeError } from "../../core/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
@@ -20,7 +19,7 @@ import { DEFAULT_HTTP_TIMEOUT_MS, MAX_REDIRECTS, MAX_RESUMES, REDIRECT_STATUSES 
 export interface FetchHttpOptions {
   signal?: AbortSignal;
   onProgress?(bytes: number, total?: number): void;
-  /** PEM of a private CA, trusted besides the system's roots. */
+  /** PEM of a private CA (or chain of CAs), trusted instead of the system's roots. */
   ca?: string;
   /** Connect, response-headers and body-silence timeout; default DEFAULT_HTTP_TIMEOUT_MS. */
   timeoutMs?: number;
@@ -83,21 +82,10 @@ export function rangeStart(headers: Headers): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/**
- * The system's roots and a private CA. Node's `ca` option replaces the
- * roots, so they are passed again beside the CA; parsing some 140 PEM roots
- * costs 30–70 ms (a third of a round trip at 100 ms RTT), so the context is
- * built once per CA and reused by every later fetch.
- */
-let trusted: { ca: string; context: SecureContext } | undefined;
-function trustingAlso(ca: string): SecureContext {
-  if (trusted?.ca !== ca) trusted = { ca, context: createSecureContext({ ca: [...rootCertificates, ca] }) };
-  return trusted.context;
-}
-
 function dispatcherFor(o: FetchHttpOptions): Dispatcher {
   const timeout = o.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
-  const tls = o.ca === undefined ? {} : { secureContext: trustingAlso(o.ca) };
+  // A given CA is the only trust, as curl's --cacert: the AP trusts its controller's CA, not the public roots.
+  const tls = o.ca === undefined ? {} : { ca: o.ca };
   return new EnvHttpProxyAgent({ connect: { ...tls, timeout }, requestTls: { ...tls, timeout }, headersTimeout: timeout, bodyTimeout: timeout });
 }
 

@@ -4,6 +4,7 @@ import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchHttp, fileSink, httpImageSource, ImageSourceError, MAX_REDIRECTS, MAX_RESUMES } from "../../../agent/transfer/index.js";
+import { issueCa, validFor } from "../../../agent/pki/index.js";
 import { rejectionOf } from "../../support/rejection.js";
 import { tempDir } from "../../support/temp.js";
 import { content, RecordingSink, sha256 } from "../tftp/support.js";
@@ -89,7 +90,14 @@ describe("fetchHttp from nginx", () => {
     expect([loop.reason, loop.message]).toEqual(["network", `${http}/loop: more than ${MAX_REDIRECTS} redirects`]);
   });
 
-  it("HTTPS with the private CA added to trust", async () => {
+  it("HTTPS with another CA given is refused: the CA given is the only trust", async () => {
+    const other = issueCa("ecdsa", validFor(1), "some other CA");
+    const err = await failureOf(fetchHttp(`${https}/small.bin`, new RecordingSink(), { ca: other.cert }));
+    expect(err.reason).toBe("refused");
+    expect(err.message).toMatch(/TLS certificate not accepted/);
+  });
+
+  it("HTTPS with the private CA as trust", async () => {
     const sink = new RecordingSink();
     await fetchHttp(`${https}/big.bin`, sink, { ca: nginx.caPem });
     expect(sink.sha256).toBe(sha256(BIG));
