@@ -10,6 +10,11 @@
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "defines": ["OPENSSL_API_COMPAT=30000", "OPENSSL_NO_DEPRECATED"]
+    },
+    {
+      "target_name": "vap_udp",
+      "sources": ["agent/net/native/udp.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]
 }

@@ -9,3 +9,4 @@ export { RepeatLimiter, DEFAULT_REPEAT_LIMIT, OTHER_SOURCES, type RepeatLimit, t
 export { DroppingOutput, type LogOutput } from "./log-output.js";
 export { serial, type Serial } from "./serial.js";
 export { createDurableFile, readOperatorFile, writeAll, writeFileDurably, type DurableFile } from "./files.js";
+export { loadAddon } from "./addon.js";

@@ -3,10 +3,7 @@
  * built by node-gyp on `npm install`). Internal to agent/capwap/dtls: other
  * modules use index.ts.
  */
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { loadAddon } from "../../core/index.js";
 
 /** Session states, mirrored from session.c. */
 export const NativeState = {
@@ -117,31 +114,4 @@ export interface VapDtlsAddon {
 export const DTLS1_VERSION = 0xfeff;
 export const DTLS1_2_VERSION = 0xfefd;
 
-/**
- * The addon lives in <package root>/build/Release. This module runs from
- * agent/… under vitest and from dist/agent/… after a build, so the root is
- * found by walking up to package.json rather than by a fixed relative path.
- */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("vap_dtls: no package.json above " + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-  return dir;
-}
-
-function load(): VapDtlsAddon {
-  const path = join(packageRoot(), "build", "Release", "vap_dtls.node");
-  try {
-    return createRequire(import.meta.url)(path);
-  } catch (err) {
-    // The usual cause on a fresh Pi or container: no compiler at npm install.
-    throw new Error(`vap_dtls addon not loadable from ${path}; run \`npm install\` (needs g++, make, python3): ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
-export const addon: VapDtlsAddon = load();
+export const addon: VapDtlsAddon = loadAddon<VapDtlsAddon>("vap_dtls");

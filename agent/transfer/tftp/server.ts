@@ -7,7 +7,7 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import { type Clock, ConfigError, describeError, type Log, silentLog, systemClock } from "../../core/index.js";
-import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../net/index.js";
+import { bindNativeUdp, bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../net/index.js";
 import { openServedFile, ReadAhead, servedRoot } from "./files.js";
 import { DEFAULT_MAX_TRANSFERS, DEFAULT_RETRIES, OCTET_MODE, TFTP_PORT } from "./limits.js";
 import { negotiateAsServer, type TransferOptions } from "./options.js";
@@ -40,6 +40,9 @@ export interface TftpServer {
 export function describeOptions(o: TransferOptions): string {
   return `blksize ${o.blockSize}, windowsize ${o.windowSize}, timeout ${o.timeoutMs / 1000} s${o.size === undefined ? "" : `, tsize ${o.size}`}`;
 }
+
+/** A transfer's socket takes ACKs, one per window: a short batch is enough. */
+const TRANSFER_RECEIVE_BATCH = 8;
 
 /** What an accepted read starts from. */
 interface AcceptedRead {
@@ -156,7 +159,8 @@ export async function startTftpServer(o: TftpServerOptions): Promise<TftpServer>
     const { acknowledged, options } = negotiateAsServer(p.options, opened.size);
     let own: DatagramSocket;
     try {
-      own = await bindUdp({ address: socket.local.address });
+      // The transfer's socket carries the bulk: batched sends (a window in one sendmmsg) and receives.
+      own = await bindNativeUdp({ address: socket.local.address, batch: TRANSFER_RECEIVE_BATCH });
     } catch (err) {
       await opened.file.close();
       transfers.delete(key);
