@@ -24,7 +24,12 @@ interface VapUdpAddon {
     options: { maxDatagram: number; batch: number; receiveBufferBytes?: number; sendBufferBytes?: number; broadcast?: number },
     onBatch: (count: number, packed: ArrayBuffer, from: string | string[]) => void,
   ): NativeUdpHandle;
-  send(handle: NativeUdpHandle, datagrams: Uint8Array[], count: number, address: string, port: number): void;
+  /**
+   * Datagram i is staged[spans[2i] .. +spans[2i+1]] followed by bodies[i]
+   * (when there is one), gathered by the kernel: small parts are copied
+   * into one staging area, large ones are sent from where they lie.
+   */
+  send(handle: NativeUdpHandle, staged: Uint8Array, spans: Int32Array, bodies: (Uint8Array | undefined)[], count: number, address: string, port: number): void;
   close(handle: NativeUdpHandle): void;
   stats(handle: NativeUdpHandle): [sentLater: number, sendsDropped: number, receivesTruncated: number];
 }
@@ -36,6 +41,14 @@ export const MAX_UDP_PAYLOAD = 65507;
 
 /** Datagrams one receive call (recvmmsg) takes: a TFTP window of 16 to 64 blocks is one or two batches. */
 export const DEFAULT_RECEIVE_BATCH = 32;
+
+/** Datagrams one send call takes at most; more in one tick go in several calls. */
+const SEND_SLOTS = 256;
+/** A part up to this size is copied into the staging area rather than passed by reference. */
+const SMALL_PART_BYTES = 512;
+/** The staging area for small parts: room for SEND_SLOTS DATA headers, or a few small datagrams. */
+const STAGED_BYTES = 16 * 1024;
+const EMPTY = new Uint8Array(0);
 
 export interface NativeUdpOptions extends UdpOptions {
   /** Kernel send buffer (SO_SNDBUF; as root above net.core.wmem_max). */
@@ -57,6 +70,8 @@ export interface NativeUdpStats {
 }
 
 export interface NativeDatagramSocket extends DatagramSocket {
+  /** One datagram of `head` then `body`, joined by the kernel from where they lie (no copy into a packet). */
+  sendParts(head: Uint8Array, body: Uint8Array, to: Endpoint): void;
   stats(): NativeUdpStats;
 }
 
@@ -93,38 +108,64 @@ export async function bindNativeUdp(options: NativeUdpOptions = {}): Promise<Nat
   const meta = handle.meta;
   const family = address.includes(":") ? 6 : 4;
 
-  /** This tick's datagrams, all to `queuedTo`; a send elsewhere flushes them first, so order holds. */
-  let queue: Uint8Array[] = [];
+  // This tick's datagrams, all to `queuedTo` (a send elsewhere flushes them first, so order holds): each is a
+  // small part copied into `staged` (its span in `spans`) and a large one passed by reference (`bodies`).
+  // Copying the small parts spares the addon from detaching each small typed array V8 keeps on its heap.
+  const staged = new Uint8Array(STAGED_BYTES);
+  const spans = new Int32Array(2 * SEND_SLOTS);
+  let bodies: (Uint8Array | undefined)[] = [];
+  let stagedAt = 0;
   let queuedTo: Endpoint | undefined;
   let flushScheduled = false;
   /** The last destination checked: a transfer sends to one peer object, validated once. */
   let checked: Endpoint | undefined;
   const flush = () => {
     flushScheduled = false;
-    if (queue.length === 0 || closed) return;
-    const datagrams = queue;
-    queue = [];
-    addon.send(handle, datagrams, datagrams.length, queuedTo!.address, queuedTo!.port);
+    const count = bodies.length;
+    if (count === 0 || closed) return;
+    const b = bodies;
+    bodies = [];
+    stagedAt = 0;
+    addon.send(handle, staged, spans, b, count, queuedTo!.address, queuedTo!.port);
   };
+  const queue = (head: Uint8Array, body: Uint8Array | undefined, to: Endpoint) => {
+    if (closed) return;
+    if (to !== checked) {
+      // An IPv6 socket reaches IPv4 peers as IPv4-mapped addresses; an IPv4 socket only IPv4 ones.
+      const version = isIP(to.address);
+      if (version === 0 || version > family) throw new Error(`cannot send to "${to.address}": not an IPv${family} address`);
+      if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) throw new Error(`cannot send to port ${to.port}: not 1 to 65535`);
+      checked = to;
+    }
+    if (queuedTo && (queuedTo.port !== to.port || queuedTo.address !== to.address)) flush();
+    if (bodies.length === SEND_SLOTS || stagedAt + head.length > STAGED_BYTES) flush();
+    const i = bodies.length;
+    spans[2 * i] = stagedAt;
+    spans[2 * i + 1] = head.length;
+    staged.set(head, stagedAt);
+    stagedAt += head.length;
+    bodies.push(body);
+    queuedTo = to;
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flush);
+    }
+  };
+  const queueWhole = (data: Uint8Array, to: Endpoint) => (data.length <= SMALL_PART_BYTES ? queue(data, undefined, to) : queue(EMPTY, data, to));
 
   return {
     local: { address: handle.address, port: handle.port },
     send(data, to) {
-      if (closed) return;
-      if (to !== checked) {
-        // An IPv6 socket reaches IPv4 peers as IPv4-mapped addresses; an IPv4 socket only IPv4 ones.
-        const version = isIP(to.address);
-        if (version === 0 || version > family) throw new Error(`cannot send to "${to.address}": not an IPv${family} address`);
-        if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) throw new Error(`cannot send to port ${to.port}: not 1 to 65535`);
-        checked = to;
+      queueWhole(data, to);
+    },
+    sendParts(head, body, to) {
+      if (head.length > SMALL_PART_BYTES) {
+        const joined = new Uint8Array(head.length + body.length);
+        joined.set(head);
+        joined.set(body, head.length);
+        return queueWhole(joined, to);
       }
-      if (queuedTo && (queuedTo.port !== to.port || queuedTo.address !== to.address)) flush();
-      queue.push(data);
-      queuedTo = to;
-      if (!flushScheduled) {
-        flushScheduled = true;
-        queueMicrotask(flush);
-      }
+      queue(head, body, to);
     },
     onMessage(h) {
       handler = h;

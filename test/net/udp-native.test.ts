@@ -49,6 +49,19 @@ describe("native UDP socket", () => {
     });
   });
 
+  it("sends a head and a body as one datagram, among whole ones, in order", async () => {
+    const a = await bind();
+    const b = await bind();
+    const got = collect(b);
+    const body = datagram(9, 3000);
+    a.sendParts(Uint8Array.of(0, 3, 0, 1), body.subarray(0, 1468), b.local);
+    a.send(datagram(2, 10), b.local);
+    a.sendParts(datagram(5, 600), datagram(6, 2), b.local); // a head too big to stage
+    a.send(datagram(3, 2000), b.local);
+    await until(() => got.length === 4);
+    expect(got.map((r) => r.data)).toEqual([Uint8Array.of(0, 3, 0, 1, ...body.subarray(0, 1468)), datagram(2, 10), Uint8Array.of(...datagram(5, 600), 6, 6), datagram(3, 2000)]);
+  });
+
   it("delivers a datagram of the largest UDP size whole, and drops (counts) one above maxDatagram", async () => {
     const a = await bind();
     const b = await bind();
@@ -179,8 +192,12 @@ describe("native UDP socket", () => {
 const a = await bindNativeUdp({ sendBufferBytes: 1 });
 const b = await bindNativeUdp({ receiveBufferBytes: 16 << 20 });
 let n = 0, inOrder = true;
-b.onMessage((d) => { if (d.length !== 1400 || d[0] !== (n & 255)) inOrder = false; n++; });
-for (let i = 0; i < 3000; i++) a.send(new Uint8Array(1400).fill(i & 255), b.local);
+b.onMessage((d) => { if (d.length !== 1400 || d[0] !== (n & 255) || d[1399] !== (n & 255)) inOrder = false; n++; });
+// Odd ones as a head and a body, so what waits is the two joined.
+for (let i = 0; i < 3000; i++) {
+  if (i % 2) a.sendParts(new Uint8Array(4).fill(i & 255), new Uint8Array(1396).fill(i & 255), b.local);
+  else a.send(new Uint8Array(1400).fill(i & 255), b.local);
+}
 const until = Date.now() + 10000;
 while (n < 3000 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
 console.log(JSON.stringify({ received: n, inOrder, ...a.stats() }));

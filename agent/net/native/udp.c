@@ -13,7 +13,8 @@
  *     handle.address, handle.port: where it is bound
  *     handle.meta: Int32Array [length0, port0, length1, port1, ...]
  *     onBatch(count, ArrayBuffer, from: string | string[])
- *   send(handle, datagrams: Uint8Array[], count, address, port)
+ *   send(handle, staged: Uint8Array, spans: Int32Array, bodies: (Uint8Array|undefined)[], count, address, port)
+ *     datagram i is staged[spans[2i] .. +spans[2i+1]] then bodies[i], gathered by the kernel
  *   close(handle)
  *   stats(handle) -> [sent later (EAGAIN), sends dropped, receives truncated]
  * Errors are thrown with code = the errno's name ("EADDRINUSE").
@@ -244,7 +245,9 @@ static void receive(udp_t *u) {
   }
 }
 
-static void defer(udp_t *u, const uint8_t *data, size_t len, const struct sockaddr_storage *to, socklen_t to_len) {
+static void defer(udp_t *u, const struct iovec *parts, size_t count, const struct sockaddr_storage *to, socklen_t to_len) {
+  size_t len = 0;
+  for (size_t i = 0; i < count; i++) len += parts[i].iov_len;
   if (u->deferred_bytes + len > MAX_DEFERRED_BYTES) {
     u->dropped++;
     return;
@@ -258,7 +261,7 @@ static void defer(udp_t *u, const uint8_t *data, size_t len, const struct sockad
   d->to = *to;
   d->to_len = to_len;
   d->len = len;
-  memcpy(d->data, data, len);
+  for (size_t i = 0, at = 0; i < count; at += parts[i].iov_len, i++) memcpy(d->data + at, parts[i].iov_base, parts[i].iov_len);
   if (u->tail) u->tail->next = d;
   else u->head = d;
   u->tail = d;
@@ -479,16 +482,46 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return handle;
 }
 
+/* A typed array of `want`'s type as a pointer and byte length. */
+static bool typed_bytes(napi_env env, napi_value value, napi_typedarray_type want, struct iovec *out) {
+  napi_typedarray_type type;
+  void *data = NULL;
+  size_t len = 0;
+  if (napi_get_typedarray_info(env, value, &type, &len, &data, NULL, NULL) != napi_ok || type != want) return false;
+  out->iov_base = data ? data : (void *)"";
+  out->iov_len = want == napi_int32_array ? len * sizeof(int32_t) : len;
+  return true;
+}
+
+/* Element i of a JS array: a Uint8Array's bytes, or none for undefined. */
+static bool element_bytes(napi_env env, napi_value list, uint32_t i, struct iovec *out) {
+  napi_value item;
+  napi_valuetype t;
+  if (napi_get_element(env, list, i, &item) != napi_ok || napi_typeof(env, item, &t) != napi_ok) return false;
+  if (t == napi_undefined) {
+    out->iov_len = 0;
+    return true;
+  }
+  return typed_bytes(env, item, napi_uint8_array, out);
+}
+
 static napi_value js_send(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  udp_t *u = socket_call(env, info, argv, 5);
+  napi_value argv[7];
+  udp_t *u = socket_call(env, info, argv, 7);
   if (!u || u->closed) return NULL;
   uint32_t count;
   int32_t port;
   char address[INET6_ADDRSTRLEN + 1];
-  if (napi_get_value_uint32(env, argv[2], &count) != napi_ok || napi_get_value_int32(env, argv[4], &port) != napi_ok ||
-      !get_string(env, argv[3], address, sizeof address))
+  struct iovec staged, spans_bytes;
+  if (napi_get_value_uint32(env, argv[4], &count) != napi_ok || napi_get_value_int32(env, argv[6], &port) != napi_ok ||
+      !get_string(env, argv[5], address, sizeof address))
     return NULL;
+  if (!typed_bytes(env, argv[1], napi_uint8_array, &staged) || !typed_bytes(env, argv[2], napi_int32_array, &spans_bytes) ||
+      spans_bytes.iov_len < (size_t)count * 2 * sizeof(int32_t)) {
+    throw_usage(env, "send takes a staging Uint8Array and its spans");
+    return NULL;
+  }
+  const int32_t *spans = spans_bytes.iov_base;
   struct sockaddr_storage to;
   socklen_t to_len;
   if (!parse_endpoint(address, port, u->family, &to, &to_len)) {
@@ -498,25 +531,21 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   struct mmsghdr msgs[SEND_CHUNK];
-  struct iovec iov[SEND_CHUNK];
+  struct iovec iov[SEND_CHUNK][2];
   uint32_t done = 0;
   while (done < count) {
     unsigned n = 0;
     for (; n < SEND_CHUNK && done + n < count; n++) {
-      napi_value item;
-      void *data = NULL;
-      size_t len = 0;
-      napi_typedarray_type type;
-      if (napi_get_element(env, argv[1], done + n, &item) != napi_ok ||
-          napi_get_typedarray_info(env, item, &type, &len, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-        throw_usage(env, "send takes Uint8Arrays");
+      int32_t at = spans[2 * (done + n)], len = spans[2 * (done + n) + 1];
+      if (at < 0 || len < 0 || (size_t)at + (size_t)len > staged.iov_len || !element_bytes(env, argv[3], done + n, &iov[n][1])) {
+        throw_usage(env, "send: a span outside the staging area, or a body that is not a Uint8Array");
         return NULL;
       }
-      iov[n].iov_base = data ? data : (void *)"";
-      iov[n].iov_len = len;
+      iov[n][0].iov_base = (uint8_t *)staged.iov_base + at;
+      iov[n][0].iov_len = (size_t)len;
       memset(&msgs[n], 0, sizeof msgs[n]);
-      msgs[n].msg_hdr.msg_iov = &iov[n];
-      msgs[n].msg_hdr.msg_iovlen = 1;
+      msgs[n].msg_hdr.msg_iov = iov[n];
+      msgs[n].msg_hdr.msg_iovlen = iov[n][1].iov_len ? 2 : 1;
       msgs[n].msg_hdr.msg_name = &to;
       msgs[n].msg_hdr.msg_namelen = to_len;
     }
@@ -533,7 +562,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
         sent++;
       }
     }
-    for (unsigned i = sent; i < n; i++) defer(u, iov[i].iov_base, iov[i].iov_len, &to, to_len);
+    for (unsigned i = sent; i < n; i++) defer(u, iov[i], msgs[i].msg_hdr.msg_iovlen, &to, to_len);
     done += n;
   }
   watch(u);

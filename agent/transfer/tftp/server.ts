@@ -7,11 +7,11 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import { type Clock, ConfigError, describeError, type Log, silentLog, systemClock } from "../../core/index.js";
-import { bindNativeUdp, bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../net/index.js";
+import { bindNativeUdp, bindUdp, type DatagramSocket, type Endpoint, endpointKey, type NativeDatagramSocket } from "../../net/index.js";
 import { openServedFile, ReadAhead, servedRoot } from "./files.js";
 import { DEFAULT_MAX_TRANSFERS, DEFAULT_RETRIES, OCTET_MODE, TFTP_PORT } from "./limits.js";
 import { negotiateAsServer, type TransferOptions } from "./options.js";
-import { decodePacket, encodePacket, Opcode, type RequestPacket, TftpDecodeError, TftpErrorCode } from "./packet.js";
+import { decodePacket, encodeDataHeader, encodePacket, Opcode, type RequestPacket, TftpDecodeError, TftpErrorCode } from "./packet.js";
 import { closeAfterSends, decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
 import { initialSender, type SenderEffect, type SenderInput, type SenderState, senderStep } from "./sender.js";
 
@@ -49,7 +49,7 @@ interface AcceptedRead {
   name: string;
   peer: Endpoint;
   /** The transfer's own socket: its port is the server's transfer id. */
-  socket: DatagramSocket;
+  socket: NativeDatagramSocket;
   file: FileHandle;
   size: number;
   options: TransferOptions;
@@ -93,6 +93,8 @@ class OutgoingTransfer {
   #carryOut(e: SenderEffect): void {
     switch (e.type) {
       case "send":
+        // A block goes out from the read-ahead chunk it lies in, behind its own 4-byte header: no packet copy per block.
+        if (e.packet.opcode === Opcode.Data) return this.accepted.socket.sendParts(encodeDataHeader(e.packet.block), e.packet.data, this.accepted.peer);
         return this.accepted.socket.send(encodePacket(e.packet), this.accepted.peer);
       case "arm":
         return this.#timer.arm(e.ms);
@@ -157,7 +159,7 @@ export async function startTftpServer(o: TftpServerOptions): Promise<TftpServer>
       return refuse(p, from, opened.code, opened.message);
     }
     const { acknowledged, options } = negotiateAsServer(p.options, opened.size);
-    let own: DatagramSocket;
+    let own: NativeDatagramSocket;
     try {
       // The transfer's socket carries the bulk: batched sends (a window in one sendmmsg) and receives.
       own = await bindNativeUdp({ address: socket.local.address, batch: TRANSFER_RECEIVE_BATCH });
