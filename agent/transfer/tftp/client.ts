@@ -6,7 +6,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { isIPv6 } from "node:net";
-import { type Clock, ConfigError, describeError, systemClock, VapError } from "../../core/index.js";
+import { type Clock, ConfigError, concatBytes, describeError, systemClock, VapError } from "../../core/index.js";
 import { bindNativeUdp, type DatagramSocket, type Endpoint } from "../../net/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 import { CLIENT_REQUEST, DEFAULT_BLOCK_SIZE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, TFTP_PORT } from "./limits.js";
@@ -111,6 +111,8 @@ class Download {
   /** Sink calls run in order; each completion is a "sink-ready" input. */
   #sinkChain: Promise<unknown> = Promise.resolve();
   #written = 0;
+  /** Blocks the machine has handed over for the sink and no sink call has taken yet. */
+  #unwritten: Uint8Array[] = [];
   #settle!: { resolve: (r: FetchTftpResult) => void; reject: (e: TftpError) => void };
 
   constructor(
@@ -161,10 +163,18 @@ class Download {
       case "begin":
         return this.#sinkCall(() => this.sink.begin({ name: this.path, size: e.size }));
       case "write":
+        this.#unwritten.push(e.data);
+        // Blocks that arrive before the queued sink call runs (a window's batch) join it.
+        if (this.#unwritten.length > 1) return;
         return this.#sinkCall(async () => {
-          await this.sink.write(e.data);
-          this.#written += e.data.length;
+          const blocks = this.#unwritten;
+          this.#unwritten = [];
+          // One sink write per window rather than per block.
+          const data = blocks.length === 1 ? blocks[0]! : concatBytes(blocks);
+          await this.sink.write(data);
+          this.#written += data.length;
           this.o.onProgress?.(this.#written, this.#state.options.size);
+          return blocks.length;
         });
       case "complete":
         this.#sinkChain = this.#sinkChain.then(() => this.sink.finish());
@@ -181,10 +191,13 @@ class Download {
     }
   }
 
+  /** A sink call; its completion is one "sink-ready" per write it carried (a write call may carry several blocks). */
   #sinkCall(call: () => Promise<unknown>): void {
     // After a failure nothing more reaches the sink but its abort.
     this.#sinkChain = this.#sinkChain.then(() => (this.#state.phase === "failed" ? undefined : call())).then(
-      () => this.#feed({ type: "sink-ready" }),
+      (writes) => {
+        for (let i = typeof writes === "number" ? writes : 1; i > 0; i--) this.#feed({ type: "sink-ready" });
+      },
       (err) => this.#feed({ type: "abort", reason: "sink", code: TftpErrorCode.DiskFull, message: `sink: ${describeError(err)}` }),
     );
   }
