@@ -84,10 +84,27 @@ class OutgoingTransfer {
     this.feed({ type: "start" });
   }
 
+  /**
+   * Inputs in arrival order; one fed while an earlier one's effects are
+   * being carried out (a read answered at once) waits its turn here, so
+   * effects never interleave.
+   */
+  readonly #inputs: SenderInput[] = [];
+
   feed(input: SenderInput): void {
-    const { state, effects } = senderStep(this.#state, input);
-    this.#state = state;
-    for (const e of effects) this.#carryOut(e);
+    this.#inputs.push(input);
+    if (this.#inputs.length > 1) return;
+    try {
+      for (let next: SenderInput | undefined = input; next; next = this.#inputs[0]) {
+        const { state, effects } = senderStep(this.#state, next);
+        this.#state = state;
+        for (const e of effects) this.#carryOut(e);
+        this.#inputs.shift();
+      }
+    } finally {
+      // Only a throw leaves inputs here; the next feed must not wait behind them.
+      this.#inputs.length = 0;
+    }
   }
 
   #carryOut(e: SenderEffect): void {
@@ -100,6 +117,9 @@ class OutgoingTransfer {
         return this.#timer.arm(e.ms);
       case "read": {
         const blockSize = this.#state.options.blockSize;
+        // Held in the chunk being served (most reads): answered without a promise and a turn of the event loop.
+        const held = this.#reader.readHeld((e.first - 1) * blockSize, e.count * blockSize);
+        if (held) return this.feed({ type: "read", first: e.first, count: e.count, data: held });
         this.#reader.read((e.first - 1) * blockSize, e.count * blockSize).then(
           (data) => this.feed({ type: "read", first: e.first, count: e.count, data }),
           (err) => this.feed({ type: "abort", code: TftpErrorCode.NotDefined, message: `read error: ${describeError(err)}` }),
