@@ -76,7 +76,9 @@ export interface NativeDatagramSocket extends DatagramSocket {
 }
 
 /**
- * Bind a native UDP socket (IPv4 or IPv6 by the address). A bind failure
+ * Bind a native UDP socket (IPv4 or IPv6 by the address). close() sends
+ * what this tick queued first (the ERROR or final ACK that ends a TFTP
+ * transfer leaves before the socket closes). A bind failure
  * rejects with an Error whose `code` is the errno's name ("EADDRINUSE"),
  * as Node's dgram does. Data handed to a handler stays valid after it
  * returns (each batch is a fresh buffer), so receivers may keep it.

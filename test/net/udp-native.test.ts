@@ -145,6 +145,17 @@ describe("native UDP socket", () => {
     expect(openDescriptors()).toBe(before);
   });
 
+  it("close sends what this tick queued first", async () => {
+    const a = await bind();
+    const b = await bind();
+    const got = collect(b);
+    a.send(datagram(1, 10), b.local);
+    a.sendParts(Uint8Array.of(2), datagram(3, 5), b.local);
+    a.close();
+    await until(() => got.length === 2);
+    expect(got.map((r) => r.data)).toEqual([datagram(1, 10), Uint8Array.of(2, 3, 3, 3, 3, 3)]);
+  });
+
   it("a closed socket's send is a no-op", async () => {
     const a = await bind();
     const b = await bind();

@@ -7,12 +7,12 @@
 import { lookup } from "node:dns/promises";
 import { isIPv6 } from "node:net";
 import { type Clock, ConfigError, concatBytes, describeError, systemClock, VapError } from "../../core/index.js";
-import { bindNativeUdp, type DatagramSocket, type Endpoint } from "../../net/index.js";
+import { bindNativeUdp, type Endpoint, type NativeDatagramSocket } from "../../net/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 import { CLIENT_REQUEST, DEFAULT_BLOCK_SIZE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, TFTP_PORT } from "./limits.js";
 import type { OptionRequest, TransferOptions } from "./options.js";
 import { encodePacket, TftpErrorCode } from "./packet.js";
-import { closeAfterSends, decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
+import { decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
 import { initialReceiver, type ReceiverEffect, type ReceiverInput, type ReceiverState, receiverStep, type TftpFailureReason } from "./receiver.js";
 
 /** A TFTP download that did not complete, and why. */
@@ -118,7 +118,7 @@ class Download {
   constructor(
     private readonly path: string,
     private readonly server: Endpoint,
-    private readonly socket: DatagramSocket,
+    private readonly socket: NativeDatagramSocket,
     private readonly sink: ImageSink,
     request: OptionRequest,
     timeoutMs: number,
@@ -185,7 +185,7 @@ class Download {
         return;
       case "closed":
         this.#timer.cancel();
-        return closeAfterSends(this.socket);
+        return this.socket.close();
       case "failed":
         return this.#fail(e.reason, e.message);
     }
@@ -204,7 +204,7 @@ class Download {
 
   #fail(reason: TftpFailureReason, message: string, cause?: unknown): void {
     this.#timer.cancel();
-    closeAfterSends(this.socket);
+    this.socket.close();
     const error = new TftpError(reason, `tftp ${this.path}: ${message}`, { cause });
     // Whatever reached the sink is thrown away, after any call still running; the caller hears of the failure after that.
     void this.#sinkChain

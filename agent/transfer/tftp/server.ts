@@ -12,7 +12,7 @@ import { openServedFile, ReadAhead, servedRoot } from "./files.js";
 import { DEFAULT_MAX_TRANSFERS, DEFAULT_RETRIES, OCTET_MODE, TFTP_PORT } from "./limits.js";
 import { negotiateAsServer, type TransferOptions } from "./options.js";
 import { decodePacket, encodeDataHeader, encodePacket, Opcode, type RequestPacket, TftpDecodeError, TftpErrorCode } from "./packet.js";
-import { closeAfterSends, decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
+import { decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
 import { initialSender, type SenderEffect, type SenderInput, type SenderState, senderStep } from "./sender.js";
 
 export interface TftpServerOptions {
@@ -141,7 +141,7 @@ class OutgoingTransfer {
 
   #end(line: string): void {
     this.#timer.cancel();
-    closeAfterSends(this.accepted.socket);
+    this.accepted.socket.close();
     void this.accepted.file.close().catch(() => {});
     this.accepted.log.info(line);
     this.accepted.ended();
