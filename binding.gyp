@@ -15,6 +15,11 @@
       "target_name": "vap_tun",
       "sources": ["lab/wan/native/tun.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    },
+    {
+      "target_name": "vap_udp",
+      "sources": ["agent/net/native/udp.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]
 }

@@ -10,6 +10,19 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** The parts, in order, as one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Node's Buffer pool size and rule: only arrays up to half a slab share one. */
 const SLAB_BYTES = 8 * 1024;
 let slab = new ArrayBuffer(SLAB_BYTES);

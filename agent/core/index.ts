@@ -3,7 +3,7 @@ export { systemClock, ManualClock, type Clock, type TimerHandle } from "./clock.
 export { DueHeap, type Due } from "./heap.js";
 export { seededRandom, systemRandom, type Random } from "./random.js";
 export { failpoint } from "./failpoint.js";
-export { allocateBytes, equalBytes } from "./bytes.js";
+export { allocateBytes, concatBytes, equalBytes } from "./bytes.js";
 export { createLog, silentLog, ciscoTimestamp, type Log, type LogFields, type ConsoleSink, type LogOptions } from "./log.js";
 export { RepeatLimiter, DEFAULT_REPEAT_LIMIT, OTHER_SOURCES, type RepeatLimit, type RepeatLimiterOptions } from "./log-limit.js";
 export { DroppingOutput, type LogOutput } from "./log-output.js";

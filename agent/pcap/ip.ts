@@ -4,6 +4,7 @@
  * the lower layers; checksums are real so Wireshark's validation passes.
  */
 import { isIPv4, isIPv6, SocketAddress } from "node:net";
+import { concatBytes } from "../core/index.js";
 import type { Endpoint } from "../net/index.js";
 
 export interface UdpDatagram {
@@ -87,7 +88,7 @@ export function buildIpUdpPacket(d: UdpDatagram): Uint8Array {
     const c = fold(sum16(ip));
     ip[10] = c >> 8;
     ip[11] = c & 0xff;
-    return concat(ip, udpHeader(d, pseudo), d.payload);
+    return concatBytes([ip, udpHeader(d, pseudo), d.payload]);
   }
   if (isIPv6(d.src.address) && isIPv6(d.dst.address)) {
     const src = ipv6Bytes(d.src.address);
@@ -106,19 +107,9 @@ export function buildIpUdpPacket(d: UdpDatagram): Uint8Array {
     ip[7] = 64;
     ip.set(src, 8);
     ip.set(dst, 24);
-    return concat(ip, udpHeader(d, pseudo), d.payload);
+    return concatBytes([ip, udpHeader(d, pseudo), d.payload]);
   }
   throw new Error(`cannot capture between "${d.src.address}" and "${d.dst.address}": not the same IP family`);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** A UDP datagram read back from a captured IP packet. */

@@ -93,6 +93,20 @@ export class ReadAhead {
     this.#chunkBytes = Math.max(READ_AHEAD_BYTES, maxRead);
   }
 
+  /**
+   * read()'s answer without waiting, when the chunk being served holds the
+   * whole run (the usual case: a 128 KB chunk serves many windows); else
+   * undefined, and read() is the way.
+   */
+  readHeld(position: number, length: number): Uint8Array | undefined {
+    const c = this.#current;
+    if (!c || !this.#holds(c, position)) return undefined;
+    const end = c.start + c.bytes.length;
+    if (position + length > end && !this.#isLast(c)) return undefined;
+    this.#prefetch();
+    return c.bytes.subarray(position - c.start, Math.min(position + length, end) - c.start);
+  }
+
   /** Up to `length` bytes at `position` (fewer at end of file); the caller may keep them. */
   async read(position: number, length: number): Promise<Uint8Array> {
     const first = this.#current && this.#holds(this.#current, position) ? this.#current : await this.#chunkAt(position);

@@ -159,6 +159,15 @@ function optionEntries(options: TftpOptions): string[] {
   return [...options].flat();
 }
 
+/** A DATA packet's first 4 bytes (opcode, block): sent ahead of the block's bytes where they lie, without copying them into a packet. */
+export function encodeDataHeader(block: number): Uint8Array {
+  const header = new Uint8Array(4);
+  header[1] = Opcode.Data;
+  header[2] = block >> 8;
+  header[3] = block & 0xff;
+  return header;
+}
+
 export function encodePacket(p: TftpPacket): Uint8Array {
   const strings =
     p.opcode === Opcode.ReadRequest || p.opcode === Opcode.WriteRequest

@@ -32,15 +32,6 @@ export function decodeFromPeer(data: Uint8Array): TftpPacket | undefined {
 }
 
 /**
- * Close a transfer's socket once what was just sent has left: Node resolves
- * a send's address on the next tick, and a socket closed before that drops
- * the datagram — the ERROR that tells the peer why the transfer ends.
- */
-export function closeAfterSends(socket: DatagramSocket): void {
-  setImmediate(() => socket.close());
-}
-
-/**
  * The transfer's single retransmission timer: arming replaces the previous
  * deadline. A transfer re-arms on every ACK it sends or takes, which in
  * lock-step is every block; so arming only moves the deadline, and the one

@@ -7,12 +7,12 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import { type Clock, ConfigError, describeError, type Log, silentLog, systemClock } from "../../core/index.js";
-import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../net/index.js";
+import { bindNativeUdp, bindUdp, type DatagramSocket, type Endpoint, endpointKey, type NativeDatagramSocket } from "../../net/index.js";
 import { openServedFile, ReadAhead, servedRoot } from "./files.js";
 import { DEFAULT_MAX_TRANSFERS, DEFAULT_RETRIES, OCTET_MODE, TFTP_PORT } from "./limits.js";
 import { negotiateAsServer, type TransferOptions } from "./options.js";
-import { decodePacket, encodePacket, Opcode, type RequestPacket, TftpDecodeError, TftpErrorCode } from "./packet.js";
-import { closeAfterSends, decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
+import { decodePacket, encodeDataHeader, encodePacket, Opcode, type RequestPacket, TftpDecodeError, TftpErrorCode } from "./packet.js";
+import { decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
 import { initialSender, type SenderEffect, type SenderInput, type SenderState, senderStep } from "./sender.js";
 
 export interface TftpServerOptions {
@@ -41,12 +41,15 @@ export function describeOptions(o: TransferOptions): string {
   return `blksize ${o.blockSize}, windowsize ${o.windowSize}, timeout ${o.timeoutMs / 1000} s${o.size === undefined ? "" : `, tsize ${o.size}`}`;
 }
 
+/** A transfer's socket takes ACKs, one per window: a short batch is enough. */
+const TRANSFER_RECEIVE_BATCH = 8;
+
 /** What an accepted read starts from. */
 interface AcceptedRead {
   name: string;
   peer: Endpoint;
   /** The transfer's own socket: its port is the server's transfer id. */
-  socket: DatagramSocket;
+  socket: NativeDatagramSocket;
   file: FileHandle;
   size: number;
   options: TransferOptions;
@@ -81,20 +84,42 @@ class OutgoingTransfer {
     this.feed({ type: "start" });
   }
 
+  /**
+   * Inputs in arrival order; one fed while an earlier one's effects are
+   * being carried out (a read answered at once) waits its turn here, so
+   * effects never interleave.
+   */
+  readonly #inputs: SenderInput[] = [];
+
   feed(input: SenderInput): void {
-    const { state, effects } = senderStep(this.#state, input);
-    this.#state = state;
-    for (const e of effects) this.#carryOut(e);
+    this.#inputs.push(input);
+    if (this.#inputs.length > 1) return;
+    try {
+      for (let next: SenderInput | undefined = input; next; next = this.#inputs[0]) {
+        const { state, effects } = senderStep(this.#state, next);
+        this.#state = state;
+        for (const e of effects) this.#carryOut(e);
+        this.#inputs.shift();
+      }
+    } finally {
+      // Only a throw leaves inputs here; the next feed must not wait behind them.
+      this.#inputs.length = 0;
+    }
   }
 
   #carryOut(e: SenderEffect): void {
     switch (e.type) {
       case "send":
+        // A block goes out from the read-ahead chunk it lies in, behind its own 4-byte header: no packet copy per block.
+        if (e.packet.opcode === Opcode.Data) return this.accepted.socket.sendParts(encodeDataHeader(e.packet.block), e.packet.data, this.accepted.peer);
         return this.accepted.socket.send(encodePacket(e.packet), this.accepted.peer);
       case "arm":
         return this.#timer.arm(e.ms);
       case "read": {
         const blockSize = this.#state.options.blockSize;
+        // Held in the chunk being served (most reads): answered without a promise and a turn of the event loop.
+        const held = this.#reader.readHeld((e.first - 1) * blockSize, e.count * blockSize);
+        if (held) return this.feed({ type: "read", first: e.first, count: e.count, data: held });
         this.#reader.read((e.first - 1) * blockSize, e.count * blockSize).then(
           (data) => this.feed({ type: "read", first: e.first, count: e.count, data }),
           (err) => this.feed({ type: "abort", code: TftpErrorCode.NotDefined, message: `read error: ${describeError(err)}` }),
@@ -116,7 +141,7 @@ class OutgoingTransfer {
 
   #end(line: string): void {
     this.#timer.cancel();
-    closeAfterSends(this.accepted.socket);
+    this.accepted.socket.close();
     void this.accepted.file.close().catch(() => {});
     this.accepted.log.info(line);
     this.accepted.ended();
@@ -154,9 +179,10 @@ export async function startTftpServer(o: TftpServerOptions): Promise<TftpServer>
       return refuse(p, from, opened.code, opened.message);
     }
     const { acknowledged, options } = negotiateAsServer(p.options, opened.size);
-    let own: DatagramSocket;
+    let own: NativeDatagramSocket;
     try {
-      own = await bindUdp({ address: socket.local.address });
+      // The transfer's socket carries the bulk: batched sends (a window in one sendmmsg) and receives.
+      own = await bindNativeUdp({ address: socket.local.address, batch: TRANSFER_RECEIVE_BATCH });
     } catch (err) {
       await opened.file.close();
       transfers.delete(key);

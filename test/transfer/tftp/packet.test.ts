@@ -1,11 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { decodePacket, encodePacket, Opcode, type TftpPacket, TftpDecodeError, TftpErrorCode } from "../../../agent/transfer/tftp/packet.js";
+import { decodePacket, encodeDataHeader, encodePacket, Opcode, type TftpPacket, TftpDecodeError, TftpErrorCode } from "../../../agent/transfer/tftp/packet.js";
 import { acceptOptionAck, negotiateAsServer } from "../../../agent/transfer/tftp/options.js";
 
 const hex = (h: string) => Uint8Array.from((h.match(/../g) ?? []).map((b) => parseInt(b, 16)));
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0")).join("");
 
 describe("TFTP packets (RFC 1350 §5, RFC 2347 §2)", () => {
+  it("a DATA header sent ahead of its block is the encoded packet's first 4 bytes", () => {
+    for (const block of [0, 1, 255, 256, 65535]) {
+      const data = hex("c0ffee");
+      expect([...encodeDataHeader(block), ...data]).toEqual([...encodePacket({ opcode: Opcode.Data, block, data })]);
+    }
+  });
+
   const golden: [string, TftpPacket, string][] = [
     [
       "RRQ with options, as atftp sends it",
