@@ -25,7 +25,7 @@ export interface ExpectedImage {
 export function parseDigest(algorithm: DigestAlgorithm, text: string): { algorithm: DigestAlgorithm; hex: string } {
   const hex = text.trim().toLowerCase();
   if (!new RegExp(`^[0-9a-f]{${HEX_LENGTH[algorithm]}}$`).test(hex)) {
-    throw new TypeError(`"${text}" is not an ${algorithm.toUpperCase()} digest (${HEX_LENGTH[algorithm]} hex digits)`);
+    throw new TypeError(`${JSON.stringify(text)} is not an ${algorithm.toUpperCase()} digest (${HEX_LENGTH[algorithm]} hex digits)`);
   }
   return { algorithm, hex };
 }

@@ -23,7 +23,7 @@ function expectedImage(values: { size?: string } & Partial<Record<(typeof DIGEST
   if (given.length > 1) throw new ConfigError(`give one of ${DIGEST_ALGORITHMS.map((a) => `--${a}`).join(", ")}`);
   const expected: ExpectedImage = {};
   if (values.size !== undefined) {
-    if (!/^\d+$/.test(values.size)) throw new ConfigError(`--size "${values.size}" is not a number of bytes`);
+    if (!/^\d+$/.test(values.size)) throw new ConfigError(`--size ${JSON.stringify(values.size)} is not a number of bytes`);
     expected.size = Number(values.size);
   }
   const algorithm = given[0];

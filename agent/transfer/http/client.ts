@@ -12,7 +12,7 @@ import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import { ConfigError, describeError } from "../../core/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 import { ImageSourceError } from "../source.js";
-import { redactCredentials } from "../url.js";
+import { decodedPart, redactCredentials } from "../url.js";
 import { errorFailure, isConnectionBreak, statusFailure } from "./failures.js";
 import { DEFAULT_HTTP_TIMEOUT_MS, MAX_REDIRECTS, MAX_RESUMES, REDIRECT_STATUSES } from "./limits.js";
 
@@ -49,14 +49,23 @@ export function parseHttpUrl(url: string): HttpTarget {
   if ((parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.hostname === "") {
     throw new ConfigError(`"${redactCredentials(url)}" is not http(s)://host[:port]/path`);
   }
+  decodedPart(parsed.pathname, "path", url);
   if (parsed.username === "" && parsed.password === "") return { url: parsed };
-  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  const credentials = `${decodedPart(parsed.username, "user name", url)}:${decodedPart(parsed.password, "password", url)}`;
   parsed.username = "";
   parsed.password = "";
   return { url: parsed, authorization: `Basic ${Buffer.from(credentials).toString("base64")}` };
 }
 
 type Headers = Record<string, string | string[] | undefined>;
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
 
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
@@ -181,7 +190,9 @@ class Download {
     const total = contentLength(response.headers);
     const validator = resumeValidator(response.headers);
     const resumable = header(response.headers, "accept-ranges") === "bytes" || validator !== undefined;
-    const name = this.o.name ?? (decodeURIComponent(this.#url.pathname.split("/").pop() ?? "") || this.#url.hostname);
+    const last = this.#url.pathname.split("/").pop() ?? "";
+    // A redirect may name a path with a bad %-escape: the name is then shown as sent.
+    const name = this.o.name ?? (safeDecode(last) || this.#url.hostname);
     await intoSink(() => this.sink.begin({ name, ...(total === undefined ? {} : { size: total }) }));
     let resumes = 0;
     for (;;) {
