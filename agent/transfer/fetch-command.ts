@@ -87,9 +87,9 @@ function countingSink(sink: ImageSink, show?: (text: string) => void): ImageSink
   let total: number | undefined;
   let shown = -Infinity;
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-  const redraw = () => {
+  const redraw = (show: (text: string) => void) => {
     const now = performance.now();
-    if (show === undefined || (now - shown < PROGRESS_EVERY_MS && bytes !== total)) return;
+    if (now - shown < PROGRESS_EVERY_MS && bytes !== total) return;
     shown = now;
     show(`\r${mb(bytes)}${total ? ` of ${mb(total)} (${Math.floor((bytes * 100) / total)}%)` : ""}   `);
   };
@@ -103,7 +103,8 @@ function countingSink(sink: ImageSink, show?: (text: string) => void): ImageSink
     },
     write(chunk) {
       bytes += chunk.length;
-      redraw();
+      // Off a terminal a write is only counted: no clock read per chunk.
+      if (show) redraw(show);
       return sink.write(chunk);
     },
     finish: () => sink.finish(),

@@ -24,7 +24,7 @@ import { namespacePair } from "../support/netns.js";
 import { startNginx } from "../transfer/http/support.js";
 import { content } from "../transfer/tftp/support.js";
 import { tempDir } from "../support/temp.js";
-import { type BenchLine, report } from "./report.js";
+import { median, report, type BenchLine } from "./report.js";
 import { vapCommand, vapProcess } from "./vap-process.js";
 
 const ROUNDS = 5;
@@ -35,7 +35,6 @@ const TUN_LINKS = [
 ] as const;
 const RELAY_LINK = { name: "100ms-rtt-10mbit", flags: [...DELAY, "--rate", "10mbit"], size: 4 * 1024 * 1024 } as const;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mbPerS = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 100) / 100;
 
 /** `program args…`, inside network namespace `netns` when one is given. */

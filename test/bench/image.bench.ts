@@ -20,12 +20,11 @@ import { silentLog } from "../../agent/core/index.js";
 import { UpgradeEngine } from "../../agent/upgrade/index.js";
 import { buildImage, generateImageKeys, loadSigner } from "../../images/index.js";
 import { hardwareClasses } from "../../platform/classes/index.js";
-import { report } from "./report.js";
+import { median, report } from "./report.js";
 
 const CLASS = hardwareClasses.ap1g6a;
 const ROUNDS = 3;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const maxRssBytes = () => process.resourceUsage().maxRSS * 1024;
 
 /** Child: boot the AP's flash, stage the image in /tmp, then time PREDOWNLOAD alone; JSON on stdout. */

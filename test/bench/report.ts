@@ -17,6 +17,11 @@ export function report(line: BenchLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
+/** The middle value (the upper one of an even count): what the benches compare, robust to one disturbed round. */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /** Resident set size in bytes after a forced GC when `--expose-gc` is on. */
 export function rssAfterGc(): number {
   (globalThis as { gc?: () => void }).gc?.();

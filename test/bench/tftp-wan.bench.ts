@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fetchTftp, fileSink } from "../../agent/transfer/index.js";
 import { content, servedDir, startAtftpd } from "../transfer/tftp/support.js";
 import { tempDir } from "../support/temp.js";
-import { report } from "./report.js";
+import { median, report } from "./report.js";
 import { vapProcess } from "./vap-process.js";
 
 const RTT_MS = 100;
@@ -25,7 +25,6 @@ const WINDOWS = [1, 4, 16] as const;
 const WINDOWS_PER_FILE = 50;
 const ROUNDS = 3;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sizeOf = (window: number) => window * BLOCK * WINDOWS_PER_FILE;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 

@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { fetchTftp, fileSink } from "../../agent/transfer/index.js";
 import { tempDir } from "../support/temp.js";
 import { type RunningServer, startAtftpd, startTftpdHpa } from "../transfer/tftp/support.js";
-import { report } from "./report.js";
+import { median, report } from "./report.js";
 
 const SIZE = 50 * 1024 * 1024;
 /** Timed rounds after the warm-up round. */
@@ -39,7 +39,6 @@ const WINDOW_SIZE = 16;
 const here = dirname(fileURLToPath(import.meta.url));
 const vapBinary = join(here, "../../cli/vap.js");
 const vapFlags = readFileSync(vapBinary, "utf8").split("\n", 1)[0]!.split(/\s+/).filter((a) => a.startsWith("--"));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mbPerS = (ms: number) => Math.round((SIZE / 1e6 / (ms / 1000)) * 10) / 10;
 /** The first side's speed over the second's, from the median times of their timed rounds (the first round is the warm-up). */
 const ratio = (ms: number[], peerMs: number[]) => Math.round((median(peerMs.slice(1)) / median(ms.slice(1))) * 100) / 100;

@@ -4,7 +4,9 @@ import { createSocket, type Socket } from "node:dgram";
 import { startWanProxy, type Impairment, type RelayProtocol, type RelaySpec, type WanProxy } from "../../lab/wan/index.js";
 import { requirePeer } from "../support/peers.js";
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from "node:timers/promises";
+
+export { sleep };
 
 /** Poll `done` every 5 ms until it holds; false when `ms` pass first. */
 export async function waitUntil(done: () => boolean, ms = 5_000): Promise<boolean> {

@@ -13,7 +13,9 @@ import { tempDir } from "../../support/temp.js";
 /** Where .ci/install-peers unpacks atftpd (it conflicts with tftpd-hpa as a package). */
 export const ATFTPD = "/opt/atftpd/usr/sbin/atftpd";
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from "node:timers/promises";
+
+export { sleep };
 
 /** Seeded content, so a failure names the same bytes every run. */
 export function content(size: number, seed = size): Uint8Array {
