@@ -11,9 +11,9 @@ import type { ApConfig } from "../config/index.js";
 import { describeError, readOperatorFile, systemClock, systemRandom, type Log } from "../core/index.js";
 import { bindUdp, localAddressToward } from "../net/index.js";
 import { type DtlsContext, keylogFileSink } from "../capwap/dtls/index.js";
-import { Wtp, type WtpOptions } from "../capwap/wtp/index.js";
+import { type ImageDownload, Wtp, type WtpOptions } from "../capwap/wtp/index.js";
 import { CaptureFile } from "../pcap/index.js";
-import { capwapImageSource } from "../transfer/index.js";
+import { capwapImageSource, oobImageSource } from "../transfer/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "../upgrade/index.js";
 import { apDtlsContext } from "./credentials.js";
 
@@ -51,6 +51,9 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   if (!engine) log.warn("No image trust configured (image.trust): firmware upgrades are disabled");
   let reloads = 0;
   let stopped = false;
+  // Both sources fill the same sink: the upgrade engine's, for this download's mode.
+  const imageSink = { imageName: config.identity.classProfile.name, sink: (download: ImageDownload) => engine!.downloadSink(download.mode) };
+  const controllerCa = engine && config.dtls.mode === "x509" ? readOperatorFile(config.dtls.ca, "dtls.ca") : undefined;
 
   const session = (): Wtp =>
     new Wtp({
@@ -68,12 +71,9 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
       ...(engine
         ? {
             imageSources: {
-              capwap: capwapImageSource({
-                imageName: config.identity.classProfile.name,
-                sink: (download) => engine!.downloadSink(download.mode),
-                clock: systemClock,
-                startTimeoutMs: config.timers.imageDataStartMs,
-              }),
+              capwap: capwapImageSource({ ...imageSink, clock: systemClock, startTimeoutMs: config.timers.imageDataStartMs }),
+              // Out of band needs the controller's CA to check its HTTPS server: certificate (x509) DTLS only.
+              ...(controllerCa !== undefined ? { https: oobImageSource({ ...imageSink, ca: controllerCa, clock: systemClock, stallTimeoutMs: config.oob.stallTimeoutMs }) } : {}),
             },
             onNoUpgrade: () => engine!.noUpgrade(),
           }

@@ -102,6 +102,24 @@ export interface ImageSettings {
   policy: "required" | "structure-only";
 }
 
+/**
+ * Out-of-band HTTPS image download (SPEC.md §3): every class vap models is
+ * a Wave 2 / Catalyst AP, which has the capability; `enabled: false` makes
+ * an AP without it (the controller then never offers HTTPS).
+ */
+export interface OobSettings {
+  enabled: boolean;
+  /** Connecting, waiting for headers, or silence inside the body this long fails the HTTPS try, and CAPWAP takes over. */
+  stallTimeoutMs: number;
+}
+
+/**
+ * [inf] How long a real AP waits on a silent HTTPS download before falling
+ * back is not public: 10 s is far above a WAN's round trip and TLS handshake,
+ * and short enough that a stalled server costs little before CAPWAP starts.
+ */
+export const OOB_DEFAULTS: OobSettings = { enabled: true, stallTimeoutMs: 10_000 };
+
 export interface ApIdentity {
   name: string;
   baseMac: string;
@@ -130,6 +148,7 @@ export interface ApConfig {
   versions: { running: string; backup: string };
   /** Largest sliding window this AP accepts for image download. */
   maxImageWindow: number;
+  oob: OobSettings;
 }
 
 /** The Cisco console name of an AP: "AP" + the dotted base MAC (AP0011.2233.4455). */
@@ -140,7 +159,7 @@ function ciscoApName(baseMac: string): string {
 
 export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApConfig {
   const f = Fields.root(source, raw);
-  f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "image", "versions", "maxImageWindow");
+  f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "image", "versions", "maxImageWindow", "oob");
   const baseMac = f.mac("baseMac");
   const classProfile = hardwareClasses[f.oneOf("class", classNames, "ap1g8")];
   // The lengths are the wire's: Cisco's AP name (32), Board Data serial (16),
@@ -204,7 +223,13 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
     stateDir: path(f.string("stateDir", `state/${identity.name}`)),
     versions,
     maxImageWindow: f.integer("maxImageWindow", 20, 1, MAX_IMAGE_WINDOW),
+    oob: parseOob(f.object("oob")),
   };
+}
+
+function parseOob(o: Fields): OobSettings {
+  o.only("enabled", "stallTimeout");
+  return { enabled: o.boolean("enabled", OOB_DEFAULTS.enabled), stallTimeoutMs: o.duration("stallTimeout", OOB_DEFAULTS.stallTimeoutMs) };
 }
 
 function parseDtls(d: Fields, path: (p: string) => string): DtlsCredentials {

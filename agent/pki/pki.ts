@@ -147,6 +147,8 @@ export interface PkiOptions {
   baseMac?: string;
   /** Controller CN. Default "vap-controller". */
   controllerName?: string;
+  /** Addresses the controller's certificate names (its HTTPS server is reached by them). Default 127.0.0.1. */
+  controllerAddresses?: readonly string[];
   /** Validity in days. Default 3650. */
   days?: number;
   /** Replace an existing PKI in DIR. */
@@ -187,7 +189,7 @@ export function initPki(dir: string, options: PkiOptions = {}): PkiFiles {
   const validity = validFor(days);
   const ca = issueCa(type, validity);
   const caFiles = writeCredential(dir, "ca", ca, ca.cert);
-  const controller = issueLeaf(ca, { commonName: options.controllerName ?? "vap-controller", role: "controller", type, validity });
+  const controller = issueLeaf(ca, { commonName: options.controllerName ?? "vap-controller", role: "controller", type, validity, ipAddresses: options.controllerAddresses ?? ["127.0.0.1"] });
   const controllerFiles = writeCredential(dir, "controller", controller, controller.cert + ca.cert);
   const aps: PkiFiles["aps"] = [];
   for (let i = 0; i < count; i++) {

@@ -4,6 +4,7 @@ export { ImageSourceError, type ImageSource, type ImageRequest, type FetchOption
 export { imageSourceStarter, type SourceStarterOptions } from "./starter.js";
 export { ImageDataReceiver, type ReceiverOptions, type TransferOutcome } from "./capwap/receiver.js";
 export { capwapImageSource, type CapwapImageSourceOptions } from "./capwap/source.js";
+export { oobImageSource, OobImageSource, type OobImageSourceOptions } from "./oob/index.js";
 export {
   startTftpServer,
   tftpImageSource,

@@ -28,6 +28,9 @@ export interface ApRecord {
 
 export type DownloadState = "queued" | "downloading" | "complete" | "failed";
 
+/** How the image goes to the AP (Cisco's Method column): in-band CAPWAP Image Data, or out of band over HTTPS. */
+export type DownloadMethod = "CAPWAP" | "HTTPS";
+
 export interface DownloadRecord {
   /** The image name asked for (the AP's class). */
   name: string;
@@ -36,9 +39,19 @@ export interface DownloadRecord {
   state: DownloadState;
   size: number;
   bytes: number;
-  /** Blocks in flight: the window offered at join, or less when the AP accepted less. */
+  /** Blocks in flight: the window offered at join, or less when the AP accepted less (0 over HTTPS). */
   window: number;
+  /** Known once the AP asks for the image (a predownload is queued before). */
+  method?: DownloadMethod;
+  /** Why the AP's HTTPS try failed, when this CAPWAP download is its fallback. */
+  fallback?: string;
   startedAt?: number;
   finishedAt?: number;
   error?: string;
+}
+
+/** The Method column: `HTTPS`, `CAPWAP`, or `CAPWAP (fallback: <why HTTPS failed>)`. */
+export function methodLabel(download: Pick<DownloadRecord, "method" | "fallback">): string {
+  if (download.method === undefined) return "-";
+  return download.fallback !== undefined ? `${download.method} (fallback: ${download.fallback})` : download.method;
 }

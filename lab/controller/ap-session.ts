@@ -13,7 +13,7 @@ import { describeError, type TimerHandle } from "../../agent/core/index.js";
 import type { Endpoint } from "../../agent/net/index.js";
 import type { ApPhase, ApRecord, DownloadRecord } from "./ap-record.js";
 import { type ApFaults, type FaultInjector, KEEP_ALIVE } from "./fault-plan.js";
-import { ImageTransfer } from "./image-transfer.js";
+import { ImageTransfer, openRequestedImage } from "./image-transfer.js";
 import type { LabControllerEvents, ResolvedOptions } from "./options.js";
 import { type Answer, openingState, type OperatorCommand, type SessionContext, type SessionEffect, type SessionInput, type SessionState, type Ticket, transition } from "./session-machine.js";
 
@@ -173,7 +173,9 @@ export class ApSession {
     switch (request.type) {
       case MessageType.JoinRequest: {
         const wtp = profile.wtpSummary(elements);
-        return { kind: "join-request", request, wtp, radios: profile.radios(elements), admission: this.#faults?.admit(wtp) ?? ResultCode.Success, offeredWindow: this.#o.imageWindow(wtp) };
+        const admission = this.#faults?.admit(wtp) ?? ResultCode.Success;
+        const oobPort = wtp.oobCapable ? this.#o.oob?.port : undefined;
+        return { kind: "join-request", request, wtp, radios: profile.radios(elements), admission, offeredWindow: this.#o.imageWindow(wtp), oobPort };
       }
       case MessageType.ConfigurationStatusRequest:
         return { kind: "configuration-status-request", request };
@@ -189,7 +191,9 @@ export class ApSession {
           request,
           image: findElement(elements, "ImageIdentifier")?.identifier,
           initiate: findElement(elements, "InitiateDownload") !== undefined,
+          oobRequest: findElement(elements, "OobImageRequest") !== undefined,
           acceptedWindow: findElement(elements, "ImageWindow")?.window,
+          fallback: findElement(elements, "OobFallback")?.reason,
         };
       case MessageType.DataTransferRequest:
         return { kind: "data-transfer-request", request };
@@ -222,7 +226,9 @@ export class ApSession {
       case "cancel-idle":
         return this.#idle?.cancel();
       case "start-transfer":
-        return this.#startTransfer(effect.request, effect.image, effect.window, effect.span);
+        return this.#startTransfer(effect);
+      case "offer-oob":
+        return void this.#offerOob(effect.request, effect.image);
       case "stop-transfer":
         return this.#transfer?.abort(new Error(effect.reason));
       case "certificate":
@@ -281,7 +287,7 @@ export class ApSession {
     const { profile, acInfo } = this.#host;
     switch (answer.kind) {
       case "join":
-        return profile.joinResponse(acInfo(), answer.resultCode, answer.radios, { imageWindow: answer.window });
+        return profile.joinResponse(acInfo(), answer.resultCode, answer.radios, { imageWindow: answer.window, ...(answer.oobPort !== undefined ? { oobPort: answer.oobPort } : {}) });
       case "configuration-status":
         return profile.configurationStatusResponse(acInfo(), answer.radios);
       case "echo":
@@ -320,8 +326,32 @@ export class ApSession {
     this.#awaiting.clear();
   }
 
+  /**
+   * The AP asks for an HTTPS offer: the image's size and MD5 as for CAPWAP,
+   * its URL and a token for this AP and image. The download itself is
+   * between the AP and the HTTPS server; the AP reports a predownload's end
+   * as for CAPWAP, and falls back to CAPWAP (a new request) if it fails.
+   */
+  async #offerOob(request: Message, image: string): Promise<void> {
+    const { record } = this;
+    const file = await openRequestedImage(this.#host, this.channel, request, image, record);
+    if (!file) return;
+    const { size, md5 } = file;
+    file.close();
+    if (this.closed) return;
+    const { url, token } = this.#o.oob!.offer({ ap: record.baseMac ?? this.key, address: this.peer.address, image });
+    this.channel.respond(request, [
+      { kind: "ResultCode", resultCode: ResultCode.Success },
+      { kind: "ImageInformation", fileSize: size, hash: md5 },
+      { kind: "OobImageOffer", url, token },
+    ]);
+    this.#o.log.info(`Offering image ${image} (${size} bytes) to ${record.name} over HTTPS: ${url}`);
+    const predownload = record.download?.predownload;
+    this.setDownload({ name: image, state: "downloading", size, bytes: 0, window: 0, method: "HTTPS", startedAt: this.#o.clock.now(), ...(predownload ? { predownload } : {}) });
+  }
+
   /** The AP asks for an image: announce it, then send it. */
-  #startTransfer(request: Message, image: string, window: number, span: number): void {
+  #startTransfer({ request, image, window, span, fallback }: Extract<SessionEffect, { kind: "start-transfer" }>): void {
     let transferEnded!: () => void;
     const done = new Promise<void>((resolve) => (transferEnded = resolve));
     const transfer: ImageTransfer = new ImageTransfer({
@@ -331,6 +361,7 @@ export class ApSession {
       image,
       window,
       span,
+      ...(fallback !== undefined ? { fallback } : {}),
       record: this.record,
       faults: this.#faults,
       session: this,

@@ -1,18 +1,21 @@
+import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { choiceFlag, cliLog, type Command, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import { MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
-import { ConfigError, describeError, readOperatorFile } from "../../agent/core/index.js";
+import { ConfigError, describeError, type Log, readOperatorFile } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
 import { CONTROLLER_DEFAULTS } from "./options.js";
 import { bundleClasses, bundleLibrary } from "./image-library.js";
 import { imageServerFlag, imageServerLibrary } from "./image-server.js";
+import { HTTPS_METHOD_USAGE, httpsMethodFlags, startHttpsMethod } from "./https-method.js";
 import { SUPPORTED_SCHEMES } from "../../agent/transfer/index.js";
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
           [--name ${CONTROLLER_DEFAULTS.name}] [--version ${CONTROLLER_DEFAULTS.softwareVersion}] [--bundle DIR] [--image-server URL] [--window 1..${MAX_IMAGE_WINDOW}]
           [--max-downloads ${CONTROLLER_DEFAULTS.maxConcurrentDownloads}] [--echo-interval ${CONTROLLER_DEFAULTS.echoIntervalSeconds}] [--pcap FILE] [--keylog FILE] [--json]
+          ${HTTPS_METHOD_USAGE}
   Runs the lab controller on UDP 5246/5247 until Ctrl-C. --pki DIR uses
   DIR/controller.pem, DIR/controller.key and DIR/ca.pem (see vap pki init);
   APs must present a certificate from that CA. --plaintext turns DTLS off
@@ -21,9 +24,21 @@ const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|
   controllers offer 1 to 20). --image-server URL (${SUPPORTED_SCHEMES.join(", ")}; e.g.
   tftp://host[:port]/dir, sftp://user[:pass]@host/dir) is an EWC's image-download
   profile: a class missing from --bundle DIR is fetched from URL/<class> once,
-  kept in DIR and then served.`;
+  kept in DIR and then served. --upgrade-method https (needs --pki and
+  --bundle) also serves the bundle over HTTPS on --https-port with the
+  controller's certificate, from the embedded server or real nginx
+  (--https-server nginx), to APs that advertise the capability, each with a
+  token for itself and its image; an AP whose HTTPS download fails falls
+  back to CAPWAP. --oob-fault makes that server fail on purpose.`;
 
 const read = (dir: string, file: string): string => readOperatorFile(join(dir, file), "--pki");
+
+/** APs check the HTTPS server's certificate against the address they reach it by: one that does not name it sends every AP back to CAPWAP. */
+function warnUnnamedAddress(chain: string, address: string, log: Log): void {
+  if (new X509Certificate(chain).checkIP(address) === undefined) {
+    log.warn(`controller.pem does not name ${address}: APs will not trust the HTTPS server and fall back to CAPWAP (vap pki init --controller-ip ${address})`);
+  }
+}
 
 /** The classes --bundle DIR serves; a directory that cannot be read is the operator's to fix. */
 function bundleFlag(dir: string): string[] {
@@ -54,11 +69,17 @@ export const controllerCommand: Command = {
       pcap: { type: "string" },
       keylog: { type: "string" },
       json: { type: "boolean", default: false },
+      "upgrade-method": { type: "string" },
+      "https-port": { type: "string" },
+      "https-server": { type: "string" },
+      "oob-fault": { type: "string" },
     });
     noPositionals(positionals);
     const server = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"], (line) => io.stderr(`${line}\n`));
     if (server && !v.bundle) throw new ConfigError("--image-server needs --bundle DIR, where the images it fetches are kept");
     if (!v.pki && !v.plaintext) throw new ConfigError("give --pki DIR (see vap pki init) or --plaintext");
+    const httpsSettings = httpsMethodFlags(v);
+    if (httpsSettings && (!v.pki || !v.bundle)) throw new ConfigError("--upgrade-method https needs --pki DIR (its certificate) and --bundle DIR (what it serves)");
     const profile = choiceFlag("profile", v.profile, ["cisco", "rfc5415"]);
     const window = integerFlag("window", v.window, 1, MAX_IMAGE_WINDOW);
     const maxDownloads = integerFlag("max-downloads", v["max-downloads"], 1);
@@ -71,6 +92,8 @@ export const controllerCommand: Command = {
     const log = cliLog(io, v.json ?? false).child({ ac: v.name ?? CONTROLLER_DEFAULTS.name });
     const fetching = server && v.bundle ? imageServerLibrary({ server, bundleDir: v.bundle, log }) : undefined;
     const images = fetching ?? (v.bundle ? bundleLibrary(v.bundle) : undefined);
+    const https = httpsSettings ? await startHttpsMethod({ ...httpsSettings, bundleDir: v.bundle!, address: v.address, cert: read(v.pki!, "controller.pem"), key: read(v.pki!, "controller.key"), log }) : undefined;
+    if (https) warnUnnamedAddress(read(v.pki!, "controller.pem"), v.address, log);
     const capture = v.pcap ? CaptureFile.open(v.pcap, (err) => log.warn(err.message)) : undefined;
     const controller = await LabController.listen({
       address: v.address,
@@ -84,8 +107,10 @@ export const controllerCommand: Command = {
       ...(v.name ? { name: v.name } : {}),
       ...(v.version ? { softwareVersion: v.version } : {}),
       ...(capture ? { capture: capture.record } : {}),
+      ...(https ? { oob: https.offers() } : {}),
     }).catch(async (err: unknown) => {
       await capture?.close();
+      await https?.close();
       throw err;
     });
     const { control, data } = controller.sockets;
@@ -95,6 +120,7 @@ export const controllerCommand: Command = {
     if (server) log.info(`Image-download profile: classes missing from ${v.bundle} are fetched from image server ${server.shown}`);
     await untilSignal(io.signal);
     const told = await controller.shutdown();
+    await https?.close();
     await fetching?.close();
     log.info(`Stopping: ${told} AP(s) told (DTLS close_notify)`);
     await capture?.close();

@@ -9,6 +9,8 @@
 import { EventEmitter } from "node:events";
 import {
   AcSecurity,
+  CAPWAP_CONTROL_PORT,
+  CAPWAP_DATA_PORT,
   CapwapDecodeError,
   decodeControlPacket,
   decodeDataPacket,
@@ -28,10 +30,6 @@ import { ApSession, resultOf, type SessionHost } from "./ap-session.js";
 import { FaultInjector, type FaultPlan } from "./fault-plan.js";
 import { Slots } from "./slots.js";
 import { CONTROLLER_DEFAULTS, type LabControllerEvents, type LabControllerOptions, type ResolvedOptions } from "./options.js";
-
-/** RFC 5415 §3.1: the AC's control and data ports. */
-const CONTROL_PORT = 5246;
-const DATA_PORT = 5247;
 
 /** A controller on an address of its own; listen() binds its two sockets there. */
 export interface LabControllerListenOptions extends Omit<LabControllerOptions, "control" | "data"> {
@@ -94,8 +92,8 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       };
       return socket instanceof Promise ? socket.then(opened, (err: unknown) => failed(port, err)) : opened(socket);
     };
-    return open(CONTROL_PORT, () =>
-      open(DATA_PORT, () => {
+    return open(CAPWAP_CONTROL_PORT, () =>
+      open(CAPWAP_DATA_PORT, () => {
         try {
           return new LabController({ ...rest, control: bound[0]!, data: bound[1]! }, faults);
         } catch (err) {

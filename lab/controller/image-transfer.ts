@@ -23,6 +23,8 @@ export interface ImageTransferOptions {
   image: string;
   /** Blocks in flight. */
   window: number;
+  /** Why the AP's HTTPS try failed, when this is its fallback. */
+  fallback?: string;
   /** How far past the oldest unacknowledged block sending may go: the AP's receive span. */
   span: number;
   record: ApRecord;
@@ -32,6 +34,25 @@ export interface ImageTransferOptions {
   announced: () => void;
   /** Once: the last block was acknowledged, or why the transfer ended. */
   ended: (error: Error | undefined) => void;
+}
+
+/**
+ * The image an AP asked for, opened; or undefined once the AP heard why not
+ * (a class this controller does not have, or cannot fetch from its image
+ * server: the same refusal either way).
+ */
+export async function openRequestedImage(host: SessionHost, channel: ControlChannel, request: Message, image: string, record: ApRecord): Promise<ImageFile | undefined> {
+  const options = host.options;
+  let why = "which this controller does not have";
+  try {
+    const file = await options.images?.open(image);
+    if (file) return file;
+  } catch (err) {
+    why = `which this controller cannot get: ${describeError(err)}`;
+  }
+  options.log.warn(`AP ${record.name} asked for image "${image}", ${why}`);
+  channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
+  return undefined;
 }
 
 export class ImageTransfer {
@@ -49,21 +70,10 @@ export class ImageTransfer {
   }
 
   async start(): Promise<void> {
-    const { host, channel, request, image, record, window, span, session } = this.#o;
+    const { host, channel, request, image, record, window, span, session, fallback } = this.#o;
     const options = host.options;
-    let file: ImageFile | undefined;
-    let why = "which this controller does not have";
-    try {
-      file = await options.images?.open(image);
-    } catch (err) {
-      // An image server's fetch failed (image-server.ts): the AP hears the same refusal as for a missing image.
-      why = `which this controller cannot get: ${describeError(err)}`;
-    }
-    if (!file) {
-      options.log.warn(`AP ${record.name} asked for image "${image}", ${why}`);
-      channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
-      return;
-    }
+    const file = await openRequestedImage(host, channel, request, image, record);
+    if (!file) return;
     if (session.closed) {
       file.close();
       return;
@@ -76,12 +86,12 @@ export class ImageTransfer {
       { kind: "ImageInformation", fileSize: file.size, hash: md5 },
     ]);
     this.#o.announced();
-    const download: DownloadRecord = { name: image, state: "queued", size: file.size, bytes: 0, window, ...(predownload ? { predownload } : {}) };
+    const download: DownloadRecord = { name: image, state: "queued", size: file.size, bytes: 0, window, method: "CAPWAP", ...(fallback !== undefined ? { fallback } : {}), ...(predownload ? { predownload } : {}) };
     session.setDownload(download);
     const slot = await host.downloadSlot();
     if (this.#ended) return slot(); // ended (session gone, or superseded) while it waited its turn
     this.#release = slot;
-    options.log.info(`Sending image ${image} (${file.size} bytes) to ${record.name}, window ${window}`);
+    options.log.info(`Sending image ${image} (${file.size} bytes) to ${record.name}, window ${window}${fallback !== undefined ? ` (fallback from HTTPS: ${fallback})` : ""}`);
     this.#startedAt = options.clock.now();
     session.setDownload({ ...download, state: "downloading", startedAt: this.#startedAt });
     const faults = this.#o.faults;

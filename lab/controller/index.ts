@@ -1,7 +1,17 @@
 /** The lab controller: a CAPWAP AC for the lab, the tests and `vap lab`. */
 export { LabController, type LabControllerListenOptions, type ControllerSocketBinder } from "./controller.js";
-export { CONTROLLER_DEFAULTS, type LabControllerOptions, type LabControllerEvents } from "./options.js";
-export type { ApRecord, ApPhase, DownloadRecord, DownloadState } from "./ap-record.js";
+export { CONTROLLER_DEFAULTS, type LabControllerOptions, type LabControllerEvents, type OobOffers } from "./options.js";
+export {
+  startHttpsMethod,
+  httpsMethodFlags,
+  HTTPS_METHOD_USAGE,
+  UPGRADE_METHODS,
+  type HttpsMethod,
+  type HttpsMethodOptions,
+  type HttpsMethodSettings,
+  type UpgradeMethod,
+} from "./https-method.js";
+export { methodLabel, type ApRecord, type ApPhase, type DownloadRecord, type DownloadState, type DownloadMethod } from "./ap-record.js";
 export { KEEP_ALIVE, type FaultPlan } from "./fault-plan.js";
 export { bundleLibrary, type ImageLibrary, type ImageFile } from "./image-library.js";
 export { imageServerFlag, imageServerLibrary, type ImageServer, type ImageServerLibrary, type ImageServerLibraryOptions } from "./image-server.js";

@@ -29,6 +29,18 @@ export interface LabControllerOptions {
   images?: ImageLibrary;
   /** Image transfers at once; APs beyond wait their turn. */
   maxConcurrentDownloads?: number;
+  /**
+   * Out-of-band HTTPS (`ap upgrade method https`): the port told at join to
+   * APs that advertise the capability, and an offer — URL and token — for
+   * one AP and one image (oob/).
+   */
+  oob?: OobOffers;
+}
+
+/** What the controller needs of its HTTPS file-transfer server. */
+export interface OobOffers {
+  readonly port: number;
+  offer(claims: { ap: string; address: string; image: string }): { url: string; token: string };
 }
 
 /**

@@ -27,6 +27,8 @@ export interface SessionState {
   readonly radios: readonly RadioInfo[];
   /** The Image Data window offered at join. */
   readonly window: number;
+  /** Out-of-band HTTPS was offered at join, on this port: the AP may ask for an HTTPS offer. */
+  readonly oobPort?: number | undefined;
 }
 
 /** What a session knows from the start and never changes. */
@@ -55,14 +57,18 @@ export type OperatorCommand =
 export type SessionInput =
   | { kind: "dtls-connected"; certificateSubject?: string | undefined }
   | { kind: "dtls-closed"; error?: string | undefined }
-  /** A Join Request, with what the shell read from it and how it is admitted. */
-  | { kind: "join-request"; request: Message; wtp: WtpSummary; radios: RadioInfo[]; admission: number; offeredWindow: number }
+  /** A Join Request, with what the shell read from it, how it is admitted, and the HTTPS port to offer (an OOB-capable AP of a controller whose method is HTTPS). */
+  | { kind: "join-request"; request: Message; wtp: WtpSummary; radios: RadioInfo[]; admission: number; offeredWindow: number; oobPort?: number | undefined }
   | { kind: "configuration-status-request"; request: Message }
   | { kind: "change-state-event-request"; request: Message }
   | { kind: "echo-request"; request: Message }
   | { kind: "wtp-event-request"; request: Message; predownload?: number | undefined }
-  /** Image Identifier and Initiate Download, and the window the AP accepted (absent from a real Cisco AP). */
-  | { kind: "image-data-request"; request: Message; image?: string | undefined; initiate: boolean; acceptedWindow?: number | undefined }
+  /**
+   * Image Identifier and Initiate Download, and the window the AP accepted
+   * (absent from a real Cisco AP); or, instead of Initiate Download, a
+   * request for an HTTPS offer; `fallback` when the AP's HTTPS try failed.
+   */
+  | { kind: "image-data-request"; request: Message; image?: string | undefined; initiate: boolean; oobRequest: boolean; acceptedWindow?: number | undefined; fallback?: string | undefined }
   | { kind: "data-transfer-request"; request: Message }
   | { kind: "unknown-request"; request: Message }
   | { kind: "keep-alive" }
@@ -80,7 +86,7 @@ type InputOf<K extends InputKind> = Extract<SessionInput, { kind: K }>;
 
 /** What a response says; the shell renders the elements (they need the controller's live AC information). */
 export type Answer =
-  | { kind: "join"; resultCode: number; radios: readonly RadioInfo[]; window: number }
+  | { kind: "join"; resultCode: number; radios: readonly RadioInfo[]; window: number; oobPort?: number | undefined }
   | { kind: "configuration-status"; radios: readonly RadioInfo[] }
   | { kind: "echo" }
   | { kind: "empty" }
@@ -93,7 +99,9 @@ export type SessionEffect =
   | { kind: "phase"; phase: ApPhase }
   | { kind: "arm-idle"; ms: number }
   | { kind: "cancel-idle" }
-  | { kind: "start-transfer"; request: Message; image: string; window: number; span: number }
+  | { kind: "start-transfer"; request: Message; image: string; window: number; span: number; fallback?: string | undefined }
+  /** Answer an Image Data Request with the image's size and MD5, its HTTPS URL and a token for this AP and image. */
+  | { kind: "offer-oob"; request: Message; image: string }
   | { kind: "stop-transfer"; reason: string }
   | { kind: "certificate"; subject: string }
   | { kind: "joined"; sessionId: string; wtp: WtpSummary; window: number }
@@ -199,8 +207,8 @@ export const SESSION_TABLE: readonly SessionRow[] = [
     apply: (s, i, c) => {
       const { wtp } = i;
       const window = offered(i);
-      return enter({ ...s, name: wtp.name, radios: i.radios, window }, "Configure", [
-        respond(i.request, { kind: "join", resultCode: ResultCode.Success, radios: i.radios, window }),
+      return enter({ ...s, name: wtp.name, radios: i.radios, window, oobPort: i.oobPort }, "Configure", [
+        respond(i.request, { kind: "join", resultCode: ResultCode.Success, radios: i.radios, window, oobPort: i.oobPort }),
         { kind: "joined", sessionId: toHex(wtp.sessionId!), wtp, window },
         { kind: "log", level: "info", line: `AP ${wtp.name} (${wtp.model}, ${wtp.baseMac}) joined from ${c.address}, software ${wtp.softwareVersion}` },
       ]);
@@ -222,6 +230,26 @@ export const SESSION_TABLE: readonly SessionRow[] = [
     apply: (s, i) => stay(s, ...(i.predownload === undefined ? [] : [{ kind: "predownload-report", state: predownloadStates[i.predownload] ?? "downloading" } as const]), respond(i.request, EMPTY)),
   }),
   row({
+    id: "image-request-oob",
+    from: TALKING,
+    on: "image-data-request",
+    when: (s, i) => i.oobRequest && i.image !== undefined && s.oobPort !== undefined,
+    apply: (s, i) => stay(s, { kind: "offer-oob", request: i.request, image: i.image! }),
+  }),
+  // HTTPS is offered only to an AP told so at join (it advertised the capability, the method is HTTPS): others hear no.
+  row({
+    id: "image-request-oob-refused",
+    from: TALKING,
+    on: "image-data-request",
+    when: (_s, i) => i.oobRequest,
+    apply: (s, i, c) =>
+      stay(
+        s,
+        respond(i.request, { kind: "result-code", resultCode: ResultCode.ImageDataErrorOtherError }),
+        { kind: "log", level: "warn", line: `AP ${label(s, c)} asked for an HTTPS image offer it was not given at join` },
+      ),
+  }),
+  row({
     id: "image-request-incomplete",
     from: TALKING,
     on: "image-data-request",
@@ -235,7 +263,7 @@ export const SESSION_TABLE: readonly SessionRow[] = [
     // The window in flight is what both ends allow: the offer, or less if the AP accepted less.
     apply: (s, i) => {
       const window = Math.max(1, Math.min(s.window, i.acceptedWindow ?? s.window));
-      return stay(s, { kind: "start-transfer", request: i.request, image: i.image!, window, span: receiveSpan(window, i.acceptedWindow) });
+      return stay(s, { kind: "start-transfer", request: i.request, image: i.image!, window, span: receiveSpan(window, i.acceptedWindow), fallback: i.fallback });
     },
   }),
   row({ id: "data-transfer", from: TALKING, on: "data-transfer-request", apply: (s, i) => stay(s, respond(i.request, EMPTY)) }),

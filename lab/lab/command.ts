@@ -1,14 +1,18 @@
+import { isIP } from "node:net";
 import { choiceFlag, classListFlag, cliConsole, type Command, type CommandIo, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
 import { MAX_IMAGE_WINDOW, parseDuration } from "../../agent/config/index.js";
 import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { imageSizeFlag } from "../../images/index.js";
-import { imageServerFlag } from "../controller/index.js";
+import { HTTPS_METHOD_USAGE, httpsMethodFlags, imageServerFlag } from "../controller/index.js";
+import { impairmentFlags } from "../wan/index.js";
 import { Lab, summaryTable } from "./lab.js";
 
 const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [--until run|upgraded]
           [--timeout 120s] [--address 127.0.0.1] [--version 17.9.4.27] [--controller-version 17.12.1.5]
           [--window 1..${MAX_IMAGE_WINDOW}] [--size small|realistic|BYTES] [--storage flash|sink] [--state DIR]
           [--image-server URL [--image-trust FILE]] [--pcap FILE] [--keylog FILE] [--quiet]
+          ${HTTPS_METHOD_USAGE}
+          [--wan-delay 50ms] [--wan-loss 1%] [--wan-rate 10mbit] [--wan-seed N] [--wan-address 127.0.0.2]
   Starts the lab controller and N APs on loopback (real UDP and DTLS, a fresh PKI)
   and prints each AP's console. The APs leave the factory at --version with a
   signed image in their flash; the controller runs --controller-version and
@@ -23,6 +27,18 @@ const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [
   its bundle starts empty and it fetches each class from URL/<class> once
   (see vap controller); --image-trust FILE is the PEM root that signed those
   images, which the APs then trust besides the lab's own.
+  --upgrade-method https: the controller serves images out of band over HTTPS
+  (its --https-server, the embedded one or real nginx, on --https-port; 0 =
+  any free port) to every AP that advertises the capability, with a token per
+  AP and image; an AP whose HTTPS download fails for any reason falls back to
+  CAPWAP Image Data in the same session. --oob-fault makes the HTTPS server
+  fail one way (refuse, tls, token, 404, stall, truncate, corrupt) so every
+  fallback can be watched; the summary's Method column tells how each AP got
+  its image.
+  --wan-delay, --wan-loss, --wan-rate and --wan-seed put the APs behind an
+  emulated WAN link (vap wan's relays, listening on --wan-address): CAPWAP
+  control, data and the HTTPS downloads all cross it (TCP gets the delay and
+  the rate; its loss needs vap wan --link).
   --pcap writes the plaintext CAPWAP exchange (what went through DTLS) for
   Wireshark; --keylog writes the DTLS secrets (SSLKEYLOGFILE format).`;
 
@@ -45,6 +61,15 @@ function options(argv: string[]) {
     pcap: { type: "string" },
     keylog: { type: "string" },
     quiet: { type: "boolean", default: false },
+    "upgrade-method": { type: "string" },
+    "https-port": { type: "string" },
+    "https-server": { type: "string" },
+    "oob-fault": { type: "string" },
+    "wan-delay": { type: "string" },
+    "wan-loss": { type: "string" },
+    "wan-rate": { type: "string" },
+    "wan-seed": { type: "string" },
+    "wan-address": { type: "string", default: "127.0.0.2" },
   });
   noPositionals(positionals);
   return values;
@@ -68,6 +93,9 @@ export const labCommand: Command = {
     const imageServer = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"], (line) => io.stderr(`${line}\n`));
     if (v["image-trust"] !== undefined && !imageServer) throw new ConfigError("--image-trust applies with --image-server only");
     const imageTrust = v["image-trust"] === undefined ? undefined : readOperatorFile(v["image-trust"], "--image-trust");
+    const https = httpsMethodFlags(v);
+    const wan = wanFlags(v);
+    if (wan && wan.address === v.address) throw new ConfigError("--wan-address must differ from --address: the relays and the controller both bind CAPWAP's ports");
     const lab = await Lab.start({
       aps,
       profile,
@@ -84,6 +112,8 @@ export const labCommand: Command = {
       ...(imageTrust ? { imageTrust } : {}),
       ...(v.pcap ? { pcap: v.pcap } : {}),
       ...(v.keylog ? { keylog: v.keylog } : {}),
+      ...(https ? { https } : {}),
+      ...(wan ? { wan } : {}),
     });
     let code = 0;
     try {
@@ -107,6 +137,15 @@ export const labCommand: Command = {
     return code;
   },
 };
+
+/** The WAN link's flags, or undefined when none is given (the APs then talk to the controller directly). */
+function wanFlags(v: Partial<Record<"wan-delay" | "wan-loss" | "wan-rate" | "wan-seed", string>> & { "wan-address": string }) {
+  const given = { delay: v["wan-delay"], loss: v["wan-loss"], rate: v["wan-rate"], seed: v["wan-seed"] };
+  if (Object.values(given).every((x) => x === undefined)) return undefined;
+  if (isIP(v["wan-address"]) === 0) throw new ConfigError(`--wan-address: "${v["wan-address"]}" is not an IP address`);
+  const defined = Object.fromEntries(Object.entries(given).filter(([, x]) => x !== undefined));
+  return { address: v["wan-address"], ...impairmentFlags(defined, "wan-") };
+}
 
 function notYet(lab: Lab, state: string, version?: string): string {
   const behind = lab.rows().filter((r) => r.state !== state || (version !== undefined && r.version !== version));

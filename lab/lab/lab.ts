@@ -16,8 +16,20 @@ import { buildBundle, buildImage, imageSizeFor, issueImageSigner, signerFromPem,
 import { createLog, type ConsoleSink, type Log, silentLog, systemClock } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
-import { bundleLibrary, type ImageServer, type ImageServerLibrary, imageServerLibrary, LabController } from "../controller/index.js";
+import {
+  bundleLibrary,
+  type HttpsMethod,
+  type HttpsMethodSettings,
+  type ImageServer,
+  type ImageServerLibrary,
+  imageServerLibrary,
+  LabController,
+  methodLabel,
+  startHttpsMethod,
+} from "../controller/index.js";
 import { apCommonName, issueCa, issueLeaf, parseMac, validFor, writeCredential } from "../../agent/pki/index.js";
+import { CAPWAP_PORTS } from "../../agent/capwap/codec/index.js";
+import { describeImpairment, type Impairment, startWanProxy, type WanProxy } from "../wan/index.js";
 
 export interface LabOptions {
   aps: number;
@@ -55,6 +67,14 @@ export interface LabOptions {
   imageWindow?: number;
   /** APs started per second (a fleet powering up is not one instant). Default 200. */
   startRate?: number;
+  /** The controller's HTTPS upgrade method (out of band, CAPWAP the fallback); absent: CAPWAP only. */
+  https?: HttpsMethodSettings;
+  /**
+   * An emulated WAN between the APs and the controller (`vap wan`'s relays on
+   * `address`): CAPWAP control and data and the HTTPS downloads cross the
+   * same link.
+   */
+  wan?: { address: string; impairment: Partial<Impairment>; seed: number };
 }
 
 export interface LabApRow {
@@ -70,6 +90,8 @@ export interface LabApRow {
   restarts: number;
   /** ms from the lab's start to the AP's latest entry into Run (the summary's "Start to Run"). */
   timeToRun?: number;
+  /** How its latest image download went, as the controller saw it (the summary's Method). */
+  method?: string;
   lastRestart?: string;
 }
 
@@ -79,6 +101,12 @@ export class Lab {
   readonly #capture: CaptureFile | undefined;
   /** The image server's fetches, ended at stop. */
   #fetching: ImageServerLibrary | undefined;
+  /** The HTTPS file-transfer server, closed at stop. */
+  #https: HttpsMethod | undefined;
+  /** The WAN relays between the APs and the controller, closed at stop. */
+  #wan: WanProxy | undefined;
+  /** Each AP's latest download method, by name, from the controller's download events. */
+  readonly #methods = new Map<string, string>();
   /** A directory of our own making, removed at stop. */
   #ownDir: string | undefined;
   readonly #startedAt = systemClock.now();
@@ -111,7 +139,8 @@ export class Lab {
 
     // The lab's PKI: DTLS for the control channel, an image-signing root and signer for firmware.
     const ca = issueCa("ecdsa", validity);
-    const ctrlCert = issueLeaf(ca, { commonName: "vap-lab-wlc", role: "controller", type: "ecdsa", validity });
+    // The controller's certificate names its address: APs reach its HTTPS server by it.
+    const ctrlCert = issueLeaf(ca, { commonName: "vap-lab-wlc", role: "controller", type: "ecdsa", validity, ipAddresses: [o.address, ...(o.wan ? [o.wan.address] : [])] });
     const imageRoot = issueCa("ecdsa", validity, "vap lab image signing root");
     const signing = issueImageSigner(imageRoot, { type: "ecdsa", validity });
     const signer = signerFromPem(signing.cert, signing.key);
@@ -135,6 +164,26 @@ export class Lab {
     const capture = o.pcap ? CaptureFile.open(o.pcap, (err) => log.warn(err.message)) : undefined;
     const controllerLog = log.child({ ac: "vap-lab-wlc" });
     const fetching = o.imageServer ? imageServerLibrary({ server: o.imageServer, bundleDir, log: controllerLog }) : undefined;
+    const https = o.https
+      ? await startHttpsMethod({ ...o.https, bundleDir, address: o.address, cert: ctrlCert.cert + ca.cert, key: ctrlCert.key, log: controllerLog, workDir: join(dir, "https") }).catch(async (err: unknown) => {
+          await fetching?.close();
+          throw err;
+        })
+      : undefined;
+    const wan = o.wan
+      ? await startWanProxy({
+          seed: o.wan.seed,
+          impairment: o.wan.impairment,
+          relays: [
+            ...CAPWAP_PORTS.map((port) => ({ protocol: "udp" as const, listen: { address: o.wan!.address, port }, to: { address: o.address, port } })),
+            ...(https ? [{ protocol: "tcp" as const, listen: { address: o.wan.address, port: 0 }, to: { address: o.address, port: https.server.port } }] : []),
+          ],
+        }).catch(async (err: unknown) => {
+          await https?.close();
+          await fetching?.close();
+          throw err;
+        })
+      : undefined;
     const controller = await LabController.listen({
       address: o.address,
       profile: o.profile,
@@ -145,13 +194,21 @@ export class Lab {
       ...(o.echoIntervalSeconds ? { echoIntervalSeconds: o.echoIntervalSeconds } : {}),
       ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
       ...(capture ? { capture: capture.record } : {}),
+      ...(https ? { oob: https.offers(wan?.relays[2]?.listen) } : {}),
     }).catch(async (err: unknown) => {
       await capture?.close();
+      await wan?.close();
+      await https?.close();
+      await fetching?.close();
       throw err;
     });
     const lab = new Lab(controller, capture);
     lab.#ownDir = ownDir;
     lab.#fetching = fetching;
+    lab.#https = https;
+    lab.#wan = wan;
+    if (wan) log.info(`Lab: the APs reach the controller across an emulated WAN on ${o.wan!.address} (${describeImpairment(wan.impairment)}, seed ${o.wan!.seed})`);
+    controller.on("download", (ap) => ap.name && ap.download && lab.#methods.set(ap.name, methodLabel(ap.download)));
     log.info(`Lab: ${o.aps} AP(s) at ${o.apVersion}, profile ${o.profile}; controller ${controller.name} ${o.controllerVersion} on ${o.address}, window ${o.imageWindow ?? 1}`);
     if (o.imageServer) log.info(`Lab: the controller fetches the APs' images from image server ${o.imageServer.shown}`);
     try {
@@ -172,7 +229,7 @@ export class Lab {
             baseMac: mac,
             class: classProfile.name,
             profile: o.profile,
-            controllers: [{ address: o.address }],
+            controllers: [{ address: o.wan?.address ?? o.address }],
             discovery: { bindAddress: o.address },
             dtls: { ...credential, ca: caFile },
             image: { trust: imageTrustFile, storage },
@@ -232,6 +289,8 @@ export class Lab {
         reloads: ap.reloads,
         restarts: w.stats.restarts,
       };
+      const method = this.#methods.get(w.name);
+      if (method) row.method = method;
       const t = this.#lastRun.get(i);
       if (t !== undefined) row.timeToRun = t;
       if (w.restartReason) row.lastRestart = w.restartReason;
@@ -265,6 +324,8 @@ export class Lab {
   async stop(): Promise<void> {
     for (const ap of this.aps) await ap.stop();
     await this.controller.shutdown();
+    await this.#wan?.close();
+    await this.#https?.close();
     await this.#fetching?.close();
     await this.#capture?.close();
     if (this.#ownDir) rmSync(this.#ownDir, { recursive: true, force: true });
@@ -273,8 +334,19 @@ export class Lab {
 
 /** The end-of-run table, one AP per line. */
 export function summaryTable(rows: readonly LabApRow[]): string {
-  const header = ["AP Name", "Model", "Class", "State", "Controller", "Version", "Reloads", "Restarts", "Start to Run"];
-  const lines = rows.map((r) => [r.name, r.model, r.hardwareClass, r.state, r.controller, r.version, String(r.reloads), String(r.restarts), r.timeToRun === undefined ? "-" : `${(r.timeToRun / 1000).toFixed(2)} s`]);
+  const header = ["AP Name", "Model", "Class", "State", "Controller", "Version", "Reloads", "Restarts", "Start to Run", "Method"];
+  const lines = rows.map((r) => [
+    r.name,
+    r.model,
+    r.hardwareClass,
+    r.state,
+    r.controller,
+    r.version,
+    String(r.reloads),
+    String(r.restarts),
+    r.timeToRun === undefined ? "-" : `${(r.timeToRun / 1000).toFixed(2)} s`,
+    r.method ?? "-",
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   return [fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(fmt)].join("\n");

@@ -98,6 +98,33 @@ interface CommonOptions {
   statsEveryMs: number | undefined;
 }
 
+/** The link's flags as text, by name (`vap lab` reads the same ones as --wan-delay …). */
+export type ImpairmentFlagValues = Partial<Record<"delay" | "jitter" | "loss" | "reorder" | "duplicate" | "rate" | "queue" | "seed", string>>;
+
+/**
+ * The impairment and seed the flags describe (a random seed when none is
+ * given); a bad value is one ConfigError naming the flag as the operator
+ * typed it (`prefix` + name).
+ */
+export function impairmentFlags(v: ImpairmentFlagValues, prefix = ""): { impairment: Partial<Impairment>; seed: number } {
+  const duration = "a duration like 50ms or 0.5s";
+  const probability = "a probability like 1% or 0.01";
+  const impairment: Partial<Impairment> = {};
+  const set = <K extends keyof Impairment>(key: K, value: Impairment[K] | undefined) => {
+    if (value !== undefined) impairment[key] = value;
+  };
+  const flag = <T>(name: keyof ImpairmentFlagValues, read: (text: string) => T | undefined, expected: string) => flagValue(prefix + name, v[name], read, expected);
+  set("delayMs", flag("delay", parseDuration, duration));
+  set("jitterMs", flag("jitter", parseDuration, duration));
+  set("loss", flag("loss", parseProbability, probability));
+  set("reorder", flag("reorder", parseProbability, probability));
+  set("duplicate", flag("duplicate", parseProbability, probability));
+  set("rateBps", flag("rate", parseRate, "a rate like 10mbit, 512kbit or 100kbyte"));
+  set("queueMs", flag("queue", parseDuration, duration));
+  const seed = flag("seed", (t) => (/^\d{1,10}$/.test(t) && Number(t) < 2 ** 32 ? Number(t) : undefined), "a whole number from 0 to 4294967295") ?? systemRandom.int(2 ** 32);
+  return { impairment, seed };
+}
+
 /** Relay pairs (--listen/--to) or a layer-3 link between namespaces (--link). */
 export type WanCommandOptions = (CommonOptions & Omit<WanProxyOptions, keyof CommonOptions>) | (CommonOptions & { link: { a: LinkEnd; b: LinkEnd } });
 
@@ -116,24 +143,11 @@ export function wanOptionsOf(argv: string[]): WanCommandOptions {
     const { protocol, endpoint: listen } = endpointOf("listen", l);
     return { protocol, listen, to: endpointOf("to", tos[i]!).endpoint };
   });
-  const duration = "a duration like 50ms or 0.5s";
-  const probability = "a probability like 1% or 0.01";
-  const impairment: Partial<Impairment> = {};
-  const set = <K extends keyof Impairment>(key: K, value: Impairment[K] | undefined) => {
-    if (value !== undefined) impairment[key] = value;
-  };
-  set("delayMs", flagValue("delay", v.delay, parseDuration, duration));
-  set("jitterMs", flagValue("jitter", v.jitter, parseDuration, duration));
-  set("loss", flagValue("loss", v.loss, parseProbability, probability));
-  set("reorder", flagValue("reorder", v.reorder, parseProbability, probability));
-  set("duplicate", flagValue("duplicate", v.duplicate, parseProbability, probability));
-  set("rateBps", flagValue("rate", v.rate, parseRate, "a rate like 10mbit, 512kbit or 100kbyte"));
-  set("queueMs", flagValue("queue", v.queue, parseDuration, duration));
+  const { impairment, seed } = impairmentFlags(v);
   const positive = (text: string) => {
     const ms = parseDuration(text);
     return ms !== undefined && ms > 0 ? ms : undefined;
   };
-  const seed = flagValue("seed", v.seed, (t) => (/^\d{1,10}$/.test(t) && Number(t) < 2 ** 32 ? Number(t) : undefined), "a whole number from 0 to 4294967295") ?? systemRandom.int(2 ** 32);
   const statsEveryMs = flagValue("stats", v.stats, positive, "an interval > 0 like 10s");
   if (v.link !== undefined) return { link: linkEndsOf(v.link), impairment, seed, statsEveryMs };
   return { relays, impairment, seed, idleTimeoutMs: flagValue("idle", v.idle, positive, "a duration > 0 like 60s"), statsEveryMs };

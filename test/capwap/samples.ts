@@ -398,6 +398,7 @@ export const sampleWtp: WtpInfo = {
   sessionId: CISCO_SESSION_ID,
   discoveryType: DiscoveryType.Static,
   rebootCount: 3,
+  oobCapable: false,
   uptimeSeconds: 84,
   acAddress: "192.0.2.1",
   acName: "vap-lab-wlc",

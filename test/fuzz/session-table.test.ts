@@ -85,6 +85,7 @@ function nextInput(random: Random, model: Model): SessionInput {
         radios: [{ radioId: 1, radioType: 2 }],
         admission: admitted ? ResultCode.Success : ResultCode.JoinFailureResourceDepletion,
         offeredWindow: [0, 1, 8, MAX_IMAGE_WINDOW, 1000, -3][random.int(6)]!,
+        ...(random.next() < 0.3 ? { oobPort: 8443 } : {}),
       };
     }
     if (roll < 30) return { kind: "configuration-status-request", request: request(random, MessageType.ConfigurationStatusRequest) };
@@ -99,7 +100,9 @@ function nextInput(random: Random, model: Model): SessionInput {
         request: request(random, MessageType.ImageDataRequest),
         ...(withImage ? { image: "ap1g8" } : {}),
         initiate: random.next() < 0.85,
+        oobRequest: random.next() < 0.2,
         ...(random.next() < 0.5 ? { acceptedWindow: [0, 1, 4, 200][random.int(4)]! } : {}),
+        ...(random.next() < 0.2 ? { fallback: "HTTP 403" } : {}),
       };
     }
     if (roll < 64) return { kind: "data-transfer-request", request: request(random, MessageType.DataTransferRequest) };

@@ -32,7 +32,7 @@ const wtp: WtpSummary = { name: "AP1", model: "C9120AXI-B", baseMac: "00:11:22:3
 const join = request(MessageType.JoinRequest);
 const joinInput = (over: Partial<Extract<SessionInput, { kind: "join-request" }>> = {}): SessionInput => ({ kind: "join-request", request: join, wtp, radios, admission: ResultCode.Success, offeredWindow: 8, ...over });
 const image = request(MessageType.ImageDataRequest);
-const imageInput = (over: Partial<Extract<SessionInput, { kind: "image-data-request" }>> = {}): SessionInput => ({ kind: "image-data-request", request: image, image: "ap1g8", initiate: true, ...over });
+const imageInput = (over: Partial<Extract<SessionInput, { kind: "image-data-request" }>> = {}): SessionInput => ({ kind: "image-data-request", request: image, image: "ap1g8", initiate: true, oobRequest: false, ...over });
 
 const closing = (reason: string, notifyPeer: boolean, name = "AP1"): SessionEffect[] => [
   { kind: "stop-transfer", reason },
@@ -188,6 +188,40 @@ const cases: Case[] = [
   { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 5 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 5, span: 10 }] },
   { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 20 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 8, span: 16 }] },
   { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 0 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 1, span: 2 }] },
+  // Out-of-band HTTPS: offered at join to a capable AP, then an offer per request; CAPWAP after a failed try says why.
+  {
+    row: "join-admitted",
+    from: openingState(false),
+    input: joinInput({ oobPort: 8443 }),
+    to: "Configure",
+    state: { window: 8, oobPort: 8443 },
+    effects: [
+      { kind: "respond", request: join, answer: { kind: "join", resultCode: ResultCode.Success, radios, window: 8, oobPort: 8443 } },
+      { kind: "joined", sessionId: "abcd", wtp, window: 8 },
+      { kind: "log", level: "info", line: "AP AP1 (C9120AXI-B, 00:11:22:33:44:55) joined from 10.0.1.2, software 17.3.3.26" },
+      { kind: "phase", phase: "Configure" },
+    ],
+  },
+  ...TALKING.map((p): Case => ({ row: "image-request-oob", from: { ...joined(p), oobPort: 8443 }, input: imageInput({ initiate: false, oobRequest: true }), to: p, effects: [{ kind: "offer-oob", request: image, image: "ap1g8" }] })),
+  ...TALKING.map(
+    (p): Case => ({
+      row: "image-request-oob-refused",
+      from: joined(p),
+      input: imageInput({ initiate: false, oobRequest: true }),
+      to: p,
+      effects: [
+        { kind: "respond", request: image, answer: { kind: "result-code", resultCode: ResultCode.ImageDataErrorOtherError } },
+        { kind: "log", level: "warn", line: "AP AP1 asked for an HTTPS image offer it was not given at join" },
+      ],
+    }),
+  ),
+  {
+    row: "image-request",
+    from: { ...joined("Configure"), oobPort: 8443 },
+    input: imageInput({ fallback: "HTTP 403" }),
+    to: "Configure",
+    effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 8, span: 8, fallback: "HTTP 403" }],
+  },
   ...TALKING.flatMap((p) => [imageInput({ image: undefined }), imageInput({ initiate: false })].map((input) => [p, input] as const)).map(
     ([p, input]): Case => ({
       row: "image-request-incomplete",

@@ -2,8 +2,10 @@ import { createSocket } from "node:dgram";
 import { randomInt } from "node:crypto";
 import { connect, createServer } from "node:net";
 
+import { CAPWAP_PORTS } from "../../agent/capwap/codec/index.js";
+
 /** The CAPWAP control and data ports a controller binds. */
-export const CAPWAP_PORTS = [5246, 5247] as const;
+export { CAPWAP_PORTS };
 
 function bindable(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

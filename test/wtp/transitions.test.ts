@@ -24,6 +24,7 @@ const settings: MachineSettings = { config, profile: profiles.rfc5415, canResolv
 const AC = { address: "10.0.0.1", port: 5246 };
 const JOINED = { name: "wlc", address: AC.address, softwareVersion: "17.12.1.5", imageWindow: 8 };
 const PREDOWNLOAD = { mode: "predownload" as const, version: "17.13.1.1" };
+const PREDOWNLOADING = { ...PREDOWNLOAD, source: "capwap" as const };
 
 /** The context of a WTP that has discovered (and, from Join on, joined) the lab controller. */
 function context(state: WtpState, extra: Partial<WtpContext> = {}): WtpContext {
@@ -79,8 +80,17 @@ interface Row {
 const resetRequest = message(MessageType.ResetRequest, [{ kind: "ImageIdentifier", vendorId: 0, identifier: "17.13.1.1" }]);
 const predownloadOrder = message(MessageType.ConfigurationUpdateRequest, [{ kind: "PredownloadOrder", version: PREDOWNLOAD.version }]);
 const imageData = message(MessageType.ImageDataRequest);
-const joinResponse = (resultCode: number, window?: number) =>
-  message(MessageType.JoinResponse, [{ kind: "ResultCode", resultCode }, { kind: "AcName", name: "wlc" }, ...(window === undefined ? [] : [{ kind: "ImageWindow" as const, window }])]);
+const joinResponse = (resultCode: number, window?: number, oobPort?: number) =>
+  message(MessageType.JoinResponse, [
+    { kind: "ResultCode", resultCode },
+    { kind: "AcName", name: "wlc" },
+    ...(window === undefined ? [] : [{ kind: "ImageWindow" as const, window }]),
+    ...(oobPort === undefined ? [] : [{ kind: "OobImageDownload" as const, port: oobPort }]),
+  ]);
+/** An AP with the HTTPS source besides CAPWAP: it advertises OOB capability. */
+const OOB_SOURCES: Partial<MachineSettings> = { sources: ["capwap", "https"] };
+const OOB_JOINED = { ...JOINED, oobPort: 8443 };
+const OOB_FALLBACK = "https://10.0.0.1:8443/images/ap1g8: connect ECONNREFUSED 10.0.0.1:8443";
 const runEntry = (echoMs: number) => [
   log("AP has joined controller wlc"),
   { kind: "arm", timer: "EchoInterval", ms: echoMs },
@@ -204,6 +214,23 @@ const ROWS: Row[] = [
     after: { joined: { ...JOINED, imageWindow: config.maxImageWindow } },
   },
   {
+    name: "join accepted with HTTPS offered to an AP that can: the controller's OOB port is kept",
+    from: "Join",
+    settings: OOB_SOURCES,
+    input: { type: "response", request: MessageType.JoinRequest, message: joinResponse(ResultCode.Success, 8, 8443) },
+    to: "ImageData",
+    effects: [log("Join Response from 10.0.0.1"), log("AC accepted join request with result code: 0"), { kind: "count", stat: "joins" }, ...enter("ImageData", "Join"), { kind: "readVersions" }],
+    after: { joined: OOB_JOINED },
+  },
+  {
+    name: "join accepted with HTTPS offered to an AP without the capability: not taken",
+    from: "Join",
+    input: { type: "response", request: MessageType.JoinRequest, message: joinResponse(ResultCode.Success, 8, 8443) },
+    to: "ImageData",
+    effects: [log("Join Response from 10.0.0.1"), log("AC accepted join request with result code: 0"), { kind: "count", stat: "joins" }, ...enter("ImageData", "Join"), { kind: "readVersions" }],
+    after: { joined: JOINED },
+  },
+  {
     name: "join refused: restart, sulking first",
     from: "Join",
     input: { type: "response", request: MessageType.JoinRequest, message: joinResponse(ResultCode.JoinFailureResourceDepletion) },
@@ -237,7 +264,45 @@ const ROWS: Row[] = [
       { kind: "arm", timer: "StatisticsTimer", ms: T.statisticsMs },
       { kind: "startSource", source: "capwap", download: { mode: "join", version: "17.12.1.5", controllerAddress: "10.0.0.1", window: 8 } },
     ],
-    after: { download: { mode: "join", version: "17.12.1.5" } },
+    after: { download: { mode: "join", version: "17.12.1.5", source: "capwap" } },
+  },
+  {
+    name: "another version, HTTPS offered at join: start the HTTPS source",
+    from: "ImageData",
+    settings: OOB_SOURCES,
+    context: { joined: OOB_JOINED },
+    input: { type: "versions", running: "17.9.4.27", backup: "0.0.0.0" },
+    to: "ImageData",
+    effects: [
+      log("AP image version 17.9.4.27 backup 0.0.0.0, Controller 17.12.1.5"),
+      log("Version does not match."),
+      { kind: "arm", timer: "StatisticsTimer", ms: T.statisticsMs },
+      { kind: "startSource", source: "https", download: { mode: "join", version: "17.12.1.5", controllerAddress: "10.0.0.1", window: 8 } },
+    ],
+    after: { download: { mode: "join", version: "17.12.1.5", source: "https" } },
+  },
+  {
+    name: "the HTTPS download failed: fall back to CAPWAP in the same session, telling the controller why",
+    from: "ImageData",
+    settings: OOB_SOURCES,
+    context: { joined: OOB_JOINED, download: { mode: "join", version: "17.12.1.5", source: "https" } },
+    input: { type: "sourceFailed", reason: "network", message: OOB_FALLBACK },
+    to: "ImageData",
+    effects: [
+      log(`OOB Image Download failed (reason : ${OOB_FALLBACK}), falling back to CAPWAP image download`, "warn"),
+      { kind: "startSource", source: "capwap", download: { mode: "join", version: "17.12.1.5", controllerAddress: "10.0.0.1", window: 8, fallback: OOB_FALLBACK } },
+    ],
+    after: { download: { mode: "join", version: "17.12.1.5", source: "capwap" } },
+  },
+  {
+    name: "the CAPWAP fallback failed too: restart CAPWAP with its reason",
+    from: "ImageData",
+    settings: OOB_SOURCES,
+    context: { joined: OOB_JOINED, download: { mode: "join", version: "17.12.1.5", source: "capwap" } },
+    input: { type: "sourceFailed", reason: "timeout", message: "image download cannot start" },
+    to: "DtlsTeardown",
+    effects: teardown("ImageData", "image download cannot start"),
+    after: { download: undefined },
   },
   {
     name: "another version and no source: stay on ours",
@@ -247,23 +312,23 @@ const ROWS: Row[] = [
     to: "Configure",
     effects: [log("AP image version 17.9.4.27 backup 0.0.0.0, Controller 17.12.1.5"), log("Version does not match."), log("No image source configured: staying on 17.9.4.27", "warn"), ...enter("Configure", "ImageData"), { kind: "request", type: MessageType.ConfigurationStatusRequest }],
   },
-  { name: "Image Data goes to the source", from: "ImageData", context: { download: { mode: "join", version: "17.12.1.5" } }, input: { type: "request", message: imageData }, to: "ImageData", effects: [{ kind: "toSource", message: imageData }] },
+  { name: "Image Data goes to the source", from: "ImageData", context: { download: { mode: "join", version: "17.12.1.5", source: "capwap" } }, input: { type: "request", message: imageData }, to: "ImageData", effects: [{ kind: "toSource", message: imageData }] },
   { name: "other requests are discarded while downloading", from: "ImageData", input: { type: "request", message: message(MessageType.ResetRequest) }, to: "ImageData", effects: discard("CAPWAP_RESET_REQUEST", 17, "Image Data") },
-  { name: "the source found the image", from: "ImageData", context: { download: { mode: "join", version: "17.12.1.5" } }, input: { type: "sourceStarted" }, to: "ImageData", effects: [] },
+  { name: "the source found the image", from: "ImageData", context: { download: { mode: "join", version: "17.12.1.5", source: "capwap" } }, input: { type: "sourceStarted" }, to: "ImageData", effects: [] },
   {
     name: "the new image is installed: reload into it",
     from: "ImageData",
-    context: { download: { mode: "join", version: "17.12.1.5" } },
+    context: { download: { mode: "join", version: "17.12.1.5", source: "capwap" } },
     input: { type: "sourceFinished", result: { reboot: true, version: "17.12.1.5" } },
     to: "Reset",
     effects: [...enter("Reset", "ImageData"), { kind: "closeSession" }, log("Reloading AP (Image upgrade)"), { kind: "arm", timer: "Restart", ms: 0 }, { kind: "reboot", reason: "Image upgrade" }],
     after: { rebootCount: 1, download: undefined },
   },
-  { name: "downloaded without a reload: configure", from: "ImageData", context: { download: { mode: "join", version: "17.12.1.5" } }, input: { type: "sourceFinished", result: { reboot: false } }, to: "Configure", effects: [...enter("Configure", "ImageData"), { kind: "request", type: MessageType.ConfigurationStatusRequest }], after: { download: undefined } },
+  { name: "downloaded without a reload: configure", from: "ImageData", context: { download: { mode: "join", version: "17.12.1.5", source: "capwap" } }, input: { type: "sourceFinished", result: { reboot: false } }, to: "Configure", effects: [...enter("Configure", "ImageData"), { kind: "request", type: MessageType.ConfigurationStatusRequest }], after: { download: undefined } },
   {
     name: "the source failed: restart CAPWAP with its reason (nothing left to abort)",
     from: "ImageData",
-    context: { download: { mode: "join", version: "17.12.1.5" } },
+    context: { download: { mode: "join", version: "17.12.1.5", source: "capwap" } },
     input: { type: "sourceFailed", reason: "timeout", message: "image download cannot start" },
     to: "DtlsTeardown",
     effects: teardown("ImageData", "image download cannot start"),
@@ -273,7 +338,7 @@ const ROWS: Row[] = [
   {
     name: "DTLS closes mid-download: the source is aborted",
     from: "ImageData",
-    context: { download: { mode: "join", version: "17.12.1.5" } },
+    context: { download: { mode: "join", version: "17.12.1.5", source: "capwap" } },
     input: { type: "dtlsClosed", reason: "DTLS session closed by peer" },
     to: "DtlsTeardown",
     effects: teardown("ImageData", "DTLS session closed by peer", { abort: "DTLS session closed by peer" }),
@@ -316,9 +381,32 @@ const ROWS: Row[] = [
     input: { type: "request", message: predownloadOrder },
     to: "Run",
     effects: [ok(predownloadOrder), log("Predownload of 17.13.1.1 ordered by wlc"), { kind: "startSource", source: "capwap", download: { ...PREDOWNLOAD, controllerAddress: "10.0.0.1", window: 8 } }],
-    after: { download: PREDOWNLOAD },
+    after: { download: PREDOWNLOADING },
   },
-  { name: "Predownload Order while downloading: service not provided", from: "Run", context: { download: PREDOWNLOAD }, input: { type: "request", message: predownloadOrder }, to: "Run", effects: [reply(predownloadOrder, ResultCode.ConfigurationFailureServiceNotProvided)] },
+  {
+    name: "Predownload Order, HTTPS offered at join: start the HTTPS source, stay in Run",
+    from: "Run",
+    settings: OOB_SOURCES,
+    context: { joined: OOB_JOINED },
+    input: { type: "request", message: predownloadOrder },
+    to: "Run",
+    effects: [ok(predownloadOrder), log("Predownload of 17.13.1.1 ordered by wlc"), { kind: "startSource", source: "https", download: { ...PREDOWNLOAD, controllerAddress: "10.0.0.1", window: 8 } }],
+    after: { download: { ...PREDOWNLOAD, source: "https" } },
+  },
+  {
+    name: "a predownload's HTTPS download failed: fall back to CAPWAP, still in Run",
+    from: "Run",
+    settings: OOB_SOURCES,
+    context: { joined: OOB_JOINED, download: { ...PREDOWNLOAD, source: "https" } },
+    input: { type: "sourceFailed", reason: "integrity", message: "ap1g8: MD5 mismatch" },
+    to: "Run",
+    effects: [
+      log("OOB Image Download failed (reason : ap1g8: MD5 mismatch), falling back to CAPWAP image download", "warn"),
+      { kind: "startSource", source: "capwap", download: { ...PREDOWNLOAD, controllerAddress: "10.0.0.1", window: 8, fallback: "ap1g8: MD5 mismatch" } },
+    ],
+    after: { download: PREDOWNLOADING },
+  },
+  { name: "Predownload Order while downloading: service not provided", from: "Run", context: { download: PREDOWNLOADING }, input: { type: "request", message: predownloadOrder }, to: "Run", effects: [reply(predownloadOrder, ResultCode.ConfigurationFailureServiceNotProvided)] },
   {
     name: "Reset Request naming a version: reload to swap to it",
     from: "Run",
@@ -327,7 +415,7 @@ const ROWS: Row[] = [
     effects: [ok(resetRequest), log("Reset Request from 10.0.0.1"), ...enter("Reset", "Run"), { kind: "closeSession" }, log("Reloading AP (Reset Request from controller)"), { kind: "arm", timer: "Restart", ms: 0 }, { kind: "reboot", reason: "Reset Request from controller", version: "17.13.1.1" }],
     after: { reboot: { reason: "Reset Request from controller", version: "17.13.1.1" }, rebootCount: 1 },
   },
-  { name: "Image Data during a predownload goes to the source", from: "Run", context: { download: PREDOWNLOAD }, input: { type: "request", message: imageData }, to: "Run", effects: [{ kind: "toSource", message: imageData }] },
+  { name: "Image Data during a predownload goes to the source", from: "Run", context: { download: PREDOWNLOADING }, input: { type: "request", message: imageData }, to: "Run", effects: [{ kind: "toSource", message: imageData }] },
   { name: "Image Data without a download is refused", from: "Run", input: { type: "request", message: imageData }, to: "Run", effects: [reply(imageData, ResultCode.ImageDataErrorOtherError)] },
   ...[MessageType.ClearConfigurationRequest, MessageType.StationConfigurationRequest, MessageType.Ieee80211WlanConfigurationRequest].map(
     (type): Row => ({ name: `request ${type} is acknowledged`, from: "Run", input: { type: "request", message: message(type) }, to: "Run", effects: [ok(message(type))] }),
@@ -341,11 +429,11 @@ const ROWS: Row[] = [
   { name: "DataChannelKeepAlive: send another", from: "Run", input: { type: "timer", timer: "DataChannelKeepAlive" }, to: "Run", effects: keepAlive },
   { name: "DataChannelDeadInterval expires", from: "Run", input: { type: "timer", timer: "DataChannelDeadInterval" }, to: "DtlsTeardown", effects: teardown("Run", "DataChannelDeadInterval expired") },
   { name: "StatisticsTimer: a WTP Event Request", from: "Run", input: { type: "timer", timer: "StatisticsTimer" }, to: "Run", effects: [{ kind: "request", type: MessageType.WtpEventRequest }, { kind: "arm", timer: "StatisticsTimer", ms: T.statisticsMs }] },
-  { name: "a predownload's source found the image: report Downloading", from: "Run", context: { download: PREDOWNLOAD }, input: { type: "sourceStarted" }, to: "Run", effects: [predownloadStatus(PredownloadState.Downloading)] },
+  { name: "a predownload's source found the image: report Downloading", from: "Run", context: { download: PREDOWNLOADING }, input: { type: "sourceStarted" }, to: "Run", effects: [predownloadStatus(PredownloadState.Downloading)] },
   {
     name: "a predownload completes: report it, stay in Run",
     from: "Run",
-    context: { download: PREDOWNLOAD },
+    context: { download: PREDOWNLOADING },
     input: { type: "sourceFinished", result: { reboot: false, version: "17.13.1.1" } },
     to: "Run",
     effects: [log("Predownload of 17.13.1.1 complete: it stands by in the backup partition"), predownloadStatus(PredownloadState.Complete)],
@@ -354,7 +442,7 @@ const ROWS: Row[] = [
   {
     name: "a predownload fails: report it, stay in Run",
     from: "Run",
-    context: { download: PREDOWNLOAD },
+    context: { download: PREDOWNLOADING },
     input: { type: "sourceFailed", reason: "integrity", message: "MD5 mismatch" },
     to: "Run",
     effects: [log("Predownload of 17.13.1.1 failed: MD5 mismatch", "warn"), predownloadStatus(PredownloadState.Failed)],
@@ -363,7 +451,7 @@ const ROWS: Row[] = [
   {
     name: "no echo answer mid-predownload: the source is aborted",
     from: "Run",
-    context: { download: PREDOWNLOAD },
+    context: { download: PREDOWNLOADING },
     input: { type: "requestTimeout", request: MessageType.EchoRequest },
     to: "DtlsTeardown",
     effects: teardown("Run", "Max retransmission count exceeded for Echo Request", { abort: "Max retransmission count exceeded for Echo Request" }),
@@ -379,7 +467,7 @@ const ROWS: Row[] = [
   {
     name: "teardown itself failed: close anyway, restart after the SilentInterval",
     from: "DtlsTeardown",
-    context: { download: PREDOWNLOAD },
+    context: { download: PREDOWNLOADING },
     input: boom,
     to: "DtlsTeardown",
     effects: [log("CAPWAP teardown failed: boom", "warn"), { kind: "arm", timer: "Restart", ms: 0 }, { kind: "closeSession", tolerant: true }],

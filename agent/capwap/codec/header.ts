@@ -10,6 +10,11 @@
 import { CapwapEncodeError } from "./errors.js";
 import { Reader, Writer } from "./cursor.js";
 
+/** RFC 5415 §3.1: the AC's control and data ports (the AP sends to them). */
+export const CAPWAP_CONTROL_PORT = 5246;
+export const CAPWAP_DATA_PORT = 5247;
+export const CAPWAP_PORTS = [CAPWAP_CONTROL_PORT, CAPWAP_DATA_PORT] as const;
+
 export interface CapwapHeader {
   /** Radio ID. */
   rid: number;

@@ -6,7 +6,7 @@ export { Reader, Writer } from "./cursor.js";
 export { CapwapDecodeError, CapwapEncodeError } from "./errors.js";
 export * from "./schema.js";
 export { element, vendorElement, ElementTable, type ElementSpec, type ElementOf, type UnknownElement, type VendorSpecificElement } from "./element.js";
-export { type CapwapHeader, controlHeader, headerLength, readHeader, writeHeader, WBID_IEEE80211, DTLS_PREAMBLE_BYTE } from "./header.js";
+export { type CapwapHeader, controlHeader, headerLength, readHeader, writeHeader, WBID_IEEE80211, DTLS_PREAMBLE_BYTE, CAPWAP_CONTROL_PORT, CAPWAP_DATA_PORT, CAPWAP_PORTS } from "./header.js";
 export {
   type BaseElement,
   type ControlMessage,

@@ -4,7 +4,7 @@
  */
 import { BoardDataType, fromHex, ResultCode, toHex, WtpDescriptorType } from "../codec/index.js";
 import { type Element, findElement, findElements } from "./element-types.js";
-import type { AcInfo, AcSummary, RadioInfo, WtpInfo, WtpSummary } from "./profile.js";
+import type { AcInfo, AcSummary, JoinSettings, RadioInfo, WtpInfo, WtpSummary } from "./profile.js";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const fromText = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -167,6 +167,7 @@ export function summarizeWtp(elements: readonly Element[], softwareVersion: (des
   if (version !== undefined) summary.softwareVersion = version;
   const sessionId = findElement(elements, "SessionId")?.sessionId;
   if (sessionId) summary.sessionId = sessionId;
+  summary.oobCapable = findElement(elements, "OobCapability")?.enabled === 1;
   return summary;
 }
 
@@ -180,8 +181,20 @@ export function readRadios(elements: readonly Element[], firstRadioId: number): 
   return findElements(elements, "Ieee80211WtpRadioInformation").map((r) => ({ radioId: r.radioId - firstRadioId, radioType: r.radioType }));
 }
 
-export function imageWindow(elements: readonly Element[]): number {
-  return findElement(elements, "ImageWindow")?.window ?? 1;
+/** The AP's own extensions in its Join Request: OOB capability, when it has it. */
+export function joinRequestExtensions(wtp: WtpInfo): Element[] {
+  return wtp.oobCapable ? [{ kind: "OobCapability", enabled: 1 }] : [];
+}
+
+/** The per-AP settings a successful Join Response carries: the image window, and the HTTPS port when the controller offers OOB download. */
+export function joinResponseExtensions(resultCode: number, settings: JoinSettings): Element[] {
+  if (resultCode !== ResultCode.Success) return [];
+  return [{ kind: "ImageWindow", window: settings.imageWindow }, ...(settings.oobPort !== undefined ? [{ kind: "OobImageDownload" as const, port: settings.oobPort }] : [])];
+}
+
+export function readJoinSettings(elements: readonly Element[]): JoinSettings {
+  const oob = findElement(elements, "OobImageDownload");
+  return { imageWindow: findElement(elements, "ImageWindow")?.window ?? 1, ...(oob ? { oobPort: oob.port } : {}) };
 }
 
 export { text, fromText };

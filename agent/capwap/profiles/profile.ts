@@ -35,6 +35,8 @@ export interface WtpInfo {
   discoveryType: number;
   rebootCount: number;
   uptimeSeconds: number;
+  /** The AP downloads images out of band over HTTPS when the controller offers it. */
+  oobCapable: boolean;
   /** The controller this AP is joining (its MWAR address), when known. */
   acAddress?: string;
   acName?: string;
@@ -63,6 +65,8 @@ export interface AcInfo {
 export interface JoinSettings {
   /** Image download sliding window, 1 = stop-and-wait (seed: applied at join). */
   imageWindow: number;
+  /** The controller's upgrade method is HTTPS on this port (given only to an AP that advertised the capability). */
+  oobPort?: number;
 }
 
 /** What an AP learns about a controller from its Discovery or Join Response. */
@@ -95,6 +99,8 @@ export interface WtpSummary {
   baseMac?: string;
   softwareVersion?: string;
   sessionId?: Uint8Array;
+  /** It advertised out-of-band HTTPS image download. */
+  oobCapable?: boolean;
 }
 
 /**

@@ -1,14 +1,16 @@
-import { AcInformationType, ElementTable, ImageDataType, ieee80211Elements, rfc5415Elements, ResultCode, WtpDescriptorType } from "../codec/index.js";
+import { AcInformationType, ElementTable, ImageDataType, ieee80211Elements, rfc5415Elements, WtpDescriptorType } from "../codec/index.js";
 import { ciscoVendorElements } from "./cisco/elements.js";
 import {
   acDescriptor,
   boardData,
   discoveryElements,
-  imageWindow,
+  joinRequestExtensions,
+  joinResponseExtensions,
   radioInformation,
   radioOperationalStates,
   radioStatistics,
   radiosOnWire,
+  readJoinSettings,
   readRadios,
   rebootStatistics,
   success,
@@ -61,6 +63,7 @@ export const rfc5415Profile: VendorProfile = {
     ...radioInformation(onWire(wtp.radios)),
     { kind: "EcnSupport", ecnSupport: 0 },
     { kind: "CapwapLocalIpv4Address", address: wtp.localAddress },
+    ...joinRequestExtensions(wtp),
   ],
   configurationStatusRequest: (wtp) => [
     { kind: "AcName", name: wtp.acName ?? "" },
@@ -89,7 +92,7 @@ export const rfc5415Profile: VendorProfile = {
       ...rest,
       { kind: "EcnSupport", ecnSupport: 0 },
       { kind: "CapwapLocalIpv4Address", address: ac.controlAddress },
-      ...(resultCode === ResultCode.Success ? [{ kind: "ImageWindow" as const, window: settings.imageWindow }] : []),
+      ...joinResponseExtensions(resultCode, settings),
     ];
   },
   configurationStatusResponse: (ac, radios) => [
@@ -113,7 +116,7 @@ export const rfc5415Profile: VendorProfile = {
 
   acSummary: (elements) => summarizeAc(elements, textVersion(AcInformationType.SoftwareVersion)),
   wtpSummary: (elements) => summarizeWtp(elements, textVersion(WtpDescriptorType.ActiveSoftwareVersion)),
-  joinSettings: (elements) => ({ imageWindow: imageWindow(elements) }),
+  joinSettings: readJoinSettings,
   radios: (elements) => readRadios(elements, FIRST_RADIO_ID),
 };
 

@@ -3,7 +3,13 @@ import type { ApConfig } from "../../config/index.js";
 import { DiscoveryType, MessageType, RadioType } from "../codec/index.js";
 import type { Element, RadioInfo, VendorProfile, WtpInfo } from "../profiles/index.js";
 import type { Band } from "../../../platform/classes/index.js";
+import type { ImageSourceName } from "./image-source.js";
 import type { WtpContext } from "./machine-types.js";
+
+/** The AP advertises out-of-band HTTPS download when its configuration allows it and it has the source to do it. */
+export function oobCapable(config: ApConfig, sources: readonly ImageSourceName[]): boolean {
+  return config.oob.enabled && sources.includes("https");
+}
 
 /** Requests whose elements the profile builds from the WTP's own description. */
 export const DESCRIBED_REQUESTS: Record<number, (profile: VendorProfile, wtp: WtpInfo) => Element[]> = {
@@ -22,7 +28,7 @@ export interface LiveFacts {
   uptimeSeconds: number;
 }
 
-export function describeWtp(config: ApConfig, radios: RadioInfo[], context: WtpContext, live: LiveFacts): WtpInfo {
+export function describeWtp(config: ApConfig, radios: RadioInfo[], context: WtpContext, live: LiveFacts, sources: readonly ImageSourceName[]): WtpInfo {
   const { identity } = config;
   const info: WtpInfo = {
     name: context.name,
@@ -41,6 +47,7 @@ export function describeWtp(config: ApConfig, radios: RadioInfo[], context: WtpC
     discoveryType: DiscoveryType.Static, // a Discovery Request names its own
     rebootCount: context.rebootCount,
     uptimeSeconds: live.uptimeSeconds,
+    oobCapable: oobCapable(config, sources),
   };
   if (context.ac) info.acAddress = context.ac.endpoint.address;
   const acName = context.joined?.name ?? context.ac?.summary.name;

@@ -4,14 +4,13 @@
  * MaxDiscoveryInterval (they stay in Discovery: what a round's end leads to
  * is the table's to decide).
  */
-import { DiscoveryType } from "../codec/index.js";
+import { CAPWAP_CONTROL_PORT, DiscoveryType } from "../codec/index.js";
 import type { Endpoint } from "../../net/index.js";
 import type { DiscoveryTarget, MachineSettings, Step, WtpContext, WtpEffect } from "./machine-types.js";
 import { DISCOVERY_TYPE_NAMES } from "./console-lines.js";
 import { arm, info, stay } from "./steps.js";
 
 const BROADCAST = "255.255.255.255";
-export const CONTROL_PORT = 5246;
 const CISCO_DNS_NAME = "CISCO-CAPWAP-CONTROLLER";
 
 /** The DNS name discovery asks for, when it is configured and can be resolved. */
@@ -34,7 +33,7 @@ export function discoveryRound(s: MachineSettings, c: WtpContext, round: number)
   const { config } = s;
   const seq = (c.discovery.seq + 1) & 0xff;
   const targets: DiscoveryTarget[] = config.controllers.map((a) => ({ address: a.address, port: a.port, discoveryType: DiscoveryType.Static }));
-  if (config.discovery.broadcast) targets.push({ address: BROADCAST, port: CONTROL_PORT, discoveryType: DiscoveryType.Unknown });
+  if (config.discovery.broadcast) targets.push({ address: BROADCAST, port: CAPWAP_CONTROL_PORT, discoveryType: DiscoveryType.Unknown });
   const dns = dnsName(s);
   // Nobody knows how many will answer a broadcast or a DNS name: wait the interval.
   const expected = config.discovery.broadcast || dns ? Infinity : config.controllers.length;

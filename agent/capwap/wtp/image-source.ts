@@ -9,8 +9,8 @@
 import type { Log } from "../../core/index.js";
 import type { Element, Message, VendorProfile } from "../profiles/index.js";
 
-/** The sources the table can start, by name. */
-export type ImageSourceName = "capwap";
+/** The sources the table can start, by name: CAPWAP Image Data, and out-of-band HTTPS when the controller offers it. */
+export type ImageSourceName = "capwap" | "https";
 
 /** Why a download failed, whatever the source: what a transition (retry, fallback, give up) can decide on. */
 export type ImageSourceFailure = "refused" | "auth" | "not-found" | "timeout" | "integrity" | "sink" | "aborted" | "network" | "internal";
@@ -24,6 +24,8 @@ export interface ImageDownload {
   controllerAddress: string;
   /** Image Data window negotiated at join. */
   window: number;
+  /** Why the HTTPS try failed, when this CAPWAP download is its fallback (the controller is told). */
+  fallback?: string;
 }
 
 export interface ImageSourceResult {

@@ -93,6 +93,8 @@ export interface JoinedController {
   address: string;
   softwareVersion: string;
   imageWindow: number;
+  /** The controller offers out-of-band HTTPS download on this port (only ever kept when this AP advertised the capability). */
+  oobPort?: number;
 }
 
 /** Session-scoped data: everything the table reads and changes besides the state. */
@@ -111,8 +113,8 @@ export interface WtpContext {
   sulkAfterTeardown: boolean;
   /** The controller said goodbye (close_notify): rediscover after a jitter, not the whole random restart pause. */
   rediscoverAtOnce: boolean;
-  /** The image download running, if any. */
-  download?: { mode: ImageDownload["mode"]; version: string };
+  /** The image download running, if any, and which source runs it. */
+  download?: { mode: ImageDownload["mode"]; version: string; source: ImageSourceName };
 }
 
 /** What the machine reads but never changes. */

@@ -12,14 +12,15 @@
  * failure that repeats on every attempt costs one attempt per
  * SilentInterval, never a tight loop.
  */
-import { DiscoveryType, isSuccess, MessageType, messageTypeConstant, messageTypeName, ResultCode, resultCodeName } from "../codec/index.js";
+import { CAPWAP_CONTROL_PORT, DiscoveryType, isSuccess, MessageType, messageTypeConstant, messageTypeName, ResultCode, resultCodeName } from "../codec/index.js";
 import { type Element, findElement, type Message, PredownloadState } from "../profiles/index.js";
 import { chooseController } from "./discovery.js";
 import { discardLine, STATE_NAMES } from "./console-lines.js";
-import { CONTROL_PORT, discover, discoveryRound, mayAnswer } from "./discovery-steps.js";
+import { discover, discoveryRound, mayAnswer } from "./discovery-steps.js";
+import { oobCapable } from "./description.js";
 import type { ImageDownload } from "./image-source.js";
 import { arm, go, info, request, respond, stay, warn } from "./steps.js";
-import type { Entry, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
+import type { Entry, JoinedController, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
 
 /**
  * The restart pause after the controller's close_notify: a controller shut
@@ -82,12 +83,15 @@ function joinResponse(s: MachineSettings, c: WtpContext, message: Message): Step
     return teardown({ ...c, sulkAfterTeardown: true }, `join refused: ${resultCodeName(result)}`, heard, rejected);
   }
   const summary = s.profile.acSummary(message.elements);
-  const { window, effects } = imageWindow(s, s.profile.joinSettings(message.elements).imageWindow);
-  const joined = {
+  const settings = s.profile.joinSettings(message.elements);
+  const { window, effects } = imageWindow(s, settings.imageWindow);
+  const joined: JoinedController = {
     name: summary.name ?? ac.summary.name ?? ac.endpoint.address,
     address: ac.endpoint.address,
     softwareVersion: summary.softwareVersion ?? ac.summary.softwareVersion ?? "0.0.0.0",
     imageWindow: window,
+    // An offer this AP did not ask for (it advertised no capability) is not taken.
+    ...(settings.oobPort !== undefined && oobCapable(s.config, s.sources) ? { oobPort: settings.oobPort } : {}),
   };
   return go("ImageData", { ...c, joined }, heard, info(`AC accepted join request with result code: ${result}`), ...effects, { kind: "count", stat: "joins" });
 }
@@ -98,14 +102,19 @@ function compareVersions(s: MachineSettings, c: WtpContext, running: string, bac
   if (joined.softwareVersion === running) return go("Configure", c, heard, info("Version is the same, do not need update."), { kind: "noUpgrade" });
   const mismatch = info("Version does not match.");
   if (!s.sources.includes("capwap")) return go("Configure", c, heard, mismatch, warn(`No image source configured: staying on ${running}`));
-  return startDownload(c, "join", joined.softwareVersion, heard, mismatch, arm("StatisticsTimer", s.config.timers.statisticsMs));
+  return startDownload(c, "join", joined.softwareVersion, [heard, mismatch, arm("StatisticsTimer", s.config.timers.statisticsMs)]);
 }
 
-/** Start the CAPWAP source for `version` over the joined session, after `before`. */
-function startDownload(c: WtpContext, mode: ImageDownload["mode"], version: string, ...before: WtpEffect[]): Step {
+/**
+ * Start downloading `version` over the joined session, after `before`:
+ * out of band over HTTPS when the controller offered it at join, else (and
+ * as the fallback, which then says why) CAPWAP Image Data.
+ */
+function startDownload(c: WtpContext, mode: ImageDownload["mode"], version: string, before: WtpEffect[], fallback?: string): Step {
   const joined = c.joined!;
-  const download = { mode, version, controllerAddress: joined.address, window: joined.imageWindow };
-  return stay({ ...c, download: { mode, version } }, ...before, { kind: "startSource", source: "capwap", download });
+  const source = joined.oobPort !== undefined && fallback === undefined ? "https" : "capwap";
+  const download = { mode, version, controllerAddress: joined.address, window: joined.imageWindow, ...(fallback !== undefined ? { fallback } : {}) };
+  return stay({ ...c, download: { mode, version, source } }, ...before, { kind: "startSource", source, download });
 }
 
 /** RFC 5415 §4.6.13: the controller's CAPWAP Timers set the echo interval (seconds). */
@@ -150,7 +159,7 @@ function runRequest(s: MachineSettings, c: WtpContext, message: Message): Step {
 /** The controller orders the image of `version` into the backup partition while we stay in Run. */
 function predownload(s: MachineSettings, c: WtpContext, order: Message, version: string): Step {
   if (!s.sources.includes("capwap") || c.download) return stay(c, respond(order, ResultCode.ConfigurationFailureServiceNotProvided));
-  return startDownload(c, "predownload", version, respond(order, ResultCode.Success), info(`Predownload of ${version} ordered by ${c.joined!.name}`));
+  return startDownload(c, "predownload", version, [respond(order, ResultCode.Success), info(`Predownload of ${version} ordered by ${c.joined!.name}`)]);
 }
 
 const predownloadStatus = (state: number, version: string): WtpEffect => request(MessageType.WtpEventRequest, [{ kind: "PredownloadStatus", state, version }]);
@@ -190,6 +199,10 @@ const sourceFinished: Row<"sourceFinished"> = (_s, c, i, state) => {
 
 const sourceFailed: Row<"sourceFailed"> = (_s, c, i) => {
   const { download, ...rest } = c;
+  // Any HTTPS failure falls back to CAPWAP Image Data in the same session: the sink was aborted, the partitions are as they were.
+  if (download?.source === "https") {
+    return startDownload(rest, download.mode, download.version, [warn(`OOB Image Download failed (reason : ${i.message}), falling back to CAPWAP image download`)], i.message);
+  }
   if (download?.mode === "predownload") {
     return stay(rest, warn(`Predownload of ${download.version} failed: ${i.message}`), predownloadStatus(PredownloadState.Failed, download.version));
   }
@@ -216,7 +229,7 @@ export const TABLE: { [S in WtpState]: Rows } = {
       const over = discoveryRoundOver(s, heard);
       return { ...over, effects: [line, ...over.effects] };
     },
-    dnsAnswer: (_s, c, i) => (i.round === c.discovery.round ? stay(c, ...discover(c.discovery.seq, i.addresses.map((address) => ({ address, port: CONTROL_PORT, discoveryType: DiscoveryType.Dns })))) : stay(c)),
+    dnsAnswer: (_s, c, i) => (i.round === c.discovery.round ? stay(c, ...discover(c.discovery.seq, i.addresses.map((address) => ({ address, port: CAPWAP_CONTROL_PORT, discoveryType: DiscoveryType.Dns })))) : stay(c)),
     DiscoveryInterval: (s, c) => discoveryRoundOver(s, c),
     ...INTERNAL_ERROR,
     ...STOP,

@@ -10,7 +10,7 @@
  * source callback, goes back to the machine as internalError: the rest of
  * that step's effects are skipped and the table restarts CAPWAP.
  */
-import { CapwapDecodeError, decodeControlPacket, decodeDataPacket, DTLS_PREAMBLE_BYTE, encodeControlPacket, encodeDataKeepAlive, MessageType, messageTypeName } from "../codec/index.js";
+import { CAPWAP_DATA_PORT, CapwapDecodeError, decodeControlPacket, decodeDataPacket, DTLS_PREAMBLE_BYTE, encodeControlPacket, encodeDataKeepAlive, MessageType, messageTypeName } from "../codec/index.js";
 import { describeError, equalBytes, RepeatLimiter, silentLog, systemClock, systemRandom, type TimerHandle } from "../../core/index.js";
 import type { DatagramSocket, Endpoint } from "../../net/index.js";
 import { ControlChannel, maxControlPacket } from "../channel/index.js";
@@ -23,8 +23,6 @@ import { initialMachine, type Machine, transition } from "./machine.js";
 import type { JoinedController, MachineSettings, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
 import type { WtpOptions } from "./options.js";
 import { discardLine, STATE_NAMES } from "./console-lines.js";
-
-const DATA_PORT = 5247;
 
 export class Wtp {
   readonly #o: Required<Pick<WtpOptions, "clock" | "random" | "log">> & WtpOptions;
@@ -352,7 +350,7 @@ export class Wtp {
   }
 
   #sendKeepAlive(): void {
-    const to = { address: this.#machine.context.ac!.endpoint.address, port: DATA_PORT };
+    const to = { address: this.#machine.context.ac!.endpoint.address, port: CAPWAP_DATA_PORT };
     const packet = encodeDataKeepAlive([{ kind: "SessionId", sessionId: this.#sessionId }], this.#settings.profile.elements);
     this.#capture("out", packet, to, this.#data?.local);
     this.#data?.send(packet, to);
@@ -388,6 +386,6 @@ export class Wtp {
   #wtpInfo(): WtpInfo {
     const { running, backup } = this.#versions();
     const uptimeSeconds = Math.floor((this.#o.clock.now() - this.#startedAt) / 1000);
-    return describeWtp(this.#o.config, this.#radios, this.#machine.context, { running, backup, localAddress: this.#localAddress, sessionId: this.#sessionId, uptimeSeconds });
+    return describeWtp(this.#o.config, this.#radios, this.#machine.context, { running, backup, localAddress: this.#localAddress, sessionId: this.#sessionId, uptimeSeconds }, this.#settings.sources);
   }
 }

@@ -27,7 +27,7 @@ export interface CapwapImageSourceOptions {
 const MAX_EARLY_BLOCKS = MAX_IMAGE_WINDOW;
 
 /** The AP's Initiate Download Image Data Request: every element it carries, in one place. */
-function initiateDownload(profile: VendorProfile, imageName: string, window: number): Omit<Message, "seq"> {
+function initiateDownload(profile: VendorProfile, imageName: string, { window, fallback }: ImageDownload): Omit<Message, "seq"> {
   return {
     type: MessageType.ImageDataRequest,
     elements: [
@@ -35,6 +35,8 @@ function initiateDownload(profile: VendorProfile, imageName: string, window: num
       { kind: "InitiateDownload" },
       // The window this AP accepted (the controller's offer, capped by ours): the controller sends no more.
       { kind: "ImageWindow", window },
+      // After a failed HTTPS try: the controller counts this download as a fallback, and why.
+      ...(fallback !== undefined ? [{ kind: "OobFallback" as const, reason: fallback }] : []),
     ],
   };
 }
@@ -97,7 +99,7 @@ export class CapwapImageSource implements ImageSource {
     log.info(`Image Data Request sent to ${controllerAddress}, fileName [${name}]`);
     let response: Message;
     try {
-      response = await this.#session.request(initiateDownload(profile, name, window));
+      response = await this.#session.request(initiateDownload(profile, name, this.#download));
     } catch {
       return this.#fail("timeout", "image download cannot start");
     }

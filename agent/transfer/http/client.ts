@@ -25,6 +25,8 @@ export interface FetchHttpOptions {
   timeoutMs?: number;
   /** The image's name for the sink; default the URL's last path segment. */
   name?: string;
+  /** An Authorization header value (a bearer token), in place of the URL's credentials; a secret, never shown. */
+  authorization?: string;
 }
 
 export interface FetchHttpResult extends ImageSinkResult {
@@ -141,7 +143,7 @@ class Download {
     private readonly o: FetchHttpOptions,
   ) {
     this.#url = target.url;
-    this.#authorization = target.authorization;
+    this.#authorization = o.authorization ?? target.authorization;
   }
 
   #get(extra: Record<string, string> = {}): Promise<Response> {

@@ -3,17 +3,19 @@
  * Cisco WLC put in each message (research notes from actube's dumps of real
  * APs and Wireshark's Cisco dissector; element order is our guess [inf]).
  */
-import { ElementTable, encodeControlMessage, ieee80211Elements, ResultCode, rfc5415Elements, WtpDescriptorType } from "../../codec/index.js";
+import { ElementTable, encodeControlMessage, ieee80211Elements, rfc5415Elements, WtpDescriptorType } from "../../codec/index.js";
 import {
   acDescriptor,
   boardData,
   discoveryElements,
-  imageWindow,
+  joinRequestExtensions,
+  joinResponseExtensions,
   opaqueVersion,
   radioInformation,
   radioOperationalStates,
   radioStatistics,
   radiosOnWire,
+  readJoinSettings,
   readRadios,
   rebootStatistics,
   success,
@@ -86,6 +88,7 @@ export const ciscoProfile: VendorProfile = {
       { kind: "CiscoApGroupName", name: wtp.group },
       { kind: "CiscoMwarAddress", mwarType: 0, address: wtp.acAddress ?? "0.0.0.0", unknown: 0 },
       boardDataOptions,
+      ...joinRequestExtensions(wtp),
     ];
     // Cisco pads the Join Request to ~1400 bytes with the Path MTU element so the
     // controller learns the path carries that much [obs]. 8 bytes of CAPWAP header,
@@ -146,7 +149,7 @@ export const ciscoProfile: VendorProfile = {
       control!,
       ...radioInformation(onWire(radios)),
       lwapp(LwappElementId.PathMtu, lwappPathMtu(PATH_MTU, 8)),
-      ...(resultCode === ResultCode.Success ? [{ kind: "ImageWindow" as const, window: settings.imageWindow }] : []),
+      ...joinResponseExtensions(resultCode, settings),
     ];
   },
   configurationStatusResponse: (ac, radios) => [
@@ -174,6 +177,6 @@ export const ciscoProfile: VendorProfile = {
 
   acSummary: (elements) => summarizeAc(elements, versionOf(AcInfoType.Software)),
   wtpSummary: (elements) => summarizeWtp(elements, versionOf(WtpDescriptorType.ActiveSoftwareVersion)),
-  joinSettings: (elements) => ({ imageWindow: imageWindow(elements) }),
+  joinSettings: readJoinSettings,
   radios: (elements) => readRadios(elements, FIRST_RADIO_ID),
 };
