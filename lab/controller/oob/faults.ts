@@ -30,8 +30,9 @@ export interface BodyPlan {
   then: "end" | "close" | "hold";
 }
 
-/** How much of a `length`-byte body goes out under `fault`. */
+/** How much of a `length`-byte body goes out under `fault`. No body (HEAD) has nothing to spoil: it ends. */
 export function bodyPlan(fault: OobFault | undefined, length: number): BodyPlan {
+  if (length === 0) return { send: 0, then: "end" };
   if (fault === "stall") return { send: Math.floor(length * FAULT_BODY_SHARE), then: "hold" };
   if (fault === "truncate") return { send: Math.floor(length * FAULT_BODY_SHARE), then: "close" };
   return { send: length, then: "end" };

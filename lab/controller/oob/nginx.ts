@@ -78,9 +78,14 @@ export async function startNginx(ctx: BackendContext): Promise<Backend> {
       else o.log.warn(`OOB HTTPS (nginx): an access log line the controller cannot read: ${line.slice(0, 200)}`);
     });
     const { daemon, port } = await launch(program, ctx, layout, worker);
+    let closing = false;
+    daemon.process.once("exit", (code, signal) => {
+      if (!closing) o.log.error(`OOB HTTPS server nginx exited (${signal ?? `code ${code}`}): APs fall back to CAPWAP until the controller restarts it`);
+    });
     return {
       port,
       async close() {
+        closing = true;
         await stopNginx(daemon);
         // Then what nginx logged until it stopped is read once more, in release().
         await release();

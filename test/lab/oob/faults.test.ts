@@ -63,11 +63,14 @@ describe.each(KINDS)("OOB faults (%s)", (kind) => {
     expect([r.code, r.status]).toEqual([28, 200]);
     expect(r.body.length).toBe(HALF);
     expect(r.body.equals(IMAGE.subarray(0, HALF))).toBe(true);
+    // A HEAD has no body to stall.
+    expect((await curl(s, { token: s.token(), head: true, extra: STALL_LIMIT })).code).toBe(0);
     const resume = await curl(s, { token: s.token(), range: `${HALF}-`, extra: STALL_LIMIT });
     expect([resume.code, resume.status, resume.body.length]).toEqual([28, 206, Math.floor((IMAGE_SIZE - HALF) / 2)]);
-    await vi.waitFor(() => expect(s.transfers).toHaveLength(2), { timeout: 5000 });
+    await vi.waitFor(() => expect(s.transfers).toHaveLength(3), { timeout: 5000 });
     expect(s.transfers.map((t) => [t.status, t.complete])).toEqual([
       [200, false],
+      [200, true],
       [206, false],
     ]);
   });

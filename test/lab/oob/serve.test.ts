@@ -63,6 +63,9 @@ describe("fault shapes", () => {
     expect(bodyPlan("truncate", 1001)).toEqual({ send: 500, then: "close" });
     expect(bodyPlan("corrupt", 1001)).toEqual({ send: 1001, then: "end" });
     expect(bodyPlan(undefined, 0)).toEqual({ send: 0, then: "end" });
+    // A HEAD has no body to spoil.
+    expect(bodyPlan("stall", 0)).toEqual({ send: 0, then: "end" });
+    expect(bodyPlan("truncate", 0)).toEqual({ send: 0, then: "end" });
   });
 
   it("corrupt flips the middle CORRUPT_BYTES of the file, at the same file positions whatever the chunking", () => {

@@ -208,3 +208,12 @@ describe("OOB file server setup", () => {
     expect(owners.sort()).toEqual([0, NOBODY]);
   });
 });
+
+it("nginx dying under the controller is one error line, not silence", async () => {
+  const s = await start("nginx");
+  const [master] = nginxProcesses(s.workDir);
+  process.kill(master!, "SIGKILL");
+  await vi.waitFor(() => expect(s.lines.some((l) => /OOB HTTPS server nginx exited \(SIGKILL\): APs fall back to CAPWAP/.test(l))).toBe(true), { timeout: 5000 });
+  await s.server.close();
+  expect(readdirSync(s.workDir)).toEqual([]);
+});

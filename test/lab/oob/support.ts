@@ -126,7 +126,7 @@ export function curl(s: Pick<Started, "server" | "rootFile">, r: CurlRequest = {
   });
 }
 
-/** The pids of nginx's process group (master and workers) under `workDir`, from its pid file. */
+/** The pids of nginx's process group under `workDir`, from its pid file: the master first, then its workers. */
 export function nginxProcesses(workDir: string): number[] {
   const folder = readdirSync(workDir).find((name) => name.startsWith("vap-oob-nginx-"));
   if (!folder) return [];
@@ -142,7 +142,8 @@ export function nginxProcesses(workDir: string): number[] {
         return false;
       }
     })
-    .map(Number);
+    .map(Number)
+    .sort((a, b) => Number(b === master) - Number(a === master));
 }
 
 /** Whether `pid` runs (a zombie does not). */
