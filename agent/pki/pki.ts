@@ -65,7 +65,13 @@ export function validFor(days: number, from: Date = new Date()): Validity {
   return { notBefore: new Date(from.getTime() - 3_600_000), notAfter: new Date(from.getTime() + days * DAY_MS) };
 }
 
-export function issueCa(type: PkiKeyType, validity: Validity, commonName = "vap lab CA"): IssuedCertificate {
+/**
+ * A root CA (self-signed), or with `parent` an intermediate CA that `parent`
+ * signs: a chain such as a controller's HTTPS trust point (root →
+ * intermediate → server), which may issue leaves but no further CAs
+ * (pathlen:0).
+ */
+export function issueCa(type: PkiKeyType, validity: Validity, commonName = "vap lab CA", parent?: IssuedCertificate): IssuedCertificate {
   const pair = generateKey(type);
   const cert = signCertificate({
     subject: [
@@ -73,13 +79,14 @@ export function issueCa(type: PkiKeyType, validity: Validity, commonName = "vap 
       ["CN", commonName],
     ],
     publicKey: pair.publicKey,
-    issuer: { key: pair.key },
+    issuer: parent ? { key: parent.key, cert: parent.cert } : { key: pair.key },
     serial: serialNumber(),
     ...validity,
     extensions: [
-      ["basicConstraints", "critical,CA:TRUE"],
+      ["basicConstraints", parent ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE"],
       ["keyUsage", "critical,keyCertSign,cRLSign"],
       ["subjectKeyIdentifier", "hash"],
+      ...(parent ? [["authorityKeyIdentifier", "keyid:always"] as [string, string]] : []),
     ],
   });
   return { ...pair, cert };

@@ -1,7 +1,7 @@
 import { tempDir } from "../support/temp.js";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DtlsContext, signCertificate } from "../../agent/capwap/dtls/index.js";
@@ -127,6 +127,30 @@ describe("vap pki init", () => {
     expect(leaf.checkIP("127.0.0.1")).toBe("127.0.0.1");
     const plain = new X509Certificate(issueLeaf(ca, { commonName: "vap-controller", role: "controller", type: "ecdsa", validity }).cert);
     expect(plain.subjectAltName).toBe("DNS:vap-controller");
+  });
+
+  it("an intermediate CA signed by a root issues a leaf that OpenSSL verifies trusting only the root, and issues no further CA", () => {
+    const validity = validFor(1);
+    const root = issueCa("ecdsa", validity, "vap test root");
+    const intermediate = issueCa("ecdsa", validity, "vap test intermediate", root);
+    const leaf = issueLeaf(intermediate, { commonName: "localhost", role: "controller", type: "ecdsa", validity, ipAddresses: ["127.0.0.1"] });
+    const x509 = new X509Certificate(intermediate.cert);
+    expect(x509.ca).toBe(true);
+    expect(x509.issuer).toBe("O=vap lab\nCN=vap test root");
+    expect(x509.verify(new X509Certificate(root.cert).publicKey)).toBe(true);
+    const dir = tempDir("pki-chain");
+    const write = (name: string, pem: string) => (writeFileSync(join(dir, name), pem), join(dir, name));
+    const verify = (...args: string[]) => spawnSync(requirePeer("openssl"), ["verify", ...args], { encoding: "utf8" });
+    const [rootFile, intermediateFile, leafFile] = [write("root.pem", root.cert), write("intermediate.pem", intermediate.cert), write("leaf.pem", leaf.cert)];
+    const chained = verify("-CAfile", rootFile, "-untrusted", intermediateFile, leafFile);
+    expect(chained.stdout + chained.stderr).toMatch(/leaf\.pem: OK/);
+    // Without the intermediate the root alone cannot reach the leaf.
+    expect(verify("-CAfile", rootFile, leafFile).status).not.toBe(0);
+    // pathlen:0: a CA under the intermediate is refused.
+    const sub = issueCa("ecdsa", validity, "vap test sub", intermediate);
+    const subLeaf = write("sub-leaf.pem", issueLeaf(sub, { commonName: "x", role: "controller", type: "ecdsa", validity }).cert);
+    const tooDeep = verify("-CAfile", rootFile, "-untrusted", write("subchain.pem", intermediate.cert + sub.cert), subLeaf);
+    expect(tooDeep.stdout + tooDeep.stderr).toMatch(/path length constraint exceeded/);
   });
 
   it("names APs after model and base MAC", () => {

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sleep } from "../transfer/tftp/support.js";
-import { spawnGrouped } from "./daemon.js";
+import { spawnGrouped } from "../../agent/core/index.js";
 import { createLoginUser, type LoginUser } from "./login-user.js";
 import { freeTcpPort, tcpAccepting as accepting } from "./loopback.js";
 import { requirePeer } from "./peers.js";

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
-import { spawnGrouped } from "../../support/daemon.js";
+import { spawnGrouped } from "../../../agent/core/index.js";
 import { freeTcpPort, tcpAccepting as accepting } from "../../support/loopback.js";
 import { listeningIn } from "../../support/netns.js";
 import { requirePeer } from "../../support/peers.js";

@@ -4,9 +4,8 @@ import { createHash } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Random, seededRandom } from "../../../agent/core/index.js";
+import { type Random, seededRandom, spawnGrouped } from "../../../agent/core/index.js";
 import type { ImageDescription, ImageSink } from "../../../agent/transfer/index.js";
-import { spawnGrouped } from "../../support/daemon.js";
 import { requirePeer } from "../../support/peers.js";
 import { tempDir } from "../../support/temp.js";
 
