@@ -54,6 +54,9 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   // Both sources fill the same sink: the upgrade engine's, for this download's mode.
   const imageSink = { imageName: config.identity.classProfile.name, sink: (download: ImageDownload) => engine!.downloadSink(download.mode) };
   const controllerCa = engine && config.dtls.mode === "x509" ? readOperatorFile(config.dtls.ca, "dtls.ca") : undefined;
+  // An AP bound to one address downloads from it too, as a real AP with its one interface.
+  const { bindAddress } = config.discovery;
+  const localAddress = bindAddress !== "0.0.0.0" && bindAddress !== "::" ? { localAddress: bindAddress } : {};
 
   const session = (): Wtp =>
     new Wtp({
@@ -73,7 +76,7 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
             imageSources: {
               capwap: capwapImageSource({ ...imageSink, clock: systemClock, startTimeoutMs: config.timers.imageDataStartMs }),
               // Out of band needs the controller's CA to check its HTTPS server: certificate (x509) DTLS only.
-              ...(controllerCa !== undefined ? { https: oobImageSource({ ...imageSink, ca: controllerCa, clock: systemClock, stallTimeoutMs: config.oob.stallTimeoutMs }) } : {}),
+              ...(controllerCa !== undefined ? { https: oobImageSource({ ...imageSink, ca: controllerCa, clock: systemClock, stallTimeoutMs: config.oob.stallTimeoutMs, ...localAddress }) } : {}),
             },
             onNoUpgrade: () => engine!.noUpgrade(),
           }

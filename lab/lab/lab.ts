@@ -164,6 +164,7 @@ export class Lab {
     const capture = o.pcap ? CaptureFile.open(o.pcap, (err) => log.warn(err.message)) : undefined;
     const controllerLog = log.child({ ac: "vap-lab-wlc" });
     const fetching = o.imageServer ? imageServerLibrary({ server: o.imageServer, bundleDir, log: controllerLog }) : undefined;
+    if (o.https) mkdirSync(join(dir, "https"), { recursive: true });
     const https = o.https
       ? await startHttpsMethod({ ...o.https, bundleDir, address: o.address, cert: ctrlCert.cert + ca.cert, key: ctrlCert.key, log: controllerLog, workDir: join(dir, "https") }).catch(async (err: unknown) => {
           await fetching?.close();

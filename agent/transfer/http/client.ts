@@ -27,6 +27,8 @@ export interface FetchHttpOptions {
   name?: string;
   /** An Authorization header value (a bearer token), in place of the URL's credentials; a secret, never shown. */
   authorization?: string;
+  /** Connect from this address (an AP's one interface: the address its controller knows it by). */
+  localAddress?: string;
 }
 
 export interface FetchHttpResult extends ImageSinkResult {
@@ -97,7 +99,8 @@ function dispatcherFor(o: FetchHttpOptions): Dispatcher {
   const timeout = o.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   // A given CA is the only trust, as curl's --cacert: the AP trusts its controller's CA, not the public roots.
   const tls = o.ca === undefined ? {} : { ca: o.ca };
-  return new EnvHttpProxyAgent({ connect: { ...tls, timeout }, requestTls: { ...tls, timeout }, headersTimeout: timeout, bodyTimeout: timeout });
+  const from = o.localAddress === undefined ? {} : { localAddress: o.localAddress };
+  return new EnvHttpProxyAgent({ ...from, connect: { ...tls, timeout }, requestTls: { ...tls, timeout }, headersTimeout: timeout, bodyTimeout: timeout });
 }
 
 async function intoSink<T>(call: () => Promise<T>): Promise<T> {

@@ -24,6 +24,8 @@ export interface OobImageSourceOptions {
   /** Connecting, waiting for headers, or silence inside the body longer than this fails the download (and CAPWAP takes over). */
   stallTimeoutMs: number;
   clock: Clock;
+  /** The AP's own address, when it is bound to one: the controller's token names the address it knows the AP by. */
+  localAddress?: string;
 }
 
 /** The AP's request for an offer: the image by name, and OobImageRequest where CAPWAP would say Initiate Download. */
@@ -71,21 +73,36 @@ export class OobImageSource implements ImageSource {
     const checked = expectingSource(
       {
         fetch: (request, into, o) =>
-          fetchHttp(offer.url, into, { signal: o.signal, ca: this.#o.ca, timeoutMs: this.#o.stallTimeoutMs, name: request.name, authorization: `Bearer ${offer.token}` }),
+          fetchHttp(offer.url, into, {
+            signal: o.signal,
+            ca: this.#o.ca,
+            timeoutMs: this.#o.stallTimeoutMs,
+            name: request.name,
+            authorization: `Bearer ${offer.token}`,
+            ...(this.#o.localAddress !== undefined ? { localAddress: this.#o.localAddress } : {}),
+          }),
       },
       { size: info.fileSize, digest: { algorithm: "md5", hex: toHex(info.hash) } },
     );
-    let done: ImageSinkResult;
+    // The transfer is complete when the last byte passed the size and MD5 check, before the sink installs it (PREDOWNLOAD).
+    const logged: ImageSink = {
+      ...(sink.precheck ? { precheck: () => sink.precheck!() } : {}),
+      begin: (i) => sink.begin(i),
+      write: (chunk) => sink.write(chunk),
+      finish: () => {
+        log.info(`OOB Image Download completed: ${info.fileSize} bytes in ${((clock.now() - started) / 1000).toFixed(2)} s`);
+        return sink.finish();
+      },
+      abort: (reason) => sink.abort(reason),
+    };
     try {
-      done = await checked.fetch(image, sink, { signal });
+      return await checked.fetch(image, logged, { signal });
     } catch (err) {
       // The URL is in the line above: the reason alone is what the fallback line and the controller's Method column show.
       const prefix = `${offer.url}: `;
       if (err instanceof ImageSourceError && err.message.startsWith(prefix)) throw new ImageSourceError(err.reason, err.message.slice(prefix.length), { cause: err });
       throw err;
     }
-    log.info(`OOB Image Download completed: ${info.fileSize} bytes in ${((clock.now() - started) / 1000).toFixed(2)} s`);
-    return done;
   }
 }
 
