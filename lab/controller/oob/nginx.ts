@@ -22,7 +22,7 @@
 import { accessSync, chmodSync, chownSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigError, describeError, type GroupedDaemon, spawnGrouped } from "../../../agent/core/index.js";
@@ -97,9 +97,10 @@ export async function startNginx(ctx: BackendContext): Promise<Backend> {
   }
 }
 
+/** Absolute: nginx reads every path in its config and on its command line from its own prefix, not from the controller's cwd. */
 function workFolder(parent: string): string {
   try {
-    return mkdtempSync(join(parent, "vap-oob-nginx-"));
+    return resolve(mkdtempSync(join(parent, "vap-oob-nginx-")));
   } catch (err) {
     throw new ConfigError(`OOB nginx work folder: cannot make one in ${parent} (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`, { cause: err });
   }
@@ -172,7 +173,8 @@ function writeLayout(dir: string, ctx: BackendContext, worker: WorkerAccount | u
   mkdirSync(join(dir, "www"), { mode: 0o755 });
   mkdirSync(join(dir, "empty"), { mode: 0o755 });
   // /images/<class> is www/images/<class>: the bundle, or nothing at all for the 404 fault.
-  symlinkSync(ctx.o.fault === "404" ? join(dir, "empty") : ctx.o.bundleDir, join(dir, "www", "images"));
+  // A relative target would be read from www/, not from the controller's cwd (`vap controller --bundle bundle`).
+  symlinkSync(ctx.o.fault === "404" ? join(dir, "empty") : resolve(ctx.o.bundleDir), join(dir, "www", "images"));
   writeFileSync(layout.accessLog, "");
   return layout;
 }

@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { ConfigError, ManualClock } from "../../../agent/core/index.js";
 import { OobTokens } from "../../../lab/controller/oob/index.js";
@@ -45,6 +45,13 @@ describe.each(KINDS)("OOB file server (%s)", (kind) => {
     expect([same.status, same.body.length]).toEqual([206, 10]);
     const changed = await curl(s, { token, range: "0-9", extra: ["-H", 'If-Range: "0-0"'] });
     expect([changed.status, changed.body.length]).toEqual([200, IMAGE_SIZE]);
+  });
+
+  it("a bundle and a work folder named by relative paths (`vap controller --bundle bundle`, a relative TMPDIR) are served alike", async () => {
+    const s = await start(kind, { bundleDir: relative(process.cwd(), bundle()), workDir: relative(process.cwd(), tempDir("oob-relative")) });
+    const whole = await curl(s, { token: s.token() });
+    expect([whole.code, whole.status, whole.stderr]).toEqual([0, 200, ""]);
+    expect(whole.body.equals(IMAGE)).toBe(true);
   });
 
   it("401 without a token or with one that does not parse; 403 for another address, an expired token, another image, a tampered one", async () => {
