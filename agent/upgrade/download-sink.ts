@@ -23,6 +23,7 @@ export type DownloadMode = "join" | "predownload";
 abstract class EngineSink implements ImageSink {
   #prechecked = false;
   #aborted: string | undefined;
+  #aborting: Promise<void> | undefined;
   protected bytes = 0;
 
   constructor(
@@ -67,12 +68,14 @@ abstract class EngineSink implements ImageSink {
     });
   }
 
+  /** ABORT runs once per download, however many parties call it (an HTTP source aborts its sink, then the WTP's starter does). */
   abort(reason: string): Promise<void> {
     this.#aborted ??= reason;
-    return this.#queue(async () => {
+    this.#aborting ??= this.#queue(async () => {
       await this.close();
       await this.engine.abort(reason);
     });
+    return this.#aborting;
   }
 
   #queue<T>(step: () => Promise<T>): Promise<T> {

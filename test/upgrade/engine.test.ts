@@ -262,6 +262,16 @@ describe("ABORT whenever the session drops: one step at a time, nothing left beh
     expect((await setup.boot()).state).toMatchObject({ active: "part2", boot: "part2", running: OLD, backup: NEW });
   });
 
+  it("told twice (a source aborts its sink, then the WTP's starter does): ABORT runs once", async () => {
+    const { setup, engine, bytes, active } = await started();
+    const sink = await feed(engine, "join", bytes.subarray(0, 40 * 1377));
+    await Promise.all([sink.abort("HTTP 404"), sink.abort("HTTP 404")]);
+    await sink.abort("HTTP 404");
+    expect(setup.lines.filter((l) => l === "upgrade.sh: Script called with args:[ABORT]")).toHaveLength(1);
+    expect(tmpFiles(engine)).toEqual([]);
+    expect(fingerprint(engine.flash.partitionDir("part2"))).toBe(active);
+  });
+
   it("the next download waits for the last one's ABORT, which cannot clean up the new image", async () => {
     const { setup, engine, bytes } = await started();
     const old = await feed(engine, "join", bytes.subarray(0, 40 * 1377));
