@@ -307,7 +307,8 @@ async function stopNginx(daemon: GroupedDaemon): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGTERM");
-    await Promise.race([exited, sleep(NGINX_STOP_TIMEOUT_MS)]);
+    // Unref'd: once nginx exited, the timeout must not hold the controller's process for its remaining seconds.
+    await Promise.race([exited, sleep(NGINX_STOP_TIMEOUT_MS, undefined, { ref: false })]);
   }
   await daemon.stop();
 }
