@@ -336,6 +336,16 @@ const ROWS: Row[] = [
   },
   { name: "StatisticsTimer: our own WTP Event is dropped while downloading", from: "ImageData", input: { type: "timer", timer: "StatisticsTimer" }, to: "ImageData", effects: [...discard("CAPWAP_WTP_EVENT_REQUEST", 9, "Image Data"), { kind: "arm", timer: "StatisticsTimer", ms: T.statisticsMs }] },
   {
+    name: "operator stop mid-download (an HTTPS fetch needs no session): the source is aborted",
+    from: "ImageData",
+    context: { joined: OOB_JOINED, download: { mode: "join", version: "17.12.1.5", source: "https" } },
+    settings: OOB_SOURCES,
+    input: { type: "stop" },
+    to: "Idle",
+    effects: [{ kind: "abortSource", reason: "AP stopped" }, { kind: "closeSession" }, { kind: "cancelAllTimers" }],
+    after: { download: undefined },
+  },
+  {
     name: "DTLS closes mid-download: the source is aborted",
     from: "ImageData",
     context: { download: { mode: "join", version: "17.12.1.5", source: "capwap" } },

@@ -179,9 +179,13 @@ const INTERNAL_ERROR: Rows = {
   internalError: (_s, c, i) => teardown({ ...c, sulkAfterTeardown: true }, `internal error: ${i.error}`),
 };
 
-/** Leaving for Idle cancels every timer, as entering any state does. */
+/**
+ * Leaving for Idle cancels every timer, as entering any state does. A
+ * download in progress stops with the AP: an HTTPS fetch needs no session
+ * and would otherwise run on, install and activate after the AP stopped.
+ */
 const STOP: Rows = {
-  stop: (_s, c) => go("Idle", c, { kind: "closeSession" }),
+  stop: (_s, { download, ...c }) => go("Idle", c, ...(download ? [{ kind: "abortSource", reason: "AP stopped" } as const] : []), { kind: "closeSession" }),
 };
 
 const waitExpired = (_s: MachineSettings, c: WtpContext, i: { timer: WtpTimer }): Step => teardown(c, `${i.timer} expired`);
