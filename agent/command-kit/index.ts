@@ -6,5 +6,5 @@
  */
 export { type Command, type CommandIo } from "./command.js";
 export { CommandLineError, parseOptions, integerFlag, choiceFlag, noPositionals, onePositional, classFlag, classListFlag } from "./args.js";
-export { cliConsole, cliLog, untilSignal } from "./console.js";
+export { cliConsole, cliLog, listenForStop, type StopListener, untilSignal } from "./console.js";
 export { readSecret, type SecretInput } from "./secret.js";

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
-import { choiceFlag, cliLog, type Command, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
+import { choiceFlag, cliLog, type Command, integerFlag, listenForStop, noPositionals, parseOptions } from "../../agent/command-kit/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import { MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
 import { ConfigError, describeError, type Log, readOperatorFile } from "../../agent/core/index.js";
@@ -92,38 +92,44 @@ export const controllerCommand: Command = {
     const log = cliLog(io, v.json ?? false).child({ ac: v.name ?? CONTROLLER_DEFAULTS.name });
     const fetching = server && v.bundle ? imageServerLibrary({ server, bundleDir: v.bundle, log }) : undefined;
     const images = fetching ?? (v.bundle ? bundleLibrary(v.bundle) : undefined);
-    const https = httpsSettings ? await startHttpsMethod({ ...httpsSettings, bundleDir: v.bundle!, address: v.address, cert: read(v.pki!, "controller.pem"), key: read(v.pki!, "controller.key"), log }) : undefined;
-    if (https) warnUnnamedAddress(read(v.pki!, "controller.pem"), v.address, log);
-    const capture = v.pcap ? CaptureFile.open(v.pcap, (err) => log.warn(err.message)) : undefined;
-    const controller = await LabController.listen({
-      address: v.address,
-      profile,
-      dtls,
-      log,
-      imageWindow: () => window,
-      maxConcurrentDownloads: maxDownloads,
-      ...(images ? { images } : {}),
-      echoIntervalSeconds: echo,
-      ...(v.name ? { name: v.name } : {}),
-      ...(v.version ? { softwareVersion: v.version } : {}),
-      ...(capture ? { capture: capture.record } : {}),
-      ...(https ? { oob: https.offers() } : {}),
-    }).catch(async (err: unknown) => {
-      await capture?.close();
+    // From here on a Ctrl-C stops the controller cleanly, its nginx with it, even one that comes while it starts.
+    const stop = listenForStop(io.signal);
+    try {
+      const https = httpsSettings ? await startHttpsMethod({ ...httpsSettings, bundleDir: v.bundle!, address: v.address, cert: read(v.pki!, "controller.pem"), key: read(v.pki!, "controller.key"), log }) : undefined;
+      if (https) warnUnnamedAddress(read(v.pki!, "controller.pem"), v.address, log);
+      const capture = v.pcap ? CaptureFile.open(v.pcap, (err) => log.warn(err.message)) : undefined;
+      const controller = await LabController.listen({
+        address: v.address,
+        profile,
+        dtls,
+        log,
+        imageWindow: () => window,
+        maxConcurrentDownloads: maxDownloads,
+        ...(images ? { images } : {}),
+        echoIntervalSeconds: echo,
+        ...(v.name ? { name: v.name } : {}),
+        ...(v.version ? { softwareVersion: v.version } : {}),
+        ...(capture ? { capture: capture.record } : {}),
+        ...(https ? { oob: https.offers() } : {}),
+      }).catch(async (err: unknown) => {
+        await capture?.close();
+        await https?.close();
+        throw err;
+      });
+      const { control, data } = controller.sockets;
+      const security = v.pki ? `DTLS, certificates from ${v.pki}` : "plaintext (no DTLS)";
+      log.info(`Lab controller ${controller.name} ${controller.softwareVersion} (profile ${profile}) on ${v.address}: control port ${control.local.port}, data port ${data.local.port}, ${security}`);
+      log.info(classes ? `Serving images from ${v.bundle}: ${classes.join(", ") || "no class images"}; window ${window}, at most ${maxDownloads} transfers at once` : "No --bundle: APs that need an image will not get one");
+      if (server) log.info(`Image-download profile: classes missing from ${v.bundle} are fetched from image server ${server.shown}`);
+      await stop.stopped;
+      const told = await controller.shutdown();
       await https?.close();
-      throw err;
-    });
-    const { control, data } = controller.sockets;
-    const security = v.pki ? `DTLS, certificates from ${v.pki}` : "plaintext (no DTLS)";
-    log.info(`Lab controller ${controller.name} ${controller.softwareVersion} (profile ${profile}) on ${v.address}: control port ${control.local.port}, data port ${data.local.port}, ${security}`);
-    log.info(classes ? `Serving images from ${v.bundle}: ${classes.join(", ") || "no class images"}; window ${window}, at most ${maxDownloads} transfers at once` : "No --bundle: APs that need an image will not get one");
-    if (server) log.info(`Image-download profile: classes missing from ${v.bundle} are fetched from image server ${server.shown}`);
-    await untilSignal(io.signal);
-    const told = await controller.shutdown();
-    await https?.close();
-    await fetching?.close();
-    log.info(`Stopping: ${told} AP(s) told (DTLS close_notify)`);
-    await capture?.close();
-    return 0;
+      await fetching?.close();
+      log.info(`Stopping: ${told} AP(s) told (DTLS close_notify)`);
+      await capture?.close();
+      return 0;
+    } finally {
+      stop.dispose();
+    }
   },
 };

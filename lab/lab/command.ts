@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { choiceFlag, classListFlag, cliConsole, type Command, type CommandIo, integerFlag, noPositionals, parseOptions, untilSignal } from "../../agent/command-kit/index.js";
+import { choiceFlag, classListFlag, cliConsole, type Command, type CommandIo, integerFlag, listenForStop, noPositionals, parseOptions } from "../../agent/command-kit/index.js";
 import { MAX_IMAGE_WINDOW, parseDuration } from "../../agent/config/index.js";
 import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { imageSizeFlag } from "../../images/index.js";
@@ -20,7 +20,7 @@ const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [
   blocks in flight; Cisco controllers offer 1 to 20), verify and install it (PRECHECK, PREDOWNLOAD, ACTIVATE),
   reload and rejoin. --until upgraded exits 0 once every AP runs the
   controller's version, --until run once every AP is in Run; 1 with the reason
-  after --timeout. Without --until it runs until Ctrl-C.
+  after --timeout or a Ctrl-C. Without --until it runs until Ctrl-C.
   --storage sink keeps hashes instead of files (default beyond 50 APs);
   --state DIR keeps keys, bundle and flashes (default: a temporary directory).
   --image-server URL gives the controller an EWC's image-download profile:
@@ -96,6 +96,8 @@ export const labCommand: Command = {
     const https = httpsMethodFlags(v);
     const wan = wanFlags(v);
     if (wan && wan.address === v.address) throw new ConfigError("--wan-address must differ from --address: the relays and the controller both bind CAPWAP's ports");
+    // From here on a Ctrl-C ends the lab cleanly (its nginx, relays and folder with it), even one that comes while it starts.
+    const stop = listenForStop(io.signal);
     const lab = await Lab.start({
       aps,
       profile,
@@ -114,22 +116,31 @@ export const labCommand: Command = {
       ...(v.keylog ? { keylog: v.keylog } : {}),
       ...(https ? { https } : {}),
       ...(wan ? { wan } : {}),
+    }).catch((err: unknown) => {
+      stop.dispose();
+      throw err;
     });
     let code = 0;
     try {
-      if (until === "run") {
-        await lab.waitFor((l) => l.allInRun(), timeoutMs, (l) => notYet(l, "Run"));
-      } else if (until === "upgraded") {
-        await lab.waitFor((l) => l.allUpgraded(), timeoutMs, (l) => notYet(l, "Run", v["controller-version"]));
+      const goal =
+        until === "run"
+          ? { reached: (l: Lab) => l.allInRun(), behind: (l: Lab) => notYet(l, "Run") }
+          : until === "upgraded"
+            ? { reached: (l: Lab) => l.allUpgraded(), behind: (l: Lab) => notYet(l, "Run", v["controller-version"]) }
+            : undefined;
+      if (goal) {
+        await lab.waitFor((l) => stop.signal !== undefined || goal.reached(l), timeoutMs, goal.behind);
+        if (!goal.reached(lab)) throw new Error(`interrupted (${stop.signal}): ${goal.behind(lab)}`);
       } else {
-        await untilSignal(io.signal);
+        await stop.stopped;
       }
     } catch (err) {
       io.stderr(`vap lab: ${(err as Error).message}\n`);
       code = 1;
     } finally {
       const rows = lab.rows();
-      await lab.stop();
+      // Still listening while it stops: a Ctrl-C then must not cut the stop short.
+      await lab.stop().finally(() => stop.dispose());
       io.stdout(`\n${summaryTable(rows)}\n`);
     }
     if (code === 0 && until === "run") io.stdout(`All ${aps} AP(s) in Run.\n`);
