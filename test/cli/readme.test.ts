@@ -5,10 +5,11 @@
  * free loopback address instead of 127.0.0.2, so parallel runs never
  * collide), and `npx vap` is the built CLI.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { spawnVap, stopVapProcesses } from "../support/cli.js";
 import { freeLoopbackAddress } from "../support/loopback.js";
 import { tempDir } from "../support/temp.js";
 
@@ -32,36 +33,7 @@ function commandsOf(text: string): string[][] {
     .map((l) => l.replace(/\s+#.*$/, "").trim().split(/\s+/).slice(2));
 }
 
-const running: ChildProcess[] = [];
-afterEach(() => {
-  for (const p of running.splice(0)) p.kill("SIGKILL");
-});
-
-/** A long-running command in the background, its output collected. */
-function background(argv: string[], cwd: string) {
-  const child = spawn(process.execPath, [VAP, ...argv], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-  running.push(child);
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return {
-    get out() {
-      return out;
-    },
-    async until(test: (out: string) => boolean, what: string, timeoutMs = 60_000) {
-      const started = Date.now();
-      while (!test(out)) {
-        if (Date.now() - started > timeoutMs || child.exitCode !== null) throw new Error(`${argv[0]}: no ${what} within ${timeoutMs} ms; output:\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    async interrupt(): Promise<number | null> {
-      child.kill("SIGINT");
-      return exited;
-    },
-  };
-}
+afterEach(stopVapProcesses);
 
 describe("README: Run an AP against a controller", () => {
   it("the commands, typed in order from an empty folder, upgrade the AP to the controller's version", async () => {
@@ -79,10 +51,10 @@ describe("README: Run an AP against a controller", () => {
     const [controllerAt, runAt] = [commands.findIndex((c) => c[0] === "controller"), commands.findIndex((c) => c[0] === "run")];
     for (const argv of commands.slice(0, controllerAt)) execFileSync(process.execPath, [VAP, ...argv], { cwd: dir, stdio: "pipe" });
 
-    const controller = background(local(commands[controllerAt]!), dir);
-    const ap = background(local(commands[runAt]!), dir);
-    await ap.until((o) => /Image transfer completed[\s\S]*AP has joined controller/.test(o), "rejoin after the upgrade");
-    await controller.until((o) => o.includes("software 17.12.1.5"), "rejoin at 17.12.1.5");
+    const controller = spawnVap(local(commands[controllerAt]!), { cwd: dir });
+    const ap = spawnVap(local(commands[runAt]!), { cwd: dir });
+    await ap.until(/Image transfer completed[\s\S]*AP has joined controller/);
+    await controller.until("software 17.12.1.5");
     expect(ap.out).toContain("Version does not match.");
     expect(ap.out).toContain("Image signing verify success.");
     expect(await ap.interrupt()).toBe(0);
