@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join, relative } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { ConfigError, ManualClock } from "../../../agent/core/index.js";
 import { OobTokens } from "../../../lab/controller/oob/index.js";
@@ -84,9 +84,8 @@ describe.each(KINDS)("OOB file server (%s)", (kind) => {
   });
 
   it("serves nothing outside the bundle, nor anything but a class-named regular file in it: 404 or 400", async () => {
-    const root = dirname(bundle());
-    const secretDir = join(root, `vap-oob-secret-${process.pid}-${kind}`);
-    mkdirSync(secretDir, { recursive: true });
+    // A sibling of the bundle (both in the temp dir), removed after the file as the bundle is.
+    const secretDir = tempDir("oob-secret");
     const secret = Buffer.from("controller secret\n");
     writeFileSync(join(secretDir, "secret"), secret);
     const dir = bundle({ ap1g8: IMAGE, ".hidden": secret, AP1G8: secret });
