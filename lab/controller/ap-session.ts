@@ -32,6 +32,8 @@ export interface SessionHost {
   capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array): void;
   /** A packet from the AP was thrown away (the channel logs it within its rate limit). */
   discarded(): void;
+  /** An image download began, by this Method (the controller counts them). */
+  downloadStarted(method: string): void;
   /** The AP joined with this Session ID (hex; `previous` if it had joined before): its keep-alives find the session by it. */
   joined(session: ApSession, sessionId: string, previous: string | undefined): void;
   /** A session moved from one phase to another (the controller counts APs in Run). */
@@ -346,6 +348,7 @@ export class ApSession {
       { kind: "OobImageOffer", url, token },
     ]);
     this.#o.log.info(`Offering image ${image} (${size} bytes) to ${record.name} over HTTPS: ${url}`);
+    this.#host.downloadStarted("HTTPS");
     const predownload = record.download?.predownload;
     this.setDownload({ name: image, state: "downloading", size, bytes: 0, window: 0, method: "HTTPS", startedAt: this.#o.clock.now(), ...(predownload ? { predownload } : {}) });
   }
