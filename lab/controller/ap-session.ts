@@ -341,7 +341,16 @@ export class ApSession {
     const { size, md5 } = file;
     file.close();
     if (this.closed) return;
-    const { url, token } = this.#o.oob!.offer({ ap: record.baseMac ?? this.key, address: this.peer.address, image });
+    let offer: { url: string; token: string };
+    try {
+      offer = this.#o.oob!.offer({ ap: record.baseMac ?? "", address: this.peer.address, image });
+    } catch (err) {
+      // An AP without a base MAC in its Join Request cannot be given a token: it downloads over CAPWAP instead.
+      this.#o.log.warn(`Cannot offer image ${image} to ${record.name ?? this.key} over HTTPS: ${describeError(err)}`);
+      this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
+      return;
+    }
+    const { url, token } = offer;
     this.channel.respond(request, [
       { kind: "ResultCode", resultCode: ResultCode.Success },
       { kind: "ImageInformation", fileSize: size, hash: md5 },
