@@ -32,6 +32,8 @@ export interface SessionHost {
   capture(direction: "in" | "out", peer: Endpoint, packet: Uint8Array): void;
   /** A packet from the AP was thrown away (the channel logs it within its rate limit). */
   discarded(): void;
+  /** An image download began, by this Method (the controller counts them). */
+  downloadStarted(method: string): void;
   /** The AP joined with this Session ID (hex; `previous` if it had joined before): its keep-alives find the session by it. */
   joined(session: ApSession, sessionId: string, previous: string | undefined): void;
   /** A session moved from one phase to another (the controller counts APs in Run). */
@@ -339,13 +341,23 @@ export class ApSession {
     const { size, md5 } = file;
     file.close();
     if (this.closed) return;
-    const { url, token } = this.#o.oob!.offer({ ap: record.baseMac ?? this.key, address: this.peer.address, image });
+    let offer: { url: string; token: string };
+    try {
+      offer = this.#o.oob!.offer({ ap: record.baseMac ?? "", address: this.peer.address, image });
+    } catch (err) {
+      // An AP without a base MAC in its Join Request cannot be given a token: it downloads over CAPWAP instead.
+      this.#o.log.warn(`Cannot offer image ${image} to ${record.name ?? this.key} over HTTPS: ${describeError(err)}`);
+      this.channel.respond(request, [{ kind: "ResultCode", resultCode: ResultCode.ImageDataErrorOtherError }]);
+      return;
+    }
+    const { url, token } = offer;
     this.channel.respond(request, [
       { kind: "ResultCode", resultCode: ResultCode.Success },
       { kind: "ImageInformation", fileSize: size, hash: md5 },
       { kind: "OobImageOffer", url, token },
     ]);
     this.#o.log.info(`Offering image ${image} (${size} bytes) to ${record.name} over HTTPS: ${url}`);
+    this.#host.downloadStarted("HTTPS");
     const predownload = record.download?.predownload;
     this.setDownload({ name: image, state: "downloading", size, bytes: 0, window: 0, method: "HTTPS", startedAt: this.#o.clock.now(), ...(predownload ? { predownload } : {}) });
   }

@@ -125,7 +125,7 @@ export const controllerCommand: Command = {
       const told = await controller.shutdown();
       await https?.close();
       await fetching?.close();
-      log.info(`Stopping: ${told} AP(s) told (DTLS close_notify)`);
+      log.info(`Stopping: ${told} AP(s) told (DTLS close_notify); image downloads by method: ${controller.downloadsByMethod()}`);
       await capture?.close();
       return 0;
     } finally {

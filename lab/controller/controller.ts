@@ -60,7 +60,8 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   /** Packets dropped at the socket are logged within the rate limit of (source, reason): a flood costs a summary. */
   readonly #discards: RepeatLimiter;
   /** Every packet thrown away, at the socket or in a session's control channel. */
-  readonly stats = { discarded: 0 };
+  /** Every packet thrown away; the image downloads started, by Method (`HTTPS`, `CAPWAP`, `CAPWAP (fallback)`). */
+  readonly stats = { discarded: 0, downloads: new Map<string, number>() };
 
   /**
    * A controller on sockets of its own, `address`:5246 and :5247, which
@@ -124,6 +125,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       acInfo: () => this.#acInfo(),
       capture: (direction, peer, packet) => this.#capture(direction, peer, packet),
       discarded: () => this.stats.discarded++,
+      downloadStarted: (method) => this.stats.downloads.set(method, (this.stats.downloads.get(method) ?? 0) + 1),
       joined: (session, sessionId, previous) => {
         if (previous !== undefined && this.#bySessionId.get(previous) === session) this.#bySessionId.delete(previous);
         this.#bySessionId.set(sessionId, session);
@@ -168,6 +170,12 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   /** The sockets the controller answers on (its owner's to close). */
   get sockets(): { control: DatagramSocket; data: DatagramSocket } {
     return { control: this.#o.control, data: this.#o.data };
+  }
+
+  /** The image downloads started so far by Method, for the operator: "HTTPS 6, CAPWAP (fallback) 1", or "none". */
+  downloadsByMethod(): string {
+    const counts = [...this.stats.downloads].sort(([a], [b]) => a.localeCompare(b));
+    return counts.length === 0 ? "none" : counts.map(([method, n]) => `${method} ${n}`).join(", ");
   }
 
   /** How many APs are in Run now (what the AC Descriptor reports as active WTPs). */

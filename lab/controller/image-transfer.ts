@@ -86,6 +86,7 @@ export class ImageTransfer {
       { kind: "ImageInformation", fileSize: file.size, hash: md5 },
     ]);
     this.#o.announced();
+    host.downloadStarted(fallback !== undefined ? "CAPWAP (fallback)" : "CAPWAP");
     const download: DownloadRecord = { name: image, state: "queued", size: file.size, bytes: 0, window, method: "CAPWAP", ...(fallback !== undefined ? { fallback } : {}), ...(predownload ? { predownload } : {}) };
     session.setDownload(download);
     const slot = await host.downloadSlot();

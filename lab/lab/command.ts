@@ -139,9 +139,10 @@ export const labCommand: Command = {
       code = 1;
     } finally {
       const rows = lab.rows();
+      const downloads = lab.controller.downloadsByMethod();
       // Still listening while it stops: a Ctrl-C then must not cut the stop short.
       await lab.stop().finally(() => stop.dispose());
-      io.stdout(`\n${summaryTable(rows)}\n`);
+      io.stdout(`\n${summaryTable(rows)}\nImage downloads by method: ${downloads}\n`);
     }
     if (code === 0 && until === "run") io.stdout(`All ${aps} AP(s) in Run.\n`);
     if (code === 0 && until === "upgraded") io.stdout(`All ${aps} AP(s) upgraded to ${v["controller-version"]} and in Run.\n`);

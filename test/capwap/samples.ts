@@ -374,7 +374,31 @@ export function ciscoMessages(): { name: string; message: Message; direction: "a
     m("image data response (ack)", "ap", MessageType.ImageDataResponse, 7, [{ kind: "ResultCode", resultCode: ResultCode.Success }]),
     m("image data request (error)", "ac", MessageType.ImageDataRequest, 9, [{ kind: "CiscoImageData", opcode: 5, data: new Uint8Array(0) }]),
     m("reset request", "ac", MessageType.ResetRequest, 10, [{ kind: "ImageIdentifier", vendorId: CISCO, identifier: "ap1g8" }]),
+    ...oobMessages(),
     m("reset response", "ap", MessageType.ResetResponse, 10, [{ kind: "ResultCode", resultCode: ResultCode.Success }]),
+  ];
+}
+
+/** Out-of-band HTTPS download (vap's extension elements, in Cisco's vendor space): the offer asked for and made, and the CAPWAP fallback that says why. */
+function oobMessages(): { name: string; message: Message; direction: "ap" | "ac" }[] {
+  const vendorId = CISCO;
+  const m = (name: string, direction: "ap" | "ac", type: number, seq: number, elements: Element[]) => ({ name, direction, message: { type, seq, elements } });
+  return [
+    m("image data request (OOB offer wanted)", "ap", MessageType.ImageDataRequest, 11, [
+      { kind: "ImageIdentifier", vendorId, identifier: "ap1g8" },
+      { kind: "OobImageRequest", flags: 0 },
+    ]),
+    m("image data response (OOB offer)", "ac", MessageType.ImageDataResponse, 11, [
+      { kind: "ResultCode", resultCode: ResultCode.Success },
+      { kind: "ImageInformation", fileSize: 70_512_640, hash: IMAGE_MD5 },
+      { kind: "OobImageOffer", url: "https://192.0.2.1:8443/images/ap1g8", token: "eyJ2IjoxfQ.c2lnbmF0dXJl" },
+    ]),
+    m("image data request (initiate after an OOB failure)", "ap", MessageType.ImageDataRequest, 12, [
+      { kind: "ImageIdentifier", vendorId, identifier: "ap1g8" },
+      { kind: "InitiateDownload" },
+      { kind: "ImageWindow", window: 8 },
+      { kind: "OobFallback", reason: "connect ECONNREFUSED 192.0.2.1:8443" },
+    ]),
   ];
 }
 
@@ -427,6 +451,8 @@ export function builtMessages(profile: VendorProfile): { name: string; message: 
     m("discovery response", "ac", MessageType.DiscoveryResponse, profile.discoveryResponse(sampleAc, wtp.radios)),
     m("join request", "ap", MessageType.JoinRequest, profile.joinRequest(wtp)),
     m("join response", "ac", MessageType.JoinResponse, profile.joinResponse(sampleAc, ResultCode.Success, wtp.radios, { imageWindow: 8 })),
+    m("join request (OOB capable)", "ap", MessageType.JoinRequest, profile.joinRequest({ ...wtp, oobCapable: true })),
+    m("join response (HTTPS offered)", "ac", MessageType.JoinResponse, profile.joinResponse(sampleAc, ResultCode.Success, wtp.radios, { imageWindow: 8, oobPort: 8443 })),
     m("configuration status request", "ap", MessageType.ConfigurationStatusRequest, profile.configurationStatusRequest(wtp)),
     m("configuration status response", "ac", MessageType.ConfigurationStatusResponse, profile.configurationStatusResponse(sampleAc, wtp.radios)),
     m("change state event request", "ap", MessageType.ChangeStateEventRequest, profile.changeStateEventRequest(wtp)),

@@ -46,7 +46,7 @@ describe("vap controller's console", () => {
         expect(controller.out).not.toContain("Discarding");
         controller.stop();
         expect(await controller.done).toBe(0);
-        expect(controller.out).toMatch(/Stopping: 1 AP\(s\) told \(DTLS close_notify\)\n$/);
+        expect(controller.out).toMatch(/Stopping: 1 AP\(s\) told \(DTLS close_notify\); image downloads by method: CAPWAP 1\n$/);
         await run.until("Going to restart CAPWAP (reason : DTLS session closed by the controller (close_notify))...");
       } finally {
         run.stop();

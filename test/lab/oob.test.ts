@@ -50,6 +50,7 @@ describe.each(["embedded", "nginx"] as const)("OOB HTTPS with the %s server", (s
     });
     await lab.waitFor((l) => l.allUpgraded(), 60_000, () => "not all upgraded");
     expect(lab.rows().map((r) => r.method)).toEqual(["HTTPS", "HTTPS", "HTTPS"]);
+    expect(lab.controller.downloadsByMethod()).toBe("HTTPS 3");
     for (const ap of lab.aps) expect(ap.engine!.state).toMatchObject({ running: NEW, backup: OLD, lastReloadReason: "Image upgrade" });
     const first = apLines(lines, lab.aps[0]!.wtp.name);
     const order = ["Version does not match.", "upgrade.sh: Script called with args:[PRECHECK]", "OOB Image Download: ap1g8 from https://", "OOB Image Download completed", "upgrade.sh: Script called with args:[PREDOWNLOAD]", "Image signing verify success.", "upgrade.sh: Script called with args:[ACTIVATE]"];
@@ -76,6 +77,7 @@ describe.each(["embedded", "nginx"] as const)("OOB HTTPS with the %s server", (s
     const [row] = lab.rows();
     expect(row!.method).toMatch(/^CAPWAP \(fallback: .+\)$/);
     expect(row!.method).toMatch(FAULT_REASONS[fault]);
+    expect(lab.controller.downloadsByMethod()).toBe("CAPWAP (fallback) 1, HTTPS 1");
     const ap = lab.aps[0]!;
     // One reload, the image's: the fallback needed none.
     expect(ap.reloads).toBe(1);
@@ -108,6 +110,7 @@ describe.each(["embedded", "nginx"] as const)("OOB HTTPS with the %s server", (s
     });
     await lab.waitFor((l) => l.allUpgraded(), 60_000, () => "not upgraded");
     expect(lab.rows()[0]!.method).toBe("CAPWAP");
+    expect(lab.controller.downloadsByMethod()).toBe("CAPWAP 1");
     expect(lines.filter((l) => /OOB|HTTPS image offer|over HTTPS:/.test(l))).toEqual([]);
   }, 90_000);
 
