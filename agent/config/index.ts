@@ -14,5 +14,6 @@ export {
   type ControllerAddress,
   type DtlsCredentials,
   type ImageSettings,
+  OOB_DEFAULTS,
 } from "./ap-config.js";
 export { Fields, parseDuration } from "./validate.js";

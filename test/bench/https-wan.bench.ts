@@ -16,14 +16,14 @@
  * curl's time is its own time_total (connect to last byte, not its exec)
  * plus the fsync; curl without the fsync is reported beside.
  */
-import { spawnSync } from "node:child_process";
-import { closeSync, fsyncSync, openSync, rmSync, statSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fetchHttp, fileSink } from "../../agent/transfer/index.js";
 import { namespacePair } from "../support/netns.js";
 import { startNginx } from "../transfer/http/support.js";
 import { content } from "../transfer/tftp/support.js";
 import { tempDir } from "../support/temp.js";
+import { acrossLink, curlTime, mbPerS, runIn } from "./netns-link.js";
 import { median, report, type BenchLine } from "./report.js";
 import { vapCommand, vapProcess } from "./vap-process.js";
 
@@ -35,23 +35,13 @@ const TUN_LINKS = [
 ] as const;
 const RELAY_LINK = { name: "100ms-rtt-10mbit", flags: [...DELAY, "--rate", "10mbit"], size: 4 * 1024 * 1024 } as const;
 
-const mbPerS = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 100) / 100;
-
-/** `program args…`, inside network namespace `netns` when one is given. */
-function runIn(netns: string | undefined, program: string, args: readonly string[]) {
-  const [p, ...a] = netns === undefined ? [program, ...args] : ["ip", "netns", "exec", netns, program, ...args];
-  return spawnSync(p!, a, { encoding: "utf8" });
-}
-
 /** curl's own time for the download, and that plus making its file durable. */
 function curlGet(netns: string | undefined, url: string, caFile: string, local: string, size: number): { ms: number; durableMs: number } {
-  const r = runIn(netns, "curl", ["--silent", "--show-error", "--fail", "--cacert", caFile, "-o", local, "-w", "%{time_total}", url]);
-  if (r.status !== 0 || statSync(local).size !== size) throw new Error(`curl ${url} failed: ${r.stderr}`);
+  const ms = curlTime(netns, url, caFile, local, size);
   const started = performance.now();
   const fd = openSync(local, "r+");
   fsyncSync(fd);
   closeSync(fd);
-  const ms = Number(r.stdout) * 1000;
   return { ms, durableMs: ms + performance.now() - started };
 }
 
@@ -102,33 +92,20 @@ async function compare(
   };
 }
 
-/** The packets the link dropped in each direction, from the final counters `vap wan --link` prints as it stops. */
-function droppedOf(finalCounters: string): { aToB: number; bToA: number } {
-  const dropped = (dir: string) => Number(new RegExp(`${dir}: in .*?, dropped (\\d+)`).exec(finalCounters)?.[1] ?? NaN);
-  return { aToB: dropped("a -> b"), bToA: dropped("b -> a") };
-}
-
 async function tunRows(): Promise<void> {
   const ns = namespacePair();
   const nginx = await startNginx(Object.fromEntries(TUN_LINKS.map((l, i) => [`${l.name}.bin`, content(l.size, i + 1)])), { netns: ns.b, address: ns.addressB });
   try {
     for (const link of TUN_LINKS) {
-      const wan = await vapProcess(["wan", "--seed", "1", ...link.flags, "--link", `${ns.a}:${ns.cidrA},${ns.b}:${ns.cidrB}`], new RegExp(`in namespace ${ns.b}\\n`));
-      const stopped = new Promise((resolve) => wan.child.once("exit", resolve));
-      let line: BenchLine;
-      try {
-        const url = `https://${ns.addressB}:${nginx.httpsPort}/${link.name}.bin`;
-        line = await compare(
+      const url = `https://${ns.addressB}:${nginx.httpsPort}/${link.name}.bin`;
+      const { result: line, dropped } = await acrossLink(ns, link.flags, () =>
+        compare(
           link,
           "across vap wan --link (TUN, namespaces)",
           (local) => vapFetchIn(ns.a, url, nginx.caFile, local, link.size),
           (local) => curlGet(ns.a, url, nginx.caFile, local, link.size),
-        );
-      } finally {
-        wan.child.kill("SIGINT");
-        await stopped;
-      }
-      const dropped = droppedOf(wan.output());
+        ),
+      );
       report({ ...line, linkDroppedToNginx: dropped.aToB, linkDroppedFromNginx: dropped.bToA });
     }
   } finally {

@@ -45,22 +45,27 @@ export class MemorySink implements ImageSink {
   }
 }
 
-/** A sink keeping only the image's SHA-256 (a 200 MB download holds no bytes), with when it began and finished. */
+/** A sink keeping only the image's SHA-256 (a 200 MB download holds no bytes), with when it began, first took bytes, finished and was first aborted. */
 export class HashSink implements ImageSink {
   #hash: Hash = createHash("sha256");
   #bytes = 0;
-  /** performance.now() at begin() and at finish(). */
+  /** performance.now() at begin(), at the first write() after it, and at finish(). */
   beganAt: number | undefined;
+  firstWriteAt: number | undefined;
   finished: { bytes: number; sha256: string; at: number } | undefined;
   aborted: string[] = [];
+  /** performance.now() at the first abort(). */
+  firstAbortAt: number | undefined;
 
   async begin(): Promise<void> {
     this.#hash = createHash("sha256");
     this.#bytes = 0;
     this.beganAt = performance.now();
+    this.firstWriteAt = undefined;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
+    this.firstWriteAt ??= performance.now();
     this.#hash.update(chunk);
     this.#bytes += chunk.length;
   }
@@ -71,6 +76,7 @@ export class HashSink implements ImageSink {
   }
 
   async abort(reason: string): Promise<void> {
+    this.firstAbortAt ??= performance.now();
     this.aborted.push(reason);
   }
 }
