@@ -5,9 +5,9 @@ import { pkiInitCommand } from "../agent/pki/index.js";
 import { fetchCommand, tftpServeCommand } from "../agent/transfer/index.js";
 import { flashCommands } from "../agent/upgrade/index.js";
 import { imageCommands } from "../images/index.js";
-import { controllerCommand } from "../lab/controller/index.js";
+import { controllerCommand, controllerExecCommand } from "../lab/controller/index.js";
 import { labCommand } from "../lab/lab/index.js";
 import { wanCommand } from "../lab/wan/index.js";
 
 /** Every `vap` subcommand, in the order `vap --help` lists them. */
-export const commands: readonly Command[] = [labCommand, runCommand, controllerCommand, wanCommand, ...imageCommands, ...flashCommands, capwapDecodeCommand, pkiInitCommand, tftpServeCommand, fetchCommand];
+export const commands: readonly Command[] = [labCommand, runCommand, controllerCommand, controllerExecCommand, wanCommand, ...imageCommands, ...flashCommands, capwapDecodeCommand, pkiInitCommand, tftpServeCommand, fetchCommand];

@@ -15,6 +15,10 @@ export interface ApRecord {
   serial?: string;
   baseMac?: string;
   softwareVersion?: string;
+  /** Radio slots the AP announced in its Join Request. */
+  slots?: number;
+  /** It advertised out-of-band HTTPS image download in its Join Request (Cisco: AP Upgrade Out-Of-Band Capability). */
+  oobCapable?: boolean;
   /** Certificate subject the AP authenticated with. */
   certificateSubject?: string;
   /** The Image Data window the controller offered at join. */

@@ -246,6 +246,8 @@ export class ApSession {
           serial: wtp.serial,
           baseMac: wtp.baseMac,
           softwareVersion: wtp.softwareVersion,
+          slots: this.#state.radios.length,
+          oobCapable: wtp.oobCapable === true,
           imageWindow: effect.window,
           joinedAt: options.clock.now(),
         });

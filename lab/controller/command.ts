@@ -11,10 +11,11 @@ import { bundleClasses, bundleLibrary } from "./image-library.js";
 import { imageServerFlag, imageServerLibrary } from "./image-server.js";
 import { HTTPS_METHOD_USAGE, httpsMethodFlags, startHttpsMethod } from "./https-method.js";
 import { SUPPORTED_SCHEMES } from "../../agent/transfer/index.js";
+import { ControlSocket, defaultControlSocket, operatorContext } from "./operator/index.js";
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
           [--name ${CONTROLLER_DEFAULTS.name}] [--version ${CONTROLLER_DEFAULTS.softwareVersion}] [--bundle DIR] [--image-server URL] [--window 1..${MAX_IMAGE_WINDOW}]
-          [--max-downloads ${CONTROLLER_DEFAULTS.maxConcurrentDownloads}] [--echo-interval ${CONTROLLER_DEFAULTS.echoIntervalSeconds}] [--pcap FILE] [--keylog FILE] [--json]
+          [--max-downloads ${CONTROLLER_DEFAULTS.maxConcurrentDownloads}] [--echo-interval ${CONTROLLER_DEFAULTS.echoIntervalSeconds}] [--pcap FILE] [--keylog FILE] [--json] [--control-socket PATH]
           ${HTTPS_METHOD_USAGE}
   Runs the lab controller on UDP 5246/5247 until Ctrl-C. --pki DIR uses
   DIR/controller.pem, DIR/controller.key and DIR/ca.pem (see vap pki init);
@@ -29,7 +30,9 @@ const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|
   controller's certificate, from the embedded server or real nginx
   (--https-server nginx), to APs that advertise the capability, each with a
   token for itself and its image; an AP whose HTTPS download fails falls
-  back to CAPWAP. --oob-fault makes that server fail on purpose.`;
+  back to CAPWAP. --oob-fault makes that server fail on purpose.
+  --control-socket PATH (default ${defaultControlSocket("<address>")}) takes
+  operator commands: vap controller exec 'show ap summary'.`;
 
 const read = (dir: string, file: string): string => readOperatorFile(join(dir, file), "--pki");
 
@@ -73,6 +76,7 @@ export const controllerCommand: Command = {
       "https-port": { type: "string" },
       "https-server": { type: "string" },
       "oob-fault": { type: "string" },
+      "control-socket": { type: "string" },
     });
     noPositionals(positionals);
     const server = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"], (line) => io.stderr(`${line}\n`));
@@ -98,6 +102,12 @@ export const controllerCommand: Command = {
       const https = httpsSettings ? await startHttpsMethod({ ...httpsSettings, bundleDir: v.bundle!, address: v.address, cert: read(v.pki!, "controller.pem"), key: read(v.pki!, "controller.key"), log }) : undefined;
       if (https) warnUnnamedAddress(read(v.pki!, "controller.pem"), v.address, log);
       const capture = v.pcap ? CaptureFile.open(v.pcap, (err) => log.warn(err.message)) : undefined;
+      const undo = async (err: unknown): Promise<never> => {
+        await capture?.close();
+        await https?.close();
+        throw err;
+      };
+      const operator = await ControlSocket.listen(v["control-socket"] ?? defaultControlSocket(v.address), log).catch(undo);
       const controller = await LabController.listen({
         address: v.address,
         profile,
@@ -112,16 +122,18 @@ export const controllerCommand: Command = {
         ...(capture ? { capture: capture.record } : {}),
         ...(https ? { oob: https.offers() } : {}),
       }).catch(async (err: unknown) => {
-        await capture?.close();
-        await https?.close();
-        throw err;
+        await operator.close();
+        return undo(err);
       });
       const { control, data } = controller.sockets;
       const security = v.pki ? `DTLS, certificates from ${v.pki}` : "plaintext (no DTLS)";
       log.info(`Lab controller ${controller.name} ${controller.softwareVersion} (profile ${profile}) on ${v.address}: control port ${control.local.port}, data port ${data.local.port}, ${security}`);
       log.info(classes ? `Serving images from ${v.bundle}: ${classes.join(", ") || "no class images"}; window ${window}, at most ${maxDownloads} transfers at once` : "No --bundle: APs that need an image will not get one");
       if (server) log.info(`Image-download profile: classes missing from ${v.bundle} are fetched from image server ${server.shown}`);
+      operator.serve(operatorContext(controller, https ? { https: { ...httpsSettings!, port: https.server.port } } : {}));
+      log.info(`Operator commands on ${operator.path} (vap controller exec)`);
       await stop.stopped;
+      await operator.close();
       const told = await controller.shutdown();
       await https?.close();
       await fetching?.close();

@@ -16,3 +16,4 @@ export { KEEP_ALIVE, type FaultPlan } from "./fault-plan.js";
 export { bundleLibrary, type ImageLibrary, type ImageFile } from "./image-library.js";
 export { imageServerFlag, imageServerLibrary, type ImageServer, type ImageServerLibrary, type ImageServerLibraryOptions } from "./image-server.js";
 export { controllerCommand } from "./command.js";
+export { controllerExecCommand } from "./operator/index.js";

@@ -42,7 +42,7 @@ export function startVap(...argv: string[]) {
 }
 
 /** The built CLI (npm test builds it first): `vap` as an operator runs it, in a process of its own. */
-const BUILT = join(import.meta.dirname, "../../dist/cli/vap.js");
+export const VAP_BIN = join(import.meta.dirname, "../../dist/cli/vap.js");
 /** How long a process may take to end after Ctrl-C before the cleanup kills it (a controller stops its nginx first). */
 const INTERRUPT_GRACE_MS = 10_000;
 
@@ -62,7 +62,7 @@ const spawned = new Set<VapProcess>();
 
 /** `vap ARGS…` as its own process (the built CLI), its output collected; stopVapProcesses() ends whatever is left after a test. */
 export function spawnVap(argv: readonly string[], o: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): VapProcess {
-  const child = spawn(process.execPath, [BUILT, ...argv], { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [VAP_BIN, ...argv], { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
