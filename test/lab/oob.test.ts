@@ -7,7 +7,7 @@
  * new version in its flash, nothing half-written.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { Lab } from "../../lab/lab/index.js";
+import { Lab, type LabOptions } from "../../lab/lab/index.js";
 import type { OobFault } from "../../lab/controller/oob/index.js";
 import { freeLoopbackAddress } from "../support/loopback.js";
 
@@ -35,19 +35,17 @@ const FAULT_REASONS: Record<OobFault, RegExp> = {
 const apLines = (lines: readonly string[], name?: string) =>
   name === undefined ? lines.map((l) => l.replace(/^\[\*[^\]]+\] /, "")) : lines.filter((l) => l.startsWith(`${name} `)).map((l) => l.replace(/^\S+ \[\*[^\]]+\] /, ""));
 
+/** A lab whose APs leave the factory at OLD and whose controller, at NEW, serves images over HTTPS; its console lines collected. */
+async function upgradeLab(options: Partial<LabOptions> & { https: NonNullable<LabOptions["https"]> }): Promise<{ lab: Lab; lines: string[] }> {
+  const lines: string[] = [];
+  const started = await Lab.start({ aps: 1, profile: "cisco", address: await freeLoopbackAddress(), apVersion: OLD, controllerVersion: NEW, console: (l) => lines.push(l), ...options });
+  return { lab: started, lines };
+}
+
 describe.each(["embedded", "nginx"] as const)("OOB HTTPS with the %s server", (server) => {
   it("every AP downloads over HTTPS, installs and rejoins on the new version; CAPWAP never carries a block", async () => {
-    const lines: string[] = [];
-    lab = await Lab.start({
-      aps: 3,
-      profile: "cisco",
-      address: await freeLoopbackAddress(),
-      classes: ["ap1g8", "ap1g7", "ap3g3"],
-      apVersion: OLD,
-      controllerVersion: NEW,
-      console: (l) => lines.push(l),
-      https: { port: 0, server },
-    });
+    const { lab: started, lines } = await upgradeLab({ aps: 3, classes: ["ap1g8", "ap1g7", "ap3g3"], https: { port: 0, server } });
+    lab = started;
     await lab.waitFor((l) => l.allUpgraded(), 60_000, () => "not all upgraded");
     expect(lab.rows().map((r) => r.method)).toEqual(["HTTPS", "HTTPS", "HTTPS"]);
     expect(lab.controller.downloadsByMethod()).toBe("HTTPS 3");
@@ -61,18 +59,9 @@ describe.each(["embedded", "nginx"] as const)("OOB HTTPS with the %s server", (s
   }, 90_000);
 
   it.each(Object.keys(FAULT_REASONS) as OobFault[])("fault %s: the AP falls back to CAPWAP in the same session and ends upgraded", async (fault) => {
-    const lines: string[] = [];
-    lab = await Lab.start({
-      aps: 1,
-      profile: "cisco",
-      address: await freeLoopbackAddress(),
-      apVersion: OLD,
-      controllerVersion: NEW,
-      console: (l) => lines.push(l),
-      https: { port: 0, server, fault },
-      // A stalled server costs a second here, not the default ten.
-      apConfig: { oob: { stallTimeout: "1s" } },
-    });
+    // A stalled server costs a second here, not the default ten.
+    const { lab: started, lines } = await upgradeLab({ https: { port: 0, server, fault }, apConfig: { oob: { stallTimeout: "1s" } } });
+    lab = started;
     await lab.waitFor((l) => l.allUpgraded(), 60_000, () => "not upgraded");
     const [row] = lab.rows();
     expect(row!.method).toMatch(/^CAPWAP \(fallback: .+\)$/);
@@ -97,17 +86,8 @@ describe.each(["embedded", "nginx"] as const)("OOB HTTPS with the %s server", (s
   }, 90_000);
 
   it("an AP without the capability is never offered HTTPS", async () => {
-    const lines: string[] = [];
-    lab = await Lab.start({
-      aps: 1,
-      profile: "cisco",
-      address: await freeLoopbackAddress(),
-      apVersion: OLD,
-      controllerVersion: NEW,
-      console: (l) => lines.push(l),
-      https: { port: 0, server },
-      apConfig: { oob: { enabled: false } },
-    });
+    const { lab: started, lines } = await upgradeLab({ https: { port: 0, server }, apConfig: { oob: { enabled: false } } });
+    lab = started;
     await lab.waitFor((l) => l.allUpgraded(), 60_000, () => "not upgraded");
     expect(lab.rows()[0]!.method).toBe("CAPWAP");
     expect(lab.controller.downloadsByMethod()).toBe("CAPWAP 1");
