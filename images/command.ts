@@ -10,23 +10,23 @@ import type { SignaturePolicy } from "./trust.js";
 import { fileSource, imageLimits, verifyImage, type ImageLimits } from "./verify.js";
 
 const USAGE = {
-  keygen: `keygen DIR [--rsa] [--days 1825] [--start DATE] [--force]
+  keygen: `DIR [--rsa] [--days 1825] [--start DATE] [--force]
   Writes an image-signing root CA (DIR/image-ca.pem, DIR/image-ca.key) and a
   signing certificate it issues (DIR/image-signing.pem, DIR/image-signing.key,
   extended key usage codeSigning). Keys are mode 0600; ECDSA P-256 unless
   --rsa (RSA-2048). --days is the signing certificate's validity from --start
   (default now); the root lasts 20 years or longer than the signer.`,
-  build: `build --class C --version V --keys DIR [--out FILE] [--payload DIR | --size realistic|small|BYTES] [--date DATE]
+  build: `--class C --version V --keys DIR [--out FILE] [--payload DIR | --size realistic|small|BYTES] [--date DATE]
   Writes a signed image of class C (ap1g4 … ap3g3) and version V (17.12.1.5)
   to FILE (default: ./C, the name the AP asks for), signed with DIR's
   image-signing.pem/.key. The payload is a directory's regular files, or
   generated: part.bin (deterministic pseudo-random bytes) sized so the image
   is exactly BYTES long, plus ramfs_data_cisco.squashfs and iox.tar.gz;
   realistic = the class's real image size, small (default) = 1 MiB.`,
-  bundle: `bundle --version V --out DIR --keys DIR [--size realistic|small|BYTES] [--classes ap1g4,ap1g8,…] [--controller-version V] [--date DATE]
+  bundle: `--version V --out DIR --keys DIR [--size realistic|small|BYTES] [--classes ap1g4,ap1g8,…] [--controller-version V] [--date DATE]
   Writes a bundle folder as TFTP/SFTP servers host it: one image per class
   named by class, version.info, controller_version.info and readme.txt.`,
-  verify: `verify FILE --trust CA.pem [--policy required|structure-only] [--class C] [--extract DIR]
+  verify: `FILE --trust CA.pem [--policy required|structure-only] [--class C] [--extract DIR]
   Verifies structure, every file hash, final_hash, the signature and the
   certificate chain to a root in CA.pem, and prints one line; a refusal is
   one line naming the member, exit status 1. structure-only skips the
@@ -34,7 +34,7 @@ const USAGE = {
   class's /tmp and partition limits and insists on its family (default: the
   largest limits of any class). --extract writes the members into DIR (created
   if missing), removing them again if the image is refused.`,
-  inspect: `inspect FILE
+  inspect: `FILE
   Lists the members (type, size, SHA-256), info, final_hash and the signing
   certificates without judging them: no trust needed, lenient tar reading.`,
 } as const;
@@ -53,8 +53,8 @@ pax/GNU records, absolute, nested or ".." names, duplicates, members out of
 order, sizes beyond the /tmp or partition limit, truncation and trailing
 garbage — each with a one-line reason.`;
 
-function required(value: string | undefined, flag: string, usage: string): string {
-  if (value === undefined) throw new ConfigError(`--${flag} is required; usage: vap image ${usage.split("\n")[0]}`);
+function required(value: string | undefined, flag: string, command: keyof typeof USAGE): string {
+  if (value === undefined) throw new ConfigError(`--${flag} is required; usage: vap image ${command} ${USAGE[command].split("\n")[0]}`);
   return value;
 }
 
@@ -78,7 +78,7 @@ const keygen: Command = {
   usage: USAGE.keygen,
   async run(argv, io) {
     const { values, positionals } = parseOptions(argv, { rsa: { type: "boolean" }, days: { type: "string" }, start: { type: "string" }, force: { type: "boolean" } });
-    const dir = onePositional(positionals, `image ${USAGE.keygen}`);
+    const dir = onePositional(positionals, `image keygen ${USAGE.keygen}`);
     const start = date(values.start, "start");
     const files = generateImageKeys(dir, {
       keyType: values.rsa ? "rsa" : "ecdsa",
@@ -106,14 +106,14 @@ const build: Command = {
       date: { type: "string" },
     });
     noPositionals(positionals);
-    const c = classFlag("class", required(values.class, "class", USAGE.build));
+    const c = classFlag("class", required(values.class, "class", "build"));
     const size = imageSize(values.size);
     const when = date(values.date, "date");
     const built = await buildImage({
       class: c,
-      version: required(values.version, "version", USAGE.build),
+      version: required(values.version, "version", "build"),
       out: values.out ?? c,
-      signer: loadSigner(required(values.keys, "keys", USAGE.build)),
+      signer: loadSigner(required(values.keys, "keys", "build")),
       ...(values.payload !== undefined ? { payload: values.payload } : {}),
       ...(size !== undefined ? { size: imageSizeFor(size, c) } : {}),
       ...(when ? { date: when } : {}),
@@ -141,9 +141,9 @@ const bundle: Command = {
     const size = imageSize(values.size);
     const when = date(values.date, "date");
     const result = await buildBundle({
-      version: required(values.version, "version", USAGE.bundle),
-      out: required(values.out, "out", USAGE.bundle),
-      signer: loadSigner(required(values.keys, "keys", USAGE.bundle)),
+      version: required(values.version, "version", "bundle"),
+      out: required(values.out, "out", "bundle"),
+      signer: loadSigner(required(values.keys, "keys", "bundle")),
       ...(size !== undefined ? { size } : {}),
       ...(values.classes !== undefined ? { classes: classListFlag("classes", values.classes) } : {}),
       ...(values["controller-version"] !== undefined ? { controllerVersion: values["controller-version"] } : {}),
@@ -167,11 +167,11 @@ const verify: Command = {
   usage: USAGE.verify,
   async run(argv, io) {
     const { values, positionals } = parseOptions(argv, { trust: { type: "string" }, policy: { type: "string" }, class: { type: "string" }, extract: { type: "string" } });
-    const file = onePositional(positionals, `image ${USAGE.verify}`);
+    const file = onePositional(positionals, `image verify ${USAGE.verify}`);
     const policy: SignaturePolicy = choiceFlag("policy", values.policy ?? "required", ["required", "structure-only"]);
     let trust: string | undefined;
     if (policy === "required") {
-      const path = required(values.trust, "trust", USAGE.verify);
+      const path = required(values.trust, "trust", "verify");
       trust = readOperatorFile(path, "--trust");
     }
     const c = values.class !== undefined ? classFlag("class", values.class) : undefined;
@@ -217,7 +217,7 @@ const inspect: Command = {
   usage: USAGE.inspect,
   async run(argv, io) {
     const { positionals } = parseOptions(argv, {});
-    const file = onePositional(positionals, `image ${USAGE.inspect}`);
+    const file = onePositional(positionals, `image inspect ${USAGE.inspect}`);
     io.stdout(renderInspection(file, await inspectImage(createReadStream(file, { highWaterMark: 1024 * 1024 }))));
     return 0;
   },
@@ -227,7 +227,7 @@ const inspect: Command = {
 const group: Command = {
   path: ["image"],
   summary: "signed firmware images (`vap image --help`: commands and format)",
-  usage: `<keygen|build|bundle|verify|inspect> …\n\n${Object.values(USAGE).join("\n\n")}\n\n${FORMAT}`,
+  usage: `<keygen|build|bundle|verify|inspect> …\n\n${Object.entries(USAGE).map(([name, text]) => `${name} ${text}`).join("\n\n")}\n\n${FORMAT}`,
   async run(argv) {
     throw new ConfigError(argv.length === 0 ? "usage: vap image <keygen|build|bundle|verify|inspect> …; see vap image --help" : `unknown image command "${argv[0]}"; see vap image --help`);
   },

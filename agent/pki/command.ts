@@ -3,7 +3,7 @@ import { choiceFlag, type Command, integerFlag, onePositional, parseOptions } fr
 import { ConfigError } from "../core/index.js";
 import { DEFAULT_PKI_KEY_TYPE, initPki, PKI_KEY_TYPES, type PkiKeyType, type PkiOptions } from "./pki.js";
 
-const USAGE = `init DIR [--key-type ecdsa|rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]
+const USAGE = `DIR [--key-type ecdsa|rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]
            [--controller NAME] [--controller-ip 127.0.0.1[,IP…]] [--days 3650] [--force]
   Writes DIR/ca.pem+key, DIR/controller.pem+key and DIR/ap/<model>-<mac>.pem+key
   (certificates carry their chain; keys are mode 0600). The controller's
@@ -45,7 +45,7 @@ export const pkiInitCommand: Command = {
       days: { type: "string" },
       force: { type: "boolean" },
     });
-    const dir = onePositional(positionals, `pki ${USAGE}`);
+    const dir = onePositional(positionals, `pki init ${USAGE}`);
     const options: PkiOptions = { keyType: keyTypeFlag(values["key-type"], values.rsa ?? false), force: values.force ?? false };
     if (values.aps !== undefined) options.aps = integerFlag("aps", values.aps, 0, 10_000);
     if (values.days !== undefined) options.days = integerFlag("days", values.days, 1);

@@ -19,6 +19,8 @@ describe("a wrong command line: one line naming the mistake, one line pointing a
     [["run"], "vap run: --config FILE is required\nsee vap run --help\n"],
     [["capwap", "decode"], "vap capwap decode: expected one capture FILE, got 0 arguments\nsee vap capwap decode --help\n"],
     [["pki", "init", "a", "b"], "vap pki init: usage: vap pki init DIR [--key-type ecdsa|rsa] [--aps N] [--model C9120AXI] [--base-mac 02:00:00:00:00:01]\nsee vap pki init --help\n"],
+    [["tftp", "serve"], "vap tftp serve: usage: vap tftp serve DIR [--address A] [--port P] [--max-transfers N] [--json]\nsee vap tftp serve --help\n"],
+    [["image", "keygen"], "vap image keygen: usage: vap image keygen DIR [--rsa] [--days 1825] [--start DATE] [--force]\nsee vap image keygen --help\n"],
   ])("vap %j", async (argv, stderr) => {
     const r = await vap(...argv);
     expect(r).toEqual({ code: 2, out: "", err: stderr });
@@ -34,6 +36,20 @@ describe("a wrong command line: one line naming the mistake, one line pointing a
       expect(r.code).toBe(0);
       expect(r.err).toBe("");
       expect(r.out).toMatch(/^usage: vap <command> \[options\]\n/);
+    }
+  });
+
+  it("every command's --help names it once: `usage: vap <its words> <what follows>`", async () => {
+    const { out } = await vap("--help");
+    const commands = [...out.matchAll(/^ {2}vap (\S+(?: [a-z]+)?) {2,}/gm)].map((m) => m[1]!.split(" "));
+    expect(commands.length).toBeGreaterThan(10);
+    for (const words of commands) {
+      const help = await vap(...words, "--help");
+      expect(help.code, words.join(" ")).toBe(0);
+      const first = help.out.split("\n")[0]!;
+      expect(first.startsWith(`usage: vap ${words.join(" ")} `), first).toBe(true);
+      // The word after the command is never the command's own last word again.
+      expect(first.split(" ")[2 + words.length], first).not.toBe(words.at(-1));
     }
   });
 });

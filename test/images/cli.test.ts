@@ -20,7 +20,7 @@ describe("vap image", () => {
     const help = await vap("image", "--help");
     expect(help.code).toBe(0);
     for (const word of ["keygen DIR", "build --class C --version V", "bundle --version V --out DIR", "verify FILE --trust CA.pem", "inspect FILE", "final_hash.sig", "info.ver"]) expect(help.out).toContain(word);
-    expect((await vap("image", "build", "--help")).out).toMatch(/^usage: vap image build build --class C/);
+    expect((await vap("image", "build", "--help")).out).toMatch(/^usage: vap image build --class C/);
     expect(await vap("image")).toMatchObject({ code: 2, err: expect.stringMatching(/^vap image: usage: vap image <keygen\|build\|bundle\|verify\|inspect>/) });
     expect(await vap("image", "frobnicate")).toMatchObject({ code: 2, err: 'vap image: unknown image command "frobnicate"; see vap image --help\n' });
     expect((await vap("--help")).out).toContain("vap image verify");

@@ -22,7 +22,7 @@ async function runServe(argv: string[], io: CommandIo): Promise<number> {
     "max-transfers": { type: "string" },
     json: { type: "boolean" },
   });
-  const root = onePositional(positionals, SERVE_USAGE);
+  const root = onePositional(positionals, `tftp serve ${SERVE_USAGE}`);
   const server = await startTftpServer({
     root,
     address: values.address ?? "0.0.0.0",
