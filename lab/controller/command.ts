@@ -8,13 +8,13 @@ import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
 import { CONTROLLER_DEFAULTS } from "./options.js";
 import { bundleClasses, bundleLibrary } from "./image-library.js";
-import { imageServerFlag, imageServerLibrary } from "./image-server.js";
+import { imageServerFlags, imageServerLibrary } from "./image-server.js";
 import { HTTPS_METHOD_USAGE, httpsMethodFlags, startHttpsMethod } from "./https-method.js";
 import { SUPPORTED_SCHEMES } from "../../agent/transfer/index.js";
 import { ControlSocket, defaultControlSocket, operatorContext } from "./operator/index.js";
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
-          [--name ${CONTROLLER_DEFAULTS.name}] [--version ${CONTROLLER_DEFAULTS.softwareVersion}] [--bundle DIR] [--image-server URL] [--window 1..${MAX_IMAGE_WINDOW}]
+          [--name ${CONTROLLER_DEFAULTS.name}] [--version ${CONTROLLER_DEFAULTS.softwareVersion}] [--bundle DIR] [--image-server URL [--image-server-ca FILE]] [--window 1..${MAX_IMAGE_WINDOW}]
           [--max-downloads ${CONTROLLER_DEFAULTS.maxConcurrentDownloads}] [--echo-interval ${CONTROLLER_DEFAULTS.echoIntervalSeconds}] [--pcap FILE] [--keylog FILE] [--json] [--control-socket PATH]
           ${HTTPS_METHOD_USAGE}
   Runs the lab controller on UDP 5246/5247 until Ctrl-C. --pki DIR uses
@@ -25,7 +25,8 @@ const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|
   controllers offer 1 to 20). --image-server URL (${SUPPORTED_SCHEMES.join(", ")}; e.g.
   tftp://host[:port]/dir, sftp://user[:pass]@host/dir) is an EWC's image-download
   profile: a class missing from --bundle DIR is fetched from URL/<class> once,
-  kept in DIR and then served. --upgrade-method https (needs --pki and
+  kept in DIR and then served; --image-server-ca FILE is the only trust of an
+  https:// or ftpes:// image server. --upgrade-method https (needs --pki and
   --bundle) also serves the bundle over HTTPS on --https-port with the
   controller's certificate, from the embedded server or real nginx
   (--https-server nginx), to APs that advertise the capability, each with a
@@ -67,6 +68,7 @@ export const controllerCommand: Command = {
       window: { type: "string", default: "1" },
       bundle: { type: "string" },
       "image-server": { type: "string" },
+      "image-server-ca": { type: "string" },
       "max-downloads": { type: "string", default: String(CONTROLLER_DEFAULTS.maxConcurrentDownloads) },
       "echo-interval": { type: "string", default: String(CONTROLLER_DEFAULTS.echoIntervalSeconds) },
       pcap: { type: "string" },
@@ -79,7 +81,7 @@ export const controllerCommand: Command = {
       "control-socket": { type: "string" },
     });
     noPositionals(positionals);
-    const server = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"], (line) => io.stderr(`${line}\n`));
+    const server = imageServerFlags(v, (line) => io.stderr(`${line}\n`));
     if (server && !v.bundle) throw new ConfigError("--image-server needs --bundle DIR, where the images it fetches are kept");
     if (!v.pki && !v.plaintext) throw new ConfigError("give --pki DIR (see vap pki init) or --plaintext");
     const httpsSettings = httpsMethodFlags(v);

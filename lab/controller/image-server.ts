@@ -15,8 +15,8 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type Clock, ConfigError, describeError, type Log, systemClock } from "../../agent/core/index.js";
-import { fileSink, type ImageDescription, type ImageSink, type ImageSource, ImageSourceError, imageSourceFor, redactCredentials } from "../../agent/transfer/index.js";
+import { type Clock, ConfigError, describeError, type Log, readOperatorFile, systemClock } from "../../agent/core/index.js";
+import { CA_SCHEMES, fileSink, type ImageDescription, type ImageSink, type ImageSource, ImageSourceError, imageSourceFor, redactCredentials } from "../../agent/transfer/index.js";
 import { imageLimits, ImageVerifier, type VerifiedImage } from "../../images/index.js";
 import { type ClassName, hardwareClasses, isClassName } from "../../platform/classes/index.js";
 import { bundleLibrary, type ImageLibrary } from "./image-library.js";
@@ -36,10 +36,13 @@ export interface ImageServer {
  * accepted and its fingerprint told to `onUncheckedHostKey`, as `vap fetch`
  * does without --known-hosts.
  */
-export function imageServerFlag(url: string, onUncheckedHostKey?: (line: string) => void): ImageServer {
+export function imageServerFlag(url: string, onUncheckedHostKey?: (line: string) => void, ca?: string): ImageServer {
   let source: ImageSource;
   try {
-    source = imageSourceFor(url, onUncheckedHostKey ? { onUncheckedHostKey } : {});
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0]?.toLowerCase() ?? "";
+    // A private CA (PEM) is the only trust of an https:// or ftpes:// server, as vap fetch's --ca.
+    if (ca !== undefined && !CA_SCHEMES.includes(scheme)) throw new ConfigError(`a CA (--image-server-ca) applies to ${CA_SCHEMES.join(", ")} only`);
+    source = imageSourceFor(url, { ...(onUncheckedHostKey ? { onUncheckedHostKey } : {}), ...(ca !== undefined ? { ca } : {}) });
   } catch (err) {
     throw new ConfigError(`--image-server: ${describeError(err)}`, { cause: err });
   }
@@ -52,6 +55,17 @@ export function imageServerFlag(url: string, onUncheckedHostKey?: (line: string)
   }
   if (host === "") throw new ConfigError(`--image-server: "${shown}" names no server (expected e.g. tftp://host[:port]/dir)`);
   return { url, shown, source };
+}
+
+/** `--image-server URL [--image-server-ca FILE]` as both commands take them; undefined without a server. */
+export function imageServerFlags(v: { "image-server"?: string | undefined; "image-server-ca"?: string | undefined }, onUncheckedHostKey: (line: string) => void): ImageServer | undefined {
+  const url = v["image-server"];
+  const caFile = v["image-server-ca"];
+  if (url === undefined) {
+    if (caFile !== undefined) throw new ConfigError("--image-server-ca applies with --image-server only");
+    return undefined;
+  }
+  return imageServerFlag(url, onUncheckedHostKey, caFile === undefined ? undefined : readOperatorFile(caFile, "--image-server-ca"));
 }
 
 export interface ImageServerLibraryOptions {

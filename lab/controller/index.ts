@@ -14,6 +14,6 @@ export {
 export { methodLabel, type ApRecord, type ApPhase, type DownloadRecord, type DownloadState, type DownloadMethod } from "./ap-record.js";
 export { KEEP_ALIVE, type FaultPlan } from "./fault-plan.js";
 export { bundleLibrary, type ImageLibrary, type ImageFile } from "./image-library.js";
-export { imageServerFlag, imageServerLibrary, type ImageServer, type ImageServerLibrary, type ImageServerLibraryOptions } from "./image-server.js";
+export { imageServerFlag, imageServerFlags, imageServerLibrary, type ImageServer, type ImageServerLibrary, type ImageServerLibraryOptions } from "./image-server.js";
 export { controllerCommand } from "./command.js";
 export { controllerExecCommand } from "./operator/index.js";

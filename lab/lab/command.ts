@@ -3,14 +3,14 @@ import { choiceFlag, classListFlag, cliConsole, type Command, type CommandIo, in
 import { MAX_IMAGE_WINDOW, parseDuration } from "../../agent/config/index.js";
 import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { imageSizeFlag } from "../../images/index.js";
-import { HTTPS_METHOD_USAGE, httpsMethodFlags, imageServerFlag } from "../controller/index.js";
+import { HTTPS_METHOD_USAGE, httpsMethodFlags, imageServerFlags } from "../controller/index.js";
 import { impairmentFlags } from "../wan/index.js";
 import { Lab, summaryTable } from "./lab.js";
 
 const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [--until run|upgraded]
           [--timeout 120s] [--address 127.0.0.1] [--version 17.9.4.27] [--controller-version 17.12.1.5]
           [--window 1..${MAX_IMAGE_WINDOW}] [--size small|realistic|BYTES] [--storage flash|sink] [--state DIR]
-          [--image-server URL [--image-trust FILE]] [--pcap FILE] [--keylog FILE] [--quiet]
+          [--image-server URL [--image-trust FILE] [--image-server-ca FILE]] [--pcap FILE] [--keylog FILE] [--quiet]
           ${HTTPS_METHOD_USAGE}
           [--wan-delay 50ms] [--wan-loss 1%] [--wan-rate 10mbit] [--wan-seed N] [--wan-address 127.0.0.2]
   Starts the lab controller and N APs on loopback (real UDP and DTLS, a fresh PKI)
@@ -26,7 +26,8 @@ const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [
   --image-server URL gives the controller an EWC's image-download profile:
   its bundle starts empty and it fetches each class from URL/<class> once
   (see vap controller); --image-trust FILE is the PEM root that signed those
-  images, which the APs then trust besides the lab's own.
+  images, which the APs then trust besides the lab's own; --image-server-ca
+  FILE is the only trust of an https:// or ftpes:// image server.
   --upgrade-method https: the controller serves images out of band over HTTPS
   (its --https-server, the embedded one or real nginx, on --https-port; 0 =
   any free port) to every AP that advertises the capability, with a token per
@@ -58,6 +59,7 @@ function options(argv: string[]) {
     state: { type: "string" },
     "image-server": { type: "string" },
     "image-trust": { type: "string" },
+    "image-server-ca": { type: "string" },
     pcap: { type: "string" },
     keylog: { type: "string" },
     quiet: { type: "boolean", default: false },
@@ -90,7 +92,7 @@ export const labCommand: Command = {
     const timeoutMs = parseDuration(v.timeout);
     if (timeoutMs === undefined) throw new ConfigError(`--timeout: expected a duration like 60s, got "${v.timeout}"`);
     const classes = v.classes ? classListFlag("classes", v.classes) : undefined;
-    const imageServer = v["image-server"] === undefined ? undefined : imageServerFlag(v["image-server"], (line) => io.stderr(`${line}\n`));
+    const imageServer = imageServerFlags(v, (line) => io.stderr(`${line}\n`));
     if (v["image-trust"] !== undefined && !imageServer) throw new ConfigError("--image-trust applies with --image-server only");
     const imageTrust = v["image-trust"] === undefined ? undefined : readOperatorFile(v["image-trust"], "--image-trust");
     const https = httpsMethodFlags(v);

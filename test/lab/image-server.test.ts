@@ -120,6 +120,31 @@ describe("vap lab --image-server: the controller fetches a class once and relays
     expect(tftpd.requests()).toEqual(Array.from({ length: attempts }, () => ({ from: "127.0.0.1", file: `${IMAGE_PATH}/ap1g8` })));
   }, 180_000);
 
+  it("https:// from nginx, trusting only its private CA (--image-server-ca): fetched once; without that CA, refused", async () => {
+    const { images } = serverRoot();
+    await putImage(images, "ap1g8");
+    nginx = await startNginx({ [`${IMAGE_PATH}/ap1g8`]: readFileSync(join(images, "ap1g8")) });
+    const url = `https://127.0.0.1:${nginx.httpsPort}/${IMAGE_PATH}`;
+    expect(() => imageServerFlag(`tftp://127.0.0.1/${IMAGE_PATH}`, undefined, nginx!.caPem)).toThrow(/^--image-server: a CA \(--image-server-ca\) applies to http:\/\/, https:\/\/, ftpes:\/\/ only$/);
+    const untrusted = imageServerLibrary({ server: imageServerFlag(url), bundleDir: tempDir("ewc-untrusted"), log: silentLog });
+    await expect(untrusted.open("ap1g8")).rejects.toThrow(/TLS certificate not accepted/);
+    await untrusted.close();
+    const lines: string[] = [];
+    lab = await Lab.start({
+      aps: 2,
+      profile: "cisco",
+      address: await freeLoopbackAddress(),
+      apVersion: OLD,
+      controllerVersion: NEW,
+      imageServer: imageServerFlag(url, undefined, nginx.caPem),
+      imageTrust: imageRoot.cert,
+      apConfig: QUICK_RESTART,
+      console: (l) => lines.push(l),
+    });
+    await lab.waitFor((l) => l.allUpgraded(), 90_000, () => `not all upgraded:\n${lines.filter((l) => /image/i.test(l)).join("\n")}`);
+    expect(nginx.accessLog().split("\n").filter((l) => l.includes(`GET /${IMAGE_PATH}/ap1g8 `))).toHaveLength(1);
+  }, 120_000);
+
   it("http:// from nginx: 3 APs, one GET in nginx's access log", async () => {
     const { images } = serverRoot();
     await putImage(images, "ap1g8");
@@ -195,6 +220,8 @@ describe("--image-server on the command line: checked once, one line, exit 2", (
     [["controller", "--image-server", "http://admin:s3cret@/images"], /^vap controller: --image-server: "http:\/\/\*\*\*\*\*@\/images" names no server \(expected e\.g\. tftp:\/\/host\[:port\]\/dir\)\n$/],
     [["controller", "--plaintext", "--image-server", "tftp://127.0.0.1/images"], /^vap controller: --image-server needs --bundle DIR, where the images it fetches are kept\n$/],
     [["lab", "--image-trust", "root.pem"], /^vap lab: --image-trust applies with --image-server only\n$/],
+    [["lab", "--image-server-ca", "ca.pem"], /^vap lab: --image-server-ca applies with --image-server only\n$/],
+    [["controller", "--image-server", "tftp://127.0.0.1/images", "--image-server-ca", "/nonexistent/ca.pem"], /^vap controller: --image-server-ca: cannot read \/nonexistent\/ca\.pem \(ENOENT\)\n$/],
   ])("vap %j", async (argv, err) => {
     const r = await vap(...argv);
     expect(r.code).toBe(2);
