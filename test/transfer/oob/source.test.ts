@@ -27,18 +27,20 @@ const named = issueLeaf(ca, { commonName: "wlc", role: "controller", type: "ecds
 /** A certificate from the right CA for another address: the AP must refuse it by name. */
 const misnamed = issueLeaf(ca, { commonName: "wlc", role: "controller", type: "ecdsa", validity, ipAddresses: ["192.0.2.1"] });
 
-let server: Server | undefined;
+const servers: Server[] = [];
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((r) => (server ? server.close(r) : r(undefined)));
-  server = undefined;
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
 
 /** A real HTTPS server: `answer` decides each response (it sees the Authorization header). */
 async function httpsServer(answer: (authorization: string | undefined, res: import("node:http").ServerResponse) => void, cert = named): Promise<string> {
-  server = createServer({ cert: cert.cert + ca.cert, key: cert.key }, (req, res) => answer(req.headers.authorization, res));
-  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
-  return `https://127.0.0.1:${(server!.address() as AddressInfo).port}/images/ap1g8`;
+  const server = createServer({ cert: cert.cert + ca.cert, key: cert.key }, (req, res) => answer(req.headers.authorization, res));
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return `https://127.0.0.1:${(server.address() as AddressInfo).port}/images/ap1g8`;
 }
 
 const serveImage = (authorization: string | undefined, res: import("node:http").ServerResponse, body: Uint8Array = IMAGE) => {
@@ -105,6 +107,18 @@ describe("the OOB HTTPS source", () => {
     ]);
     expect(run.lines.some((l) => /OOB Image Download completed: 300000 bytes in/.test(l))).toBe(true);
     expect(run.lines.filter((l) => l.includes(TOKEN))).toEqual([]);
+  });
+
+  it("a server certificate under an intermediate CA (the chain the seed's controllers fail on): trusted through the root alone", async () => {
+    const intermediate = issueCa("ecdsa", validity, "wlc intermediate CA", ca);
+    const leaf = issueLeaf(intermediate, { commonName: "wlc", role: "controller", type: "ecdsa", validity, ipAddresses: ["127.0.0.1"] });
+    // The server sends leaf and intermediate; the AP holds only the root (httpsServer appends it too, which TLS ignores).
+    const run = await download(offer(await httpsServer(serveImage, { ...leaf, cert: leaf.cert + intermediate.cert })));
+    expect(run.reports).toEqual([{ finished: true }]);
+    expect(Buffer.from(run.sink.finished!).equals(IMAGE)).toBe(true);
+    // The same leaf without its intermediate does not verify: the chain is what made it work.
+    const broken = await download(offer(await httpsServer(serveImage, leaf)));
+    expect(broken.reports).toMatchObject([{ failed: "refused", message: expect.stringMatching(/^TLS certificate not accepted: /) }]);
   });
 
   const failures: [string, () => Promise<Element[] | undefined>, ImageSourceFailure, RegExp][] = [
