@@ -140,7 +140,11 @@ export class Lab {
     // The lab's PKI: DTLS for the control channel, an image-signing root and signer for firmware.
     const ca = issueCa("ecdsa", validity);
     // The controller's certificate names its address: APs reach its HTTPS server by it.
-    const ctrlCert = issueLeaf(ca, { commonName: "vap-lab-wlc", role: "controller", type: "ecdsa", validity, ipAddresses: [o.address, ...(o.wan ? [o.wan.address] : [])] });
+    // The controller's certificate comes from an intermediate CA, as many real trust points do (the seed's OOB
+    // restriction: chains); it names the controller's address, by which APs reach its HTTPS server.
+    const controllerCa = issueCa("ecdsa", validity, "vap lab controller CA", ca);
+    const ctrlCert = issueLeaf(controllerCa, { commonName: "vap-lab-wlc", role: "controller", type: "ecdsa", validity, ipAddresses: [o.address, ...(o.wan ? [o.wan.address] : [])] });
+    const ctrlChain = ctrlCert.cert + controllerCa.cert;
     const imageRoot = issueCa("ecdsa", validity, "vap lab image signing root");
     const signing = issueImageSigner(imageRoot, { type: "ecdsa", validity });
     const signer = signerFromPem(signing.cert, signing.key);
@@ -166,7 +170,7 @@ export class Lab {
     const fetching = o.imageServer ? imageServerLibrary({ server: o.imageServer, bundleDir, log: controllerLog }) : undefined;
     if (o.https) mkdirSync(join(dir, "https"), { recursive: true });
     const https = o.https
-      ? await startHttpsMethod({ ...o.https, bundleDir, address: o.address, cert: ctrlCert.cert + ca.cert, key: ctrlCert.key, log: controllerLog, workDir: join(dir, "https") }).catch(async (err: unknown) => {
+      ? await startHttpsMethod({ ...o.https, bundleDir, address: o.address, cert: ctrlChain, key: ctrlCert.key, log: controllerLog, workDir: join(dir, "https") }).catch(async (err: unknown) => {
           await fetching?.close();
           throw err;
         })
@@ -188,7 +192,7 @@ export class Lab {
     const controller = await LabController.listen({
       address: o.address,
       profile: o.profile,
-      dtls: new DtlsContext({ role: "server", cert: ctrlCert.cert + ca.cert, key: ctrlCert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
+      dtls: new DtlsContext({ role: "server", cert: ctrlChain, key: ctrlCert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
       softwareVersion: o.controllerVersion,
       images: fetching ?? bundleLibrary(bundleDir),
       log: controllerLog,
