@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 
 export interface GroupedDaemon {
   process: ChildProcess;
@@ -12,15 +13,24 @@ export interface GroupedDaemon {
 const STDERR_KEPT = 64 * 1024;
 
 /**
+ * util-linux's setpriv (on every Debian and Raspberry Pi OS): it sets the
+ * parent-death signal and then becomes the program, so the daemon hears
+ * SIGTERM when its parent dies however it died, even by SIGKILL, which no
+ * exit handler sees.
+ */
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+
+/**
  * A daemon (nginx, a test peer) in its own process group, stdout ignored,
  * stderr kept. Its own group, so that stop() ends the master and every
  * worker it forked in one signal, and a Ctrl-C meant for the parent's
  * shutdown does not kill it first. A parent that exits normally (or through
- * an uncaught error) takes the group with it; only a SIGKILLed parent
- * leaves it behind.
+ * an uncaught error) takes the group with it; a SIGKILLed parent too, where
+ * setpriv gives the daemon a parent-death signal.
  */
 export function spawnGrouped(program: string, args: readonly string[]): GroupedDaemon {
-  const child = spawn(program, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const [command, argv] = SETPRIV ? [SETPRIV, ["--pdeathsig", "SIGTERM", "--", program, ...args]] : [program, args];
+  const child = spawn(command, argv, { stdio: ["ignore", "ignore", "pipe"], detached: true });
   const kill = () => {
     try {
       process.kill(-child.pid!, "SIGKILL");

@@ -116,6 +116,23 @@ describe("Ctrl-C never leaves nginx behind", () => {
     expect(readdirSync(nginxParent)).toEqual([]);
   }, 60_000);
 
+  it("vap controller killed (SIGKILL, no handler runs): its nginx stops too, by the parent-death signal setpriv gave it", async () => {
+    const dir = tempDir("oob-sigkill");
+    const address = await freeLoopbackAddress();
+    expect((await vap("pki", "init", join(dir, "pki"), "--aps", "0", "--controller-ip", address)).code).toBe(0);
+    const nginxParent = tempDir("oob-nginx-parent");
+    const controller = spawnVap(["controller", "--pki", join(dir, "pki"), "--bundle", tempDir("oob-empty-bundle"), "--address", address, "--upgrade-method", "https", "--https-server", "nginx", "--https-port", "0"], { env: { TMPDIR: nginxParent } });
+    await controller.until("Serving images from");
+    const nginx = nginxProcesses(nginxParent);
+    masters.push(nginx[0]!);
+    expect(nginx.length).toBeGreaterThanOrEqual(2);
+    controller.child.kill("SIGKILL");
+    await controller.exited;
+    const deadline = Date.now() + 10_000;
+    while (nginx.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(nginx.filter(alive)).toEqual([]);
+  }, 60_000);
+
   it("vap lab --until upgraded: interrupted mid-download, it stops its nginx, removes its folder, prints the summary and exits 1 with the reason", async () => {
     const nginxParent = tempDir("oob-nginx-parent");
     // A stalled server holds the AP in its HTTPS download for the AP's 10 s stall timeout: time enough to interrupt it there.
