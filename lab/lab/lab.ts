@@ -139,7 +139,6 @@ export class Lab {
 
     // The lab's PKI: DTLS for the control channel, an image-signing root and signer for firmware.
     const ca = issueCa("ecdsa", validity);
-    // The controller's certificate names its address: APs reach its HTTPS server by it.
     // The controller's certificate comes from an intermediate CA, as many real trust points do (the seed's OOB
     // restriction: chains); it names the controller's address, by which APs reach its HTTPS server.
     const controllerCa = issueCa("ecdsa", validity, "vap lab controller CA", ca);
@@ -199,7 +198,8 @@ export class Lab {
       ...(o.echoIntervalSeconds ? { echoIntervalSeconds: o.echoIntervalSeconds } : {}),
       ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
       ...(capture ? { capture: capture.record } : {}),
-      ...(https ? { oob: https.offers(wan?.relays[2]?.listen) } : {}),
+      // Behind the WAN, the APs reach the HTTPS server through its TCP relay: the offers name that.
+      ...(https ? { oob: https.offers(wan?.relays.find((r) => r.protocol === "tcp")?.listen) } : {}),
     }).catch(async (err: unknown) => {
       await capture?.close();
       await wan?.close();
