@@ -11,7 +11,7 @@ import { ConfigError, describeError } from "../core/index.js";
 import { DIGEST_ALGORITHMS, type ExpectedImage, expectingSource, parseDigest } from "./expected.js";
 import { fileSink } from "./file-sink.js";
 import { CA_SCHEMES, imageSourceFor, LOGIN_SCHEMES, type SchemeOptions, SSH_SCHEMES, SUPPORTED_SCHEMES } from "./schemes.js";
-import type { ImageSink } from "./sink.js";
+import { type ImageSink, tappedSink } from "./sink.js";
 import { redactCredentials } from "./url.js";
 
 /** "a, b and c". */
@@ -93,23 +93,15 @@ function countingSink(sink: ImageSink, show?: (text: string) => void): ImageSink
     shown = now;
     show(`\r${mb(bytes)}${total ? ` of ${mb(total)} (${Math.floor((bytes * 100) / total)}%)` : ""}   `);
   };
-  return {
-    get bytes() {
-      return bytes;
-    },
-    begin(image) {
-      total = image.size;
-      return sink.begin(image);
-    },
-    write(chunk) {
+  const tapped = tappedSink(sink, {
+    begin: (image) => (total = image.size),
+    write: (chunk) => {
       bytes += chunk.length;
       // Off a terminal a write is only counted: no clock read per chunk.
       if (show) redraw(show);
-      return sink.write(chunk);
     },
-    finish: () => sink.finish(),
-    abort: (reason) => sink.abort(reason),
-  };
+  });
+  return Object.defineProperty(tapped, "bytes", { get: () => bytes }) as ImageSink & { readonly bytes: number };
 }
 
 async function runFetch(argv: string[], io: CommandIo): Promise<number> {

@@ -30,3 +30,39 @@ export interface ImageSink {
   /** The download failed: throw away whatever arrived. Safe to call more than once. */
   abort(reason: string): Promise<void>;
 }
+
+/** What a wrapper notes as calls pass through to the sink it wraps; each runs before the call, `begun` after begin succeeded. */
+export interface SinkTaps {
+  begin?(image: ImageDescription): void;
+  begun?(): void;
+  write?(chunk: Uint8Array): void;
+  finish?(): void;
+}
+
+/**
+ * `sink` with `taps` noting what passes (progress, "started", a log line):
+ * every call still goes to `sink`, precheck and abort untouched. A write
+ * without a tap is the sink's own, so the per-block path gains no layer.
+ */
+export function tappedSink(sink: ImageSink, taps: SinkTaps): ImageSink {
+  const { begin, begun, write, finish } = taps;
+  return {
+    ...(sink.precheck ? { precheck: () => sink.precheck!() } : {}),
+    begin: async (image) => {
+      begin?.(image);
+      await sink.begin(image);
+      begun?.();
+    },
+    write: write
+      ? (chunk) => {
+          write(chunk);
+          return sink.write(chunk);
+        }
+      : (chunk) => sink.write(chunk),
+    finish: () => {
+      finish?.();
+      return sink.finish();
+    },
+    abort: (reason) => sink.abort(reason),
+  };
+}

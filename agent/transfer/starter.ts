@@ -6,7 +6,7 @@
  */
 import { describeError } from "../core/index.js";
 import type { CapwapSession, ImageDownload, ImageSourceStarter } from "../capwap/wtp/index.js";
-import type { ImageSink } from "./sink.js";
+import { type ImageSink, tappedSink } from "./sink.js";
 import { type ImageSource, ImageSourceError } from "./source.js";
 
 export interface SourceStarterOptions {
@@ -26,15 +26,7 @@ export function imageSourceStarter(options: SourceStarterOptions): ImageSourceSt
       const cancel = new AbortController();
       // ABORT runs after the session moved on: its failure is logged, never thrown.
       const abortSink = (reason: string) => void sink.abort(reason).catch((err: unknown) => log.error(`ABORT failed: ${describeError(err)}`));
-      const observed: ImageSink = {
-        begin: async (image) => {
-          await sink.begin(image);
-          if (!cancel.signal.aborted) host.started();
-        },
-        write: (chunk) => sink.write(chunk),
-        finish: () => sink.finish(),
-        abort: (reason) => sink.abort(reason),
-      };
+      const observed = tappedSink(sink, { begun: () => !cancel.signal.aborted && host.started() });
       const run = async () => {
         try {
           await sink.precheck?.().catch((err: unknown) => {

@@ -11,6 +11,7 @@ export {
   type HttpsMethodSettings,
   type UpgradeMethod,
 } from "./https-method.js";
+export { downloadLog } from "./download-log.js";
 export { methodLabel, type ApRecord, type ApPhase, type DownloadRecord, type DownloadState, type DownloadMethod } from "./ap-record.js";
 export { KEEP_ALIVE, type FaultPlan } from "./fault-plan.js";
 export { bundleLibrary, type ImageLibrary, type ImageFile } from "./image-library.js";

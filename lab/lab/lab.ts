@@ -18,6 +18,8 @@ import { CaptureFile } from "../../agent/pcap/index.js";
 import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
 import {
   bundleLibrary,
+  type DownloadRecord,
+  downloadLog,
   type HttpsMethod,
   type HttpsMethodSettings,
   type ImageServer,
@@ -105,8 +107,8 @@ export class Lab {
   #https: HttpsMethod | undefined;
   /** The WAN relays between the APs and the controller, closed at stop. */
   #wan: WanProxy | undefined;
-  /** Each AP's latest download method, by name, from the controller's download events. */
-  readonly #methods = new Map<string, string>();
+  /** Each AP's latest image download, by name, across its sessions (the summary's Method). */
+  #downloads: () => ReadonlyMap<string, DownloadRecord> = () => new Map();
   /** A directory of our own making, removed at stop. */
   #ownDir: string | undefined;
   readonly #startedAt = systemClock.now();
@@ -167,53 +169,53 @@ export class Lab {
     const capture = o.pcap ? CaptureFile.open(o.pcap, (err) => log.warn(err.message)) : undefined;
     const controllerLog = log.child({ ac: "vap-lab-wlc" });
     const fetching = o.imageServer ? imageServerLibrary({ server: o.imageServer, bundleDir, log: controllerLog }) : undefined;
-    if (o.https) mkdirSync(join(dir, "https"), { recursive: true });
-    const https = o.https
-      ? await startHttpsMethod({ ...o.https, bundleDir, address: o.address, cert: ctrlChain, key: ctrlCert.key, log: controllerLog, workDir: join(dir, "https") }).catch(async (err: unknown) => {
-          await fetching?.close();
-          throw err;
-        })
-      : undefined;
-    const wan = o.wan
-      ? await startWanProxy({
+    // What starts before the lab exists is stopped here if a later part fails.
+    let https: HttpsMethod | undefined;
+    let wan: WanProxy | undefined;
+    let controller: LabController;
+    try {
+      if (o.https) {
+        mkdirSync(join(dir, "https"), { recursive: true });
+        https = await startHttpsMethod({ ...o.https, bundleDir, address: o.address, cert: ctrlChain, key: ctrlCert.key, log: controllerLog, workDir: join(dir, "https") });
+      }
+      if (o.wan) {
+        const behind = o.wan.address;
+        wan = await startWanProxy({
           seed: o.wan.seed,
           impairment: o.wan.impairment,
           relays: [
-            ...CAPWAP_PORTS.map((port) => ({ protocol: "udp" as const, listen: { address: o.wan!.address, port }, to: { address: o.address, port } })),
-            ...(https ? [{ protocol: "tcp" as const, listen: { address: o.wan.address, port: 0 }, to: { address: o.address, port: https.server.port } }] : []),
+            ...CAPWAP_PORTS.map((port) => ({ protocol: "udp" as const, listen: { address: behind, port }, to: { address: o.address, port } })),
+            ...(https ? [{ protocol: "tcp" as const, listen: { address: behind, port: 0 }, to: { address: o.address, port: https.server.port } }] : []),
           ],
-        }).catch(async (err: unknown) => {
-          await https?.close();
-          await fetching?.close();
-          throw err;
-        })
-      : undefined;
-    const controller = await LabController.listen({
-      address: o.address,
-      profile: o.profile,
-      dtls: new DtlsContext({ role: "server", cert: ctrlChain, key: ctrlCert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
-      softwareVersion: o.controllerVersion,
-      images: fetching ?? bundleLibrary(bundleDir),
-      log: controllerLog,
-      ...(o.echoIntervalSeconds ? { echoIntervalSeconds: o.echoIntervalSeconds } : {}),
-      ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
-      ...(capture ? { capture: capture.record } : {}),
-      // Behind the WAN, the APs reach the HTTPS server through its TCP relay: the offers name that.
-      ...(https ? { oob: https.offers(wan?.relays.find((r) => r.protocol === "tcp")?.listen) } : {}),
-    }).catch(async (err: unknown) => {
+        });
+      }
+      controller = await LabController.listen({
+        address: o.address,
+        profile: o.profile,
+        dtls: new DtlsContext({ role: "server", cert: ctrlChain, key: ctrlCert.key, ca: ca.cert, ...(keylog ? { keylog } : {}) }),
+        softwareVersion: o.controllerVersion,
+        images: fetching ?? bundleLibrary(bundleDir),
+        log: controllerLog,
+        ...(o.echoIntervalSeconds ? { echoIntervalSeconds: o.echoIntervalSeconds } : {}),
+        ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
+        ...(capture ? { capture: capture.record } : {}),
+        // Behind the WAN, the APs reach the HTTPS server through its TCP relay: the offers name that.
+        ...(https ? { oob: https.offers(wan?.relays.find((r) => r.protocol === "tcp")?.listen) } : {}),
+      });
+    } catch (err) {
       await capture?.close();
       await wan?.close();
       await https?.close();
       await fetching?.close();
       throw err;
-    });
+    }
     const lab = new Lab(controller, capture);
     lab.#ownDir = ownDir;
     lab.#fetching = fetching;
     lab.#https = https;
     lab.#wan = wan;
     if (wan) log.info(`Lab: the APs reach the controller across an emulated WAN on ${o.wan!.address} (${describeImpairment(wan.impairment)}, seed ${o.wan!.seed})`);
-    controller.on("download", (ap) => ap.name && ap.download && lab.#methods.set(ap.name, methodLabel(ap.download)));
+    lab.#downloads = downloadLog(controller, systemClock);
     log.info(`Lab: ${o.aps} AP(s) at ${o.apVersion}, profile ${o.profile}; controller ${controller.name} ${o.controllerVersion} on ${o.address}, window ${o.imageWindow ?? 1}`);
     if (o.imageServer) log.info(`Lab: the controller fetches the APs' images from image server ${o.imageServer.shown}`);
     try {
@@ -294,8 +296,8 @@ export class Lab {
         reloads: ap.reloads,
         restarts: w.stats.restarts,
       };
-      const method = this.#methods.get(w.name);
-      if (method) row.method = method;
+      const download = this.#downloads().get(w.name);
+      if (download) row.method = methodLabel(download);
       const t = this.#lastRun.get(i);
       if (t !== undefined) row.timeToRun = t;
       if (w.restartReason) row.lastRestart = w.restartReason;

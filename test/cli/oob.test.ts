@@ -101,15 +101,21 @@ describe("Ctrl-C never leaves nginx behind", () => {
     }
   });
 
-  it("vap controller: one that comes while it starts, right after nginx did, ends it cleanly", async () => {
-    const dir = tempDir("oob-early-stop");
+  /** `vap controller` serving an empty bundle by nginx, once its output shows `ready`; nginx's pids (master first) and where its folder is. */
+  async function nginxController(ready: string) {
+    const dir = tempDir("oob-nginx-controller");
     const address = await freeLoopbackAddress();
     expect((await vap("pki", "init", join(dir, "pki"), "--aps", "0", "--controller-ip", address)).code).toBe(0);
     const nginxParent = tempDir("oob-nginx-parent");
     const controller = spawnVap(["controller", "--pki", join(dir, "pki"), "--bundle", tempDir("oob-empty-bundle"), "--address", address, "--upgrade-method", "https", "--https-server", "nginx", "--https-port", "0"], { env: { TMPDIR: nginxParent } });
-    await controller.until("AP upgrade method HTTPS: nginx file-transfer server");
+    await controller.until(ready);
     const nginx = nginxProcesses(nginxParent);
     masters.push(nginx[0]!);
+    return { controller, nginx, nginxParent };
+  }
+
+  it("vap controller: one that comes while it starts, right after nginx did, ends it cleanly", async () => {
+    const { controller, nginx, nginxParent } = await nginxController("AP upgrade method HTTPS: nginx file-transfer server");
     expect(await controller.interrupt(), controller.out).toBe(0);
     expect(nginx.length).toBeGreaterThanOrEqual(2);
     expect(nginx.filter(alive)).toEqual([]);
@@ -117,14 +123,7 @@ describe("Ctrl-C never leaves nginx behind", () => {
   }, 60_000);
 
   it("vap controller killed (SIGKILL, no handler runs): its nginx stops too, by the parent-death signal setpriv gave it", async () => {
-    const dir = tempDir("oob-sigkill");
-    const address = await freeLoopbackAddress();
-    expect((await vap("pki", "init", join(dir, "pki"), "--aps", "0", "--controller-ip", address)).code).toBe(0);
-    const nginxParent = tempDir("oob-nginx-parent");
-    const controller = spawnVap(["controller", "--pki", join(dir, "pki"), "--bundle", tempDir("oob-empty-bundle"), "--address", address, "--upgrade-method", "https", "--https-server", "nginx", "--https-port", "0"], { env: { TMPDIR: nginxParent } });
-    await controller.until("Serving images from");
-    const nginx = nginxProcesses(nginxParent);
-    masters.push(nginx[0]!);
+    const { controller, nginx } = await nginxController("Serving images from");
     expect(nginx.length).toBeGreaterThanOrEqual(2);
     controller.child.kill("SIGKILL");
     await controller.exited;

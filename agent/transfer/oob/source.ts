@@ -14,7 +14,7 @@ import { findElement, type Message, type VendorProfile } from "../../capwap/prof
 import type { CapwapSession, ImageDownload, ImageSourceStarter } from "../../capwap/wtp/index.js";
 import { expectingSource } from "../expected.js";
 import { fetchHttp } from "../http/index.js";
-import type { ImageSink, ImageSinkResult } from "../sink.js";
+import { type ImageSink, type ImageSinkResult, tappedSink } from "../sink.js";
 import { type FetchOptions, type ImageRequest, type ImageSource, ImageSourceError } from "../source.js";
 import { imageSourceStarter } from "../starter.js";
 
@@ -85,16 +85,7 @@ export class OobImageSource implements ImageSource {
       { size: info.fileSize, digest: { algorithm: "md5", hex: toHex(info.hash) } },
     );
     // The transfer is complete when the last byte passed the size and MD5 check, before the sink installs it (PREDOWNLOAD).
-    const logged: ImageSink = {
-      ...(sink.precheck ? { precheck: () => sink.precheck!() } : {}),
-      begin: (i) => sink.begin(i),
-      write: (chunk) => sink.write(chunk),
-      finish: () => {
-        log.info(`OOB Image Download completed: ${info.fileSize} bytes in ${((clock.now() - started) / 1000).toFixed(2)} s`);
-        return sink.finish();
-      },
-      abort: (reason) => sink.abort(reason),
-    };
+    const logged = tappedSink(sink, { finish: () => log.info(`OOB Image Download completed: ${info.fileSize} bytes in ${((clock.now() - started) / 1000).toFixed(2)} s`) });
     try {
       return await checked.fetch(image, logged, { signal });
     } catch (err) {

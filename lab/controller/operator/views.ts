@@ -20,7 +20,7 @@ import {
   UNKNOWN,
 } from "./layouts.js";
 import type { Answer } from "./grammar.js";
-import { downloadLog } from "./download-log.js";
+import { downloadLog } from "../download-log.js";
 
 /** What the commands read of the controller: its AP table and counters, never its actions. */
 export type ControllerView = Pick<LabController, "name" | "softwareVersion" | "aps" | "stats" | "sockets">;

@@ -7,9 +7,9 @@
  * version it was given, the download is taken as complete at the moment
  * it left [inf].
  */
-import type { Clock } from "../../../agent/core/index.js";
-import type { DownloadRecord } from "../ap-record.js";
-import type { LabController } from "../controller.js";
+import type { Clock } from "../../agent/core/index.js";
+import type { DownloadRecord } from "./ap-record.js";
+import type { LabController } from "./controller.js";
 
 const unfinished = (d: DownloadRecord | undefined): d is DownloadRecord => d !== undefined && (d.state === "queued" || d.state === "downloading");
 
