@@ -29,6 +29,8 @@ export interface FetchHttpOptions {
   authorization?: string;
   /** Connect from this address (an AP's one interface: the address its controller knows it by). */
   localAddress?: string;
+  /** Errors name the URL first ("https://host/path: HTTP 404"); false when the caller has shown it already. */
+  urlInErrors?: boolean;
 }
 
 export interface FetchHttpResult extends ImageSinkResult {
@@ -113,8 +115,8 @@ async function intoSink<T>(call: () => Promise<T>): Promise<T> {
 
 export async function fetchHttp(url: string, sink: ImageSink, o: FetchHttpOptions = {}): Promise<FetchHttpResult> {
   const target = parseHttpUrl(url);
-  const shown = redactCredentials(url);
-  if (o.signal?.aborted) throw new ImageSourceError("aborted", `${shown}: download cancelled`);
+  const where = o.urlInErrors === false ? "" : `${redactCredentials(url)}: `;
+  if (o.signal?.aborted) throw new ImageSourceError("aborted", `${where}download cancelled`);
   const dispatcher = dispatcherFor(o);
   try {
     return await new Download(target, sink, dispatcher, o).run();
@@ -125,7 +127,7 @@ export async function fetchHttp(url: string, sink: ImageSink, o: FetchHttpOption
         ? { reason: err.reason, message: err.message }
         : errorFailure(err);
     await sink.abort(failure.message).catch(() => {});
-    throw new ImageSourceError(failure.reason, `${shown}: ${failure.message}`, { cause: err });
+    throw new ImageSourceError(failure.reason, `${where}${failure.message}`, { cause: err });
   } finally {
     await dispatcher.destroy().catch(() => {});
   }

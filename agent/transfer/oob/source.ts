@@ -79,6 +79,8 @@ export class OobImageSource implements ImageSource {
             timeoutMs: this.#o.stallTimeoutMs,
             name: request.name,
             authorization: `Bearer ${offer.token}`,
+            // The URL is in the line above: the reason alone is what the fallback line and the controller's Method column show.
+            urlInErrors: false,
             ...(this.#o.localAddress !== undefined ? { localAddress: this.#o.localAddress } : {}),
           }),
       },
@@ -86,14 +88,7 @@ export class OobImageSource implements ImageSource {
     );
     // The transfer is complete when the last byte passed the size and MD5 check, before the sink installs it (PREDOWNLOAD).
     const logged = tappedSink(sink, { finish: () => log.info(`OOB Image Download completed: ${info.fileSize} bytes in ${((clock.now() - started) / 1000).toFixed(2)} s`) });
-    try {
-      return await checked.fetch(image, logged, { signal });
-    } catch (err) {
-      // The URL is in the line above: the reason alone is what the fallback line and the controller's Method column show.
-      const prefix = `${offer.url}: `;
-      if (err instanceof ImageSourceError && err.message.startsWith(prefix)) throw new ImageSourceError(err.reason, err.message.slice(prefix.length), { cause: err });
-      throw err;
-    }
+    return checked.fetch(image, logged, { signal });
   }
 }
 
