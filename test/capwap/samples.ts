@@ -375,6 +375,7 @@ export function ciscoMessages(): { name: string; message: Message; direction: "a
     m("image data request (error)", "ac", MessageType.ImageDataRequest, 9, [{ kind: "CiscoImageData", opcode: 5, data: new Uint8Array(0) }]),
     m("reset request", "ac", MessageType.ResetRequest, 10, [{ kind: "ImageIdentifier", vendorId: CISCO, identifier: "ap1g8" }]),
     ...oobMessages(),
+    ...efficientUpgradeMessages(),
     m("reset response", "ap", MessageType.ResetResponse, 10, [{ kind: "ResultCode", resultCode: ResultCode.Success }]),
   ];
 }
@@ -399,6 +400,23 @@ function oobMessages(): { name: string; message: Message; direction: "ap" | "ac"
       { kind: "ImageWindow", window: 8 },
       { kind: "OobFallback", reason: "connect ECONNREFUSED 192.0.2.1:8443" },
     ]),
+  ];
+}
+
+/** Efficient image upgrade (vap's extension elements): a subordinate's order, a primary's report, a retry, the swap. */
+function efficientUpgradeMessages(): { name: string; message: Message; direction: "ap" | "ac" }[] {
+  const m = (name: string, direction: "ap" | "ac", type: number, seq: number, elements: Element[]) => ({ name, direction, message: { type, seq, elements } });
+  return [
+    m("configuration update request (predownload, subordinate)", "ac", MessageType.ConfigurationUpdateRequest, 13, [
+      { kind: "PredownloadOrder", version: "17.12.1.5" },
+      { kind: "EfficientUpgrade", role: 2, tries: 44, primaryAddress: "192.0.2.17", primaryPort: 69 },
+    ]),
+    m("wtp event request (primary complete)", "ap", MessageType.WtpEventRequest, 14, [
+      { kind: "PredownloadStatus", state: 2, version: "17.12.1.5" },
+      { kind: "PrimaryImageServer", address: "192.0.2.17", port: 69 },
+    ]),
+    m("wtp event request (retry)", "ap", MessageType.WtpEventRequest, 15, [{ kind: "PredownloadRetry", attempt: 3, tries: 44, nextRetrySeconds: 7, reason: "server busy (3 transfers), try later" }]),
+    m("configuration update request (swap)", "ac", MessageType.ConfigurationUpdateRequest, 16, [{ kind: "ImageSwap", version: "17.12.1.5" }]),
   ];
 }
 

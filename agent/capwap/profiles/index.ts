@@ -13,4 +13,4 @@ export type { ProfileName, VendorProfile, WtpInfo, AcInfo, AcSummary, WtpSummary
 export { type Element, type ElementKind, type ElementByKind, type Message, findElement, findElements } from "./element-types.js";
 export * from "./cisco/elements.js";
 export * from "./cisco/version.js";
-export { DOCUMENTATION_ENTERPRISE, PredownloadState } from "./vap-elements.js";
+export { DOCUMENTATION_ENTERPRISE, EfficientRole, PredownloadState, PRIMARY_TRIES } from "./vap-elements.js";
