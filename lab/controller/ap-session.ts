@@ -11,11 +11,11 @@ import type { DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { type AcInfo, type Element, findElement, type Message, type VendorProfile } from "../../agent/capwap/profiles/index.js";
 import { describeError, type TimerHandle } from "../../agent/core/index.js";
 import type { Endpoint } from "../../agent/net/index.js";
-import type { ApPhase, ApRecord, DownloadRecord } from "./ap-record.js";
+import { type ApPhase, type ApRecord, type DownloadRecord, methodLabel, predownloadPart } from "./ap-record.js";
 import { type ApFaults, type FaultInjector, KEEP_ALIVE } from "./fault-plan.js";
 import { ImageTransfer, openRequestedImage } from "./image-transfer.js";
 import type { LabControllerEvents, ResolvedOptions } from "./options.js";
-import { type Answer, openingState, type OperatorCommand, type SessionContext, type SessionEffect, type SessionInput, type SessionState, type Ticket, transition } from "./session-machine.js";
+import { type Answer, type EfficientOrder, openingState, type OperatorCommand, type SessionContext, type SessionEffect, type SessionInput, type SessionState, type Ticket, transition } from "./session-machine.js";
 
 /** What an ApSession needs of its controller. */
 export interface SessionHost {
@@ -40,6 +40,8 @@ export interface SessionHost {
   phaseChanged(from: ApPhase, to: ApPhase): void;
   /** The session ended: out of every table and count. */
   forget(session: ApSession, sessionId: string | undefined): void;
+  /** The site tag an AP with this base MAC is in. */
+  siteTagOf(baseMac: string | undefined): string;
 }
 
 export class ApSession {
@@ -141,9 +143,9 @@ export class ApSession {
     return new Promise((resolve, reject) => this.#input({ kind: "command", command, ticket: { resolve, reject } }));
   }
 
-  /** Order a predownload of `version`; resolves when the AP accepted the order. */
-  async order(version: string): Promise<void> {
-    const result = resultOf(await this.command({ kind: "predownload", version }));
+  /** Order a predownload of `version` (in an efficient site, with the AP's role); resolves when the AP accepted the order. */
+  async order(version: string, efficient?: EfficientOrder): Promise<void> {
+    const result = resultOf(await this.command({ kind: "predownload", version, efficient }));
     if (result !== ResultCode.Success) throw new Error(`${this.record.name} refused the predownload: ${resultCodeName(result)}`);
   }
 
@@ -185,8 +187,17 @@ export class ApSession {
         return { kind: "change-state-event-request", request };
       case MessageType.EchoRequest:
         return { kind: "echo-request", request };
-      case MessageType.WtpEventRequest:
-        return { kind: "wtp-event-request", request, predownload: findElement(elements, "PredownloadStatus")?.state };
+      case MessageType.WtpEventRequest: {
+        const server = findElement(elements, "PrimaryImageServer");
+        const retry = findElement(elements, "PredownloadRetry");
+        return {
+          kind: "wtp-event-request",
+          request,
+          predownload: findElement(elements, "PredownloadStatus")?.state,
+          imageServer: server && { address: server.address, port: server.port },
+          retry: retry && { attempt: retry.attempt, tries: retry.tries, nextRetrySeconds: retry.nextRetrySeconds, reason: retry.reason },
+        };
+      }
       case MessageType.ImageDataRequest:
         return {
           kind: "image-data-request",
@@ -248,6 +259,7 @@ export class ApSession {
           softwareVersion: wtp.softwareVersion,
           slots: this.#state.radios.length,
           oobCapable: wtp.oobCapable === true,
+          siteTag: this.#host.siteTagOf(wtp.baseMac),
           imageWindow: effect.window,
           joinedAt: options.clock.now(),
         });
@@ -262,8 +274,13 @@ export class ApSession {
       case "announce-run":
         this.#host.events.emit("run", { ...record });
         return;
-      case "download-queued":
-        return this.setDownload({ name: record.name ?? this.key, predownload: effect.version, state: "queued", size: 0, bytes: 0, window: record.imageWindow });
+      case "download-queued": {
+        const queued: DownloadRecord = { name: record.name ?? this.key, predownload: effect.version, state: "queued", size: 0, bytes: 0, window: record.imageWindow, ...effect.efficient };
+        if (effect.efficient?.role !== "subordinate") return this.setDownload(queued);
+        // A subordinate fetches from its primary at once; the controller hears only its retries and its end.
+        this.#host.downloadStarted(methodLabel({ method: "TFTP" }));
+        return this.setDownload({ ...queued, state: "downloading", method: "TFTP", window: 0, startedAt: options.clock.now() });
+      }
       case "download-ended": {
         const d = record.download!;
         const { state, error } = effect;
@@ -272,7 +289,14 @@ export class ApSession {
       case "predownload-report": {
         const d = record.download;
         if (!d || d.state === effect.state) return;
-        return this.setDownload({ ...d, state: effect.state, ...(effect.state !== "downloading" ? { finishedAt: options.clock.now() } : {}) });
+        const { imageServer } = effect;
+        return this.setDownload({ ...d, state: effect.state, ...(imageServer ? { imageServer } : {}), ...(effect.state !== "downloading" ? { finishedAt: options.clock.now() } : {}) });
+      }
+      case "predownload-retry": {
+        const d = record.download;
+        if (!d) return;
+        const { attempt, tries, nextRetrySeconds, reason } = effect.retry;
+        return this.setDownload({ ...d, retry: { attempt, tries, reason, nextRetryAt: options.clock.now() + nextRetrySeconds * 1000 } });
       }
       case "log":
         return options.log[effect.level](effect.line);
@@ -360,8 +384,7 @@ export class ApSession {
     ]);
     this.#o.log.info(`Offering image ${image} (${size} bytes) to ${record.name} over HTTPS: ${url}`);
     this.#host.downloadStarted("HTTPS");
-    const predownload = record.download?.predownload;
-    this.setDownload({ name: image, state: "downloading", size, bytes: 0, window: 0, method: "HTTPS", startedAt: this.#o.clock.now(), ...(predownload ? { predownload } : {}) });
+    this.setDownload({ name: image, state: "downloading", size, bytes: 0, window: 0, method: "HTTPS", startedAt: this.#o.clock.now(), ...predownloadPart(record.download) });
   }
 
   /** The AP asks for an image: announce it, then send it. */

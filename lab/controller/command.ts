@@ -7,6 +7,7 @@ import { ConfigError, describeError, type Log, readOperatorFile } from "../../ag
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { LabController } from "./controller.js";
 import { CONTROLLER_DEFAULTS } from "./options.js";
+import { loadSiteTags } from "./efficient/index.js";
 import { bundleClasses, bundleLibrary } from "./image-library.js";
 import { imageServerFlags, imageServerLibrary } from "./image-server.js";
 import { HTTPS_METHOD_USAGE, httpsMethodFlags, startHttpsMethod } from "./https-method.js";
@@ -15,7 +16,7 @@ import { ControlSocket, defaultControlSocket, operatorContext } from "./operator
 
 const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|rfc5415]
           [--name ${CONTROLLER_DEFAULTS.name}] [--version ${CONTROLLER_DEFAULTS.softwareVersion}] [--bundle DIR] [--image-server URL [--image-server-ca FILE]] [--window 1..${MAX_IMAGE_WINDOW}]
-          [--max-downloads ${CONTROLLER_DEFAULTS.maxConcurrentDownloads}] [--echo-interval ${CONTROLLER_DEFAULTS.echoIntervalSeconds}] [--pcap FILE] [--keylog FILE] [--json] [--control-socket PATH]
+          [--max-downloads ${CONTROLLER_DEFAULTS.maxConcurrentDownloads}] [--site-tags FILE] [--max-predownloads ${CONTROLLER_DEFAULTS.maxPredownloads}] [--echo-interval ${CONTROLLER_DEFAULTS.echoIntervalSeconds}] [--pcap FILE] [--keylog FILE] [--json] [--control-socket PATH]
           ${HTTPS_METHOD_USAGE}
   Runs the lab controller on UDP 5246/5247 until Ctrl-C. --pki DIR uses
   DIR/controller.pem, DIR/controller.key and DIR/ca.pem (see vap pki init);
@@ -32,6 +33,12 @@ const USAGE = `(--pki DIR | --plaintext) [--address 127.0.0.1] [--profile cisco|
   (--https-server nginx), to APs that advertise the capability, each with a
   token for itself and its image; an AP whose HTTPS download fails falls
   back to CAPWAP. --oob-fault makes that server fail on purpose.
+  --site-tags FILE (YAML: site-tag name → { flex-profile: { predownload:
+  true, tries: 44 }, aps: [base MAC, …] }) tags APs into sites; a site whose
+  flex profile has predownload on upgrades efficiently (ap image predownload
+  site-tag S start: one primary AP per model fetches the image, the rest
+  fetch it from it over TFTP). --max-predownloads N: predownload orders
+  outstanding at once.
   --control-socket PATH (default ${defaultControlSocket("<address>")}) takes
   operator commands: vap controller exec 'show ap summary'.`;
 
@@ -79,6 +86,8 @@ export const controllerCommand: Command = {
       "https-server": { type: "string" },
       "oob-fault": { type: "string" },
       "control-socket": { type: "string" },
+      "site-tags": { type: "string" },
+      "max-predownloads": { type: "string", default: String(CONTROLLER_DEFAULTS.maxPredownloads) },
     });
     noPositionals(positionals);
     const server = imageServerFlags(v, (line) => io.stderr(`${line}\n`));
@@ -90,6 +99,8 @@ export const controllerCommand: Command = {
     const window = integerFlag("window", v.window, 1, MAX_IMAGE_WINDOW);
     const maxDownloads = integerFlag("max-downloads", v["max-downloads"], 1);
     const echo = integerFlag("echo-interval", v["echo-interval"], 1, 255);
+    const maxPredownloads = integerFlag("max-predownloads", v["max-predownloads"], 1);
+    const siteTags = v["site-tags"] ? loadSiteTags(v["site-tags"]) : undefined;
     const classes = v.bundle ? bundleFlag(v.bundle) : undefined;
     const keylog = v.keylog ? keylogFileSink(v.keylog) : undefined;
     const dtls = v.pki
@@ -117,6 +128,8 @@ export const controllerCommand: Command = {
         log,
         imageWindow: () => window,
         maxConcurrentDownloads: maxDownloads,
+        maxPredownloads,
+        ...(siteTags ? { siteTags } : {}),
         ...(images ? { images } : {}),
         echoIntervalSeconds: echo,
         ...(v.name ? { name: v.name } : {}),
@@ -131,6 +144,7 @@ export const controllerCommand: Command = {
       const security = v.pki ? `DTLS, certificates from ${v.pki}` : "plaintext (no DTLS)";
       log.info(`Lab controller ${controller.name} ${controller.softwareVersion} (profile ${profile}) on ${v.address}: control port ${control.local.port}, data port ${data.local.port}, ${security}`);
       log.info(classes ? `Serving images from ${v.bundle}: ${classes.join(", ") || "no class images"}; window ${window}, at most ${maxDownloads} transfers at once` : "No --bundle: APs that need an image will not get one");
+      if (siteTags) log.info(`Site tags from ${v["site-tags"]}: ${siteTags.map((t) => `${t.name} (${t.aps.length} AP(s)${t.flexProfile.predownload ? `, efficient, ${t.flexProfile.tries} tries` : ""})`).join(", ") || "none"}`);
       if (server) log.info(`Image-download profile: classes missing from ${v.bundle} are fetched from image server ${server.shown}`);
       operator.serve(operatorContext(controller, https ? { https: { ...httpsSettings!, port: https.server.port } } : {}));
       log.info(`Operator commands on ${operator.path} (vap controller exec)`);

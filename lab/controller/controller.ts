@@ -19,14 +19,16 @@ import {
   encodeDataKeepAlive,
   MessageType,
   messageTypeName,
+  resultCodeName,
   toHex,
 } from "../../agent/capwap/codec/index.js";
 import { DtlsServer, type DtlsSession } from "../../agent/capwap/dtls/index.js";
 import { type AcInfo, type Element, findElement, type Message, profiles, type VendorProfile } from "../../agent/capwap/profiles/index.js";
-import { ConfigError, describeError, RepeatLimiter, silentLog, systemClock } from "../../agent/core/index.js";
+import { ConfigError, describeError, RepeatLimiter, silentLog, systemClock, systemRandom } from "../../agent/core/index.js";
 import { bindUdp, type DatagramSocket, type Endpoint, endpointKey } from "../../agent/net/index.js";
 import type { ApRecord } from "./ap-record.js";
 import { ApSession, resultOf, type SessionHost } from "./ap-session.js";
+import { type PredownloadView, type PrimaryView, SitePredownloads, siteTagIndex } from "./efficient/index.js";
 import { FaultInjector, type FaultPlan } from "./fault-plan.js";
 import { Slots } from "./slots.js";
 import { CONTROLLER_DEFAULTS, type LabControllerEvents, type LabControllerOptions, type ResolvedOptions } from "./options.js";
@@ -36,6 +38,9 @@ export interface LabControllerListenOptions extends Omit<LabControllerOptions, "
   /** Control channel on 5246, data channel on 5247. */
   address: string;
 }
+
+/** An AP's answer to a site-wide command: its Result Code, or why it gave none. */
+export type SiteResult = { ap: string; resultCode: number; error?: never } | { ap: string; error: string; resultCode?: never };
 
 /** Binds one of the controller's sockets: Node UDP by default, an in-memory network in tests. */
 export type ControllerSocketBinder<S extends DatagramSocket | Promise<DatagramSocket>> = (address: string, port: number) => S;
@@ -62,6 +67,8 @@ export class LabController extends EventEmitter<LabControllerEvents> {
   /** Every packet thrown away, at the socket or in a session's control channel. */
   /** Every packet thrown away; the image downloads started, by Method (`HTTPS`, `CAPWAP`, `CAPWAP (fallback)`). */
   readonly stats = { discarded: 0, downloads: new Map<string, number>() };
+  /** Site-tag predownloads: primaries, orders, the limit on outstanding ones. */
+  readonly #sites: SitePredownloads;
 
   /**
    * A controller on sockets of its own, `address`:5246 and :5247, which
@@ -113,6 +120,18 @@ export class LabController extends EventEmitter<LabControllerEvents> {
     this.profile = profiles[options.profile];
     this.#downloads = new Slots(this.#o.maxConcurrentDownloads);
     this.#discards = new RepeatLimiter({ log: this.#o.log, clock: this.#o.clock, what: "packets discarded" });
+    const siteTags = this.#o.siteTags ?? [];
+    const siteTagOf = siteTagIndex(siteTags);
+    this.#sites = new SitePredownloads({
+      port: { order: (ap, version, efficient) => this.#session(ap).order(version, efficient) },
+      random: this.#o.random ?? systemRandom,
+      log: this.#o.log,
+      maxPredownloads: this.#o.maxPredownloads,
+      siteTag: (name) => siteTags.find((t) => t.name === name),
+      elected: (election) => this.emit("primary", election),
+    });
+    this.on("download", (ap) => this.#sites.downloadChanged(ap));
+    this.on("leave", (ap, reason) => this.#sites.left(ap, reason));
     const echoMs = this.#o.echoIntervalSeconds * 1000;
     this.#host = {
       options: this.#o,
@@ -139,6 +158,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
         if (sessionId !== undefined && this.#bySessionId.get(sessionId) === session) this.#bySessionId.delete(sessionId);
         if (session.record.phase === "Run") this.#running--;
       },
+      siteTagOf,
     };
     if (options.dtls !== "plaintext") {
       this.#dtls = new DtlsServer({
@@ -254,6 +274,78 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       this.on("leave", onLeave);
       pump();
     });
+  }
+
+  /** What `ap image predownload` sends: the image the controller has staged (its own version unless told otherwise). */
+  get predownloadVersion(): string {
+    return this.#o.predownloadVersion ?? this.softwareVersion;
+  }
+
+  /**
+   * `ap image predownload site-tag S start`: predownload to every AP of
+   * site tag S in Run — efficiently (a primary per model, the rest from it)
+   * when S's flex profile says so, otherwise each from the controller —
+   * at most maxPredownloads outstanding across the controller. Resolves
+   * with each AP's final record once each is Complete or Failed. Throws at
+   * once (before any order) when S has no AP in Run or already predownloads.
+   */
+  predownloadSite(siteTag: string, version = this.predownloadVersion): Promise<ApRecord[]> {
+    return this.#sites.start(siteTag, this.#inRun(siteTag), version);
+  }
+
+  /**
+   * `ap image swap site-tag S`: each AP of S in Run holding the image S
+   * predownloaded is told to activate it (ImageSwap), without a reload.
+   * Resolves with each AP's Result Code; throws at once when S never predownloaded.
+   */
+  swapSite(siteTag: string): Promise<SiteResult[]> {
+    const version = this.#sites.versionOf(siteTag);
+    if (version === undefined) throw new Error(`site tag ${siteTag} has predownloaded nothing`);
+    const status = this.#sites.status();
+    const holding = this.#inRun(siteTag).filter((a) => status.get(a.name!)?.status === "Complete" && status.get(a.name!)?.version === version);
+    return this.#each(holding, "swap", (s) => s.command({ kind: "swap", version }));
+  }
+
+  /**
+   * `ap image reset site-tag S`: each AP of S in Run is reset without an
+   * Image Identifier, into what its BOOT names (the swapped image).
+   * Resolves with each AP's Result Code; throws at once when S has no AP in Run.
+   */
+  resetSite(siteTag: string): Promise<SiteResult[]> {
+    const aps = this.#inRun(siteTag);
+    if (aps.length === 0) throw new Error(`site tag ${siteTag} has no AP in Run`);
+    return this.#each(aps, "reset", (s) => s.command({ kind: "reset" }));
+  }
+
+  /** Each AP's predownload in its site's latest `ap image predownload site-tag` run, by name. */
+  predownloads(): ReadonlyMap<string, PredownloadView> {
+    return this.#sites.status();
+  }
+
+  /** Each site's primary per model, in its latest run. */
+  primaries(): PrimaryView[] {
+    return this.#sites.primaries();
+  }
+
+  /** The site's APs in Run. */
+  #inRun(siteTag: string): (ApRecord & { name: string })[] {
+    return this.aps().filter((a): a is ApRecord & { name: string } => a.phase === "Run" && a.name !== undefined && a.siteTag === siteTag);
+  }
+
+  /** One command to each AP, its answer (or why there was none) logged; resolves with every AP's Result Code. */
+  #each(aps: readonly (ApRecord & { name: string })[], what: string, send: (s: ApSession) => Promise<Message>): Promise<SiteResult[]> {
+    return Promise.all(
+      aps.map(async ({ name }): Promise<SiteResult> => {
+        try {
+          const resultCode = resultOf(await send(this.#session(name)));
+          this.#o.log.info(`AP ${name} answered the ${what}: ${resultCodeName(resultCode)}`);
+          return { ap: name, resultCode };
+        } catch (err) {
+          this.#o.log.warn(`AP ${name} did not take the ${what}: ${describeError(err)}`);
+          return { ap: name, error: describeError(err) };
+        }
+      }),
+    );
   }
 
   /** Fault injection: put raw bytes into a joined AP's control channel (inside its DTLS session). */

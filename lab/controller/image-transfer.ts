@@ -9,7 +9,7 @@ import type { ControlChannel } from "../../agent/capwap/channel/index.js";
 import { ResultCode } from "../../agent/capwap/codec/index.js";
 import type { Message } from "../../agent/capwap/profiles/index.js";
 import { describeError } from "../../agent/core/index.js";
-import type { ApRecord, DownloadRecord } from "./ap-record.js";
+import { type ApRecord, type DownloadRecord, predownloadPart } from "./ap-record.js";
 import type { ApSession, SessionHost } from "./ap-session.js";
 import type { ApFaults } from "./fault-plan.js";
 import type { ImageFile } from "./image-library.js";
@@ -80,14 +80,15 @@ export class ImageTransfer {
     }
     this.#file = file;
     const md5 = this.#o.faults?.corruptMd5() ? Uint8Array.from(file.md5, (b, i) => (i === 0 ? b ^ 0xff : b)) : file.md5;
-    const predownload = (this.predownload = record.download?.predownload);
+    const carried = predownloadPart(record.download);
+    this.predownload = carried.predownload;
     channel.respond(request, [
       { kind: "ResultCode", resultCode: ResultCode.Success },
       { kind: "ImageInformation", fileSize: file.size, hash: md5 },
     ]);
     this.#o.announced();
     host.downloadStarted(fallback !== undefined ? "CAPWAP (fallback)" : "CAPWAP");
-    const download: DownloadRecord = { name: image, state: "queued", size: file.size, bytes: 0, window, method: "CAPWAP", ...(fallback !== undefined ? { fallback } : {}), ...(predownload ? { predownload } : {}) };
+    const download: DownloadRecord = { name: image, state: "queued", size: file.size, bytes: 0, window, method: "CAPWAP", ...(fallback !== undefined ? { fallback } : {}), ...carried };
     session.setDownload(download);
     const slot = await host.downloadSlot();
     if (this.#ended) return slot(); // ended (session gone, or superseded) while it waited its turn

@@ -2,9 +2,10 @@
 import type { DtlsContext } from "../../agent/capwap/dtls/index.js";
 import type { ProfileName, WtpSummary } from "../../agent/capwap/profiles/index.js";
 import { RFC5415_TIMERS } from "../../agent/config/index.js";
-import type { Clock, Log } from "../../agent/core/index.js";
+import type { Clock, Log, Random } from "../../agent/core/index.js";
 import type { DatagramSocket, Endpoint } from "../../agent/net/index.js";
 import type { ApRecord } from "./ap-record.js";
+import type { Election, SiteTag } from "./efficient/index.js";
 import type { ImageLibrary } from "./image-library.js";
 
 export interface LabControllerOptions {
@@ -35,6 +36,14 @@ export interface LabControllerOptions {
    * one AP and one image (oob/).
    */
   oob?: OobOffers;
+  /** Site tags, each with its flex profile and its APs (by base MAC); an AP in none is in `default-site-tag`. */
+  siteTags?: readonly SiteTag[];
+  /** APs with a predownload order outstanding (ordered, neither Complete nor Failed); more wait in order. */
+  maxPredownloads?: number;
+  /** What `ap image predownload` sends (the image the controller has staged); default its softwareVersion. */
+  predownloadVersion?: string;
+  /** Picks each site's primaries. */
+  random?: Random;
 }
 
 /** What the controller needs of its HTTPS file-transfer server. */
@@ -47,9 +56,10 @@ export interface OobOffers {
  * What a controller does when its options say nothing: RFC 5415 §4.7's
  * EchoInterval, RetransmitInterval and MaxRetransmit (the AP's defaults too),
  * the name and version it advertises, the window it offers (stop-and-wait,
- * Cisco's default) and how many image transfers run at once.
+ * Cisco's default), how many image transfers run at once, and how many
+ * predownload orders may be outstanding (Cisco: 100 per WNCD process).
  */
-export const CONTROLLER_DEFAULTS: Required<Pick<LabControllerOptions, "name" | "softwareVersion" | "echoIntervalSeconds" | "retransmitIntervalMs" | "maxRetransmit" | "imageWindow" | "maxConcurrentDownloads">> = {
+export const CONTROLLER_DEFAULTS: Required<Pick<LabControllerOptions, "name" | "softwareVersion" | "echoIntervalSeconds" | "retransmitIntervalMs" | "maxRetransmit" | "imageWindow" | "maxConcurrentDownloads" | "maxPredownloads">> = {
   name: "vap-lab-wlc",
   softwareVersion: "17.9.4.27",
   echoIntervalSeconds: RFC5415_TIMERS.echoIntervalMs / 1000,
@@ -57,6 +67,7 @@ export const CONTROLLER_DEFAULTS: Required<Pick<LabControllerOptions, "name" | "
   maxRetransmit: RFC5415_TIMERS.maxRetransmit,
   imageWindow: () => 1,
   maxConcurrentDownloads: 100,
+  maxPredownloads: 100,
 };
 
 /** The options with every default filled in. */
@@ -71,4 +82,6 @@ export interface LabControllerEvents {
   leave: [ap: ApRecord, reason: string];
   /** An AP's image download changed state (join-time or predownload). */
   download: [ap: ApRecord];
+  /** A primary was elected for a model in a site tag (or re-elected when one was lost). */
+  primary: [election: Election];
 }

@@ -13,9 +13,10 @@
  * Run), and a Reset is a request the AP answers before it ends the session.
  */
 import { MessageType, messageTypeName, ResultCode, resultCodeName, toHex } from "../../agent/capwap/codec/index.js";
-import { type Element, type Message, PredownloadState, type RadioInfo, type WtpSummary } from "../../agent/capwap/profiles/index.js";
+import { EfficientRole, type Element, type Message, PredownloadState, type RadioInfo, type WtpSummary } from "../../agent/capwap/profiles/index.js";
 import { imageReceiveSpan, MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
-import type { ApPhase, DownloadState } from "./ap-record.js";
+import type { Endpoint } from "../../agent/net/index.js";
+import type { ApPhase, DownloadState, EfficientRoleName } from "./ap-record.js";
 
 export type SessionPhase = ApPhase | "Closed";
 
@@ -48,9 +49,32 @@ export interface Ticket {
   reject(error: Error): void;
 }
 
+/**
+ * A predownload order's efficient part (EfficientUpgrade): the AP's role,
+ * the site tag that made it one, the tries a subordinate gives its primary
+ * (the flex profile's), and the primary's TFTP endpoint (a subordinate's only).
+ */
+export interface EfficientOrder {
+  readonly role: EfficientRoleName;
+  readonly siteTag: string;
+  readonly tries: number;
+  readonly primary?: Endpoint | undefined;
+}
+
+/** A subordinate's failed try at its primary, as its PredownloadRetry says. */
+export interface RetryReport {
+  readonly attempt: number;
+  readonly tries: number;
+  readonly nextRetrySeconds: number;
+  readonly reason: string;
+}
+
 export type OperatorCommand =
-  | { kind: "predownload"; version: string }
-  | { kind: "reset"; version: string }
+  | { kind: "predownload"; version: string; efficient?: EfficientOrder | undefined }
+  /** Activate the predownloaded `version` without a reload (ImageSwap). */
+  | { kind: "swap"; version: string }
+  /** Reset onto `version` (Image Identifier); without one, into what the AP's BOOT names (the swapped image). */
+  | { kind: "reset"; version?: string | undefined }
   | { kind: "configuration-update"; elements: Element[] }
   | { kind: "request"; type: number; elements: Element[] };
 
@@ -62,7 +86,8 @@ export type SessionInput =
   | { kind: "configuration-status-request"; request: Message }
   | { kind: "change-state-event-request"; request: Message }
   | { kind: "echo-request"; request: Message }
-  | { kind: "wtp-event-request"; request: Message; predownload?: number | undefined }
+  /** A WTP Event Request, with a predownload report (PredownloadStatus, and a primary's PrimaryImageServer) or a subordinate's PredownloadRetry. */
+  | { kind: "wtp-event-request"; request: Message; predownload?: number | undefined; imageServer?: Endpoint | undefined; retry?: RetryReport | undefined }
   /**
    * Image Identifier and Initiate Download, and the window the AP accepted
    * (absent from a real Cisco AP); or, instead of Initiate Download, a
@@ -108,9 +133,10 @@ export type SessionEffect =
   | { kind: "count-echo" }
   | { kind: "run-since" }
   | { kind: "announce-run" }
-  | { kind: "download-queued"; version: string }
+  | { kind: "download-queued"; version: string; efficient?: { role: EfficientRoleName; siteTag: string } }
   | { kind: "download-ended"; state: DownloadState; error?: string }
-  | { kind: "predownload-report"; state: DownloadState }
+  | { kind: "predownload-report"; state: DownloadState; imageServer?: Endpoint }
+  | { kind: "predownload-retry"; retry: RetryReport }
   | { kind: "log"; level: "info" | "warn"; line: string }
   | { kind: "close"; notifyPeer: boolean }
   | { kind: "leave"; reason: string };
@@ -173,14 +199,34 @@ const receiveSpan = (window: number, acceptedWindow: number | undefined) => (acc
 const commandRequest = (command: OperatorCommand, context: SessionContext): { type: number; elements: Element[] } => {
   switch (command.kind) {
     case "predownload":
-      return { type: MessageType.ConfigurationUpdateRequest, elements: [{ kind: "PredownloadOrder", version: command.version }] };
+      return { type: MessageType.ConfigurationUpdateRequest, elements: [{ kind: "PredownloadOrder", version: command.version }, ...efficientElements(command.efficient)] };
+    case "swap":
+      return { type: MessageType.ConfigurationUpdateRequest, elements: [{ kind: "ImageSwap", version: command.version }] };
     case "reset":
-      return { type: MessageType.ResetRequest, elements: [{ kind: "ImageIdentifier", vendorId: context.vendorId, identifier: command.version }] };
+      return { type: MessageType.ResetRequest, elements: command.version === undefined ? [] : [{ kind: "ImageIdentifier", vendorId: context.vendorId, identifier: command.version }] };
     case "configuration-update":
       return { type: MessageType.ConfigurationUpdateRequest, elements: command.elements };
     case "request":
       return { type: command.type, elements: command.elements };
   }
+};
+/** EfficientUpgrade beside the order: a primary's endpoint is 0.0.0.0:0 (it fetches from the controller). */
+const efficientElements = (efficient: EfficientOrder | undefined): Element[] =>
+  efficient === undefined
+    ? []
+    : [
+        {
+          kind: "EfficientUpgrade",
+          role: efficient.role === "primary" ? EfficientRole.Primary : EfficientRole.Subordinate,
+          tries: efficient.tries,
+          primaryAddress: efficient.primary?.address ?? "0.0.0.0",
+          primaryPort: efficient.primary?.port ?? 0,
+        },
+      ];
+const queued = (command: OperatorCommand): SessionEffect[] => {
+  if (command.kind !== "predownload") return [];
+  const { version, efficient } = command;
+  return [{ kind: "download-queued", version, ...(efficient ? { efficient: { role: efficient.role, siteTag: efficient.siteTag } } : {}) }];
 };
 const predownloadStates: Record<number, DownloadState> = { [PredownloadState.Complete]: "complete", [PredownloadState.Failed]: "failed" };
 
@@ -223,11 +269,19 @@ export const SESSION_TABLE: readonly SessionRow[] = [
   }),
   row({ id: "change-state-event", from: TALKING, on: "change-state-event-request", apply: (s, i) => stay(s, respond(i.request, EMPTY)) }),
   row({ id: "echo", from: TALKING, on: "echo-request", apply: (s, i) => stay(s, { kind: "count-echo" }, respond(i.request, { kind: "echo" })) }),
+  row({ id: "wtp-event-predownload-retry", from: TALKING, on: "wtp-event-request", when: (_s, i) => i.retry !== undefined, apply: (s, i) => stay(s, { kind: "predownload-retry", retry: i.retry! }, respond(i.request, EMPTY)) }),
   row({
     id: "wtp-event",
     from: TALKING,
     on: "wtp-event-request",
-    apply: (s, i) => stay(s, ...(i.predownload === undefined ? [] : [{ kind: "predownload-report", state: predownloadStates[i.predownload] ?? "downloading" } as const]), respond(i.request, EMPTY)),
+    apply: (s, i) =>
+      stay(
+        s,
+        ...(i.predownload === undefined
+          ? []
+          : [{ kind: "predownload-report", state: predownloadStates[i.predownload] ?? "downloading", ...(i.imageServer ? { imageServer: i.imageServer } : {}) } as const]),
+        respond(i.request, EMPTY),
+      ),
   }),
   row({
     id: "image-request-oob",
@@ -295,7 +349,7 @@ export const SESSION_TABLE: readonly SessionRow[] = [
       stay(
         s,
         // A predownload is recorded first: the AP's Image Data Request may arrive right behind its answer to the order.
-        ...(command.kind === "predownload" ? [{ kind: "download-queued", version: command.version } as const] : []),
+        ...queued(command),
         { kind: "send-request", ...commandRequest(command, c), ticket },
       ),
   }),

@@ -6,10 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
-import { type Message, PredownloadState, type WtpSummary } from "../../agent/capwap/profiles/index.js";
+import { EfficientRole, type Message, PredownloadState, type WtpSummary } from "../../agent/capwap/profiles/index.js";
 import { MAX_IMAGE_WINDOW } from "../../agent/config/index.js";
 import {
   type Answer,
+  type EfficientOrder,
   findRow,
   openingState,
   SESSION_TABLE,
@@ -56,6 +57,28 @@ interface Case {
 function answered(p: SessionPhase, row: string, kind: "change-state-event-request" | "echo-request" | "data-transfer-request" | "unknown-request", type: number, answer: Answer, before: SessionEffect[] = []): Case {
   const r = request(type);
   return { row, from: joined(p), input: { kind, request: r }, to: p, effects: [...before, { kind: "respond", request: r, answer }] };
+}
+
+/** A predownload order in an efficient site: recorded with the AP's role and site tag, sent with EfficientUpgrade beside it. */
+function efficientOrder(efficient: EfficientOrder, role: number, primaryAddress: string, primaryPort: number): Case {
+  return {
+    row: "command",
+    from: joined("Run"),
+    input: { kind: "command", command: { kind: "predownload", version: "17.12.1.5", efficient }, ticket },
+    to: "Run",
+    effects: [
+      { kind: "download-queued", version: "17.12.1.5", efficient: { role: efficient.role, siteTag: efficient.siteTag } },
+      {
+        kind: "send-request",
+        type: MessageType.ConfigurationUpdateRequest,
+        elements: [
+          { kind: "PredownloadOrder", version: "17.12.1.5" },
+          { kind: "EfficientUpgrade", role, tries: efficient.tries, primaryAddress, primaryPort },
+        ],
+        ticket,
+      },
+    ],
+  };
 }
 
 const OPEN_PHASES: SessionPhase[] = ["DTLS Setup", "Join", "Configure", "Data Check", "Run"];
@@ -183,6 +206,30 @@ const cases: Case[] = [
     }),
   ),
 
+  // Efficient image upgrade: the primary's endpoint rides with its Complete; a subordinate's failed try is a retry report.
+  {
+    row: "wtp-event",
+    from: joined("Run"),
+    input: { kind: "wtp-event-request", request: request(MessageType.WtpEventRequest), predownload: PredownloadState.Complete, imageServer: { address: "10.0.1.2", port: 40001 } },
+    to: "Run",
+    effects: [
+      { kind: "predownload-report", state: "complete", imageServer: { address: "10.0.1.2", port: 40001 } },
+      { kind: "respond", request: request(MessageType.WtpEventRequest), answer: { kind: "empty" } },
+    ],
+  },
+  ...TALKING.map(
+    (p): Case => ({
+      row: "wtp-event-predownload-retry",
+      from: joined(p),
+      input: { kind: "wtp-event-request", request: request(MessageType.WtpEventRequest), retry: { attempt: 3, tries: 44, nextRetrySeconds: 2, reason: "server busy" } },
+      to: p,
+      effects: [
+        { kind: "predownload-retry", retry: { attempt: 3, tries: 44, nextRetrySeconds: 2, reason: "server busy" } },
+        { kind: "respond", request: request(MessageType.WtpEventRequest), answer: { kind: "empty" } },
+      ],
+    }),
+  ),
+
   // Image Data
   ...TALKING.map((p): Case => ({ row: "image-request", from: joined(p), input: imageInput(), to: p, effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 8, span: 8 }] })),
   { row: "image-request", from: joined("Run"), input: imageInput({ acceptedWindow: 5 }), to: "Run", effects: [{ kind: "start-transfer", request: image, image: "ap1g8", window: 5, span: 10 }] },
@@ -266,6 +313,23 @@ const cases: Case[] = [
       { kind: "download-queued", version: "17.12.1.5" },
       { kind: "send-request", type: MessageType.ConfigurationUpdateRequest, elements: [{ kind: "PredownloadOrder", version: "17.12.1.5" }], ticket },
     ],
+  },
+  efficientOrder({ role: "primary", siteTag: "branch-1", tries: 44 }, EfficientRole.Primary, "0.0.0.0", 0),
+  efficientOrder({ role: "subordinate", siteTag: "branch-1", tries: 7, primary: { address: "10.0.1.9", port: 40001 } }, EfficientRole.Subordinate, "10.0.1.9", 40001),
+  {
+    row: "command",
+    from: joined("Run"),
+    input: { kind: "command", command: { kind: "swap", version: "17.12.1.5" }, ticket },
+    to: "Run",
+    effects: [{ kind: "send-request", type: MessageType.ConfigurationUpdateRequest, elements: [{ kind: "ImageSwap", version: "17.12.1.5" }], ticket }],
+  },
+  // A reset without a version names no image: the AP reloads into what its BOOT names (the swapped image).
+  {
+    row: "command",
+    from: joined("Run"),
+    input: { kind: "command", command: { kind: "reset" }, ticket },
+    to: "Run",
+    effects: [{ kind: "send-request", type: MessageType.ResetRequest, elements: [], ticket }],
   },
   {
     row: "command",
