@@ -82,7 +82,7 @@ describe("the command line, as IOS reads it", () => {
   });
 
   it("? lists what may follow (with <cr> where the command may end), or the keywords a partial word starts", () => {
-    expect(run("?")).toEqual({ ok: true, text: "  show  Show running system information\n  help  Description of the interactive help system\n" });
+    expect(run("?")).toEqual({ ok: true, text: "  show  Show running system information\n  ap    AP image predownload, swap and reset\n  help  Description of the interactive help system\n" });
     expect(run("sh ap ?").text).toBe(
       [
         "  summary        Summary of all connected Access Points",
@@ -90,6 +90,8 @@ describe("the command line, as IOS reads it", () => {
         "  uptime         Show AP and association up time",
         "  upgrade        AP upgrade",
         "  file-transfer  AP file transfer",
+        "  image          AP image information",
+        "  primary        Efficient upgrade primary APs",
         "",
       ].join("\n"),
     );
@@ -104,10 +106,16 @@ describe("the command line, as IOS reads it", () => {
     expect(run("help").text.split("\n").slice(1)).toEqual([
       "  show ap summary",
       "  show ap name WORD config general",
+      "  show ap name WORD image",
       "  show ap uptime",
       "  show ap upgrade method",
       "  show ap file-transfer https summary",
+      "  show ap image",
+      "  show ap primary list",
       "  show wireless stats ap image-download",
+      "  ap image predownload site-tag WORD start",
+      "  ap image swap site-tag WORD",
+      "  ap image reset site-tag WORD",
       "  help",
       "",
     ]);

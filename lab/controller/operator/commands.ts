@@ -1,6 +1,20 @@
 /** The controller's operator commands, in Cisco's words: the tree the grammar walks, and `help`. */
 import { type Answer, commandList, interpret, type CaretPlace, type Node } from "./grammar.js";
-import { apConfigGeneral, apSummary, apUptime, fileTransferHttpsSummary, imageDownloadStats, type OperatorContext, upgradeMethod } from "./views.js";
+import {
+  apConfigGeneral,
+  apImage,
+  apNameImage,
+  apPrimaryList,
+  apSummary,
+  apUptime,
+  fileTransferHttpsSummary,
+  imageDownloadStats,
+  type OperatorContext,
+  predownloadSite,
+  resetSite,
+  swapSite,
+  upgradeMethod,
+} from "./views.js";
 
 type C = OperatorContext;
 
@@ -19,7 +33,12 @@ const SHOW: Node<C> = {
               argument: {
                 name: "WORD",
                 help: "Enter the name of the AP",
-                node: { words: { config: { help: "Show AP config", node: { words: { general: { help: "Show AP general config", node: leaf((c, [name]) => apConfigGeneral(c, name!)) } } } } } },
+                node: {
+                  words: {
+                    config: { help: "Show AP config", node: { words: { general: { help: "Show AP general config", node: leaf((c, [name]) => apConfigGeneral(c, name!)) } } } },
+                    image: { help: "Show AP image information", node: leaf((c, [name]) => apNameImage(c, name!)) },
+                  },
+                },
               },
             },
           },
@@ -29,6 +48,8 @@ const SHOW: Node<C> = {
             help: "AP file transfer",
             node: { words: { https: { help: "HTTPS file transfer", node: { words: { summary: { help: "HTTPS file transfer settings", node: leaf(fileTransferHttpsSummary) } } } } } },
           },
+          image: { help: "AP image information", node: leaf(apImage) },
+          primary: { help: "Efficient upgrade primary APs", node: { words: { list: { help: "Primary AP of each model per site tag", node: leaf(apPrimaryList) } } } },
         },
       },
     },
@@ -46,9 +67,29 @@ const SHOW: Node<C> = {
   },
 };
 
+/** `… site-tag <site>`, then what follows it. */
+const siteTag = (node: Node<C>): Node<C> => ({ words: { "site-tag": { help: "Site tag", node: { argument: { name: "WORD", help: "Enter the site tag name", node } } } } });
+
+/** `ap image …`: the controller acts on a site's APs. */
+const AP: Node<C> = {
+  words: {
+    image: {
+      help: "AP image",
+      node: {
+        words: {
+          predownload: { help: "Predownload the image to APs", node: siteTag({ words: { start: { help: "Start the predownload", node: leaf((c, [site]) => predownloadSite(c, site!)) } } }) },
+          swap: { help: "Make the predownloaded image the primary one", node: siteTag(leaf((c, [site]) => swapSite(c, site!))) },
+          reset: { help: "Reset APs into their primary image", node: siteTag(leaf((c, [site]) => resetSite(c, site!))) },
+        },
+      },
+    },
+  },
+};
+
 const ROOT: Node<C> = {
   words: {
     show: { help: "Show running system information", node: SHOW },
+    ap: { help: "AP image predownload, swap and reset", node: AP },
     help: { help: "Description of the interactive help system", node: leaf(() => help()) },
   },
 };

@@ -14,7 +14,10 @@ const USAGE = `[--control-socket PATH | --address 127.0.0.1] ['<command>']
   the default for its --address) and prints the answer, as a 9800 would:
   show ap summary, show ap name <AP> config general, show ap uptime,
   show wireless stats ap image-download, show ap upgrade method,
-  show ap file-transfer https summary; abbreviations work (sh ap sum),
+  show ap file-transfer https summary, show ap image, show ap name <AP> image,
+  show ap primary list, ap image predownload site-tag <site> start,
+  ap image swap site-tag <site>, ap image reset site-tag <site>;
+  abbreviations work (sh ap sum),
   '?' lists what may follow. Exit status 1 when the command is wrong or no
   controller answers. Without a command, on a terminal: a prompt.`;
 

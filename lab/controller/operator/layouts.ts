@@ -34,6 +34,42 @@ export const IMAGE_DOWNLOAD_COLUMNS: readonly Column[] = columns(["AP Name", 35]
 /** The totals under it: image downloads started, by Method [inf]. */
 export const DOWNLOADS_BY_METHOD_COLUMNS: readonly Column[] = columns(["Method", 20], ["Downloads", 0]);
 
+/**
+ * `show ap image`: the 9800's column names and order (as Cisco's pyATS
+ * parsers and AireOS's `show ap image all` hold them; Method is the 9800's
+ * last column, where AireOS had Flexconnect Predownload); widths [inf].
+ */
+export const AP_IMAGE_COLUMNS: readonly Column[] = columns(
+  ["AP Name", 35],
+  ["Primary Image", 18],
+  ["Backup Image", 18],
+  ["Predownload Status", 22],
+  ["Predownload Version", 23],
+  ["Next Retry Time", 19],
+  ["Retry Count", 15],
+  ["Method", 0],
+);
+
+/** The summary above it: "Total number of APs", then the counts by predownload state, indented under "Number of APs" (labels the 9800's; widths [inf]). */
+export const IMAGE_SUMMARY_INDENT = " ".repeat(8);
+export const IMAGE_SUMMARY_LABEL_WIDTH = 40;
+
+/** What `show ap image` prints for no retry scheduled, and for no predownload (Cisco's words). */
+export const NO_RETRY = "NA";
+export const NO_PREDOWNLOAD = "None";
+
+/** `show ap primary list` [inf: no public output]: each site's primary AP per model and how its subordinates stand. */
+export const PRIMARY_LIST_COLUMNS: readonly Column[] = columns(
+  ["AP Name", 35],
+  ["Model", 21],
+  ["Site Tag", 20],
+  ["Image", 14],
+  ["Predownload Status", 20],
+  ["Image Server", 23],
+  ["Subordinates", 14],
+  ["Complete", 0],
+);
+
 /** Key–value pages (`show ap name X config general`): the label padded to this, then ": " and the value, as the 9800 prints them. */
 export const LABEL_WIDTH = 48;
 

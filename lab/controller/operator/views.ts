@@ -4,12 +4,19 @@
  * to text, laid out by layouts.ts.
  */
 import { type Clock, systemClock } from "../../../agent/core/index.js";
-import type { ApRecord, DownloadRecord } from "../ap-record.js";
+import { type ApRecord, type DownloadRecord, methodLabel } from "../ap-record.js";
 import type { LabController } from "../controller.js";
+import type { PredownloadStatus } from "../efficient/index.js";
 import type { OobFault, OobServerKind } from "../oob/index.js";
 import {
+  AP_IMAGE_COLUMNS,
   AP_SUMMARY_COLUMNS,
   AP_UPTIME_COLUMNS,
+  IMAGE_SUMMARY_INDENT,
+  IMAGE_SUMMARY_LABEL_WIDTH,
+  NO_PREDOWNLOAD,
+  NO_RETRY,
+  PRIMARY_LIST_COLUMNS,
   type Column,
   DEFAULT_LOCATION,
   DOWNLOADS_BY_METHOD_COLUMNS,
@@ -22,8 +29,11 @@ import {
 import type { Answer } from "./grammar.js";
 import { downloadLog } from "../download-log.js";
 
-/** What the commands read of the controller: its AP table and counters, never its actions. */
-export type ControllerView = Pick<LabController, "name" | "softwareVersion" | "aps" | "stats" | "sockets">;
+/** What the `show` commands read of the controller: its AP table, counters and site predownloads, never its actions. */
+export type ControllerView = Pick<LabController, "name" | "softwareVersion" | "aps" | "stats" | "sockets" | "predownloads" | "primaries">;
+
+/** What the `ap image … site-tag` commands may do to the controller: start a site's predownload, swap and reset its APs. */
+export type OperatorActions = Pick<LabController, "predownloadSite" | "swapSite" | "resetSite">;
 
 /** How the controller's HTTPS upgrade method was started (`--upgrade-method https`), for the operator to read. */
 export interface HttpsMethodView {
@@ -35,6 +45,8 @@ export interface HttpsMethodView {
 
 export interface OperatorContext {
   controller: ControllerView;
+  /** Absent: the commands only read (the actions answer with an error). */
+  actions?: OperatorActions;
   /** Each AP's latest image download by name, kept across its sessions (downloadLog). */
   downloads: () => ReadonlyMap<string, DownloadRecord>;
   /** Absent: the controller upgrades APs over CAPWAP only. */
@@ -46,7 +58,7 @@ export interface OperatorContext {
 /** The context the commands read for `controller`; its download log counts from now on, so make it before APs join. */
 export function operatorContext(controller: LabController, o: { clock?: Pick<Clock, "now">; https?: HttpsMethodView } = {}): OperatorContext {
   const clock = o.clock ?? systemClock;
-  return { controller, clock, downloads: downloadLog(controller, clock), ...(o.https ? { https: o.https } : {}) };
+  return { controller, actions: controller, clock, downloads: downloadLog(controller, clock), ...(o.https ? { https: o.https } : {}) };
 }
 
 const ok = (lines: readonly string[]): Answer => ({ ok: true, text: lines.map((l) => `${l}\n`).join("") });
@@ -63,6 +75,8 @@ function table(columns: readonly Column[], rows: readonly (readonly string[])[])
   const header = row(columns, columns.map((c) => c.header));
   return [header, "-".repeat(header.length), ...rows.map((r) => row(columns, r))];
 }
+
+const fail = (line: string): Answer => ({ ok: false, text: `% Error: ${line}\n` });
 
 const field = (label: string, value: string | number) => `${label.padEnd(LABEL_WIDTH)}: ${value}`;
 
@@ -116,7 +130,7 @@ export function apUptime(c: OperatorContext): Answer {
  */
 export function apConfigGeneral(c: OperatorContext, name: string): Answer {
   const ap = c.controller.aps().find((a) => a.name === name);
-  if (!ap) return { ok: false, text: `% Error: AP ${name} not found\n` };
+  if (!ap) return fail(`AP ${name} not found`);
   const since = ap.runSince ?? ap.joinedAt;
   return ok([
     `Cisco AP Name   : ${name}`,
@@ -141,8 +155,8 @@ export function apConfigGeneral(c: OperatorContext, name: string): Answer {
   ]);
 }
 
-/** The Method column: `CAPWAP (fallback)` for a CAPWAP download after a failed HTTPS try, whose reason goes in the last column. */
-const method = (d: DownloadRecord) => (d.method === undefined ? UNKNOWN : d.fallback !== undefined ? `${d.method} (fallback)` : d.method);
+/** The Method column: `CAPWAP (fallback)` for a CAPWAP download after a failed HTTPS try (or failed tries at a primary), whose reason goes in the last column. */
+const method = (d: DownloadRecord) => (d.fallback !== undefined ? `${methodLabel({ method: d.method })} (fallback)` : methodLabel({ method: d.method }));
 
 const STATE_WORDS: Record<DownloadRecord["state"], string> = { queued: "Queued", downloading: "Downloading", complete: "Complete", failed: "Failed" };
 
@@ -183,4 +197,140 @@ export function fileTransferHttpsSummary(c: OperatorContext): Answer {
     field("State", "Listening"),
     ...(h.fault ? [field("Fault injection (lab)", h.fault)] : []),
   ]);
+}
+
+/** An action's refusal (a site tag with no AP, nothing predownloaded) as one error line; otherwise its line. */
+function act(c: OperatorContext, action: (actions: OperatorActions) => Promise<unknown>, line: string): Answer {
+  if (!c.actions) return fail("this controller takes no actions here");
+  try {
+    // The controller logs each AP's outcome; the command returns at once, as on a 9800.
+    action(c.actions).catch(() => {});
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  return ok([line]);
+}
+
+/** `ap image predownload site-tag <site> start` [inf reply: a 9800 prints none]: the site's primaries, when it is efficient. */
+export function predownloadSite(c: OperatorContext, site: string): Answer {
+  const answer = act(c, (a) => a.predownloadSite(site), "");
+  if (!answer.ok) return answer;
+  const primaries = c.controller.primaries().filter((p) => p.siteTag === site);
+  const aps = [...c.controller.predownloads().values()].filter((p) => p.siteTag === site).length;
+  const how = primaries.length > 0 ? `primary ${primaries.map((p) => `${p.ap} (${p.model})`).join(", ")}` : "each AP from the controller";
+  return ok([`Predownload started in site tag ${site}: ${aps} AP(s), ${how}`]);
+}
+
+/** `ap image swap site-tag <site>` [inf reply]. */
+export const swapSite = (c: OperatorContext, site: string): Answer => act(c, (a) => a.swapSite(site), `Image swap sent to the APs of site tag ${site} holding the predownloaded image`);
+
+/** `ap image reset site-tag <site>` [inf reply]. */
+export const resetSite = (c: OperatorContext, site: string): Answer => act(c, (a) => a.resetSite(site), `Reset sent to the APs of site tag ${site}`);
+
+/** One AP's predownload as `show ap image` shows it: the site run's view, or a predownload ordered AP by AP. */
+interface ImageRow {
+  status: PredownloadStatus | typeof NO_PREDOWNLOAD;
+  version?: string;
+  role?: string;
+  siteTag?: string;
+  download?: DownloadRecord;
+}
+
+const RECORD_STATUS: Record<DownloadRecord["state"], PredownloadStatus> = { queued: "Predownloading", downloading: "Predownloading", complete: "Complete", failed: "Failed" };
+
+function imageRow(c: OperatorContext, ap: ApRecord & { name: string }): ImageRow {
+  const site = c.controller.predownloads().get(ap.name);
+  if (site) return site;
+  const d = ap.download;
+  if (d?.predownload === undefined) return { status: NO_PREDOWNLOAD, ...(ap.siteTag ? { siteTag: ap.siteTag } : {}) };
+  return { status: RECORD_STATUS[d.state], version: d.predownload, download: d, ...(ap.siteTag ? { siteTag: ap.siteTag } : {}) };
+}
+
+/** Next Retry Time [inf: seconds from now]: while a subordinate waits to try its primary again. */
+function nextRetry(c: OperatorContext, r: ImageRow): string {
+  const retry = r.download?.retry;
+  if (!retry || r.status !== "Predownloading" || r.download?.method !== "TFTP") return NO_RETRY;
+  return `${Math.max(0, Math.ceil((retry.nextRetryAt - c.clock.now()) / 1000))} s`;
+}
+
+const imageColumns = (c: OperatorContext, ap: ApRecord, r: ImageRow) => ({
+  primary: ap.softwareVersion ?? UNKNOWN,
+  backup: r.status === "Complete" ? r.version! : UNKNOWN,
+  version: r.version ?? NO_PREDOWNLOAD,
+  next: nextRetry(c, r),
+  retries: String(r.download?.retry?.attempt ?? 0),
+  method: r.download ? methodLabel(r.download) : UNKNOWN,
+});
+
+/**
+ * `show ap image`: the 9800's summary (counts by predownload state; Not
+ * Supported is always 0, every vap AP predownloads [inf]), then each joined
+ * AP's images and predownload. Backup Image is the predownloaded version
+ * once Complete (the lab does not know an AP's standby partition before).
+ */
+export function apImage(c: OperatorContext): Answer {
+  const aps = joinedAps(c);
+  const rows = aps.map((ap) => ({ ap, r: imageRow(c, ap) }));
+  const count = (s: ImageRow["status"]) => rows.filter(({ r }) => r.status === s).length;
+  const joinTime = (state: DownloadRecord["state"][]) => aps.filter((a) => a.download && a.download.predownload === undefined && state.includes(a.download.state)).length;
+  const summary = (label: string, value: string | number) => `${IMAGE_SUMMARY_INDENT}${label.padEnd(IMAGE_SUMMARY_LABEL_WIDTH)}: ${value}`;
+  return ok([
+    `${"Total number of APs".padEnd(IMAGE_SUMMARY_INDENT.length + IMAGE_SUMMARY_LABEL_WIDTH)}: ${aps.length}`,
+    "",
+    "Number of APs",
+    summary("Initiated", count("Initiated")),
+    summary("Downloading", joinTime(["queued", "downloading"])),
+    summary("Predownloading", count("Predownloading")),
+    summary("Completed downloading", joinTime(["complete"])),
+    summary("Completed predownloading", count("Complete")),
+    summary("Not Supported", 0),
+    summary("Failed to Predownload", count("Failed")),
+    summary("Predownload in progress", count("Initiated") + count("Predownloading") > 0 ? "Yes" : "No"),
+    "",
+    ...table(
+      AP_IMAGE_COLUMNS,
+      rows.map(({ ap, r }) => {
+        const v = imageColumns(c, ap, r);
+        return [ap.name, v.primary, v.backup, r.status, v.version, v.next, v.retries, v.method];
+      }),
+    ),
+  ]);
+}
+
+/** `show ap name <name> image` [inf layout: the 9800's words as a key–value page]: one AP's images, predownload, site tag and role. */
+export function apNameImage(c: OperatorContext, name: string): Answer {
+  const ap = joinedAps(c).find((a) => a.name === name);
+  if (!ap) return fail(`AP ${name} not found`);
+  const r = imageRow(c, ap);
+  const v = imageColumns(c, ap, r);
+  const retry = r.download?.retry;
+  return ok([
+    field("AP Name", name),
+    field("Primary Image", v.primary),
+    field("Backup Image", v.backup),
+    field("Predownload Status", r.status),
+    field("Predownload Version", v.version),
+    field("Site Tag", r.siteTag ?? UNKNOWN),
+    field("Efficient Upgrade Role", r.role ? r.role[0]!.toUpperCase() + r.role.slice(1) : UNKNOWN),
+    field("Next Retry Time", v.next),
+    field("Retry Count", v.retries),
+    ...(retry ? [field("Last Retry Reason", retry.reason)] : []),
+    field("Method", v.method),
+  ]);
+}
+
+/** `show ap primary list` [inf: no public output]: each site's primary per model, where it serves, and how many of its subordinates completed. */
+export function apPrimaryList(c: OperatorContext): Answer {
+  const primaries = c.controller.primaries();
+  const rows = primaries.map((p) => [
+    p.ap,
+    p.model,
+    p.siteTag,
+    p.version,
+    p.status,
+    p.imageServer ? `${p.imageServer.address}:${p.imageServer.port}` : UNKNOWN,
+    String(p.subordinates),
+    String(p.complete),
+  ]);
+  return ok([`Number of primary APs: ${primaries.length}`, "", ...table(PRIMARY_LIST_COLUMNS, rows)]);
 }
