@@ -129,6 +129,7 @@ export class LabController extends EventEmitter<LabControllerEvents> {
       maxPredownloads: this.#o.maxPredownloads,
       siteTag: (name) => siteTags.find((t) => t.name === name),
       elected: (election) => this.emit("primary", election),
+      serving: (primary) => this.emit("primary-serving", primary),
     });
     this.on("download", (ap) => this.#sites.downloadChanged(ap));
     this.on("leave", (ap, reason) => this.#sites.left(ap, reason));

@@ -24,6 +24,7 @@ export {
   type PrimaryView,
   type SiteTag,
 } from "./efficient/index.js";
+export type { PrimaryServing } from "./efficient/index.js";
 export { KEEP_ALIVE, type FaultPlan } from "./fault-plan.js";
 export { bundleLibrary, type ImageLibrary, type ImageFile } from "./image-library.js";
 export { imageServerFlag, imageServerFlags, imageServerLibrary, type ImageServer, type ImageServerLibrary, type ImageServerLibraryOptions } from "./image-server.js";

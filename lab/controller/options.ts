@@ -5,7 +5,7 @@ import { RFC5415_TIMERS } from "../../agent/config/index.js";
 import type { Clock, Log, Random } from "../../agent/core/index.js";
 import type { DatagramSocket, Endpoint } from "../../agent/net/index.js";
 import type { ApRecord } from "./ap-record.js";
-import type { Election, SiteTag } from "./efficient/index.js";
+import type { Election, PrimaryServing, SiteTag } from "./efficient/index.js";
 import type { ImageLibrary } from "./image-library.js";
 
 export interface LabControllerOptions {
@@ -84,4 +84,6 @@ export interface LabControllerEvents {
   download: [ap: ApRecord];
   /** A primary was elected for a model in a site tag (or re-elected when one was lost). */
   primary: [election: Election];
+  /** A primary completed and serves its image; its subordinates are ordered right after. */
+  "primary-serving": [primary: PrimaryServing];
 }

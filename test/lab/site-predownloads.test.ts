@@ -42,15 +42,18 @@ function aps(site: string, perModel: number, models = MODELS): ApRecord[] {
 function harness(o: { maxPredownloads?: number; tags?: SiteTag[]; refuse?: (ap: string) => boolean; seed?: number } = {}) {
   const orders: Order[] = [];
   const elections: Election[] = [];
+  /** What was told, in order: a primary serving, and each order that went out. */
+  const told: string[] = [];
   const log = lines();
   const tags = o.tags ?? [{ name: "branch", flexProfile: { predownload: true, tries: 7 }, aps: [] }];
   const sites = new SitePredownloads({
-    port: { order: (ap, version, efficient) => (orders.push({ ap, version, efficient }), o.refuse?.(ap) ? Promise.reject(new Error(`${ap} refused the predownload`)) : Promise.resolve()) },
+    port: { order: (ap, version, efficient) => (orders.push({ ap, version, efficient }), told.push(`order ${ap}`), o.refuse?.(ap) ? Promise.reject(new Error(`${ap} refused the predownload`)) : Promise.resolve()) },
     random: seededRandom(o.seed ?? 7),
     log,
     maxPredownloads: o.maxPredownloads ?? 100,
     siteTag: (name) => tags.find((t) => t.name === name),
     elected: (e) => elections.push(e),
+    serving: (p) => told.push(`serving ${p.ap} ${p.model} ${p.imageServer.address}:${p.imageServer.port}`),
   });
   const records = new Map<string, ApRecord>();
   const start = (site: string, list: ApRecord[]) => {
@@ -66,7 +69,7 @@ function harness(o: { maxPredownloads?: number; tags?: SiteTag[]; refuse?: (ap: 
   const complete = (ap: string, port?: number) => report(ap, { state: "complete", ...(port !== undefined ? { imageServer: { address: "10.0.1.2", port } } : {}) });
   const left = (ap: string) => sites.left(records.get(ap)!, "DTLS closed by the AP");
   const primaryOf = (model: string) => sites.primaries().find((p) => p.model === model)!.ap;
-  return { sites, orders, elections, log, start, report, complete, left, primaryOf };
+  return { sites, orders, elections, told, log, start, report, complete, left, primaryOf };
 }
 
 const settled = () => new Promise((resolve) => setImmediate(resolve));
@@ -83,8 +86,11 @@ describe("efficient predownload in a site", () => {
 
     // The primary of one model reports Complete with its endpoint: its three subordinates, nothing else.
     const primary = h.primaryOf(MODELS[0]!);
+    const toldBefore = h.told.length;
     h.complete(primary, 40001);
     const subs = h.orders.slice(3);
+    // The owner hears the primary serves before any subordinate is ordered (a test can still touch what it serves).
+    expect(h.told.slice(toldBefore)).toEqual([`serving ${primary} ${MODELS[0]} 10.0.1.2:40001`, ...subs.map((o) => `order ${o.ap}`)]);
     expect(subs.map((o) => o.ap).sort()).toEqual(["branch-0-0", "branch-0-1", "branch-0-2", "branch-0-3"].filter((a) => a !== primary));
     for (const o of subs) expect(o.efficient).toEqual({ role: "subordinate", siteTag: "branch", tries: 7, primary: { address: "10.0.1.2", port: 40001 } });
     expect(h.sites.primaries().find((p) => p.ap === primary)).toMatchObject({ status: "Complete", imageServer: { address: "10.0.1.2", port: 40001 }, subordinates: 3, complete: 0 });

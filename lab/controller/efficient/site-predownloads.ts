@@ -70,6 +70,16 @@ export interface SitePredownloadsOptions {
   siteTag(name: string): SiteTag | undefined;
   /** A primary was elected (or re-elected). */
   elected(election: Election): void;
+  /** A primary serves its image at `imageServer`: called before its subordinates are ordered. */
+  serving(primary: PrimaryServing): void;
+}
+
+/** A primary that completed and serves its model's image to its site. */
+export interface PrimaryServing {
+  readonly siteTag: string;
+  readonly model: string;
+  readonly ap: string;
+  readonly imageServer: Endpoint;
 }
 
 interface Run {
@@ -288,6 +298,7 @@ export class SitePredownloads {
   /** The primary serves at `server`: order its model's incomplete APs from there (again, those ordered under a primary since lost). */
   #release(group: Group, server: Endpoint): void {
     group.server = server;
+    this.#o.serving({ siteTag: group.run.siteTag, model: group.model, ap: group.primary!.ap, imageServer: server });
     const waiting = group.members.filter((m) => m !== group.primary && incomplete(m) && !m.gone);
     this.#o.log.info(`Efficient image upgrade: primary AP ${group.primary!.ap} serves ${group.model} on ${endpointKey(server)}: ordering ${waiting.length} subordinate(s) of site tag ${group.run.siteTag}`);
     for (const m of waiting) {
