@@ -7,15 +7,17 @@
  * version that booted. `vap run`, `vap lab` and the fleet build on this.
  */
 import { resolve4 } from "node:dns/promises";
+import { join } from "node:path";
 import type { ApConfig } from "../config/index.js";
 import { describeError, readOperatorFile, systemClock, systemRandom, type Log } from "../core/index.js";
 import { bindUdp, localAddressToward } from "../net/index.js";
 import { type DtlsContext, keylogFileSink } from "../capwap/dtls/index.js";
 import { type ImageDownload, Wtp, type WtpOptions } from "../capwap/wtp/index.js";
 import { CaptureFile } from "../pcap/index.js";
-import { capwapImageSource, oobImageSource } from "../transfer/index.js";
+import { capwapImageSource, oobImageSource, primaryImageSource } from "../transfer/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "../upgrade/index.js";
 import { apDtlsContext } from "./credentials.js";
+import { PrimaryImageServer, type PrimaryServerStatus } from "./primary.js";
 
 export interface ApRuntimeOptions {
   log: Log;
@@ -37,6 +39,8 @@ export interface RunningAp {
   readonly capture: CaptureFile | undefined;
   /** How often this AP reloaded since it started. */
   readonly reloads: number;
+  /** Efficient image upgrade: the TFTP server this AP runs as its site's primary, while it serves. */
+  readonly primaryServer: PrimaryServerStatus | undefined;
   /** Resolves with the reason when the AP cannot go on: a reload found nothing to boot or could not start a session. */
   readonly failed: Promise<Error>;
   stop(): Promise<void>;
@@ -51,8 +55,13 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   if (!engine) log.warn("No image trust configured (image.trust): firmware upgrades are disabled");
   let reloads = 0;
   let stopped = false;
-  // Both sources fill the same sink: the upgrade engine's, for this download's mode.
-  const imageSink = { imageName: config.identity.classProfile.name, sink: (download: ImageDownload) => engine!.downloadSink(download.mode) };
+  const imageName = config.identity.classProfile.name;
+  const primary = new PrimaryImageServer({ dir: join(config.stateDir, "primary"), imageName, port: config.efficientUpgrade.tftpPort, log });
+  // Every source fills the same sink: the upgrade engine's, for this download's mode; a primary's download is also kept, to serve.
+  const imageSink = {
+    imageName,
+    sink: (download: ImageDownload) => (download.efficient?.role === "primary" ? primary.keeping(engine!.downloadSink(download.mode)) : engine!.downloadSink(download.mode)),
+  };
   const controllerCa = engine && config.dtls.mode === "x509" ? readOperatorFile(config.dtls.ca, "dtls.ca") : undefined;
   // An AP bound to one address downloads from it too, as a real AP with its one interface.
   const { bindAddress } = config.discovery;
@@ -77,8 +86,12 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
               capwap: capwapImageSource({ ...imageSink, clock: systemClock, startTimeoutMs: config.timers.imageDataStartMs }),
               // Out of band needs the controller's CA to check its HTTPS server: certificate (x509) DTLS only.
               ...(controllerCa !== undefined ? { https: oobImageSource({ ...imageSink, ca: controllerCa, clock: systemClock, stallTimeoutMs: config.oob.stallTimeoutMs, ...localAddress }) } : {}),
+              tftp: primaryImageSource({ ...imageSink, clock: systemClock }),
             },
             onNoUpgrade: () => engine!.noUpgrade(),
+            serveImage: (_version: string, address: string) => primary.serve(address),
+            stopServing: () => void primary.close().catch((err: unknown) => log.warn(`Efficient image upgrade: the TFTP server did not close cleanly: ${describeError(err)}`)),
+            swap: (version: string) => swap(version),
           }
         : {}),
       ...(capture ? { capture: capture.record } : {}),
@@ -95,10 +108,19 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
     reloading ??= reloadOnce(reason, version).finally(() => (reloading = undefined));
   }
 
+  /** ImageSwap: ACTIVATE the predownloaded `version` (BOOT names it) without a reload, once the download steps under way are done. */
+  async function swap(version: string): Promise<void> {
+    await engine!.settled();
+    const pending = engine!.pending?.version;
+    if (pending !== version) throw new Error(`no predownloaded ${version} stands by (${pending ? `${pending} does` : "none does"})`);
+    await engine!.activate(`Image swap to ${version}`);
+  }
+
   /** Stop the session, let a download's last step (an ABORT) finish, boot the flash again, start anew — unless stop() came meanwhile. */
   async function reloadOnce(reason: string, version?: string): Promise<void> {
     try {
       await wtp.stop();
+      await primary.close();
       await engine?.settled();
       if (stopped) return;
       // A Reset Request naming the predownloaded image: swap to it first (ACTIVATE).
@@ -127,11 +149,15 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
     get reloads() {
       return reloads;
     },
+    get primaryServer() {
+      return primary.status;
+    },
     failed,
     async stop() {
       stopped = true;
       await reloading;
       await wtp.stop();
+      await primary.close();
       await engine?.close();
       await capture?.close();
     },

@@ -120,6 +120,26 @@ export interface OobSettings {
  */
 export const OOB_DEFAULTS: OobSettings = { enabled: true, stallTimeoutMs: 10_000 };
 
+/**
+ * Efficient image upgrade (SPEC.md §3): the TFTP port a primary AP serves its
+ * image on to the site's subordinates, and the random pause a subordinate
+ * takes between tries at a busy or failed primary.
+ */
+export interface EfficientUpgradeSettings {
+  /** The primary's TFTP server port; 0 lets the kernel choose (labs and tests). */
+  tftpPort: number;
+  /** A subordinate waits uniformly in [min, max] before its next try at the primary. */
+  retryBackoffMs: { min: number; max: number };
+}
+
+/**
+ * TFTP's well-known port for the primary's server, as on a real AP; [inf] a
+ * real subordinate's pause between tries is not public: 1 s to 10 s spreads a
+ * site's subordinates over a busy primary's three slots without leaving a
+ * freed slot idle for long.
+ */
+export const EFFICIENT_UPGRADE_DEFAULTS: EfficientUpgradeSettings = { tftpPort: 69, retryBackoffMs: { min: 1_000, max: 10_000 } };
+
 export interface ApIdentity {
   name: string;
   baseMac: string;
@@ -149,6 +169,7 @@ export interface ApConfig {
   /** Largest sliding window this AP accepts for image download. */
   maxImageWindow: number;
   oob: OobSettings;
+  efficientUpgrade: EfficientUpgradeSettings;
 }
 
 /** The Cisco console name of an AP: "AP" + the dotted base MAC (AP0011.2233.4455). */
@@ -159,7 +180,7 @@ function ciscoApName(baseMac: string): string {
 
 export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApConfig {
   const f = Fields.root(source, raw);
-  f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "image", "versions", "maxImageWindow", "oob");
+  f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "image", "versions", "maxImageWindow", "oob", "efficientUpgrade");
   const baseMac = f.mac("baseMac");
   const classProfile = hardwareClasses[f.oneOf("class", classNames, "ap1g8")];
   // The lengths are the wire's: Cisco's AP name (32), Board Data serial (16),
@@ -224,7 +245,18 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
     versions,
     maxImageWindow: f.integer("maxImageWindow", 20, 1, MAX_IMAGE_WINDOW),
     oob: parseOob(f.object("oob")),
+    efficientUpgrade: parseEfficientUpgrade(f.object("efficientUpgrade")),
   };
+}
+
+function parseEfficientUpgrade(e: Fields): EfficientUpgradeSettings {
+  e.only("tftpPort", "retryBackoff");
+  const defaults = EFFICIENT_UPGRADE_DEFAULTS;
+  const b = e.object("retryBackoff");
+  b.only("min", "max");
+  const retryBackoffMs = { min: b.duration("min", defaults.retryBackoffMs.min), max: b.duration("max", defaults.retryBackoffMs.max) };
+  if (retryBackoffMs.min > retryBackoffMs.max) b.fail("max", `${retryBackoffMs.max} ms is below min (${retryBackoffMs.min} ms)`);
+  return { tftpPort: e.integer("tftpPort", defaults.tftpPort, 0, 65535), retryBackoffMs };
 }
 
 function parseOob(o: Fields): OobSettings {

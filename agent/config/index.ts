@@ -15,5 +15,7 @@ export {
   type DtlsCredentials,
   type ImageSettings,
   OOB_DEFAULTS,
+  EFFICIENT_UPGRADE_DEFAULTS,
+  type EfficientUpgradeSettings,
 } from "./ap-config.js";
 export { Fields, parseDuration } from "./validate.js";

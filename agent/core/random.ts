@@ -35,3 +35,8 @@ export const systemRandom: Random = {
   int: (n) => Math.floor((randomBytes(4).readUInt32BE(0) / 4294967296) * n),
   bytes: (n) => new Uint8Array(randomBytes(n)),
 };
+
+/** Uniform integer in [min, max], both ends included (a back-off drawn between two configured bounds). */
+export function randomBetween(random: Random, min: number, max: number): number {
+  return min + random.int(max - min + 1);
+}

@@ -66,3 +66,37 @@ export function tappedSink(sink: ImageSink, taps: SinkTaps): ImageSink {
     abort: (reason) => sink.abort(reason),
   };
 }
+
+/**
+ * Every byte into `main` and into `copy` as well (a primary AP keeps the
+ * image it installs, to serve it): each call waits for both, so the slower
+ * sets the pace and nothing piles up. `main` finishes first and decides:
+ * only what it accepted is kept (`copy` finished), anything it refuses
+ * leaves no copy (`copy` aborted). Precheck is `main`'s.
+ */
+export function teeSink(main: ImageSink, copy: ImageSink): ImageSink {
+  return {
+    ...(main.precheck ? { precheck: () => main.precheck!() } : {}),
+    begin: (image) => both(main.begin(image), copy.begin(image)),
+    write: (chunk) => both(main.write(chunk), copy.write(chunk)),
+    finish: async () => {
+      let result: ImageSinkResult;
+      try {
+        result = await main.finish();
+      } catch (err) {
+        await copy.abort("the image was refused");
+        throw err;
+      }
+      await copy.finish();
+      return result;
+    },
+    abort: (reason) => both(main.abort(reason), copy.abort(reason)),
+  };
+}
+
+/** Wait for both, then fail with the first failure: neither call is still running when the caller moves on (to abort, say). */
+async function both(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === "rejected") throw x.reason;
+  if (y.status === "rejected") throw y.reason;
+}

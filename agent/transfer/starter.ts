@@ -18,6 +18,18 @@ export interface SourceStarterOptions {
   sink: (download: ImageDownload) => ImageSink;
 }
 
+/**
+ * The console line a source logs as it asks for the image (Cisco's `Image
+ * Data Request sent to …`): `to` names the server, `method` a way other
+ * than CAPWAP; a download of an efficient image upgrade carries its role as
+ * real APs do (replicaStatus 0: the primary, from the controller; 1: a
+ * subordinate, from its primary).
+ */
+export function imageRequestLine(to: string, name: string, download: ImageDownload, method?: string): string {
+  const role = download.efficient ? `, replicaStatus ${download.efficient.role === "primary" ? 0 : 1}` : "";
+  return `Image Data Request sent to ${to}, fileName [${name}]${method ? `, method ${method}` : ""}${role}`;
+}
+
 export function imageSourceStarter(options: SourceStarterOptions): ImageSourceStarter {
   return {
     start(download, host) {

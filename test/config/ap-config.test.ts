@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../agent/core/index.js";
-import { loadApConfig, parseApConfig, RFC5415_TIMERS } from "../../agent/config/index.js";
+import { EFFICIENT_UPGRADE_DEFAULTS, loadApConfig, parseApConfig, RFC5415_TIMERS } from "../../agent/config/index.js";
 import { hardwareClasses } from "../../platform/classes/index.js";
 
 const minimal = { baseMac: "00:11:22:33:44:55", controllers: [{ address: "192.0.2.1" }], dtls: { mode: "plaintext" } };
@@ -22,6 +22,14 @@ describe("AP configuration", () => {
   it("takes durations in seconds or with units", () => {
     const c = parseApConfig({ ...minimal, timers: { echoInterval: 2, retransmitInterval: "50ms", silentInterval: "1m", maxRetransmit: 3 } }, "ap.yaml");
     expect(c.timers).toMatchObject({ echoIntervalMs: 2000, retransmitIntervalMs: 50, silentIntervalMs: 60_000, maxRetransmit: 3 });
+  });
+
+  it("efficient image upgrade: TFTP port 69 and a 1 s to 10 s back-off by default; 0 and durations taken", () => {
+    expect(parseApConfig(minimal, "ap.yaml").efficientUpgrade).toEqual({ tftpPort: 69, retryBackoffMs: { min: 1000, max: 10_000 } });
+    expect(EFFICIENT_UPGRADE_DEFAULTS).toEqual({ tftpPort: 69, retryBackoffMs: { min: 1000, max: 10_000 } });
+    const c = parseApConfig({ ...minimal, efficientUpgrade: { tftpPort: 0, retryBackoff: { min: "200ms", max: 2 } } }, "ap.yaml");
+    expect(c.efficientUpgrade).toEqual({ tftpPort: 0, retryBackoffMs: { min: 200, max: 2000 } });
+    expect(parseApConfig({ ...minimal, efficientUpgrade: { retryBackoff: { min: "3s", max: "3s" } } }, "ap.yaml").efficientUpgrade.retryBackoffMs).toEqual({ min: 3000, max: 3000 });
   });
 
   it("reads YAML and JSON files, resolving paths against the file", () => {
@@ -57,6 +65,9 @@ describe("AP configuration", () => {
     ["an AP name longer than Cisco's 32", { ...minimal, name: "A".repeat(33) }, /^ap\.yaml: name: longer than 32 characters$/],
     ["a zero timer (a busy loop)", { ...minimal, timers: { echoInterval: 0 } }, /^ap\.yaml: timers\.echoInterval: expected a duration from 1ms to 24 days, got 0$/],
     ["a timer beyond what Node can wait", { ...minimal, timers: { echoInterval: "1000h" } }, /^ap\.yaml: timers\.echoInterval: expected a duration from 1ms to 24 days, got "1000h"$/],
+    ["a TFTP port out of range", { ...minimal, efficientUpgrade: { tftpPort: 70000 } }, /^ap\.yaml: efficientUpgrade\.tftpPort: expected a whole number from 0 to 65535, got 70000$/],
+    ["a back-off whose max is below its min", { ...minimal, efficientUpgrade: { retryBackoff: { min: "5s", max: "1s" } } }, /^ap\.yaml: efficientUpgrade\.retryBackoff\.max: 1000 ms is below min \(5000 ms\)$/],
+    ["a typo in the back-off", { ...minimal, efficientUpgrade: { retryBackof: {} } }, /^ap\.yaml: efficientUpgrade\.retryBackof: unknown setting \(known: tftpPort, retryBackoff\)$/],
   ];
   it.each(bad)("rejects %s with one line naming the file and field", (_name, raw, message) => {
     expect(() => parseApConfig(raw, "ap.yaml")).toThrow(ConfigError);

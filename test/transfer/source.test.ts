@@ -105,10 +105,10 @@ describe("imageSourceStarter: any source behind the WTP's seam", () => {
 
 describe("the CAPWAP source's failure reasons", () => {
   const clock = new ManualClock();
-  const start = (request: CapwapSession["request"]) => {
+  const start = (request: CapwapSession["request"], download = DOWNLOAD) => {
     const sink = new MemorySink();
     const recorded = recordingHost(request);
-    capwapImageSource({ imageName: "ap1g8", sink: () => sink, clock, startTimeoutMs: 3_000 }).start(DOWNLOAD, recorded.host);
+    capwapImageSource({ imageName: "ap1g8", sink: () => sink, clock, startTimeoutMs: 3_000 }).start(download, recorded.host);
     return { ...recorded, sink };
   };
   const response = (resultCode: number, withInformation = true): Message => ({
@@ -118,10 +118,17 @@ describe("the CAPWAP source's failure reasons", () => {
   });
 
   it("no answer to the Initiate Download: timeout", async () => {
-    const { reports, sink } = start(async () => Promise.reject(new Error("no answer to Image Data Request")));
+    const { reports, sink, lines } = start(async () => Promise.reject(new Error("no answer to Image Data Request")));
     await settle();
     expect(reports).toEqual([{ failed: "timeout", message: "image download cannot start" }]);
     expect(sink.aborted).toEqual(["image download cannot start"]);
+    expect(lines.some((l) => l.endsWith("Image Data Request sent to 10.0.0.1, fileName [ap1g8]"))).toBe(true);
+  });
+
+  it("a primary's download (efficient image upgrade): its request line carries replicaStatus 0", async () => {
+    const { lines } = start(async () => Promise.reject(new Error("no answer")), { ...DOWNLOAD, mode: "predownload", efficient: { role: "primary" } });
+    await settle();
+    expect(lines.some((l) => l.endsWith("Image Data Request sent to 10.0.0.1, fileName [ap1g8], replicaStatus 0"))).toBe(true);
   });
 
   it("the controller refuses: refused, with its result code", async () => {

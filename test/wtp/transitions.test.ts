@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { MessageType, ResultCode } from "../../agent/capwap/codec/index.js";
-import { type Element, type Message, PredownloadState, profiles } from "../../agent/capwap/profiles/index.js";
-import { initialMachine, type MachineSettings, PEER_CLOSED_RESTART_JITTER_MS, tableRows, transition, type WtpContext, type WtpEffect, type WtpInput, type WtpState } from "../../agent/capwap/wtp/index.js";
+import { EfficientRole, type Element, type Message, PredownloadState, profiles } from "../../agent/capwap/profiles/index.js";
+import { type DownloadRun, initialMachine, type MachineSettings, PEER_CLOSED_RESTART_JITTER_MS, tableRows, transition, type WtpContext, type WtpEffect, type WtpInput, type WtpState } from "../../agent/capwap/wtp/index.js";
 import { parseApConfig } from "../../agent/config/index.js";
+import { randomBetween, seededRandom } from "../../agent/core/index.js";
 
 const config = parseApConfig(
   {
@@ -118,6 +119,235 @@ const sessionRows: Row[] = SESSION_STATES.flatMap((from): Row[] => [
   { name: "internal error", from, input: boom, to: "DtlsTeardown", effects: teardown(from, "internal error: boom", { sulk: true }), after: { sulkAfterTeardown: true } },
   { name: "operator stop", from, input: { type: "stop" }, to: "Idle", effects: [{ kind: "closeSession" }, { kind: "cancelAllTimers" }] },
 ]);
+
+// ---------------------------------------------------------------- efficient image upgrade
+
+const PRIMARY_AT = { address: "10.0.5.7", port: 40001 };
+const efficientOrder = (role: number, tries = 44, at = role === EfficientRole.Primary ? { address: "0.0.0.0", port: 0 } : PRIMARY_AT) =>
+  message(MessageType.ConfigurationUpdateRequest, [
+    { kind: "PredownloadOrder", version: PREDOWNLOAD.version },
+    { kind: "EfficientUpgrade", role, tries, primaryAddress: at.address, primaryPort: at.port },
+  ]);
+const primaryOrder = efficientOrder(EfficientRole.Primary);
+const subordinateOrder = efficientOrder(EfficientRole.Subordinate);
+const EFFICIENT_SOURCES: Partial<MachineSettings> = { sources: ["capwap", "tftp"] };
+const AS_PRIMARY = { efficient: { role: "primary" as const } };
+const PRIMARY_RUN = { ...PREDOWNLOADING, ...AS_PRIMARY };
+const subordinateRun = (attempt: number, tries = 44, extra: Partial<DownloadRun> = {}, lastFailure?: string): DownloadRun => ({
+  ...PREDOWNLOAD,
+  source: "tftp",
+  efficient: { role: "subordinate", primary: PRIMARY_AT, tries, attempt, ...(lastFailure ? { lastFailure } : {}) },
+  ...extra,
+});
+const fromController = (extra: object = {}) => ({ ...PREDOWNLOAD, controllerAddress: "10.0.0.1", window: 8, ...extra });
+const tryPrimary = { kind: "startSource", source: "tftp", download: fromController({ efficient: { role: "subordinate", primary: PRIMARY_AT } }) };
+const ordered = (order: Message) => [ok(order), log("Predownload of 17.13.1.1 ordered by wlc")];
+const B = config.efficientUpgrade.retryBackoffMs;
+const swapOrder = message(MessageType.ConfigurationUpdateRequest, [{ kind: "ImageSwap", version: PREDOWNLOAD.version }]);
+
+const EFFICIENT_ROWS: Row[] = [
+  {
+    name: "efficient, primary: download from the controller (CAPWAP) keeping the role",
+    from: "Run",
+    settings: EFFICIENT_SOURCES,
+    input: { type: "request", message: primaryOrder },
+    to: "Run",
+    effects: [...ordered(primaryOrder), log("Efficient image upgrade: primary AP for ap1g8 in this site, downloading 17.13.1.1 from the controller"), { kind: "startSource", source: "capwap", download: fromController(AS_PRIMARY) }],
+    after: { download: PRIMARY_RUN },
+  },
+  {
+    name: "efficient, primary with HTTPS offered at join: download over HTTPS",
+    from: "Run",
+    settings: { sources: ["capwap", "https", "tftp"] },
+    context: { joined: OOB_JOINED },
+    input: { type: "request", message: primaryOrder },
+    to: "Run",
+    effects: [...ordered(primaryOrder), log("Efficient image upgrade: primary AP for ap1g8 in this site, downloading 17.13.1.1 from the controller"), { kind: "startSource", source: "https", download: fromController(AS_PRIMARY) }],
+    after: { download: { ...PRIMARY_RUN, source: "https" } },
+  },
+  {
+    name: "efficient, primary's HTTPS failed: CAPWAP fallback, still the primary",
+    from: "Run",
+    settings: { sources: ["capwap", "https", "tftp"] },
+    context: { joined: OOB_JOINED, download: { ...PRIMARY_RUN, source: "https" } },
+    input: { type: "sourceFailed", reason: "timeout", message: "stalled" },
+    to: "Run",
+    effects: [log("OOB Image Download failed (reason : stalled), falling back to CAPWAP image download", "warn"), { kind: "startSource", source: "capwap", download: fromController({ fallback: "stalled", ...AS_PRIMARY }) }],
+    after: { download: PRIMARY_RUN },
+  },
+  {
+    name: "efficient, primary's image installed: serve it before reporting",
+    from: "Run",
+    context: { download: PRIMARY_RUN },
+    input: { type: "sourceFinished", result: { reboot: false, version: "17.13.1.1" } },
+    to: "Run",
+    effects: [log("Predownload of 17.13.1.1 complete: it stands by in the backup partition"), { kind: "serveImage", version: "17.13.1.1" }],
+    after: { download: { ...PRIMARY_RUN, waiting: "server" } },
+  },
+  {
+    name: "efficient, primary serves: Complete with its TFTP endpoint",
+    from: "Run",
+    context: { download: { ...PRIMARY_RUN, waiting: "server" } },
+    input: { type: "imageServed", server: PRIMARY_AT },
+    to: "Run",
+    effects: [{ kind: "request", type: MessageType.WtpEventRequest, elements: [{ kind: "PredownloadStatus", state: PredownloadState.Complete, version: "17.13.1.1" }, { kind: "PrimaryImageServer", ...PRIMARY_AT }] }],
+    after: { download: undefined, imageServer: PRIMARY_AT },
+  },
+  { name: "efficient, a server report with none starting is ignored", from: "Run", input: { type: "imageServed", server: PRIMARY_AT }, to: "Run", effects: [] },
+  {
+    name: "efficient, primary cannot serve: Complete without a server, and why",
+    from: "Run",
+    context: { download: { ...PRIMARY_RUN, waiting: "server" } },
+    input: { type: "imageServeFailed", error: "cannot listen on 10.0.5.7:69 (EACCES)" },
+    to: "Run",
+    effects: [log("Efficient image upgrade: cannot serve ap1g8 to subordinate APs: cannot listen on 10.0.5.7:69 (EACCES)", "warn"), predownloadStatus(PredownloadState.Complete)],
+    after: { download: undefined, imageServer: undefined },
+  },
+  { name: "efficient, a server failure with none starting is ignored", from: "Run", input: { type: "imageServeFailed", error: "late" }, to: "Run", effects: [] },
+  {
+    name: "a new order while serving: stop serving the old image",
+    from: "Run",
+    context: { imageServer: PRIMARY_AT },
+    input: { type: "request", message: predownloadOrder },
+    to: "Run",
+    effects: [{ kind: "stopServing" }, ...ordered(predownloadOrder), { kind: "startSource", source: "capwap", download: fromController() }],
+    after: { download: PREDOWNLOADING, imageServer: undefined },
+  },
+  {
+    name: "a new order while the server starts: stop it, nothing to abort",
+    from: "Run",
+    context: { download: { ...PRIMARY_RUN, waiting: "server" } },
+    input: { type: "request", message: predownloadOrder },
+    to: "Run",
+    effects: [{ kind: "stopServing" }, ...ordered(predownloadOrder), { kind: "startSource", source: "capwap", download: fromController() }],
+    after: { download: PREDOWNLOADING },
+  },
+  {
+    name: "efficient, subordinate: try the primary over TFTP",
+    from: "Run",
+    settings: EFFICIENT_SOURCES,
+    input: { type: "request", message: subordinateOrder },
+    to: "Run",
+    effects: [...ordered(subordinateOrder), tryPrimary],
+    after: { download: subordinateRun(1) },
+  },
+  ...[
+    { tries: 0, used: 1 },
+    { tries: 99, used: 63 },
+  ].map(
+    ({ tries, used }): Row => ({
+      name: `efficient, subordinate ordered ${tries} tries: taken as ${used}`,
+      from: "Run",
+      settings: EFFICIENT_SOURCES,
+      input: { type: "request", message: efficientOrder(EfficientRole.Subordinate, tries) },
+      to: "Run",
+      effects: [...ordered(efficientOrder(EfficientRole.Subordinate, tries)), log(`Efficient image upgrade: ${tries} tries at the primary is outside 1..63; using ${used}`, "warn"), tryPrimary],
+      after: { download: subordinateRun(1, used) },
+    }),
+  ),
+  { name: "efficient, subordinate without a TFTP source: service not provided", from: "Run", input: { type: "request", message: subordinateOrder }, to: "Run", effects: [reply(subordinateOrder, ResultCode.ConfigurationFailureServiceNotProvided)] },
+  {
+    name: "efficient, subordinate's try failed with tries left: a random back-off",
+    from: "Run",
+    settings: EFFICIENT_SOURCES,
+    context: { download: subordinateRun(3) },
+    input: { type: "sourceFailed", reason: "refused", message: "server busy (3 transfers), try later" },
+    to: "Run",
+    effects: [{ kind: "armBackoff", timer: "PrimaryRetry", minMs: B.min, maxMs: B.max }],
+    after: { download: subordinateRun(3, 44, { waiting: "retry" }, "server busy (3 transfers), try later") },
+  },
+  {
+    name: "efficient, the back-off is armed: tell the console and the controller when the next try comes",
+    from: "Run",
+    context: { download: subordinateRun(3, 44, { waiting: "retry" }, "server busy (3 transfers), try later") },
+    input: { type: "backoffArmed", timer: "PrimaryRetry", ms: 2400 },
+    to: "Run",
+    effects: [
+      log("Efficient image upgrade: primary 10.0.5.7:40001 failed (server busy (3 transfers), try later), try 3 of 44, next in 2.4 s", "warn"),
+      { kind: "request", type: MessageType.WtpEventRequest, elements: [{ kind: "PredownloadRetry", attempt: 3, tries: 44, nextRetrySeconds: 3, reason: "server busy (3 transfers), try later" }] },
+    ],
+  },
+  { name: "efficient, a back-off report with no retry waiting is ignored", from: "Run", input: { type: "backoffArmed", timer: "PrimaryRetry", ms: 2400 }, to: "Run", effects: [] },
+  {
+    name: "efficient, the back-off is over: the next try",
+    from: "Run",
+    context: { download: subordinateRun(3, 44, { waiting: "retry" }, "timeout") },
+    input: { type: "timer", timer: "PrimaryRetry" },
+    to: "Run",
+    effects: [tryPrimary],
+    after: { download: subordinateRun(4, 44, {}, "timeout") },
+  },
+  { name: "efficient, a stale PrimaryRetry is ignored", from: "Run", context: { download: PREDOWNLOADING }, input: { type: "timer", timer: "PrimaryRetry" }, to: "Run", effects: [] },
+  {
+    name: "efficient, the last try failed: fall back to the controller (CAPWAP, the reason told)",
+    from: "Run",
+    context: { download: subordinateRun(44) },
+    input: { type: "sourceFailed", reason: "timeout", message: "no answer from 10.0.5.7:40001" },
+    to: "Run",
+    effects: [
+      log("Efficient image upgrade: primary 10.0.5.7:40001 failed 44 tries (last: no answer from 10.0.5.7:40001), falling back to the controller", "warn"),
+      { kind: "startSource", source: "capwap", download: fromController({ fallback: "primary 10.0.5.7:40001 failed 44 tries (last: no answer from 10.0.5.7:40001)" }) },
+    ],
+    after: { download: PREDOWNLOADING },
+  },
+  ...(["sink", "integrity"] as const).map(
+    (reason): Row => ({
+      name: `efficient, the primary's image fails verification (${reason}): fall back at once, no retry`,
+      from: "Run",
+      context: { download: subordinateRun(1) },
+      input: { type: "sourceFailed", reason, message: "signature does not verify" },
+      to: "Run",
+      effects: [
+        log("Efficient image upgrade: image from primary failed verification: signature does not verify, falling back to the controller", "warn"),
+        { kind: "startSource", source: "capwap", download: fromController({ fallback: "image from primary failed verification: signature does not verify" }) },
+      ],
+      after: { download: PREDOWNLOADING },
+    }),
+  ),
+  {
+    name: "efficient, a new order while a subordinate downloads: one ABORT, then the new role",
+    from: "Run",
+    settings: EFFICIENT_SOURCES,
+    context: { download: subordinateRun(2) },
+    input: { type: "request", message: primaryOrder },
+    to: "Run",
+    effects: [
+      { kind: "abortSource", reason: "superseded by the order for 17.13.1.1" },
+      ...ordered(primaryOrder),
+      log("Efficient image upgrade: primary AP for ap1g8 in this site, downloading 17.13.1.1 from the controller"),
+      { kind: "startSource", source: "capwap", download: fromController(AS_PRIMARY) },
+    ],
+    after: { download: PRIMARY_RUN },
+  },
+  {
+    name: "efficient, a new order while a subordinate waits to retry: cancel the back-off, nothing to abort",
+    from: "Run",
+    settings: EFFICIENT_SOURCES,
+    context: { download: subordinateRun(2, 44, { waiting: "retry" }, "timeout") },
+    input: { type: "request", message: subordinateOrder },
+    to: "Run",
+    effects: [{ kind: "cancel", timer: "PrimaryRetry" }, ...ordered(subordinateOrder), tryPrimary],
+    after: { download: subordinateRun(1) },
+  },
+  {
+    name: "efficient, stop while a subordinate waits to retry: nothing to abort",
+    from: "Run",
+    context: { download: subordinateRun(2, 44, { waiting: "retry" }, "timeout") },
+    input: { type: "stop" },
+    to: "Idle",
+    effects: [{ kind: "cancel", timer: "PrimaryRetry" }, { kind: "closeSession" }, { kind: "cancelAllTimers" }],
+    after: { download: undefined },
+  },
+  { name: "Image Swap: ACTIVATE without a reload", from: "Run", input: { type: "request", message: swapOrder }, to: "Run", effects: [log("Image swap to 17.13.1.1 ordered by wlc"), { kind: "swapImage", request: swapOrder, version: "17.13.1.1" }] },
+  { name: "Image Swap done: Success", from: "Run", input: { type: "imageSwapped", request: swapOrder }, to: "Run", effects: [ok(swapOrder)] },
+  {
+    name: "Image Swap failed: a failure Result Code, and why",
+    from: "Run",
+    input: { type: "imageSwapped", request: swapOrder, error: "no predownloaded 17.13.1.1 stands by (none does)" },
+    to: "Run",
+    effects: [log("Image swap failed: no predownloaded 17.13.1.1 stands by (none does)", "warn"), reply(swapOrder, ResultCode.ConfigurationFailureServiceNotProvided)],
+  },
+];
 
 const ROWS: Row[] = [
   // ------------------------------------------------------------ Idle
@@ -416,7 +646,17 @@ const ROWS: Row[] = [
     ],
     after: { download: PREDOWNLOADING },
   },
-  { name: "Predownload Order while downloading: service not provided", from: "Run", context: { download: PREDOWNLOADING }, input: { type: "request", message: predownloadOrder }, to: "Run", effects: [reply(predownloadOrder, ResultCode.ConfigurationFailureServiceNotProvided)] },
+  {
+    name: "Predownload Order while downloading: the new order supersedes it (one ABORT)",
+    from: "Run",
+    context: { download: PREDOWNLOADING },
+    input: { type: "request", message: predownloadOrder },
+    to: "Run",
+    effects: [{ kind: "abortSource", reason: "superseded by the order for 17.13.1.1" }, ok(predownloadOrder), log("Predownload of 17.13.1.1 ordered by wlc"), { kind: "startSource", source: "capwap", download: { ...PREDOWNLOAD, controllerAddress: "10.0.0.1", window: 8 } }],
+    after: { download: PREDOWNLOADING },
+  },
+  { name: "Predownload Order without a CAPWAP source: service not provided", from: "Run", settings: { sources: [] }, input: { type: "request", message: predownloadOrder }, to: "Run", effects: [reply(predownloadOrder, ResultCode.ConfigurationFailureServiceNotProvided)] },
+  ...EFFICIENT_ROWS,
   {
     name: "Reset Request naming a version: reload to swap to it",
     from: "Run",
@@ -440,15 +680,20 @@ const ROWS: Row[] = [
   { name: "DataChannelDeadInterval expires", from: "Run", input: { type: "timer", timer: "DataChannelDeadInterval" }, to: "DtlsTeardown", effects: teardown("Run", "DataChannelDeadInterval expired") },
   { name: "StatisticsTimer: a WTP Event Request", from: "Run", input: { type: "timer", timer: "StatisticsTimer" }, to: "Run", effects: [{ kind: "request", type: MessageType.WtpEventRequest }, { kind: "arm", timer: "StatisticsTimer", ms: T.statisticsMs }] },
   { name: "a predownload's source found the image: report Downloading", from: "Run", context: { download: PREDOWNLOADING }, input: { type: "sourceStarted" }, to: "Run", effects: [predownloadStatus(PredownloadState.Downloading)] },
-  {
-    name: "a predownload completes: report it, stay in Run",
-    from: "Run",
-    context: { download: PREDOWNLOADING },
-    input: { type: "sourceFinished", result: { reboot: false, version: "17.13.1.1" } },
-    to: "Run",
-    effects: [log("Predownload of 17.13.1.1 complete: it stands by in the backup partition"), predownloadStatus(PredownloadState.Complete)],
-    after: { download: undefined },
-  },
+  ...[
+    { what: "a predownload", download: PREDOWNLOADING },
+    { what: "a subordinate's predownload from its primary", download: subordinateRun(2) },
+  ].map(
+    ({ what, download }): Row => ({
+      name: `${what} completes: report it, stay in Run`,
+      from: "Run",
+      context: { download },
+      input: { type: "sourceFinished", result: { reboot: false, version: "17.13.1.1" } },
+      to: "Run",
+      effects: [log("Predownload of 17.13.1.1 complete: it stands by in the backup partition"), predownloadStatus(PredownloadState.Complete)],
+      after: { download: undefined },
+    }),
+  ),
   {
     name: "a predownload fails: report it, stay in Run",
     from: "Run",
@@ -507,7 +752,9 @@ describe("WTP transition table", () => {
       expect(result.effects).toHaveLength(row.effects.length);
       if (row.after) {
         const { download, ...rest } = row.after;
-        expect(result.context).toMatchObject(rest);
+        const gone = Object.keys(rest).filter((k) => rest[k as keyof typeof rest] === undefined);
+        expect(result.context).toMatchObject(Object.fromEntries(Object.entries(rest).filter(([k]) => !gone.includes(k))));
+        for (const k of gone) expect(result.context[k as keyof WtpContext]).toBeUndefined();
         if ("download" in row.after) expect(result.context.download).toEqual(download);
       }
     });
@@ -524,8 +771,8 @@ describe("WTP transition table", () => {
   });
 
   it("every timer is armed only by an effect: no row's effects arm a timer the shell would not know", () => {
-    const armed = ROWS.flatMap((row) => run(row).effects).filter((e): e is Extract<WtpEffect, { kind: "arm" | "armRandom" }> => e.kind === "arm" || e.kind === "armRandom");
-    expect(new Set(armed.map((e) => e.timer))).toEqual(new Set(["DiscoveryInterval", "SilentInterval", "WaitDTLS", "WaitJoin", "ChangeStatePendingTimer", "DataChannelDeadInterval", "EchoInterval", "DataChannelKeepAlive", "StatisticsTimer", "Restart"]));
+    const armed = ROWS.flatMap((row) => run(row).effects).filter((e): e is Extract<WtpEffect, { kind: "arm" | "armRandom" | "armBackoff" }> => e.kind === "arm" || e.kind === "armRandom" || e.kind === "armBackoff");
+    expect(new Set(armed.map((e) => e.timer))).toEqual(new Set(["DiscoveryInterval", "SilentInterval", "WaitDTLS", "WaitJoin", "ChangeStatePendingTimer", "DataChannelDeadInterval", "EchoInterval", "DataChannelKeepAlive", "StatisticsTimer", "Restart", "PrimaryRetry"]));
   });
 
   it("every row of the table has a row here", () => {
@@ -535,5 +782,48 @@ describe("WTP transition table", () => {
       .map((r) => `${r.state} ${r.input}`)
       .filter((r) => !tested.has(r));
     expect(untested).toEqual([]);
+  });
+});
+
+describe("efficient image upgrade: a subordinate's tries and back-off follow the order and the config", () => {
+  const backoff = { min: 250, max: 750 };
+  const efficient: MachineSettings = { ...settings, sources: ["capwap", "tftp"], config: { ...config, efficientUpgrade: { tftpPort: 0, retryBackoffMs: backoff } } };
+
+  for (const tries of [1, 44, 63]) {
+    it(`${tries} tries: ${tries - 1} retries at the primary, each after a back-off in [min, max], then the controller`, () => {
+      let machine: { state: WtpState; context: WtpContext } = { state: "Run", context: context("Run") };
+      const all: WtpEffect[] = [];
+      const step = (input: WtpInput): WtpEffect[] => {
+        const { effects, ...next } = transition(efficient, machine, input);
+        machine = next;
+        all.push(...effects);
+        return effects;
+      };
+      const random = seededRandom(tries);
+      step({ type: "request", message: efficientOrder(EfficientRole.Subordinate, tries) });
+      for (let attempt = 1; attempt <= tries; attempt++) {
+        expect(machine.context.download).toMatchObject({ source: "tftp", efficient: { attempt, tries } });
+        const failed = step({ type: "sourceFailed", reason: "refused", message: "server busy" });
+        if (attempt === tries) break;
+        expect(failed).toEqual([{ kind: "armBackoff", timer: "PrimaryRetry", minMs: backoff.min, maxMs: backoff.max }]);
+        // What the shell does with armBackoff: draw in [min, max], arm, report.
+        step({ type: "backoffArmed", timer: "PrimaryRetry", ms: randomBetween(random, backoff.min, backoff.max) });
+        step({ type: "timer", timer: "PrimaryRetry" });
+      }
+      const starts = all.filter((e): e is Extract<WtpEffect, { kind: "startSource" }> => e.kind === "startSource");
+      expect(starts.filter((e) => e.source === "tftp")).toHaveLength(tries);
+      expect(starts).toHaveLength(tries + 1);
+      expect(starts.at(-1)).toMatchObject({ source: "capwap", download: { fallback: `primary 10.0.5.7:40001 failed ${tries} tries (last: server busy)` } });
+      const retries = all.flatMap((e) => (e.kind === "request" ? (e.elements ?? []) : [])).filter((e) => e.kind === "PredownloadRetry");
+      expect(retries.map((r) => r.kind === "PredownloadRetry" && r.attempt)).toEqual(Array.from({ length: tries - 1 }, (_, i) => i + 1));
+      for (const r of retries) expect(r).toMatchObject({ tries, nextRetrySeconds: 1, reason: "server busy" });
+      expect(machine.context.download).toEqual(PREDOWNLOADING);
+    });
+  }
+
+  it("the shell's draw covers [min, max], both ends included, and nothing outside", () => {
+    const random = seededRandom(13);
+    const drawn = new Set(Array.from({ length: 2000 }, () => randomBetween(random, 3, 9)));
+    expect([...drawn].sort((a, b) => a - b)).toEqual([3, 4, 5, 6, 7, 8, 9]);
   });
 });

@@ -7,10 +7,15 @@
  * a branch inside a source.
  */
 import type { Log } from "../../core/index.js";
+import type { Endpoint } from "../../net/index.js";
 import type { Element, Message, VendorProfile } from "../profiles/index.js";
 
-/** The sources the table can start, by name: CAPWAP Image Data, and out-of-band HTTPS when the controller offers it. */
-export type ImageSourceName = "capwap" | "https";
+/**
+ * The sources the table can start, by name: CAPWAP Image Data, out-of-band
+ * HTTPS when the controller offers it, and TFTP from the site's primary AP
+ * (efficient image upgrade: a subordinate's source).
+ */
+export type ImageSourceName = "capwap" | "https" | "tftp";
 
 /** Why a download failed, whatever the source: what a transition (retry, fallback, give up) can decide on. */
 export type ImageSourceFailure = "refused" | "auth" | "not-found" | "timeout" | "integrity" | "sink" | "aborted" | "network" | "internal";
@@ -24,9 +29,14 @@ export interface ImageDownload {
   controllerAddress: string;
   /** Image Data window negotiated at join. */
   window: number;
-  /** Why the HTTPS try failed, when this CAPWAP download is its fallback (the controller is told). */
+  /** Why the HTTPS try (or the primary) failed, when this CAPWAP download is its fallback (the controller is told). */
   fallback?: string;
+  /** Efficient image upgrade: this AP's role in its site (its request line says it); a subordinate fetches from its primary's TFTP server. */
+  efficient?: EfficientRole;
 }
+
+/** A primary downloads from the controller and keeps the image to serve; a subordinate fetches it from `primary`. */
+export type EfficientRole = { role: "primary" } | { role: "subordinate"; primary: Endpoint };
 
 export interface ImageSourceResult {
   /** The image was installed and the AP should reboot into it. */

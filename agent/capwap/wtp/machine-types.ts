@@ -4,7 +4,7 @@ import type { LogFields } from "../../core/index.js";
 import type { Endpoint } from "../../net/index.js";
 import type { AcSummary, Element, Message, VendorProfile } from "../profiles/index.js";
 import type { AcCandidate } from "./discovery.js";
-import type { ImageDownload, ImageSourceFailure, ImageSourceName, ImageSourceResult } from "./image-source.js";
+import type { EfficientRole, ImageDownload, ImageSourceFailure, ImageSourceName, ImageSourceResult } from "./image-source.js";
 
 export type WtpState = "Idle" | "Discovery" | "Sulking" | "DtlsSetup" | "Join" | "ImageData" | "Configure" | "DataCheck" | "Run" | "Reset" | "DtlsTeardown";
 
@@ -19,7 +19,9 @@ export type WtpTimer =
   | "EchoInterval"
   | "DataChannelKeepAlive"
   | "StatisticsTimer"
-  | "Restart";
+  | "Restart"
+  /** Efficient image upgrade: a subordinate's back-off before it tries its primary again. */
+  | "PrimaryRetry";
 
 export type WtpInput =
   | { type: "start"; controlPort: number }
@@ -44,6 +46,14 @@ export type WtpInput =
   | { type: "sourceFinished"; result: ImageSourceResult }
   | { type: "sourceFailed"; reason: ImageSourceFailure; message: string }
   | { type: "timer"; timer: WtpTimer }
+  /** The pause the shell drew for an armBackoff. */
+  | { type: "backoffArmed"; timer: WtpTimer; ms: number }
+  /** A primary's TFTP server serves the predownloaded image here. */
+  | { type: "imageServed"; server: Endpoint }
+  /** A primary's TFTP server could not start. */
+  | { type: "imageServeFailed"; error: string }
+  /** An ImageSwap's ACTIVATE ended: `error` when it did not happen. */
+  | { type: "imageSwapped"; request: Message; error?: string }
   /** A bug or a message we cannot encode, thrown while executing an effect or in a callback. */
   | { type: "internalError"; error: string };
 
@@ -67,6 +77,8 @@ export type WtpEffect =
   | { kind: "arm"; timer: WtpTimer; ms: number }
   /** Arm after a random pause below `belowMs` (the shell owns randomness). */
   | { kind: "armRandom"; timer: WtpTimer; belowMs: number }
+  /** Arm after a random pause in [minMs, maxMs]; the shell reports what it drew (backoffArmed), so the table can say when. */
+  | { kind: "armBackoff"; timer: WtpTimer; minMs: number; maxMs: number }
   | { kind: "cancel"; timer: WtpTimer }
   | { kind: "cancelAllTimers" }
   | { kind: "entered"; state: WtpState; previous: WtpState }
@@ -85,6 +97,12 @@ export type WtpEffect =
   | { kind: "startSource"; source: ImageSourceName; download: ImageDownload }
   | { kind: "abortSource"; reason: string }
   | { kind: "toSource"; message: Message }
+  /** Efficient image upgrade, primary: serve the predownloaded image over TFTP (the host's server); imageServed or imageServeFailed comes back. */
+  | { kind: "serveImage"; version: string }
+  /** A new predownload order: the image served before is no longer the one. */
+  | { kind: "stopServing" }
+  /** ImageSwap: ACTIVATE the predownloaded `version` without a reload; imageSwapped comes back. */
+  | { kind: "swapImage"; request: Message; version: string }
   | { kind: "reboot"; reason: string; version?: string };
 
 /** What the session knows about the controller it joined. */
@@ -113,9 +131,24 @@ export interface WtpContext {
   sulkAfterTeardown: boolean;
   /** The controller said goodbye (close_notify): rediscover after a jitter, not the whole random restart pause. */
   rediscoverAtOnce: boolean;
-  /** The image download running, if any, and which source runs it. */
-  download?: { mode: ImageDownload["mode"]; version: string; source: ImageSourceName };
+  /** The image download under way, if any, and which source runs it. */
+  download?: DownloadRun;
+  /** Efficient image upgrade, primary: where this AP serves its predownloaded image (until a new order). */
+  imageServer?: Endpoint;
 }
+
+/** A download under way: its source runs, or (waiting) it pauses between steps with no source running. */
+export interface DownloadRun {
+  mode: ImageDownload["mode"];
+  version: string;
+  source: ImageSourceName;
+  /** Efficient image upgrade: this AP's role; a subordinate counts its tries at the primary. */
+  efficient?: EfficientRun;
+  /** No source runs: a subordinate waits out its back-off (retry), or a primary's server is starting (server). */
+  waiting?: "retry" | "server";
+}
+
+export type EfficientRun = { role: "primary" } | (Extract<EfficientRole, { role: "subordinate" }> & { tries: number; attempt: number; lastFailure?: string });
 
 /** What the machine reads but never changes. */
 export interface MachineSettings {

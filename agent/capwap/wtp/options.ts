@@ -39,5 +39,19 @@ export interface WtpOptions {
    */
   onReboot?: (reason: string, version?: string) => void;
   onStateChange?: (state: WtpState, previous: WtpState) => void;
+  /**
+   * Efficient image upgrade, primary: serve the predownloaded `version` to
+   * the site's subordinates over TFTP, on the AP's `localAddress`; resolves
+   * with where. Without it a primary reports Complete without a server.
+   */
+  serveImage?: (version: string, localAddress: string) => Promise<Endpoint>;
+  /** A new predownload order: stop serving the image served before. */
+  stopServing?: () => void;
+  /**
+   * ImageSwap: ACTIVATE the predownloaded `version` (BOOT names it) without
+   * a reload; rejects when no such image is pending or it fails. Without it
+   * every swap is refused.
+   */
+  swap?: (version: string) => Promise<void>;
 }
 

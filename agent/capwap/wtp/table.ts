@@ -13,14 +13,14 @@
  * SilentInterval, never a tight loop.
  */
 import { CAPWAP_CONTROL_PORT, DiscoveryType, isSuccess, MessageType, messageTypeConstant, messageTypeName, ResultCode, resultCodeName } from "../codec/index.js";
-import { type Element, findElement, type Message, PredownloadState } from "../profiles/index.js";
+import { EfficientRole, type Element, findElement, type Message, PredownloadState, PRIMARY_TRIES } from "../profiles/index.js";
 import { chooseController } from "./discovery.js";
 import { discardLine, STATE_NAMES } from "./console-lines.js";
 import { discover, discoveryRound, mayAnswer } from "./discovery-steps.js";
 import { oobCapable } from "./description.js";
 import type { ImageDownload } from "./image-source.js";
 import { arm, go, info, request, respond, stay, warn } from "./steps.js";
-import type { Entry, JoinedController, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
+import type { DownloadRun, EfficientRun, Entry, JoinedController, MachineSettings, Row, Rows, Step, WtpContext, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
 
 /**
  * The restart pause after the controller's close_notify: a controller shut
@@ -106,15 +106,23 @@ function compareVersions(s: MachineSettings, c: WtpContext, running: string, bac
 }
 
 /**
- * Start downloading `version` over the joined session, after `before`:
- * out of band over HTTPS when the controller offered it at join, else (and
- * as the fallback, which then says why) CAPWAP Image Data.
+ * Start downloading `version` from the controller, after `before`: out of
+ * band over HTTPS when the controller offered it at join, else (and as the
+ * fallback, which then says why) CAPWAP Image Data. A primary's download
+ * keeps its role (its request line says so, and it serves the image after).
  */
-function startDownload(c: WtpContext, mode: ImageDownload["mode"], version: string, before: WtpEffect[], fallback?: string): Step {
+function startDownload(c: WtpContext, mode: ImageDownload["mode"], version: string, before: WtpEffect[], fallback?: string, primary?: EfficientRun): Step {
   const joined = c.joined!;
   const source = joined.oobPort !== undefined && fallback === undefined ? "https" : "capwap";
-  const download = { mode, version, controllerAddress: joined.address, window: joined.imageWindow, ...(fallback !== undefined ? { fallback } : {}) };
-  return stay({ ...c, download: { mode, version, source } }, ...before, { kind: "startSource", source, download });
+  const role = primary ? { efficient: primary } : {};
+  const download = { mode, version, controllerAddress: joined.address, window: joined.imageWindow, ...(fallback !== undefined ? { fallback } : {}), ...role };
+  return stay({ ...c, download: { mode, version, source, ...role } }, ...before, { kind: "startSource", source, download });
+}
+
+/** What stops a download under way: its running source is aborted (one ABORT), a subordinate's back-off cancelled; a server starting needs nothing. */
+function stopDownload(download: DownloadRun | undefined, reason: string): WtpEffect[] {
+  if (!download || download.waiting === "server") return [];
+  return download.waiting === "retry" ? [{ kind: "cancel", timer: "PrimaryRetry" }] : [{ kind: "abortSource", reason }];
 }
 
 /** RFC 5415 §4.6.13: the controller's CAPWAP Timers set the echo interval (seconds). */
@@ -134,6 +142,8 @@ function runRequest(s: MachineSettings, c: WtpContext, message: Message): Step {
     case MessageType.ConfigurationUpdateRequest: {
       const order = findElement(message.elements, "PredownloadOrder");
       if (order) return predownload(s, c, message, order.version);
+      const swap = findElement(message.elements, "ImageSwap");
+      if (swap) return stay(c, info(`Image swap to ${swap.version} ordered by ${c.joined!.name}`), { kind: "swapImage", request: message, version: swap.version });
       const name = findElement(message.elements, "WtpName")?.name ?? findElement(message.elements, "CiscoRadName")?.name;
       const renamed = name && name !== c.name ? [info(`AP name changed from ${c.name} to ${name}`)] : [];
       return stay(applyTimers(name ? { ...c, name } : c, message.elements), ...renamed, respond(message, ResultCode.Success));
@@ -156,13 +166,111 @@ function runRequest(s: MachineSettings, c: WtpContext, message: Message): Step {
   }
 }
 
-/** The controller orders the image of `version` into the backup partition while we stay in Run. */
+/**
+ * The controller orders the image of `version` into the backup partition
+ * while we stay in Run. With EfficientUpgrade (SPEC.md §3 "Efficient image
+ * upgrade") the order names this AP's role in its site: the primary
+ * downloads from the controller and serves the image after; a subordinate
+ * fetches it from its primary over TFTP. A new order supersedes whatever
+ * predownload is under way, and the image served before.
+ */
 function predownload(s: MachineSettings, c: WtpContext, order: Message, version: string): Step {
-  if (!s.sources.includes("capwap") || c.download) return stay(c, respond(order, ResultCode.ConfigurationFailureServiceNotProvided));
-  return startDownload(c, "predownload", version, [respond(order, ResultCode.Success), info(`Predownload of ${version} ordered by ${c.joined!.name}`)]);
+  const efficient = findElement(order.elements, "EfficientUpgrade");
+  const subordinate = efficient?.role === EfficientRole.Subordinate;
+  if (!s.sources.includes("capwap") || (subordinate && !s.sources.includes("tftp"))) return stay(c, respond(order, ResultCode.ConfigurationFailureServiceNotProvided));
+  const { download, imageServer, ...rest } = c;
+  const before = [
+    ...stopDownload(download, `superseded by the order for ${version}`),
+    ...(imageServer || download?.waiting === "server" ? [{ kind: "stopServing" } as const] : []),
+    respond(order, ResultCode.Success),
+    info(`Predownload of ${version} ordered by ${c.joined!.name}`),
+  ];
+  if (!efficient) return startDownload(rest, "predownload", version, before);
+  const className = s.config.identity.classProfile.name;
+  if (!subordinate) {
+    const line = info(`Efficient image upgrade: primary AP for ${className} in this site, downloading ${version} from the controller`);
+    return startDownload(rest, "predownload", version, [...before, line], undefined, { role: "primary" });
+  }
+  const tries = Math.min(Math.max(efficient.tries, PRIMARY_TRIES.min), PRIMARY_TRIES.max);
+  const odd = tries !== efficient.tries ? [warn(`Efficient image upgrade: ${efficient.tries} tries at the primary is outside ${PRIMARY_TRIES.min}..${PRIMARY_TRIES.max}; using ${tries}`)] : [];
+  const run: EfficientRun = { role: "subordinate", primary: { address: efficient.primaryAddress, port: efficient.primaryPort }, tries, attempt: 1 };
+  return tryPrimary({ ...rest, download: { mode: "predownload", version, source: "tftp", efficient: run } }, run, [...before, ...odd]);
 }
 
-const predownloadStatus = (state: number, version: string): WtpEffect => request(MessageType.WtpEventRequest, [{ kind: "PredownloadStatus", state, version }]);
+const endpoint = (e: { address: string; port: number }): string => `${e.address}:${e.port}`;
+
+type InputOfFailure = Extract<WtpInput, { type: "sourceFailed" }>;
+
+/** A subordinate's try `run.attempt` at its primary: the TFTP source, told where the primary serves. */
+function tryPrimary(c: WtpContext, run: Extract<EfficientRun, { role: "subordinate" }>, before: WtpEffect[]): Step {
+  const { mode, version } = c.download!;
+  const joined = c.joined!;
+  const download: ImageDownload = { mode, version, controllerAddress: joined.address, window: joined.imageWindow, efficient: { role: "subordinate", primary: run.primary } };
+  return stay({ ...c, download: { mode, version, source: "tftp", efficient: run } }, ...before, { kind: "startSource", source: "tftp", download });
+}
+
+/**
+ * A subordinate's try at its primary failed. The image itself failing
+ * verification is not retried (the primary would serve the same bytes):
+ * fall back to the controller at once. Any other failure (busy, timeout,
+ * unreachable, refused, not found) waits a random back-off while tries are
+ * left, then falls back to the controller too (CAPWAP, the reason in
+ * OobFallback).
+ */
+function primaryFailed(s: MachineSettings, c: WtpContext, download: DownloadRun, run: Extract<EfficientRun, { role: "subordinate" }>, i: InputOfFailure): Step {
+  const at = endpoint(run.primary);
+  if (i.reason === "integrity" || i.reason === "sink") {
+    const reason = `image from primary failed verification: ${i.message}`;
+    return startDownload(c, download.mode, download.version, [warn(`Efficient image upgrade: ${reason}, falling back to the controller`)], reason);
+  }
+  if (run.attempt >= run.tries) {
+    const reason = `primary ${at} failed ${run.tries} tries (last: ${i.message})`;
+    return startDownload(c, download.mode, download.version, [warn(`Efficient image upgrade: ${reason}, falling back to the controller`)], reason);
+  }
+  const { min, max } = s.config.efficientUpgrade.retryBackoffMs;
+  return stay({ ...c, download: { ...download, efficient: { ...run, lastFailure: i.message }, waiting: "retry" } }, { kind: "armBackoff", timer: "PrimaryRetry", minMs: min, maxMs: max });
+}
+
+/** The back-off is armed: say when the next try comes, to the console and to the controller (its Retry Count and Next Retry Time). */
+const retryArmed: Row<"backoffArmed"> = (_s, c, i) => {
+  const run = c.download?.efficient;
+  if (i.timer !== "PrimaryRetry" || c.download?.waiting !== "retry" || run?.role !== "subordinate") return stay(c);
+  const reason = run.lastFailure ?? "unknown";
+  const line = warn(`Efficient image upgrade: primary ${endpoint(run.primary)} failed (${reason}), try ${run.attempt} of ${run.tries}, next in ${(i.ms / 1000).toFixed(1)} s`);
+  const retry = request(MessageType.WtpEventRequest, [{ kind: "PredownloadRetry", attempt: run.attempt, tries: run.tries, nextRetrySeconds: Math.ceil(i.ms / 1000), reason }]);
+  return stay(c, line, retry);
+};
+
+/** The back-off is over: the next try at the primary. */
+const retryPrimary: Row<"PrimaryRetry"> = (_s, c) => {
+  const run = c.download?.efficient;
+  if (c.download?.waiting !== "retry" || run?.role !== "subordinate") return stay(c);
+  const next = { ...run, attempt: run.attempt + 1 };
+  return tryPrimary(c, next, []);
+};
+
+const predownloadStatus = (state: number, version: string, ...more: Element[]): WtpEffect => request(MessageType.WtpEventRequest, [{ kind: "PredownloadStatus", state, version }, ...more]);
+
+/** A primary's server runs: Complete, and where subordinates fetch the image. */
+const imageServed: Row<"imageServed"> = (_s, c, i) => {
+  const { download, ...rest } = c;
+  if (download?.waiting !== "server") return stay(c);
+  return stay({ ...rest, imageServer: i.server }, predownloadStatus(PredownloadState.Complete, download.version, { kind: "PrimaryImageServer", address: i.server.address, port: i.server.port }));
+};
+
+/** A primary that cannot serve still has its image: Complete without a server (the controller elects another primary). */
+const imageServeFailed: Row<"imageServeFailed"> = (s, c, i) => {
+  const { download, ...rest } = c;
+  if (download?.waiting !== "server") return stay(c);
+  const line = warn(`Efficient image upgrade: cannot serve ${s.config.identity.classProfile.name} to subordinate APs: ${i.error}`);
+  return stay(rest, line, predownloadStatus(PredownloadState.Complete, download.version));
+};
+
+/** ImageSwap's ACTIVATE ended: Success, or why not. */
+const imageSwapped: Row<"imageSwapped"> = (_s, c, i) => {
+  if (i.error === undefined) return stay(c, respond(i.request, ResultCode.Success));
+  return stay(c, warn(`Image swap failed: ${i.error}`), respond(i.request, ResultCode.ConfigurationFailureServiceNotProvided));
+};
 
 // ---------------------------------------------------------------- rows
 
@@ -185,28 +293,34 @@ const INTERNAL_ERROR: Rows = {
  * and would otherwise run on, install and activate after the AP stopped.
  */
 const STOP: Rows = {
-  stop: (_s, { download, ...c }) => go("Idle", c, ...(download ? [{ kind: "abortSource", reason: "AP stopped" } as const] : []), { kind: "closeSession" }),
+  stop: (_s, { download, ...c }) => go("Idle", c, ...stopDownload(download, "AP stopped"), { kind: "closeSession" }),
 };
 
 const waitExpired = (_s: MachineSettings, c: WtpContext, i: { timer: WtpTimer }): Step => teardown(c, `${i.timer} expired`);
 
-/** In Run a predownload's outcome is reported to the controller; the AP stays in Run. */
+/**
+ * In Run a predownload's outcome is reported to the controller; the AP
+ * stays in Run. A primary first starts serving the image (the report then
+ * says where).
+ */
 const sourceFinished: Row<"sourceFinished"> = (_s, c, i, state) => {
   const { download, ...rest } = c;
   if (download?.mode === "predownload") {
     const complete = info(`Predownload of ${i.result.version ?? download.version} complete: it stands by in the backup partition`);
+    if (download.efficient?.role === "primary") return stay({ ...rest, download: { ...download, waiting: "server" } }, complete, { kind: "serveImage", version: download.version });
     return stay(rest, complete, predownloadStatus(PredownloadState.Complete, download.version));
   }
   if (i.result.reboot) return go("Reset", { ...rest, reboot: { reason: "Image upgrade" } });
   return state === "ImageData" ? go("Configure", rest) : stay(rest);
 };
 
-const sourceFailed: Row<"sourceFailed"> = (_s, c, i) => {
+const sourceFailed: Row<"sourceFailed"> = (s, c, i) => {
   const { download, ...rest } = c;
   // Any HTTPS failure falls back to CAPWAP Image Data in the same session: the sink was aborted, the partitions are as they were.
   if (download?.source === "https") {
-    return startDownload(rest, download.mode, download.version, [warn(`OOB Image Download failed (reason : ${i.message}), falling back to CAPWAP image download`)], i.message);
+    return startDownload(rest, download.mode, download.version, [warn(`OOB Image Download failed (reason : ${i.message}), falling back to CAPWAP image download`)], i.message, download.efficient);
   }
+  if (download?.efficient?.role === "subordinate") return primaryFailed(s, rest, download, download.efficient, i);
   if (download?.mode === "predownload") {
     return stay(rest, warn(`Predownload of ${download.version} failed: ${i.message}`), predownloadStatus(PredownloadState.Failed, download.version));
   }
@@ -303,6 +417,11 @@ export const TABLE: { [S in WtpState]: Rows } = {
     sourceStarted: (_s, c) => (c.download?.mode === "predownload" ? stay(c, predownloadStatus(PredownloadState.Downloading, c.download.version)) : stay(c)),
     sourceFinished,
     sourceFailed,
+    backoffArmed: retryArmed,
+    PrimaryRetry: retryPrimary,
+    imageServed,
+    imageServeFailed,
+    imageSwapped,
     ...SESSION,
     ...INTERNAL_ERROR,
     ...STOP,
@@ -363,7 +482,7 @@ export const ENTRY: { [S in WtpState]?: Entry } = {
       // A random pause before rediscovering: fleets must not stampede a recovering controller.
       // Armed first, so that nothing failing below can leave the AP here for good.
       restartPause(s, c),
-      ...(download ? [{ kind: "abortSource", reason: c.restartReason ?? "session closed" } as const] : []),
+      ...stopDownload(download, c.restartReason ?? "session closed"),
       { kind: "closeSession" },
       info("Restarting CAPWAP State Machine."),
     ),

@@ -11,7 +11,7 @@
  * that step's effects are skipped and the table restarts CAPWAP.
  */
 import { CAPWAP_DATA_PORT, CapwapDecodeError, decodeControlPacket, decodeDataPacket, DTLS_PREAMBLE_BYTE, encodeControlPacket, encodeDataKeepAlive, MessageType, messageTypeName } from "../codec/index.js";
-import { describeError, equalBytes, RepeatLimiter, silentLog, systemClock, systemRandom, type TimerHandle } from "../../core/index.js";
+import { describeError, equalBytes, randomBetween, RepeatLimiter, silentLog, systemClock, systemRandom, type TimerHandle } from "../../core/index.js";
 import type { DatagramSocket, Endpoint } from "../../net/index.js";
 import { ControlChannel, maxControlPacket } from "../channel/index.js";
 import { DtlsSession } from "../dtls/index.js";
@@ -159,6 +159,11 @@ export class Wtp {
         return this.#arm(e.timer, e.ms);
       case "armRandom":
         return this.#arm(e.timer, this.#o.random.int(e.belowMs));
+      case "armBackoff": {
+        const ms = randomBetween(this.#o.random, e.minMs, e.maxMs);
+        this.#arm(e.timer, ms);
+        return this.#dispatch({ type: "backoffArmed", timer: e.timer, ms });
+      }
       case "cancel":
         this.#timers.get(e.timer)?.cancel();
         this.#timers.delete(e.timer);
@@ -210,7 +215,21 @@ export class Wtp {
         return this.#download.imageData(e.message);
       case "reboot":
         return this.#o.onReboot?.(e.reason, e.version);
+      case "serveImage":
+        return this.#settle(this.#o.serveImage?.(e.version, this.#localAddress) ?? Promise.reject(new Error("this AP serves no images")), (server) => ({ type: "imageServed", server }), (error) => ({ type: "imageServeFailed", error }));
+      case "stopServing":
+        return this.#o.stopServing?.();
+      case "swapImage":
+        return this.#settle(this.#o.swap?.(e.version) ?? Promise.reject(new Error("this AP manages no images")), () => ({ type: "imageSwapped", request: e.request }), (error) => ({ type: "imageSwapped", request: e.request, error }));
     }
+  }
+
+  /** A host's asynchronous work (serving an image, a swap): its outcome comes back to the machine as an input. */
+  #settle<T>(work: Promise<T>, done: (value: T) => WtpInput, failed: (error: string) => WtpInput): void {
+    work.then(
+      (value) => this.#dispatch(done(value)),
+      (err: unknown) => this.#dispatch(failed(describeError(err))),
+    );
   }
 
   #arm(timer: WtpTimer, ms: number): void {

@@ -12,7 +12,7 @@ import { findElement, type Message, type VendorProfile } from "../../capwap/prof
 import type { CapwapSession, ImageDownload, ImageSourceStarter } from "../../capwap/wtp/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 import { type FetchOptions, type ImageRequest, type ImageSource, ImageSourceError } from "../source.js";
-import { imageSourceStarter } from "../starter.js";
+import { imageRequestLine, imageSourceStarter } from "../starter.js";
 import { ImageDataReceiver, type TransferOutcome } from "./receiver.js";
 
 export interface CapwapImageSourceOptions {
@@ -96,7 +96,7 @@ export class CapwapImageSource implements ImageSource {
     const { log, profile } = this.#session;
     const { controllerAddress, window } = this.#download;
     log.info(`wtpOpenImgFile: request ${name}, local /tmp/part.tar`);
-    log.info(`Image Data Request sent to ${controllerAddress}, fileName [${name}]`);
+    log.info(imageRequestLine(controllerAddress, name, this.#download));
     let response: Message;
     try {
       response = await this.#session.request(initiateDownload(profile, name, this.#download));

@@ -16,7 +16,7 @@ import { expectingSource } from "../expected.js";
 import { fetchHttp } from "../http/index.js";
 import { type ImageSink, type ImageSinkResult, tappedSink } from "../sink.js";
 import { type FetchOptions, type ImageRequest, type ImageSource, ImageSourceError } from "../source.js";
-import { imageSourceStarter } from "../starter.js";
+import { imageRequestLine, imageSourceStarter } from "../starter.js";
 
 export interface OobImageSourceOptions {
   /** PEM: the roots the AP trusts for its controller (its DTLS CA); the only trust, chains below it accepted. */
@@ -54,7 +54,7 @@ export class OobImageSource implements ImageSource {
   async fetch(image: ImageRequest, sink: ImageSink, { signal }: FetchOptions): Promise<ImageSinkResult> {
     const { log, profile } = this.#session;
     const { controllerAddress } = this.#download;
-    log.info(`Image Data Request sent to ${controllerAddress}, fileName [${image.name}], method HTTPS`);
+    log.info(imageRequestLine(controllerAddress, image.name, this.#download, "HTTPS"));
     let response: Message;
     try {
       response = await this.#session.request(offerRequest(profile, image.name));

@@ -31,6 +31,9 @@ export const DEFAULT_RETRIES = 5;
 /** Concurrent transfers a server runs before it answers "busy". */
 export const DEFAULT_MAX_TRANSFERS = 64;
 
+/** A primary AP's server (efficient image upgrade): Cisco serves "at most three subordinates at a time"; the fourth is told busy and retries. */
+export const PRIMARY_MAX_TRANSFERS = 3;
+
 /**
  * What vap's client asks for: the largest block that fits an Ethernet MTU
  * (1500 − 20 IPv4 − 8 UDP − 4 TFTP), and a window that keeps a LAN busy.

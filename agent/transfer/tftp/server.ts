@@ -32,6 +32,8 @@ export interface TftpServer {
   readonly local: Endpoint;
   /** Transfers running or being opened. */
   readonly activeTransfers: number;
+  /** The most transfers ever running or being opened at once: what a limit held to, measured here rather than configured. */
+  readonly peakTransfers: number;
   /** Stop taking requests and end every transfer (the peers get ERROR 0). */
   close(): Promise<void>;
 }
@@ -164,6 +166,7 @@ export async function startTftpServer(o: TftpServerOptions): Promise<TftpServer>
   const retries = o.retries ?? DEFAULT_RETRIES;
   /** By peer: a retransmitted RRQ must not start a second transfer. Undefined while the file is being opened. */
   const transfers = new Map<string, OutgoingTransfer | undefined>();
+  let peakTransfers = 0;
   let closed = false;
 
   const reply = (to: Endpoint, code: TftpErrorCode, message: string) => socket.send(encodePacket({ opcode: Opcode.Error, code, message }), to);
@@ -215,6 +218,7 @@ export async function startTftpServer(o: TftpServerOptions): Promise<TftpServer>
     if (transfers.has(key)) return;
     if (transfers.size >= maxTransfers) return refuse(p, from, TftpErrorCode.NotDefined, `server busy (${maxTransfers} transfers), try later`);
     transfers.set(key, undefined);
+    peakTransfers = Math.max(peakTransfers, transfers.size);
     accept(p, from, key).catch((err) => {
       transfers.delete(key);
       refuse(p, from, TftpErrorCode.NotDefined, `cannot serve: ${describeError(err)}`);
@@ -226,6 +230,9 @@ export async function startTftpServer(o: TftpServerOptions): Promise<TftpServer>
     local: socket.local,
     get activeTransfers() {
       return transfers.size;
+    },
+    get peakTransfers() {
+      return peakTransfers;
     },
     async close() {
       closed = true;

@@ -66,7 +66,7 @@ interface Run {
 }
 
 /** One download through the starter, as the WTP runs it; resolves once it reported its end. */
-async function download(answer: Element[] | undefined, sink = new MemorySink()): Promise<Run> {
+async function download(answer: Element[] | undefined, sink = new MemorySink(), of = DOWNLOAD): Promise<Run> {
   const run: Run = { reports: [], lines: [], asked: [], sink };
   await new Promise<void>((done) => {
     const host: DownloadHost = {
@@ -85,7 +85,7 @@ async function download(answer: Element[] | undefined, sink = new MemorySink()):
       finished: () => (run.reports.push({ finished: true }), done()),
       failed: (reason, message) => (run.reports.push({ failed: reason, message }), done()),
     };
-    oobImageSource({ imageName: "ap1g8", sink: () => sink, ca: ca.cert, clock: systemClock, stallTimeoutMs: 1000 }).start(DOWNLOAD, host);
+    oobImageSource({ imageName: "ap1g8", sink: () => sink, ca: ca.cert, clock: systemClock, stallTimeoutMs: 1000 }).start(of, host);
   });
   return run;
 }
@@ -107,6 +107,12 @@ describe("the OOB HTTPS source", () => {
     ]);
     expect(run.lines.some((l) => /OOB Image Download completed: 300000 bytes in/.test(l))).toBe(true);
     expect(run.lines.filter((l) => l.includes(TOKEN))).toEqual([]);
+  });
+
+  it("a primary's download (efficient image upgrade): its request line carries replicaStatus 0 after the method", async () => {
+    const run = await download(offer(await httpsServer(serveImage)), new MemorySink(), { ...DOWNLOAD, mode: "predownload", efficient: { role: "primary" } });
+    expect(run.reports).toEqual([{ finished: true }]);
+    expect(run.lines.some((l) => l.endsWith("Image Data Request sent to 127.0.0.1, fileName [ap1g8], method HTTPS, replicaStatus 0"))).toBe(true);
   });
 
   it("a server certificate under an intermediate CA (the chain the seed's controllers fail on): trusted through the root alone", async () => {

@@ -181,10 +181,12 @@ describe("hostile requests to vap's TFTP server", () => {
     await clients[3]!.next();
     expect(clients.map((c) => (c.replies[0]?.packet.opcode === Opcode.Data ? "DATA" : errorOf(c)))).toEqual(["DATA", "DATA", "DATA", "ERROR 0"]);
     expect(server.activeTransfers).toBe(3);
+    expect(server.peakTransfers).toBe(3);
     // The first client gives up on its transfer: its slot is free again.
     clients[0]!.send(encodePacket({ opcode: Opcode.Error, code: 0, message: "bye" }), clients[0]!.replies[0]!.port);
     await sleep(50);
     expect(server.activeTransfers).toBe(2);
+    expect(server.peakTransfers).toBe(3);
   });
 
   it("close() ends running transfers: each peer gets ERROR 0, nothing stays open", async () => {
