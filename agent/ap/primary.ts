@@ -25,6 +25,8 @@ export interface PrimaryServerOptions {
 /** What tests and the lab read of a primary's server: where it listens, and the transfers it ran at once, now and at most. */
 export interface PrimaryServerStatus {
   readonly local: Endpoint;
+  /** The directory it serves: the kept image, named after its class, alone. */
+  readonly root: string;
   readonly activeTransfers: number;
   readonly peakTransfers: number;
 }
@@ -69,6 +71,6 @@ export class PrimaryImageServer {
 
   get status(): PrimaryServerStatus | undefined {
     const server = this.#server;
-    return server && { local: server.local, activeTransfers: server.activeTransfers, peakTransfers: server.peakTransfers };
+    return server && { local: server.local, root: this.#o.dir, activeTransfers: server.activeTransfers, peakTransfers: server.peakTransfers };
   }
 }

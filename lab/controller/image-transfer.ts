@@ -93,7 +93,9 @@ export class ImageTransfer {
     const slot = await host.downloadSlot();
     if (this.#ended) return slot(); // ended (session gone, or superseded) while it waited its turn
     this.#release = slot;
-    options.log.info(`Sending image ${image} (${file.size} bytes) to ${record.name}, window ${window}${fallback !== undefined ? ` (fallback from HTTPS: ${fallback})` : ""}`);
+    // A subordinate falls back from its primary AP; anyone else from its HTTPS try.
+    const from = carried.role === "subordinate" ? "its primary AP" : "HTTPS";
+    options.log.info(`Sending image ${image} (${file.size} bytes) to ${record.name}, window ${window}${fallback !== undefined ? ` (fallback from ${from}: ${fallback})` : ""}`);
     this.#startedAt = options.clock.now();
     session.setDownload({ ...download, state: "downloading", startedAt: this.#startedAt });
     const faults = this.#o.faults;

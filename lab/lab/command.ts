@@ -5,7 +5,9 @@ import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { imageSizeFlag } from "../../images/index.js";
 import { HTTPS_METHOD_USAGE, httpsMethodFlags, imageServerFlags } from "../controller/index.js";
 import { impairmentFlags } from "../wan/index.js";
-import { Lab, summaryTable } from "./lab.js";
+import { Lab, type SiteWanBytes, summaryTable } from "./lab.js";
+import type { LabSites } from "./sites.js";
+import { PRIMARY_TRIES } from "../../agent/capwap/profiles/index.js";
 
 const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [--until run|upgraded]
           [--timeout 120s] [--address 127.0.0.1] [--version 17.9.4.27] [--controller-version 17.12.1.5]
@@ -13,6 +15,7 @@ const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [
           [--image-server URL [--image-trust FILE] [--image-server-ca FILE]] [--pcap FILE] [--keylog FILE] [--quiet]
           ${HTTPS_METHOD_USAGE}
           [--wan-delay 50ms] [--wan-loss 1%] [--wan-rate 10mbit] [--wan-seed N] [--wan-address 127.0.0.2]
+          [--sites N [--efficient [--predownload-tries ${PRIMARY_TRIES.min}..${PRIMARY_TRIES.max}]]]
   Starts the lab controller and N APs on loopback (real UDP and DTLS, a fresh PKI)
   and prints each AP's console. The APs leave the factory at --version with a
   signed image in their flash; the controller runs --controller-version and
@@ -40,6 +43,19 @@ const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [
   emulated WAN link (vap wan's relays, listening on --wan-address): CAPWAP
   control, data and the HTTPS downloads all cross it (TCP gets the delay and
   the rate; its loss needs vap wan --link).
+  --sites N splits the APs into N site tags in order (site-1 …); with WAN
+  flags each site gets a link of its own (on --wan-address, the next site on
+  the next address) and the summary counts the bytes each carried.
+  --efficient turns predownload on in every site's flex profile (FlexConnect
+  efficient image upgrade): the controller starts at --version with
+  --controller-version staged, and once every AP is in Run the lab runs
+  \`ap image predownload site-tag S start\` for each site — one primary AP per
+  model per site downloads from the controller, the others fetch it from
+  their primary by TFTP, at most three at a time, retrying a busy primary
+  (--predownload-tries, default ${PRIMARY_TRIES.default}) before falling back to the
+  controller — then the controller moves to --controller-version and
+  \`ap image swap\` and \`ap image reset\` boot every AP into it. The summary
+  shows each AP's site, role and method.
   --pcap writes the plaintext CAPWAP exchange (what went through DTLS) for
   Wireshark; --keylog writes the DTLS secrets (SSLKEYLOGFILE format).`;
 
@@ -72,6 +88,9 @@ function options(argv: string[]) {
     "wan-rate": { type: "string" },
     "wan-seed": { type: "string" },
     "wan-address": { type: "string", default: "127.0.0.2" },
+    sites: { type: "string" },
+    efficient: { type: "boolean", default: false },
+    "predownload-tries": { type: "string" },
   });
   noPositionals(positionals);
   return values;
@@ -97,6 +116,7 @@ export const labCommand: Command = {
     const imageTrust = v["image-trust"] === undefined ? undefined : readOperatorFile(v["image-trust"], "--image-trust");
     const https = httpsMethodFlags(v);
     const wan = wanFlags(v);
+    const sites = siteFlags(v, aps);
     if (wan && wan.address === v.address) throw new ConfigError("--wan-address must differ from --address: the relays and the controller both bind CAPWAP's ports");
     // From here on a Ctrl-C ends the lab cleanly (its nginx, relays and folder with it), even one that comes while it starts.
     const stop = listenForStop(io.signal);
@@ -105,7 +125,9 @@ export const labCommand: Command = {
       profile,
       address: v.address,
       apVersion: v.version,
-      controllerVersion: v["controller-version"],
+      // Efficient upgrade is a predownload: the controller runs the APs' version and has the new one staged until they hold it.
+      controllerVersion: sites?.efficient ? v.version : v["controller-version"],
+      bundleVersion: v["controller-version"],
       imageWindow: window,
       imageSize: size,
       ...(storage ? { storage } : {}),
@@ -118,6 +140,7 @@ export const labCommand: Command = {
       ...(v.keylog ? { keylog: v.keylog } : {}),
       ...(https ? { https } : {}),
       ...(wan ? { wan } : {}),
+      ...(sites ? { sites } : {}),
     }).catch((err: unknown) => {
       stop.dispose();
       throw err;
@@ -130,6 +153,11 @@ export const labCommand: Command = {
           : until === "upgraded"
             ? { reached: (l: Lab) => l.allUpgraded(), behind: (l: Lab) => notYet(l, "Run", v["controller-version"]) }
             : undefined;
+      if (sites?.efficient && until !== "run") {
+        const console = v.quiet ? () => {} : (line: string) => io.stdout(`${line}\n`);
+        await lab.waitFor((l) => stop.signal !== undefined || l.allInRun(), timeoutMs, (l) => notYet(l, "Run"));
+        if (stop.signal === undefined) await lab.upgradeBySite(v["controller-version"], console);
+      }
       if (goal) {
         await lab.waitFor((l) => stop.signal !== undefined || goal.reached(l), timeoutMs, goal.behind);
         if (!goal.reached(lab)) throw new Error(`interrupted (${stop.signal}): ${goal.behind(lab)}`);
@@ -142,15 +170,33 @@ export const labCommand: Command = {
     } finally {
       const rows = lab.rows();
       const downloads = lab.controller.downloadsByMethod();
+      const wanBytes = lab.siteWanBytes();
       // Still listening while it stops: a Ctrl-C then must not cut the stop short.
       await lab.stop().finally(() => stop.dispose());
-      io.stdout(`\n${summaryTable(rows)}\nImage downloads by method: ${downloads}\n`);
+      io.stdout(`\n${summaryTable(rows)}\nImage downloads by method: ${downloads}\n${wanLines(wanBytes)}`);
     }
     if (code === 0 && until === "run") io.stdout(`All ${aps} AP(s) in Run.\n`);
     if (code === 0 && until === "upgraded") io.stdout(`All ${aps} AP(s) upgraded to ${v["controller-version"]} and in Run.\n`);
     return code;
   },
 };
+
+/** The sites' flags, or undefined without --sites (no site tags: every AP in the default one). */
+function siteFlags(v: { sites?: string | undefined; efficient: boolean; "predownload-tries"?: string | undefined }, aps: number): LabSites | undefined {
+  if (v.sites === undefined) {
+    if (v.efficient || v["predownload-tries"] !== undefined) throw new ConfigError("--efficient and --predownload-tries apply with --sites only");
+    return undefined;
+  }
+  const count = integerFlag("sites", v.sites, 1, aps);
+  if (v["predownload-tries"] !== undefined && !v.efficient) throw new ConfigError("--predownload-tries applies with --efficient only");
+  const tries = v["predownload-tries"] === undefined ? undefined : integerFlag("predownload-tries", v["predownload-tries"], PRIMARY_TRIES.min, PRIMARY_TRIES.max);
+  return { count, efficient: v.efficient, ...(tries !== undefined ? { tries } : {}) };
+}
+
+/** One line per WAN link: what it carried toward the APs and back. */
+function wanLines(sites: readonly SiteWanBytes[]): string {
+  return sites.map((s) => `WAN ${s.site}: ${s.toAps} bytes to the APs, ${s.toController} bytes to the controller\n`).join("");
+}
 
 /** The WAN link's flags, or undefined when none is given (the APs then talk to the controller directly). */
 function wanFlags(v: Partial<Record<"wan-delay" | "wan-loss" | "wan-rate" | "wan-seed", string>> & { "wan-address": string }) {

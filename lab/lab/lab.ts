@@ -18,8 +18,7 @@ import { CaptureFile } from "../../agent/pcap/index.js";
 import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
 import {
   bundleLibrary,
-  type DownloadRecord,
-  downloadLog,
+  type ApRecord,
   type HttpsMethod,
   type HttpsMethodSettings,
   type ImageServer,
@@ -27,11 +26,17 @@ import {
   imageServerLibrary,
   LabController,
   methodLabel,
+  type OobOffers,
+  type SiteResult,
+  type SiteTag,
   startHttpsMethod,
 } from "../controller/index.js";
+import { operatorCommand, operatorContext, type OperatorContext } from "../controller/operator/index.js";
+import { ResultCode, resultCodeName } from "../../agent/capwap/codec/index.js";
 import { apCommonName, issueCa, issueLeaf, parseMac, validFor, writeCredential } from "../../agent/pki/index.js";
 import { CAPWAP_PORTS } from "../../agent/capwap/codec/index.js";
 import { describeImpairment, type Impairment, startWanProxy, type WanProxy } from "../wan/index.js";
+import { type LabSites, siteName, siteOf, siteWanAddress } from "./sites.js";
 
 export interface LabOptions {
   aps: number;
@@ -74,9 +79,21 @@ export interface LabOptions {
   /**
    * An emulated WAN between the APs and the controller (`vap wan`'s relays on
    * `address`): CAPWAP control and data and the HTTPS downloads cross the
-   * same link.
+   * same link. With sites, each site has a link of its own, its relays on
+   * the next address (siteWanAddress), the same impairment on each.
    */
   wan?: { address: string; impairment: Partial<Impairment>; seed: number };
+  /** Site tags (the APs split in order), and whether each site's flex profile has predownload on (efficient upgrade). */
+  sites?: LabSites;
+}
+
+/** What crossed one site's WAN link toward its APs. */
+export interface SiteWanBytes {
+  site: string;
+  /** Bytes the relays delivered to the site's APs (CAPWAP control and data, HTTPS), as datagram or stream payload. */
+  toAps: number;
+  /** From the site's APs toward the controller. */
+  toController: number;
 }
 
 export interface LabApRow {
@@ -94,6 +111,10 @@ export interface LabApRow {
   timeToRun?: number;
   /** How its latest image download went, as the controller saw it (the summary's Method). */
   method?: string;
+  /** Its site tag, when the lab has sites. */
+  site?: string;
+  /** Its role in its site's efficient upgrade (Primary, Subordinate), once the controller gave it one. */
+  role?: string;
   lastRestart?: string;
 }
 
@@ -105,17 +126,24 @@ export class Lab {
   #fetching: ImageServerLibrary | undefined;
   /** The HTTPS file-transfer server, closed at stop. */
   #https: HttpsMethod | undefined;
-  /** The WAN relays between the APs and the controller, closed at stop. */
-  #wan: WanProxy | undefined;
-  /** Each AP's latest image download, by name, across its sessions (the summary's Method). */
-  #downloads: () => ReadonlyMap<string, DownloadRecord> = () => new Map();
+  /** The WAN relays between the APs and the controller (one link per site), closed at stop. */
+  #wans: WanProxy[] = [];
+  /** What the controller's operator commands read (its download log: each AP's latest download across its sessions, the summary's Method). */
+  #operatorContext!: OperatorContext;
   /** A directory of our own making, removed at stop. */
   #ownDir: string | undefined;
   readonly #startedAt = systemClock.now();
   readonly #lastRun = new Map<number, number>();
   readonly #identities: ApIdentity[] = [];
+  /** Each AP's site (index into the sites), when the lab has sites. */
+  readonly #siteOfAp: number[] = [];
+  #sites: LabSites | undefined;
 
-  private constructor(controller: LabController, capture: CaptureFile | undefined) {
+  /** Where the lab keeps keys, the controller's bundle (bundle/<class>) and each AP's flash. */
+  readonly dir: string;
+
+  private constructor(controller: LabController, capture: CaptureFile | undefined, dir: string) {
+    this.dir = dir;
     this.controller = controller;
     this.#capture = capture;
   }
@@ -144,7 +172,13 @@ export class Lab {
     // The controller's certificate comes from an intermediate CA, as many real trust points do (the seed's OOB
     // restriction: chains); it names the controller's address, by which APs reach its HTTPS server.
     const controllerCa = issueCa("ecdsa", validity, "vap lab controller CA", ca);
-    const ctrlCert = issueLeaf(controllerCa, { commonName: "vap-lab-wlc", role: "controller", type: "ecdsa", validity, ipAddresses: [o.address, ...(o.wan ? [o.wan.address] : [])] });
+    const siteCount = o.sites?.count ?? 1;
+    const siteIndexes = Array.from({ length: siteCount }, (_, i) => i);
+    const wanAddresses = o.wan ? siteIndexes.map((i) => siteWanAddress(o.wan!.address, i)) : [];
+    const siteOfAp = Array.from({ length: o.aps }, (_, i) => siteOf(i, o.aps, siteCount));
+    const siteByMac = new Map(siteOfAp.map((site, i) => [labMac(i), site]));
+    const macsBySite = siteIndexes.map((site) => siteOfAp.flatMap((s, i) => (s === site ? [labMac(i)] : [])));
+    const ctrlCert = issueLeaf(controllerCa, { commonName: "vap-lab-wlc", role: "controller", type: "ecdsa", validity, ipAddresses: [o.address, ...wanAddresses] });
     const ctrlChain = ctrlCert.cert + controllerCa.cert;
     const imageRoot = issueCa("ecdsa", validity, "vap lab image signing root");
     const signing = issueImageSigner(imageRoot, { type: "ecdsa", validity });
@@ -171,23 +205,23 @@ export class Lab {
     const fetching = o.imageServer ? imageServerLibrary({ server: o.imageServer, bundleDir, log: controllerLog }) : undefined;
     // What starts before the lab exists is stopped here if a later part fails.
     let https: HttpsMethod | undefined;
-    let wan: WanProxy | undefined;
+    const wans: WanProxy[] = [];
     let controller: LabController;
     try {
       if (o.https) {
         mkdirSync(join(dir, "https"), { recursive: true });
         https = await startHttpsMethod({ ...o.https, bundleDir, address: o.address, cert: ctrlChain, key: ctrlCert.key, log: controllerLog, workDir: join(dir, "https") });
       }
-      if (o.wan) {
-        const behind = o.wan.address;
-        wan = await startWanProxy({
-          seed: o.wan.seed,
-          impairment: o.wan.impairment,
+      for (const behind of wanAddresses) {
+        const wan = await startWanProxy({
+          seed: o.wan!.seed + wans.length,
+          impairment: o.wan!.impairment,
           relays: [
             ...CAPWAP_PORTS.map((port) => ({ protocol: "udp" as const, listen: { address: behind, port }, to: { address: o.address, port } })),
             ...(https ? [{ protocol: "tcp" as const, listen: { address: behind, port: 0 }, to: { address: o.address, port: https.server.port } }] : []),
           ],
         });
+        wans.push(wan);
       }
       controller = await LabController.listen({
         address: o.address,
@@ -199,23 +233,30 @@ export class Lab {
         ...(o.echoIntervalSeconds ? { echoIntervalSeconds: o.echoIntervalSeconds } : {}),
         ...(o.imageWindow ? { imageWindow: () => o.imageWindow! } : {}),
         ...(capture ? { capture: capture.record } : {}),
-        // Behind the WAN, the APs reach the HTTPS server through its TCP relay: the offers name that.
-        ...(https ? { oob: https.offers(wan?.relays.find((r) => r.protocol === "tcp")?.listen) } : {}),
+        // Behind a WAN, an AP reaches the HTTPS server through its site's TCP relay: its offers name that.
+        ...(https ? { oob: labOffers(https, wans, (mac) => siteByMac.get(mac) ?? 0) } : {}),
+        ...(o.sites ? { siteTags: siteTags(o.sites, siteIndexes, macsBySite), predownloadVersion: o.bundleVersion ?? o.controllerVersion } : {}),
       });
     } catch (err) {
       await capture?.close();
-      await wan?.close();
+      for (const wan of wans) await wan.close();
       await https?.close();
       await fetching?.close();
       throw err;
     }
-    const lab = new Lab(controller, capture);
+    const lab = new Lab(controller, capture, dir);
     lab.#ownDir = ownDir;
     lab.#fetching = fetching;
     lab.#https = https;
-    lab.#wan = wan;
-    if (wan) log.info(`Lab: the APs reach the controller across an emulated WAN on ${o.wan!.address} (${describeImpairment(wan.impairment)}, seed ${o.wan!.seed})`);
-    lab.#downloads = downloadLog(controller, systemClock);
+    lab.#wans = wans;
+    lab.#sites = o.sites;
+    lab.#siteOfAp.push(...siteOfAp);
+    if (wans.length > 0) {
+      const where = o.sites ? `one link per site (${wanAddresses.map((a, i) => `${siteName(i)} on ${a}`).join(", ")})` : `on ${o.wan!.address}`;
+      log.info(`Lab: the APs reach the controller across an emulated WAN, ${where} (${describeImpairment(wans[0]!.impairment)}, seed ${o.wan!.seed})`);
+    }
+    if (o.sites) log.info(`Lab: ${o.sites.count} site tag(s), predownload ${o.sites.efficient ? "on (efficient image upgrade)" : "off"} in their flex profiles`);
+    lab.#operatorContext = operatorContext(controller, { clock: systemClock });
     log.info(`Lab: ${o.aps} AP(s) at ${o.apVersion}, profile ${o.profile}; controller ${controller.name} ${o.controllerVersion} on ${o.address}, window ${o.imageWindow ?? 1}`);
     if (o.imageServer) log.info(`Lab: the controller fetches the APs' images from image server ${o.imageServer.shown}`);
     try {
@@ -227,7 +268,7 @@ export class Lab {
       for (let i = 0; i < o.aps; i++) {
         const classProfile = classProfiles[i % classProfiles.length]!;
         const model = classProfile.models[0]!.model;
-        const mac = `02:00:00:00:${((i + 1) >> 8).toString(16).padStart(2, "0")}:${((i + 1) & 0xff).toString(16).padStart(2, "0")}`;
+        const mac = labMac(i);
         const commonName = apCommonName(model, parseMac(mac));
         const issued = issueLeaf(ca, { commonName, role: "ap", type: "ecdsa", validity });
         const credential = writeCredential(join(pkiDir, "ap"), commonName, issued, issued.cert + ca.cert);
@@ -236,11 +277,13 @@ export class Lab {
             baseMac: mac,
             class: classProfile.name,
             profile: o.profile,
-            controllers: [{ address: o.wan?.address ?? o.address }],
+            controllers: [{ address: wanAddresses[siteOfAp[i]!] ?? o.address }],
             discovery: { bindAddress: o.address },
             dtls: { ...credential, ca: caFile },
             image: { trust: imageTrustFile, storage },
             stateDir: join(dir, "aps", `ap${i + 1}`),
+            // A primary serves on a port the kernel picks (many APs share one address here); subordinates retry soon.
+            ...(o.sites?.efficient ? { efficientUpgrade: LAB_EFFICIENT_UPGRADE } : {}),
             ...o.apConfig,
           },
           "vap lab",
@@ -296,8 +339,10 @@ export class Lab {
         reloads: ap.reloads,
         restarts: w.stats.restarts,
       };
-      const download = this.#downloads().get(w.name);
+      const download = this.#operatorContext.downloads().get(w.name);
       if (download) row.method = methodLabel(download);
+      if (download?.role) row.role = ROLE_WORDS[download.role];
+      if (this.#sites) row.site = siteName(this.#siteOfAp[i]!);
       const t = this.#lastRun.get(i);
       if (t !== undefined) row.timeToRun = t;
       if (w.restartReason) row.lastRestart = w.restartReason;
@@ -319,6 +364,81 @@ export class Lab {
     });
   }
 
+  /** What crossed each site's WAN link so far (none without a WAN); one entry for a lab without sites. */
+  siteWanBytes(): SiteWanBytes[] {
+    return this.#wans.map((wan, i) => {
+      const relays = wan.stats();
+      const sum = (pick: (r: (typeof relays)[number]) => number) => relays.reduce((total, r) => total + pick(r), 0);
+      return { site: this.#sites ? siteName(i) : "all", toAps: sum((r) => r.toClient.bytesOut), toController: sum((r) => r.toServer.bytesOut) };
+    });
+  }
+
+  /**
+   * The efficient upgrade a branch operator runs, site by site, in Cisco's
+   * words, each command and its answer echoed: predownloadBySite, a look at
+   * `show ap primary list` and `show ap image`, then activateBySite.
+   */
+  async upgradeBySite(version: string, echo: (line: string) => void): Promise<void> {
+    const records = await this.predownloadBySite(echo);
+    for (const show of ["show ap primary list", "show ap image"]) await this.#operator(show, echo);
+    const failed = records.filter((r) => r.download?.state !== "complete");
+    if (failed.length > 0) throw new Error(`predownload failed on ${failed.map((r) => `${r.name} (${r.download?.error ?? r.download?.state ?? "no download"})`).join(", ")}`);
+    await this.activateBySite(version, echo);
+  }
+
+  /**
+   * `ap image predownload site-tag S start` for every site at once: the
+   * controller elects one primary per model per site, the others fetch from
+   * it. Resolves with every site AP's record once each predownload ended.
+   */
+  async predownloadBySite(echo: (line: string) => void): Promise<ApRecord[]> {
+    const ended = this.#siteNames().map((site) => this.#operator(`ap image predownload site-tag ${site} start`, echo));
+    return (await Promise.all(ended)).flat() as ApRecord[];
+  }
+
+  /**
+   * Every AP holding the image: the controller moves to `version` (its own
+   * upgrade, which a real one reloads for), `ap image swap site-tag S` points
+   * each AP's BOOT at the image, and `ap image reset site-tag S` reloads it.
+   * Rejects naming an AP that refused the swap.
+   */
+  async activateBySite(version: string, echo: (line: string) => void): Promise<void> {
+    this.controller.softwareVersion = version;
+    for (const site of this.#siteNames()) {
+      const refused = ((await this.#operator(`ap image swap site-tag ${site}`, echo)) as SiteResult[]).filter((r) => r.error !== undefined || r.resultCode !== ResultCode.Success);
+      if (refused.length > 0) throw new Error(`image swap refused by ${refused.map((r) => `${r.ap} (${r.error ?? resultCodeName(r.resultCode!)})`).join(", ")}`);
+    }
+    for (const site of this.#siteNames()) await this.#operator(`ap image reset site-tag ${site}`, echo);
+  }
+
+  #siteNames(): string[] {
+    if (!this.#sites) throw new Error("the lab has no sites");
+    return Array.from({ length: this.#sites.count }, (_, i) => siteName(i));
+  }
+
+  /**
+   * Run an operator command on the controller as its console would, echoing
+   * the line and its answer; resolves with what the action it started
+   * resolved with (a command that only reads: undefined).
+   */
+  #operator(line: string, echo: (line: string) => void): Promise<unknown> {
+    let started: Promise<unknown> = Promise.resolve(undefined);
+    const track = <T>(action: () => Promise<T>) => {
+      const running = action();
+      started = running;
+      return running;
+    };
+    const c = this.controller;
+    const answer = operatorCommand(line, {
+      ...this.#operatorContext,
+      actions: { predownloadSite: (...a) => track(() => c.predownloadSite(...a)), swapSite: (site) => track(() => c.swapSite(site)), resetSite: (site) => track(() => c.resetSite(site)) },
+    });
+    echo(`${this.controller.name}#${line}`);
+    for (const l of answer.text.split("\n").filter((x) => x !== "")) echo(l);
+    if (!answer.ok) return Promise.reject(new Error(`${line}: ${answer.text.trim()}`));
+    return started;
+  }
+
   /** Every AP in Run on the controller's version. */
   allUpgraded(): boolean {
     return this.allInRun() && this.aps.every((a) => a.engine?.running === this.controller.softwareVersion);
@@ -331,7 +451,7 @@ export class Lab {
   async stop(): Promise<void> {
     for (const ap of this.aps) await ap.stop();
     await this.controller.shutdown();
-    await this.#wan?.close();
+    for (const wan of this.#wans) await wan.close();
     await this.#https?.close();
     await this.#fetching?.close();
     await this.#capture?.close();
@@ -339,13 +459,43 @@ export class Lab {
   }
 }
 
-/** The end-of-run table, one AP per line. */
+/** AP `i`'s base MAC: 02:00:00:00:00:01 for the first. */
+function labMac(i: number): string {
+  const n = i + 1;
+  return `02:00:00:00:${(n >> 8).toString(16).padStart(2, "0")}:${(n & 0xff).toString(16).padStart(2, "0")}`;
+}
+
+/**
+ * The lab's primaries serve on a port the kernel picks (every lab AP shares
+ * one address, and port 69 needs root), and a subordinate turned away
+ * retries within a second, not the 1–10 s a branch AP waits: a lab shows the
+ * flow in seconds.
+ */
+const LAB_EFFICIENT_UPGRADE = { tftpPort: 0, retryBackoff: { min: "100ms", max: "1s" } } as const;
+
+/** The controller's site tags: one per lab site, holding its APs' MACs, with the flex profile the lab was given. */
+function siteTags(sites: LabSites, indexes: readonly number[], macsBySite: readonly string[][]): SiteTag[] {
+  return indexes.map((i) => ({ name: siteName(i), flexProfile: { predownload: sites.efficient, ...(sites.tries !== undefined ? { tries: sites.tries } : {}) }, aps: macsBySite[i]! }));
+}
+
+/** HTTPS offers that name, for each AP, its own site's TCP relay when the sites sit behind WAN links. */
+function labOffers(https: HttpsMethod, wans: readonly WanProxy[], siteOfMac: (mac: string) => number): OobOffers {
+  const bySite = wans.map((wan) => https.offers(wan.relays.find((r) => r.protocol === "tcp")?.listen));
+  if (bySite.length === 0) return https.offers();
+  return { port: bySite[0]!.port, offer: (claims) => bySite[siteOfMac(claims.ap)]!.offer(claims) };
+}
+
+const ROLE_WORDS = { primary: "Primary", subordinate: "Subordinate" } as const;
+
+/** The end-of-run table, one AP per line; Site and Role columns when the lab has sites. */
 export function summaryTable(rows: readonly LabApRow[]): string {
-  const header = ["AP Name", "Model", "Class", "State", "Controller", "Version", "Reloads", "Restarts", "Start to Run", "Method"];
+  const sites = rows.some((r) => r.site !== undefined);
+  const header = ["AP Name", "Model", "Class", ...(sites ? ["Site", "Role"] : []), "State", "Controller", "Version", "Reloads", "Restarts", "Start to Run", "Method"];
   const lines = rows.map((r) => [
     r.name,
     r.model,
     r.hardwareClass,
+    ...(sites ? [r.site ?? "-", r.role ?? "-"] : []),
     r.state,
     r.controller,
     r.version,
