@@ -35,6 +35,14 @@ export const DEFAULT_MAX_TRANSFERS = 64;
 export const PRIMARY_MAX_TRANSFERS = 3;
 
 /**
+ * Retransmissions a subordinate's try at its primary makes before it fails
+ * [inf]: the primary is one LAN hop away, so 3 (about 7 s of silence) tell a
+ * dead primary from a slow one; the client's default 5 (about 31 s) would
+ * make a subordinate of a dead primary spend minutes on each of its tries.
+ */
+export const PRIMARY_RETRIES = 3;
+
+/**
  * What vap's client asks for: the largest block that fits an Ethernet MTU
  * (1500 − 20 IPv4 − 8 UDP − 4 TFTP), and a window that keeps a LAN busy.
  * A server that refuses an option simply leaves it out of its OACK.
