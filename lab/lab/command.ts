@@ -171,9 +171,10 @@ export const labCommand: Command = {
       const rows = lab.rows();
       const downloads = lab.controller.downloadsByMethod();
       const wanBytes = lab.siteWanBytes();
+      const sent = lab.siteImageBytes().map((s) => `Site ${s.site}: the controller sent ${s.images} image(s), ${s.bytes} bytes\n`).join("");
       // Still listening while it stops: a Ctrl-C then must not cut the stop short.
       await lab.stop().finally(() => stop.dispose());
-      io.stdout(`\n${summaryTable(rows)}\nImage downloads by method: ${downloads}\n${wanLines(wanBytes)}`);
+      io.stdout(`\n${summaryTable(rows)}\nImage downloads by method: ${downloads}\n${sent}${wanLines(wanBytes)}`);
     }
     if (code === 0 && until === "run") io.stdout(`All ${aps} AP(s) in Run.\n`);
     if (code === 0 && until === "upgraded") io.stdout(`All ${aps} AP(s) upgraded to ${v["controller-version"]} and in Run.\n`);

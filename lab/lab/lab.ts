@@ -374,6 +374,25 @@ export class Lab {
   }
 
   /**
+   * The image bytes the controller sent into each site (CAPWAP blocks, HTTPS
+   * bodies: each AP's latest download not fetched from its primary), with
+   * or without a WAN; none without sites.
+   */
+  siteImageBytes(): { site: string; images: number; bytes: number }[] {
+    if (!this.#sites) return [];
+    const sent = Array.from({ length: this.#sites.count }, (_, i) => ({ site: siteName(i), images: 0, bytes: 0 }));
+    const downloads = this.#operatorContext.downloads();
+    for (const [i, ap] of this.aps.entries()) {
+      const d = downloads.get(ap.wtp.name);
+      if (!d || d.method === undefined || d.method === "TFTP") continue;
+      const site = sent[this.#siteOfAp[i]!]!;
+      site.images++;
+      site.bytes += d.bytes;
+    }
+    return sent;
+  }
+
+  /**
    * The efficient upgrade a branch operator runs, site by site, in Cisco's
    * words, each command and its answer echoed: predownloadBySite, a look at
    * `show ap primary list` and `show ap image`, then activateBySite.

@@ -44,6 +44,8 @@ describe("README's \"Upgrade branch sites efficiently\"", () => {
     }
     expect(lab.out).toMatch(/^ {8}Completed predownloading {16}: 12$/m);
     expect(lab.out).toContain("Image downloads by method: CAPWAP 3, TFTP from primary 9\n");
+    // Three 1 MiB images (--size small) crossed from the controller into the site, one per model.
+    expect(lab.out).toContain(`Site site-1: the controller sent 3 image(s), ${3 * 1024 * 1024} bytes\n`);
     expect(lab.out).toContain("All 12 AP(s) upgraded to 17.12.1.5 and in Run.\n");
   }, 120_000);
 });

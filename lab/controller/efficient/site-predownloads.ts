@@ -122,7 +122,7 @@ interface Entry {
 const incomplete = (e: Entry) => e.status === "Initiated" || e.status === "Predownloading";
 const byName = (a: Entry, b: Entry) => a.ap.localeCompare(b.ap);
 
-/** What a 9800 subordinate says when its primary's image failed verification (the AP's fallback reason, per the contract). */
+/** How a vap subordinate's fallback reason begins when the image from its primary failed verification (the contract's wording). */
 const VERIFICATION_FAILED = "image from primary failed verification";
 
 export class SitePredownloads {
