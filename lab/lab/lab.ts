@@ -252,8 +252,8 @@ export class Lab {
     lab.#sites = o.sites;
     lab.#siteOfAp.push(...siteOfAp);
     if (wans.length > 0) {
-      const where = o.sites ? `one link per site (${wanAddresses.map((a, i) => `${siteName(i)} on ${a}`).join(", ")})` : `on ${o.wan!.address}`;
-      log.info(`Lab: the APs reach the controller across an emulated WAN, ${where} (${describeImpairment(wans[0]!.impairment)}, seed ${o.wan!.seed})`);
+      const where = o.sites ? `emulated WAN links, one per site (${wanAddresses.map((a, i) => `${siteName(i)} on ${a}`).join(", ")})` : `an emulated WAN on ${o.wan!.address}`;
+      log.info(`Lab: the APs reach the controller across ${where} (${describeImpairment(wans[0]!.impairment)}, seed ${o.wan!.seed})`);
     }
     if (o.sites) log.info(`Lab: ${o.sites.count} site tag(s), predownload ${o.sites.efficient ? "on (efficient image upgrade)" : "off"} in their flex profiles`);
     lab.#operatorContext = operatorContext(controller, { clock: systemClock });
