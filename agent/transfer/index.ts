@@ -1,5 +1,5 @@
 /** Image transfer: every source (CAPWAP Image Data, TFTP, HTTP(S), SFTP, FTP) fetches into an ImageSink; `vap fetch` by hand into a file. */
-export { type ImageSink, type ImageSinkResult, type ImageDescription, teeSink } from "./sink.js";
+export { type ImageSink, type ImageSinkResult, type ImageDescription, teeSink, tappedSink } from "./sink.js";
 export { ImageSourceError, type ImageSource, type ImageRequest, type FetchOptions } from "./source.js";
 export { imageSourceStarter, type SourceStarterOptions } from "./starter.js";
 export { ImageDataReceiver, type ReceiverOptions, type TransferOutcome } from "./capwap/receiver.js";

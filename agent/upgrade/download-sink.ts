@@ -15,25 +15,41 @@ import type { ImageVerifier } from "../../images/index.js";
 import { type DurableFile, failpoint } from "../core/index.js";
 import type { ImageDescription, ImageSink, ImageSinkResult } from "../transfer/index.js";
 import type { UpgradeEngine } from "./engine.js";
-import { type PartitionImage, UpgradeError } from "./types.js";
+import { type PartitionImage, type ScriptRun, UpgradeError } from "./types.js";
 
-/** Whether a download ends in ACTIVATE and a reboot (after a join) or leaves the image standing by (a predownload). */
-export type DownloadMode = "join" | "predownload";
+/**
+ * Whether a download ends in ACTIVATE and a reboot (after a join), leaves the
+ * image standing by (a predownload), or comes from the console
+ * (`archive download-sw`: staged as /tmp/cli_part.tar, ACTIVATE, the reload
+ * left to the operator).
+ */
+export type DownloadMode = "join" | "predownload" | "cli";
+
+/** What a download's upgrade.sh run may differ in (ScriptRun's defaults otherwise). */
+export type DownloadOptions = Partial<Pick<ScriptRun, "log" | "overwrite">>;
 
 abstract class EngineSink implements ImageSink {
   #prechecked = false;
   #aborted: string | undefined;
   #aborting: Promise<void> | undefined;
   protected bytes = 0;
+  protected readonly run: Partial<ScriptRun>;
 
   constructor(
     protected readonly engine: UpgradeEngine,
     private readonly mode: DownloadMode,
-  ) {}
+    options: DownloadOptions,
+  ) {
+    this.run = { ...options, cli: mode === "cli" };
+  }
+
+  get #log() {
+    return this.run.log ?? this.engine.log;
+  }
 
   precheck(): Promise<void> {
     return this.#step(async () => {
-      await this.engine.precheck();
+      await this.engine.precheck(this.#log);
       this.#prechecked = true;
     });
   }
@@ -41,7 +57,7 @@ abstract class EngineSink implements ImageSink {
   begin(image: ImageDescription): Promise<void> {
     return this.#step(async () => {
       if (!this.#prechecked) {
-        await this.engine.precheck();
+        await this.engine.precheck(this.#log);
         this.#prechecked = true;
       }
       this.bytes = 0;
@@ -60,10 +76,10 @@ abstract class EngineSink implements ImageSink {
     return this.#step(async () => {
       const image = await this.install();
       if (this.#aborted !== undefined) {
-        this.engine.log.warn(`upgrade.sh: ABORT (${this.#aborted}) came during PREDOWNLOAD: ${image.version} stays in ${this.engine.standby}, BOOT unchanged`);
+        this.#log.warn(`upgrade.sh: ABORT (${this.#aborted}) came during PREDOWNLOAD: ${image.version} stays in ${this.engine.standby}, BOOT unchanged`);
         throw new UpgradeError(`download aborted: ${this.#aborted}`);
       }
-      if (this.mode === "join") await this.engine.activate();
+      if (this.mode !== "predownload") await this.engine.activate(undefined, this.#log);
       return { reboot: this.mode === "join", version: image.version };
     });
   }
@@ -73,7 +89,7 @@ abstract class EngineSink implements ImageSink {
     this.#aborted ??= reason;
     this.#aborting ??= this.#queue(async () => {
       await this.close();
-      await this.engine.abort(reason);
+      await this.engine.abort(reason, this.#log);
     });
     return this.#aborting;
   }
@@ -95,7 +111,7 @@ abstract class EngineSink implements ImageSink {
   protected abstract close(): Promise<void>;
 }
 
-/** flash: stage /tmp/part.tar as upgrade.sh does, and PREDOWNLOAD from it. */
+/** flash: stage /tmp/part.tar (/tmp/cli_part.tar from the console) as upgrade.sh does, and PREDOWNLOAD from it. */
 export class StagingSink extends EngineSink {
   #file: DurableFile | undefined;
 
@@ -104,7 +120,7 @@ export class StagingSink extends EngineSink {
     if (image.size !== undefined && image.size > available * 1024) {
       throw new UpgradeError(`image of ${image.size} bytes does not fit in /tmp (${available} KiB available)`);
     }
-    this.#file = await this.engine.flash.openStagedImage();
+    this.#file = await this.engine.flash.openStagedImage(this.run.cli ? "cli" : "download");
   }
 
   protected async store(chunk: Uint8Array): Promise<void> {
@@ -118,7 +134,7 @@ export class StagingSink extends EngineSink {
     this.#file = undefined;
     await file.commit();
     failpoint("upgrade.staged");
-    return this.engine.predownload();
+    return this.engine.predownload(this.run);
   }
 
   protected async close(): Promise<void> {
@@ -143,7 +159,7 @@ export class VerifyingSink extends EngineSink {
   protected async install(): Promise<PartitionImage> {
     const verified = await this.#verifier!.end();
     this.#verifier = undefined;
-    return this.engine.installVerified(verified);
+    return this.engine.installVerified(verified, this.run);
   }
 
   protected async close(): Promise<void> {

@@ -13,14 +13,14 @@
  * upgrade storms on one host. Both verify signatures the same way. Every
  * file the engine keeps is read and written through its Flash.
  */
-import { type Flash, otherPartition, type PartitionName } from "../../platform/flash/index.js";
+import { type Flash, otherPartition, type PartitionName, STAGED_IMAGES } from "../../platform/flash/index.js";
 import { fileSource, hashOnlySink, ImageVerifier, verifyImage, type VerifiedImage } from "../../images/index.js";
 import { ConfigError, describeError, failpoint, type Log, serial, UsageError, VapError } from "../core/index.js";
 import type { ImageSink } from "../transfer/index.js";
 import { type Context, context, verifyOptions } from "./context.js";
-import { type DownloadMode, StagingSink, VerifyingSink } from "./download-sink.js";
+import { type DownloadMode, type DownloadOptions, StagingSink, VerifyingSink } from "./download-sink.js";
 import { accepted, install, installRecord, type Layout, loadLayout, verifyPartition } from "./partitions.js";
-import { type FlashState, NO_VERSION, type PartitionImage, UpgradeError, type UpgradeEngineOptions } from "./types.js";
+import { type FlashState, NO_VERSION, type PartitionImage, type ScriptRun, UpgradeError, type UpgradeEngineOptions } from "./types.js";
 
 export class UpgradeEngine {
   readonly #ctx: Context;
@@ -122,7 +122,7 @@ export class UpgradeEngine {
       }
       const verified = typeof image === "string" ? await install(ctx, target, fileSource(image)) : await installRecord(ctx, target, image);
       await ctx.flash.writeBoot({ boot: target, lastReloadReason: "factory install", reloads: record?.reloads ?? 0 });
-      return accepted(ctx, verified);
+      return accepted(options.log, verified);
     } finally {
       await ctx.flash.release();
     }
@@ -135,9 +135,9 @@ export class UpgradeEngine {
   }
 
   /** upgrade.sh PRECHECK: clean /tmp and make sure it has the room the class needs. */
-  async precheck(): Promise<void> {
-    this.#phase("PRECHECK");
-    const { log, hardwareClass } = this.#ctx.options;
+  async precheck(log = this.log): Promise<void> {
+    this.#phase(log, "PRECHECK");
+    const { hardwareClass } = this.#ctx.options;
     log.info("upgrade.sh: Cleanup tmp files ...");
     await this.flash.cleanTmp();
     const available = await this.flash.tmpAvailableKiB();
@@ -161,26 +161,30 @@ export class UpgradeEngine {
 
   /** upgrade.sh NO_UPGRADE: the controller runs our version. */
   noUpgrade(): void {
-    this.#phase("NO_UPGRADE");
+    this.#phase(this.log, "NO_UPGRADE");
   }
 
   /**
    * A download's sink: stages the image (flash) or verifies it as it
    * streams (sink), then runs PREDOWNLOAD; a download after join also runs
-   * ACTIVATE and asks for a reboot, a predownload keeps the image standing by.
+   * ACTIVATE and asks for a reboot, a predownload keeps the image standing by,
+   * the console's (`archive download-sw`) runs ACTIVATE and leaves the reload
+   * to its operator.
    */
-  downloadSink(mode: DownloadMode): ImageSink {
-    return this.#ctx.options.storage === "flash" ? new StagingSink(this, mode) : new VerifyingSink(this, mode);
+  downloadSink(mode: DownloadMode, options: DownloadOptions = {}): ImageSink {
+    return this.#ctx.options.storage === "flash" ? new StagingSink(this, mode, options) : new VerifyingSink(this, mode, options);
   }
 
-  /** upgrade.sh PREDOWNLOAD on the image staged in /tmp. */
-  async predownload(): Promise<PartitionImage> {
-    return this.#predownload((standby) => install(this.#ctx, standby, fileSource(this.flash.stagedImage)));
+  /** upgrade.sh PREDOWNLOAD on the image staged in /tmp (/tmp/cli_part.tar for a `run` from the console). */
+  async predownload(run: Partial<ScriptRun> = {}): Promise<PartitionImage> {
+    const staged = () => fileSource(this.flash.stagedImagePath(run.cli ? "cli" : "download"));
+    const verifyStaged = () => verifyImage(staged(), { ...verifyOptions(this.#ctx), sink: hashOnlySink() });
+    return this.#predownload(this.#run(run), verifyStaged, (standby) => install(this.#ctx, standby, staged()));
   }
 
   /** @internal PREDOWNLOAD of an image the sink-mode download verified as it streamed. */
-  async installVerified(verified: VerifiedImage): Promise<PartitionImage> {
-    return this.#predownload((standby) => installRecord(this.#ctx, standby, verified));
+  async installVerified(verified: VerifiedImage, run: Partial<ScriptRun> = {}): Promise<PartitionImage> {
+    return this.#predownload(this.#run(run), async () => verified, (standby) => installRecord(this.#ctx, standby, verified));
   }
 
   /** @internal a verifier for a download streaming into a sink-mode flash. */
@@ -189,39 +193,56 @@ export class UpgradeEngine {
   }
 
   /** upgrade.sh ACTIVATE: check the standby partition again, then point BOOT at it. */
-  async activate(reason = "Image upgrade"): Promise<void> {
-    this.#phase("ACTIVATE");
+  async activate(reason = "Image upgrade", log = this.log): Promise<void> {
+    this.#phase(log, "ACTIVATE");
     const standby = this.standby;
     const checked = await verifyPartition(this.#ctx, standby);
     if (checked instanceof Error) throw new UpgradeError(`${standby} fails verification: ${checked.message}`);
     const record = await this.flash.readBoot();
     failpoint("upgrade.activate-verified");
     await this.flash.writeBoot({ boot: standby, lastReloadReason: reason, reloads: (record?.reloads ?? 0) + 1 });
-    this.log.info(`activate ${standby}, set BOOT to ${standby}`);
+    log.info(`activate ${standby}, set BOOT to ${standby}`);
     this.#layout.boot = standby;
     this.#pending = undefined;
   }
 
   /** upgrade.sh ABORT: clean /tmp; the partitions stay as they were. */
-  async abort(reason: string): Promise<void> {
-    this.#phase("ABORT");
-    this.log.info(`upgrade.sh: Cleanup tmp files ... (${reason})`);
+  async abort(reason: string, log = this.log): Promise<void> {
+    this.#phase(log, "ABORT");
+    log.info(`upgrade.sh: Cleanup tmp files ... (${reason})`);
     await this.flash.cleanTmp();
   }
 
-  /** The shared PREDOWNLOAD steps around an install. */
-  async #predownload(install: (standby: PartitionName) => Promise<VerifiedImage>): Promise<PartitionImage> {
-    this.#phase("PREDOWNLOAD");
-    const { log, hardwareClass } = this.#ctx.options;
+  /** A run's defaults: the engine's log, not from the console. */
+  #run(run: Partial<ScriptRun>): ScriptRun {
+    return { log: this.log, cli: false, overwrite: false, ...run };
+  }
+
+  /**
+   * The shared PREDOWNLOAD steps around an install. From the console without
+   * /overwrite, a standby partition that holds the image's version already
+   * is kept as it is (`verified` tells the version, once the signature checked).
+   */
+  async #predownload(run: ScriptRun, verified: () => Promise<VerifiedImage>, install: (standby: PartitionName) => Promise<VerifiedImage>): Promise<PartitionImage> {
+    const { log, cli } = run;
+    this.#phase(log, "PREDOWNLOAD", cli ? "-c PREDOWNLOAD" : "PREDOWNLOAD");
+    const { hardwareClass } = this.#ctx.options;
     const standby = this.standby;
     log.info("upgrade.sh: Creating before-upgrade.log");
     await this.flash.writeBeforeUpgradeLog(JSON.stringify({ active: this.#layout.active, running: this.running, backup: this.backup, at: new Date().toISOString() }));
-    log.info("upgrade.sh: Start doing upgrade arg1=PREDOWNLOAD arg2= arg3= ...");
-    log.info(`upgrade.sh: Using image /tmp/part.tar on ${hardwareClass.name} ...`);
+    log.info(`upgrade.sh: Start doing upgrade arg1=PREDOWNLOAD arg2=${cli ? ",from_cli" : ""} arg3= ...`);
+    log.info(`upgrade.sh: Using image /tmp/${STAGED_IMAGES[cli ? "cli" : "download"]} on ${hardwareClass.name} ...`);
     log.info(`upgrade.sh: part to upgrade is ${standby}`);
     let image: PartitionImage;
     try {
-      image = accepted(this.#ctx, await install(standby));
+      const present = this.#layout.images[standby]?.version;
+      const kept = cli && !run.overwrite && present !== undefined ? await verified() : undefined;
+      if (kept !== undefined && kept.version === present) {
+        log.info(`upgrade.sh: ${present} is already present in ${standby}: kept (/overwrite replaces it)`);
+        image = accepted(log, kept);
+      } else {
+        image = accepted(log, await install(standby));
+      }
     } catch (err) {
       // The standby partition is replaced only once an install completes: it is as it was.
       throw err instanceof VapError ? err : new UpgradeError(describeError(err), { cause: err });
@@ -235,8 +256,9 @@ export class UpgradeEngine {
     return image;
   }
 
-  #phase(name: string): void {
-    this.log.info(`upgrade.sh: Script called with args:[${name}]`);
-    this.log.info(`do ${name}, ${this.#layout.active} is active part`);
+  /** upgrade.sh's first two lines: the arguments it was called with (`-c PREDOWNLOAD` from the console), the phase it does. */
+  #phase(log: Log, name: string, args = name): void {
+    log.info(`upgrade.sh: Script called with args:[${args}]`);
+    log.info(`do ${name}, ${this.#layout.active} is active part`);
   }
 }

@@ -7,6 +7,7 @@
 import type { ClassName } from "../../platform/classes/index.js";
 import { otherPartition, type PartitionDraft, type PartitionName } from "../../platform/flash/index.js";
 import { directorySink, hashOnlySink, readImageDirectoryInfo, verifyImage, verifyImageDirectory, type VerifiedImage } from "../../images/index.js";
+import type { Log } from "../core/index.js";
 import { type Context, verifyOptions } from "./context.js";
 import { type PartitionImage, UpgradeError } from "./types.js";
 
@@ -104,12 +105,12 @@ export async function installRecord(ctx: Context, p: PartitionName, verified: Ve
   return verified;
 }
 
-/** Log what upgrade.sh logs for an image it accepted. */
-export function accepted({ options }: Context, verified: VerifiedImage): PartitionImage {
+/** Log (to the download's `log`) what upgrade.sh logs for an image it accepted. */
+export function accepted(log: Log, verified: VerifiedImage): PartitionImage {
   if (verified.policy === "structure-only") {
-    options.log.warn("upgrade.sh: signature policy structure-only: the image's structure and hashes were checked, its signature was NOT");
+    log.warn("upgrade.sh: signature policy structure-only: the image's structure and hashes were checked, its signature was NOT");
   } else {
-    options.log.info("Image signing verify success.");
+    log.info("Image signing verify success.");
   }
   return { version: verified.version, family: verified.family };
 }

@@ -16,6 +16,16 @@ export interface UpgradeEngineOptions {
   log: Log;
 }
 
+/** One run of upgrade.sh for a download: where its lines go, and whether the console started it. */
+export interface ScriptRun {
+  /** Its upgrade.sh lines: the engine's log, or one that also shows them to the console's operator. */
+  log: Log;
+  /** From the console (`archive download-sw`): staged as /tmp/cli_part.tar, PREDOWNLOAD called with `-c`. */
+  cli: boolean;
+  /** From the console: replace a standby partition that already holds the image's version too (`/overwrite`). */
+  overwrite: boolean;
+}
+
 export interface PartitionImage {
   version: string;
   family: ClassName;

@@ -4,8 +4,9 @@
  *   flash/part1/, flash/part2/   the two image partitions
  *   flash/boot                   the boot record: which partition BOOT names,
  *                                the last reload reason (JSON)
- *   flash/tmp/                   /tmp: the staged download (part.tar), with
- *                                the class's space limit
+ *   flash/tmp/                   /tmp: the staged download (part.tar, or
+ *                                cli_part.tar from the console), with the
+ *                                class's space limit
  *   flash/owner                  the process using the flash (pid, boot id/start time)
  *   before-upgrade.log           what ran before the last PREDOWNLOAD (beside
  *                                flash/, where upgrade.sh keeps it)
@@ -27,6 +28,10 @@ import { currentOwner, formatOwner, ownerAlive, parseOwner, sameOwner } from "./
 /** The flash's files are world-readable, as on an AP; an unverified download in /tmp is readable by its owner only. */
 const FILE_MODE = 0o644;
 const STAGED_IMAGE_MODE = 0o600;
+
+/** upgrade.sh's staged download: /tmp/part.tar, or /tmp/cli_part.tar for one the console started (`archive download-sw`). */
+export const STAGED_IMAGES = { download: "part.tar", cli: "cli_part.tar" } as const;
+export type StagedImage = keyof typeof STAGED_IMAGES;
 
 export type PartitionName = "part1" | "part2";
 export const PARTITIONS: readonly PartitionName[] = ["part1", "part2"];
@@ -78,7 +83,11 @@ export class Flash {
 
   /** Where a download is staged (upgrade.sh: /tmp/part.tar). */
   get stagedImage(): string {
-    return join(this.tmpDir, "part.tar");
+    return this.stagedImagePath("download");
+  }
+
+  stagedImagePath(which: StagedImage): string {
+    return join(this.tmpDir, STAGED_IMAGES[which]);
   }
 
   /**
@@ -203,9 +212,9 @@ export class Flash {
   }
 
   /** Create the staged image for a download to stream into; commit() it before PREDOWNLOAD reads it. */
-  async openStagedImage(): Promise<DurableFile> {
+  async openStagedImage(which: StagedImage = "download"): Promise<DurableFile> {
     await mkdir(this.tmpDir, { recursive: true });
-    return createDurableFile(this.stagedImage, STAGED_IMAGE_MODE);
+    return createDurableFile(this.stagedImagePath(which), STAGED_IMAGE_MODE);
   }
 
   /** Stage an image file that is already whole (`vap flash upgrade FILE`). */

@@ -19,7 +19,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["agent/pki", "agent/transfer"],
   ["images"],
   ["agent/upgrade"],
-  ["agent/ap"],
+  ["agent/ap", "agent/console"],
   ["lab"],
   ["cli"],
 ];

@@ -1,12 +1,12 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UpgradeEngine } from "../../agent/upgrade/index.js";
-import { ConfigError } from "../../agent/core/index.js";
+import { ConfigError, createLog } from "../../agent/core/index.js";
 import { engineSetup, expiredImage, fingerprint, image, NEW, OLD, testPki } from "./support.js";
 
-async function feed(engine: UpgradeEngine, mode: "join" | "predownload", bytes: Uint8Array) {
-  const sink = engine.downloadSink(mode);
+async function feed(engine: UpgradeEngine, mode: "join" | "predownload" | "cli", bytes: Uint8Array, options: Parameters<UpgradeEngine["downloadSink"]>[1] = {}) {
+  const sink = engine.downloadSink(mode, options);
   await sink.precheck!();
   await sink.begin({ name: "ap1g8", size: bytes.length });
   for (let i = 0; i < bytes.length; i += 1377) await sink.write(bytes.subarray(i, i + 1377));
@@ -78,6 +78,52 @@ describe("upgrade engine on a flash (upgrade.sh)", () => {
     const engine = await setup.boot();
     expect(engine.state).toMatchObject({ active: "part2", boot: "part1", running: OLD, fellBack: "part1: image.json names no version and family" });
     await engine.close();
+  });
+
+  it.each(["flash", "sink"] as const)("from the console (%s): staged as /tmp/cli_part.tar, `-c PREDOWNLOAD`, ACTIVATE, no reboot asked, its lines in the download's log", async (storage) => {
+    const setup = engineSetup({ storage });
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    const engine = await setup.boot();
+    setup.lines.length = 0;
+    const lines: string[] = [];
+    const sink = await feed(engine, "cli", readFileSync((await image("ap1g8", NEW)).path), { log: createLog({ console: (l) => lines.push(l.replace(/^\[\*[^\]]+\] /, "")) }) });
+    expect(readdirSync(engine.flash.tmpDir)).toEqual(storage === "flash" ? ["cli_part.tar"] : []);
+    expect(await sink.finish()).toEqual({ reboot: false, version: NEW });
+    expect(engine.state).toMatchObject({ active: "part2", boot: "part1", backup: NEW });
+    expect(readdirSync(engine.flash.tmpDir)).toEqual([]);
+    expect(setup.lines).toEqual([]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "upgrade.sh: Script called with args:[PRECHECK]",
+        "upgrade.sh: Script called with args:[-c PREDOWNLOAD]",
+        "do PREDOWNLOAD, part2 is active part",
+        "upgrade.sh: Start doing upgrade arg1=PREDOWNLOAD arg2=,from_cli arg3= ...",
+        "upgrade.sh: Using image /tmp/cli_part.tar on ap1g8 ...",
+        "Image signing verify success.",
+        "activate part1, set BOOT to part1",
+      ]),
+    );
+    expect((await setup.boot()).state).toMatchObject({ active: "part1", running: NEW, backup: OLD });
+  });
+
+  it("from the console, a version the standby partition holds already is kept as it is unless /overwrite", async () => {
+    const setup = engineSetup();
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", NEW)).path);
+    await UpgradeEngine.provision(setup.options, (await image("ap1g8", OLD)).path);
+    const engine = await setup.boot();
+    expect(engine.state).toMatchObject({ active: "part1", backup: NEW });
+    const bytes = readFileSync((await image("ap1g8", NEW)).path);
+    const standby = () => statSync(engine.flash.partitionDir("part2")).ino;
+    const before = standby();
+    await (await feed(engine, "cli", bytes)).finish();
+    expect(standby()).toBe(before);
+    expect(setup.lines).toContain(`upgrade.sh: ${NEW} is already present in part2: kept (/overwrite replaces it)`);
+    expect(engine.state).toMatchObject({ boot: "part2" });
+    setup.lines.length = 0;
+    await (await feed(engine, "cli", bytes, { overwrite: true })).finish();
+    expect(standby()).not.toBe(before);
+    expect(setup.lines.filter((l) => l.includes("already present"))).toEqual([]);
+    expect((await setup.boot()).state).toMatchObject({ active: "part2", running: NEW, backup: OLD });
   });
 
   it("NO_UPGRADE is logged when versions match", async () => {
