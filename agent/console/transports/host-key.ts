@@ -5,7 +5,8 @@
  */
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { utils } from "ssh2";
+// ssh2 is CommonJS: one object at run time.
+import ssh2 from "ssh2";
 import { ConfigError, describeError } from "../../core/index.js";
 import { SSH_HOST_KEY_FILE } from "./limits.js";
 
@@ -24,7 +25,7 @@ export function loadHostKey(path: string): string {
   // As sshd: a private key others may read is no secret any more.
   if ((mode & 0o077) !== 0) throw new ConfigError(`SSH host key ${path}: readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
   const key = readFileSync(path, "utf8");
-  if (utils.parseKey(key) instanceof Error) throw new ConfigError(`SSH host key ${path}: not a private key ssh2 can read`);
+  if (ssh2.utils.parseKey(key) instanceof Error) throw new ConfigError(`SSH host key ${path}: not a private key ssh2 can read`);
   return key;
 }
 
@@ -32,7 +33,7 @@ function createHostKey(path: string): string {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     chmodSync(dirname(path), 0o700);
-    const { private: key } = utils.generateKeyPairSync("ed25519");
+    const { private: key } = ssh2.utils.generateKeyPairSync("ed25519");
     // wx: a second AP process racing on the same state dir fails here rather than overwriting the key the first one serves.
     writeFileSync(path, key, { mode: 0o600, flag: "wx" });
     return key;

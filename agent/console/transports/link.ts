@@ -128,12 +128,13 @@ export class ConsoleLink {
   #ready(): void {
     // The constructor's open() may write before #session is set.
     if (this.#closed || this.#session === undefined || !this.#wantsLine()) return;
+    // The prompt shows whenever the session is ready, also before a line typed ahead (as a terminal's transcript does).
+    if (!this.#prompted) {
+      this.#prompted = true;
+      this.#port.write(this.#options.terminal && this.#queue.length === 0 ? this.#session.prompt + this.#editor.line : this.#session.prompt);
+    }
     const next = this.#queue.shift();
     if (!next) {
-      if (!this.#prompted) {
-        this.#prompted = true;
-        this.#port.write(this.#options.terminal ? this.#session.prompt + this.#editor.line : this.#session.prompt);
-      }
       this.#armIdle();
       return;
     }

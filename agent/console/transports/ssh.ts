@@ -10,7 +10,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { StringDecoder } from "node:string_decoder";
-import { type AuthContext, type Connection, type ParsedKey, type ServerChannel, Server, utils } from "ssh2";
+// ssh2 is CommonJS: its named exports exist for the types only, at run time it is one object.
+import ssh2, { type AuthContext, type Connection, type ParsedKey, type ServerChannel } from "ssh2";
 import { type Clock, ConfigError, describeError, type Log, systemClock } from "../../core/index.js";
 import type { ApConsole } from "../types.js";
 import { CONSOLE_LIMITS, type ConsoleLimits } from "./limits.js";
@@ -43,7 +44,7 @@ function parseAuthorizedKeys(lines: readonly string[]): ParsedKey[] {
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"))
     .map((line, i) => {
-      const key = utils.parseKey(line);
+      const key = ssh2.utils.parseKey(line);
       if (key instanceof Error) throw new ConfigError(`authorized key ${i + 1}: not an OpenSSH public key (${key.message})`);
       return key;
     });
@@ -62,13 +63,13 @@ function channelPort(channel: ServerChannel, shell: boolean): ConsolePort {
 }
 
 export class SshConsoleServer {
-  readonly #server: Server;
+  readonly #server: ssh2.Server;
   readonly #connections = new Set<Connection>();
   #sessions = 0;
   /** Connections that have not logged in yet. */
   #loggingIn = 0;
 
-  private constructor(server: Server) {
+  private constructor(server: ssh2.Server) {
     this.#server = server;
   }
 
@@ -84,7 +85,7 @@ export class SshConsoleServer {
 
   static async listen(console: ApConsole, options: SshConsoleOptions): Promise<SshConsoleServer> {
     const keys = parseAuthorizedKeys(options.authorizedKeys ?? []);
-    const server = new Server({ hostKeys: [options.hostKey], ident: "vap" });
+    const server = new ssh2.Server({ hostKeys: [options.hostKey], ident: "vap" });
     const ssh = new SshConsoleServer(server);
     server.on("connection", (client, info) => ssh.#connection(console, client, `${info.ip}:${info.port}`, keys, options));
     await new Promise<void>((resolve, reject) => {

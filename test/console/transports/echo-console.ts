@@ -6,6 +6,7 @@
  *   fail     → a `%` error line
  *   slow     → runs until Ctrl-C (`aborted`)
  *   ask      → asks `Username: ` while the command runs, then says what it got
+ *   ask-secret → the same with `Password: `, a secret (no echo)
  *   idle N   → exec-timeout of N ms
  *   exit     → ends the session
  * It records what it saw, for the tests to check.
@@ -31,16 +32,17 @@ export function echoConsole(o: { idleTimeoutMs?: number } = {}): ApConsole & { r
       record.opened.push(options);
       let state: "user" | "password" | "exec" = options.login ? "user" : "exec";
       let asking: ((line: string) => void) | undefined;
+      let askingSecret = false;
       let abort: (() => void) | undefined;
       let idleTimeoutMs = o.idleTimeoutMs ?? 0;
       let loginUser = "";
       return {
         get prompt() {
-          if (asking) return "Username: ";
+          if (asking) return askingSecret ? "Password: " : "Username: ";
           return state === "user" ? "Username: " : state === "password" ? "Password: " : ECHO_PROMPT;
         },
         get secret() {
-          return state === "password";
+          return state === "password" || (asking !== undefined && askingSecret);
         },
         get idleTimeoutMs() {
           return idleTimeoutMs;
@@ -74,7 +76,8 @@ export function echoConsole(o: { idleTimeoutMs?: number } = {}): ApConsole & { r
             abort = undefined;
             return terminal.write("aborted\n");
           }
-          if (word === "ask") {
+          if (word === "ask" || word === "ask-secret") {
+            askingSecret = word === "ask-secret";
             const answer = await new Promise<string>((resolve) => (asking = resolve));
             asking = undefined;
             return terminal.write(`got ${answer}\n`);
