@@ -7,3 +7,4 @@ export { FrameType, encodeFrame, FrameDecoder, FrameError, type Frame } from "./
 export { attachTerminal, type LocalTerminal, type TerminalStreams } from "./terminal.js";
 export { startConsoleTransports, type ConsoleTransports, type ConsoleTransportOptions, type PasswordCheck } from "./start.js";
 export { consoleCommand } from "./console-command.js";
+export type { ApConsole, ConsoleSession, ConsoleTerminal } from "../types.js";

@@ -2,7 +2,7 @@
  * Every console transport an AP runs, started from one call: its console
  * socket (on unless told otherwise), SSH when a port is given, the local
  * terminal when asked. `vap run` and `vap lab` call this with the AP's
- * console; a transport that cannot start stops those already started.
+ * console; SSH or the terminal failing to start stops those already started.
  */
 import { type Clock, describeError, type Log, systemClock } from "../../core/index.js";
 import type { ApConsole } from "../types.js";
@@ -48,8 +48,12 @@ export async function startConsoleTransports(console: ApConsole, o: ConsoleTrans
   };
   try {
     if (o.socketDir !== undefined) {
-      socket = await ConsoleSocketServer.listen(console, o.socketDir, { log: o.log, limits, clock });
-      o.log.info(`Console: vap console ${console.name} reaches this AP (${socket.path})`);
+      // The socket is on by default, a convenience: one that cannot start (another AP of this name on this host) leaves the AP running without it.
+      socket = await ConsoleSocketServer.listen(console, o.socketDir, { log: o.log, limits, clock }).catch((err: unknown) => {
+        o.log.warn(`Console: no console socket: ${describeError(err)}`);
+        return undefined;
+      });
+      if (socket) o.log.info(`Console: vap console ${console.name} reaches this AP (${socket.path})`);
     }
     if (o.ssh) {
       const address = o.ssh.address ?? DEFAULT_SSH_ADDRESS;
