@@ -9,6 +9,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync } from "node:fs";
 import { connect, type Server, type Socket } from "node:net";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { type Clock, ConfigError, describeError, type Log, systemClock, VapError } from "../../core/index.js";
@@ -109,11 +110,13 @@ export class ConsoleSocketServer {
     const text = new StringDecoder("utf8");
     let link: ConsoleLink | undefined;
     let started = false;
-    log.info("Console: session opened on the console socket");
+    // Only the socket's owner can connect (0600 in a 0700 dir): the user is this process's.
+    const user = userInfo().username;
+    log.info(`Console: ${user} logged in on the console socket`);
     socket.on("close", () => {
       this.#connections.delete(socket);
       link?.end();
-      log.info("Console: session closed on the console socket");
+      log.info(`Console: ${user} logged out of the console socket`);
     });
     const refuse = (why: string) => {
       status.code = BAD_FRAMES_STATUS;

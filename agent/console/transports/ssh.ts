@@ -8,7 +8,7 @@
  * a password.
  */
 import { timingSafeEqual } from "node:crypto";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer, type Server as NetServer, type Socket } from "node:net";
 import { StringDecoder } from "node:string_decoder";
 // ssh2 is CommonJS: its named exports exist for the types only, at run time it is one object.
 import ssh2, { type AuthContext, type Connection, type ParsedKey, type ServerChannel } from "ssh2";
@@ -62,20 +62,28 @@ function channelPort(channel: ServerChannel, shell: boolean): ConsolePort {
   };
 }
 
-export class SshConsoleServer {
-  readonly #server: ssh2.Server;
-  readonly #connections = new Set<Connection>();
-  #sessions = 0;
-  /** Connections that have not logged in yet. */
-  #loggingIn = 0;
+/** A TCP connection not yet logged in: counted, and dropped at the login timeout. */
+interface Pending {
+  loggedIn(): void;
+}
 
-  private constructor(server: ssh2.Server) {
-    this.#server = server;
+export class SshConsoleServer {
+  /** TCP is ours, so that a connection counts from its first byte (ssh2 reports one only once its client sent its version line). */
+  readonly #tcp: NetServer;
+  readonly #ssh: ssh2.Server;
+  readonly #sockets = new Set<Socket>();
+  /** Connections not logged in yet, by peer address:port. */
+  readonly #pending = new Map<string, Pending>();
+  #sessions = 0;
+
+  private constructor(tcp: NetServer, ssh: ssh2.Server) {
+    this.#tcp = tcp;
+    this.#ssh = ssh;
   }
 
   /** The port it listens on. */
   get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return (this.#tcp.address() as AddressInfo).port;
   }
 
   /** Sessions (shells and exec requests) open now. */
@@ -85,13 +93,15 @@ export class SshConsoleServer {
 
   static async listen(console: ApConsole, options: SshConsoleOptions): Promise<SshConsoleServer> {
     const keys = parseAuthorizedKeys(options.authorizedKeys ?? []);
-    const server = new ssh2.Server({ hostKeys: [options.hostKey], ident: "vap" });
-    const ssh = new SshConsoleServer(server);
-    server.on("connection", (client, info) => ssh.#connection(console, client, `${info.ip}:${info.port}`, keys, options));
+    const limits = options.limits ?? CONSOLE_LIMITS;
+    const tcp = createServer();
+    const ssh = new SshConsoleServer(tcp, new ssh2.Server({ hostKeys: [options.hostKey], ident: "vap" }));
+    tcp.on("connection", (socket) => ssh.#admitTcp(socket, limits, options.log));
+    ssh.#ssh.on("connection", (client, info) => ssh.#connection(console, client, `${info.ip}:${info.port}`, keys, options));
     await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(options.port, options.address, () => {
-        server.off("error", reject);
+      tcp.once("error", reject);
+      tcp.listen(options.port, options.address, () => {
+        tcp.off("error", reject);
         resolve();
       });
     }).catch((err: unknown) => {
@@ -103,32 +113,41 @@ export class SshConsoleServer {
   /** Stop listening and end every connection. */
   close(): Promise<void> {
     return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      for (const c of this.#connections) c.end();
+      this.#tcp.close(() => resolve());
+      for (const s of this.#sockets) s.destroy();
     });
+  }
+
+  /** A new TCP connection: refused past maxUnauthenticated, dropped if it has not logged in within loginTimeoutMs, else handed to ssh2. */
+  #admitTcp(socket: Socket, limits: ConsoleLimits, log: Log): void {
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (this.#pending.size >= limits.maxUnauthenticated) {
+      log.warn(`Console: SSH connection from ${peer} refused: ${limits.maxUnauthenticated} are logging in already`);
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    const timer = setTimeout(() => socket.destroy(), limits.loginTimeoutMs);
+    timer.unref();
+    const pending = {
+      loggedIn: () => {
+        clearTimeout(timer);
+        if (this.#pending.get(peer) === pending) this.#pending.delete(peer);
+      },
+    };
+    this.#pending.set(peer, pending);
+    socket.once("close", () => {
+      pending.loggedIn();
+      this.#sockets.delete(socket);
+    });
+    this.#ssh.injectSocket(socket);
   }
 
   #connection(console: ApConsole, client: Connection, peer: string, keys: readonly ParsedKey[], options: SshConsoleOptions): void {
     const limits = options.limits ?? CONSOLE_LIMITS;
     const { log } = options;
-    this.#connections.add(client);
-    client.on("close", () => this.#connections.delete(client));
     client.on("error", (err) => log.debug(`Console: SSH connection from ${peer}: ${describeError(err)}`));
-    if (this.#loggingIn >= limits.maxUnauthenticated) {
-      log.warn(`Console: SSH connection from ${peer} refused: ${limits.maxUnauthenticated} are logging in already`);
-      client.end();
-      return;
-    }
-    this.#loggingIn++;
-    let loggingIn = true;
-    const loggedIn = () => {
-      if (loggingIn) this.#loggingIn--;
-      loggingIn = false;
-      clearTimeout(loginTimer);
-    };
-    client.once("close", loggedIn);
-    const loginTimer = setTimeout(() => client.end(), limits.loginTimeoutMs);
-    loginTimer.unref();
+    const loggedIn = () => this.#pending.get(peer)?.loggedIn();
     let failures = 0;
     let user = "";
     let method = "";

@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLog, type Log } from "../../../agent/core/index.js";
@@ -158,6 +159,25 @@ describe("the SSH console", () => {
     expect(refused.out).toBe("% Too many console sessions (1 open): try again later\r\n");
     c.send("exit\r");
     await c.exited;
+  });
+
+  it("bounds the connections still logging in, and drops one that takes longer than the login timeout", async () => {
+    const s = await start({ limits: { ...CONSOLE_LIMITS, maxUnauthenticated: 2, loginTimeoutMs: 500 } });
+    const silent: Socket[] = [];
+    const closed: Promise<void>[] = [];
+    for (let i = 0; i < 2; i++) {
+      const socket = connect(s.ssh.port, "127.0.0.1");
+      socket.on("error", () => {});
+      silent.push(socket);
+      closed.push(new Promise((resolve) => socket.on("close", () => resolve())));
+      await new Promise((resolve) => socket.once("data", resolve));
+    }
+    const crowded = await withPassword(s, ["show version"]);
+    expect(crowded.code).toBe(255);
+    expect(s.lines.join("\n")).toMatch(/SSH connection from 127\.0\.0\.1:\d+ refused: 2 are logging in already/);
+    // The two that never log in are dropped by the login timeout; then logins go through again.
+    await Promise.all(closed);
+    expect(await withPassword(s, ["show version"])).toMatchObject({ code: 0, out: "you said: show version\n" });
   });
 
   it("takes binary garbage and a flood on the channel with bounded cost and clear lines, and goes on serving", async () => {
