@@ -3,3 +3,4 @@ export { bindUdp, endpointKey, localAddressToward, type DatagramSocket, type Dat
 export { DEFAULT_LINK_MTU, IPV4_UDP_OVERHEAD, IPV6_UDP_OVERHEAD, ipUdpOverhead } from "./mtu.js";
 export { bindNativeUdp, DEFAULT_RECEIVE_BATCH, MAX_UDP_PAYLOAD, type NativeDatagramSocket, type NativeUdpOptions, type NativeUdpStats } from "./udp-native.js";
 export { MemoryNetwork, type InFlight, type NetworkFilter } from "./memory.js";
+export { listenPrivateSocket, type UnixSocketLabel } from "./unix-socket.js";

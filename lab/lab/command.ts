@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { choiceFlag, classListFlag, cliConsole, type Command, type CommandIo, integerFlag, listenForStop, noPositionals, parseOptions } from "../../agent/command-kit/index.js";
 import { MAX_IMAGE_WINDOW, parseDuration } from "../../agent/config/index.js";
+import { consoleRuntimeDir } from "../../agent/console/transports/index.js";
 import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { imageSizeFlag } from "../../images/index.js";
 import { HTTPS_METHOD_USAGE, httpsMethodFlags, imageServerFlags } from "../controller/index.js";
@@ -133,6 +134,7 @@ export const labCommand: Command = {
       ...(storage ? { storage } : {}),
       ...(v.state ? { stateDir: v.state } : {}),
       console: v.quiet ? null : cliConsole(io),
+      consoleSocketDir: consoleRuntimeDir(),
       ...(classes ? { classes } : {}),
       ...(imageServer ? { imageServer } : {}),
       ...(imageTrust ? { imageTrust } : {}),

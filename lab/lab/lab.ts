@@ -6,7 +6,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAp, type RunningAp } from "../../agent/ap/index.js";
+import { consoleOf, startAp, type RunningAp } from "../../agent/ap/index.js";
+import { type ConsoleTransports, startConsoleTransports } from "../../agent/console/transports/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import type { ProfileName } from "../../agent/capwap/profiles/index.js";
 import type { WtpState } from "../../agent/capwap/wtp/index.js";
@@ -60,6 +61,8 @@ export interface LabOptions {
   imageTrust?: string;
   /** Where keys, bundle and each AP's flash live; default a temporary directory removed at stop. */
   stateDir?: string;
+  /** Each AP's console socket goes in this runtime dir, for `vap console <AP name>` (`vap lab` gives consoleRuntimeDir()); default none. */
+  consoleSocketDir?: string;
   /** `flash` (real partitions) or `sink` (hashes only); default flash up to 50 APs, sink beyond. */
   storage?: StorageMode;
   /** Image size: small (1 MiB, default), realistic (the seed's sizes) or bytes. */
@@ -138,6 +141,8 @@ export class Lab {
   /** Each AP's site (index into the sites), when the lab has sites. */
   readonly #siteOfAp: number[] = [];
   #sites: LabSites | undefined;
+  /** Each AP's console transports (its console socket), closed at stop. */
+  readonly #consoles: ConsoleTransports[] = [];
 
   /** Where the lab keeps keys, the controller's bundle (bundle/<class>) and each AP's flash. */
   readonly dir: string;
@@ -315,6 +320,8 @@ export class Lab {
         });
         lab.aps.push(ap);
         lab.#identities.push(config.identity);
+        const console = consoleOf(ap);
+        if (o.consoleSocketDir !== undefined && console) lab.#consoles.push(await startConsoleTransports(console, { stateDir: config.stateDir, socketDir: o.consoleSocketDir, log: apLog }));
       }
     } catch (err) {
       // An AP that cannot start: stop what did, remove what the lab made.
@@ -468,6 +475,7 @@ export class Lab {
   }
 
   async stop(): Promise<void> {
+    for (const c of this.#consoles) await c.close();
     for (const ap of this.aps) await ap.stop();
     await this.controller.shutdown();
     for (const wan of this.#wans) await wan.close();

@@ -19,7 +19,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["agent/pki", "agent/transfer"],
   ["images"],
   ["agent/upgrade"],
-  ["agent/ap", "agent/console"],
+  ["agent/console"],
+  ["agent/ap"],
   ["lab"],
   ["cli"],
 ];

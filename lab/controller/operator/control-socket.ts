@@ -5,9 +5,9 @@
  * line each way — `{"command", "indent"?}` in, `{"ok", "text", "prompt"}`
  * out — any number per connection (the interactive prompt keeps one open).
  */
-import { lstatSync, unlinkSync } from "node:fs";
-import { connect, createServer, type Server, type Socket } from "node:net";
-import { ConfigError, describeError, type Log, VapError } from "../../../agent/core/index.js";
+import { connect, type Server, type Socket } from "node:net";
+import { describeError, type Log, VapError } from "../../../agent/core/index.js";
+import { listenPrivateSocket } from "../../../agent/net/index.js";
 import type { Answer } from "./grammar.js";
 import { operatorCommand } from "./commands.js";
 import { EXEC_TIMEOUT_MS, MAX_REQUEST_BYTES, promptOf } from "./limits.js";
@@ -16,40 +16,6 @@ import type { OperatorContext } from "./views.js";
 /** One answer on the wire: the command's text, and the prompt an interactive client shows next. */
 export interface WireAnswer extends Answer {
   prompt: string;
-}
-
-/** Whether something accepts connections on the unix socket `path` now. */
-function answering(path: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const probe = connect(path);
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once("error", (err: NodeJS.ErrnoException) => (err.code === "ECONNREFUSED" || err.code === "ENOENT" ? resolve(false) : reject(err)));
-  });
-}
-
-/**
- * Make `path` free for a new socket: nothing there, or the socket of a
- * controller that died without removing it (nobody answers: it is
- * replaced). A live controller's socket, or a file that is no socket, is
- * the operator's to sort out.
- */
-async function claim(path: string): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw new ConfigError(`--control-socket ${path}: ${describeError(err)}`, { cause: err });
-  }
-  if (!isSocket) throw new ConfigError(`--control-socket ${path}: exists and is not a socket`);
-  const live = await answering(path).catch((err: unknown) => {
-    throw new ConfigError(`--control-socket ${path}: ${describeError(err)}`, { cause: err });
-  });
-  if (live) throw new ConfigError(`--control-socket ${path}: another controller is listening there`);
-  unlinkSync(path);
 }
 
 export class ControlSocket {
@@ -68,22 +34,7 @@ export class ControlSocket {
 
   /** Listen on `path` (mode 0600); commands are answered once serve() gives the controller. */
   static async listen(path: string, log: Log): Promise<ControlSocket> {
-    await claim(path);
-    const server = createServer();
-    const listening = new Promise<void>((resolve, reject) => {
-      server.once("listening", resolve);
-      server.once("error", reject);
-    });
-    // The socket file takes its mode from the umask at bind(), which listen() does at once: 0600 from birth, never readable by others in between.
-    const umask = process.umask(0o177);
-    try {
-      server.listen(path);
-    } finally {
-      process.umask(umask);
-    }
-    await listening.catch((err: unknown) => {
-      throw new ConfigError(`--control-socket ${path}: cannot listen: ${describeError(err)}`, { cause: err });
-    });
+    const server = await listenPrivateSocket(path, { what: "--control-socket", owner: "controller" });
     return new ControlSocket(path, server, log);
   }
 
