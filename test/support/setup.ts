@@ -6,7 +6,11 @@
  */
 import { afterAll } from "vitest";
 import { removeNamespaces } from "./netns.js";
-import { removeTempDirs } from "./temp.js";
+import { removeTempDirs, tempDir } from "./temp.js";
+
+// Every AP console socket a test starts (vap run, vap lab, and the CLIs it spawns, which inherit the
+// environment) lives in this file's own runtime directory, removed with its temp dirs, never in /tmp/vap-<uid>.
+process.env.VAP_RUNTIME_DIR = tempDir("runtime");
 
 afterAll(removeTempDirs);
 afterAll(removeNamespaces);
