@@ -19,6 +19,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["agent/pki", "agent/transfer"],
   ["images"],
   ["agent/upgrade"],
+  ["agent/console"],
   ["agent/ap"],
   ["lab"],
   ["cli"],
