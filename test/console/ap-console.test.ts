@@ -10,10 +10,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashSecret } from "../../agent/core/index.js";
 import type { RunningAp } from "../../agent/ap/index.js";
-import { Lab } from "../../lab/lab/index.js";
-import { freeLoopbackAddress } from "../support/loopback.js";
+import type { Lab } from "../../lab/lab/index.js";
 import { tempDir } from "../support/temp.js";
-import { expectGolden, normalise, Screen } from "./support.js";
+import { expectGolden, normalise, oneApLab, Screen } from "./support.js";
 
 const VERSION = "17.9.4.27";
 const NAME = "AP0200.0000.0001";
@@ -24,18 +23,10 @@ let stateDir: string;
 
 beforeAll(async () => {
   stateDir = tempDir("console-lab");
-  lab = await Lab.start({
-    aps: 1,
-    profile: "cisco",
-    address: await freeLoopbackAddress(),
-    apVersion: VERSION,
-    controllerVersion: VERSION,
-    console: null,
+  ({ lab, ap } = await oneApLab(VERSION, {
     stateDir,
     apConfig: { console: { username: "admin", password: hashSecret("s3cret!"), enableSecret: hashSecret("en4ble") } },
-  });
-  await lab.waitFor((l) => l.allInRun(), 30_000, () => "not in Run");
-  ap = lab.aps[0]!;
+  }));
 }, 60_000);
 afterAll(() => lab?.stop());
 

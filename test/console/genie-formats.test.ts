@@ -10,9 +10,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningAp } from "../../agent/ap/index.js";
-import { Lab } from "../../lab/lab/index.js";
-import { freeLoopbackAddress } from "../support/loopback.js";
-import { Screen } from "./support.js";
+import type { Lab } from "../../lab/lab/index.js";
+import { oneApLab, Screen } from "./support.js";
 
 /** ShowVersion.cli's p0 … p1_22, in its order; `keys` are what a match sets (p1_11 sets `<interface>_eth_intf`). */
 const SHOW_VERSION: [RegExp, string[]][] = [
@@ -112,9 +111,7 @@ let ap: RunningAp;
 const VERSION = "17.9.4.27";
 
 beforeAll(async () => {
-  lab = await Lab.start({ aps: 1, profile: "cisco", address: await freeLoopbackAddress(), apVersion: VERSION, controllerVersion: VERSION, console: null, imageWindow: 8 });
-  await lab.waitFor((l) => l.allInRun(), 30_000, () => "not in Run");
-  ap = lab.aps[0]!;
+  ({ lab, ap } = await oneApLab(VERSION, { imageWindow: 8 }));
 }, 60_000);
 afterAll(() => lab?.stop());
 

@@ -9,17 +9,14 @@ import type { RunningAp } from "../../agent/ap/index.js";
 import { LogRing } from "../../agent/ap/log-ring.js";
 import { DEBUG_TOPICS } from "../../agent/console/index.js";
 import { createLog, ManualClock } from "../../agent/core/index.js";
-import { Lab } from "../../lab/lab/index.js";
-import { freeLoopbackAddress } from "../support/loopback.js";
-import { Screen } from "./support.js";
+import type { Lab } from "../../lab/lab/index.js";
+import { oneApLab, Screen } from "./support.js";
 
 let lab: Lab;
 let ap: RunningAp;
 
 beforeAll(async () => {
-  lab = await Lab.start({ aps: 1, profile: "cisco", address: await freeLoopbackAddress(), apVersion: "17.9.4.27", controllerVersion: "17.9.4.27", console: null });
-  await lab.waitFor((l) => l.allInRun(), 30_000, () => "not in Run");
-  ap = lab.aps[0]!;
+  ({ lab, ap } = await oneApLab("17.9.4.27"));
 }, 60_000);
 afterAll(() => lab?.stop());
 

@@ -7,7 +7,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
+import type { RunningAp } from "../../agent/ap/index.js";
 import type { ApConsole, ConsoleSession, ConsoleTerminal } from "../../agent/console/index.js";
+import { Lab, type LabOptions } from "../../lab/lab/index.js";
+import { freeLoopbackAddress } from "../support/loopback.js";
 
 export class Screen implements ConsoleTerminal {
   text = "";
@@ -69,4 +72,16 @@ export function expectGolden(name: string, text: string): void {
   const file = join(GOLDEN, `${name}.txt`);
   if (process.env.VAP_UPDATE_GOLDEN === "1") writeFileSync(file, text);
   expect(text).toBe(readFileSync(file, "utf8"));
+}
+
+/** The lab's controller and one AP (ap1g8 at `version`, its flash on disk), once the AP is in Run. */
+export async function oneApLab(version: string, options: Partial<LabOptions> = {}): Promise<{ lab: Lab; ap: RunningAp }> {
+  const lab = await Lab.start({ aps: 1, profile: "cisco", address: await freeLoopbackAddress(), apVersion: version, controllerVersion: version, console: null, ...options });
+  try {
+    await lab.waitFor((l) => l.allInRun(), 30_000, () => "not in Run");
+  } catch (err) {
+    await lab.stop();
+    throw err;
+  }
+  return { lab, ap: lab.aps[0]! };
 }
