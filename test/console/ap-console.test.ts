@@ -203,6 +203,21 @@ describe("commands that change the AP", () => {
     await lab.waitFor(() => ap.wtp.state === "Run", 60_000, () => "not rejoined");
   }, 130_000);
 
+  it("capwap ap primary-base: kept in private-config, CAPWAP starts over toward it and joins; capwap ap erase all forgets it", async () => {
+    const screen = await privileged();
+    const { address, name } = ap.wtp.controller!;
+    const session = ap.wtp;
+    expect(await screen.output("capwap ap primary-base wlc 300.1.1.1")).toBe('% Invalid IP address "300.1.1.1": expected A.B.C.D\n');
+    await screen.type(`capwap ap primary-base ${name} ${address}`);
+    const file = join(stateDir, "aps", "ap1", "private-config.json");
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ primaryBase: { name, address } });
+    await lab.waitFor(() => ap.wtp !== session && ap.wtp.state === "Run" && ap.wtp.controller?.address === address, 60_000, () => `state ${ap.wtp.state}`);
+    expect(await screen.output("show logging | include primary controller set")).toMatch(`Going to restart CAPWAP (reason : primary controller set to ${name} ${address})...`);
+    await screen.type("capwap ap erase all");
+    expect(existsSync(file)).toBe(false);
+    await lab.waitFor(() => ap.wtp.state === "Run", 60_000, () => "not rejoined");
+  }, 130_000);
+
   it("exec-timeout and terminal settings; archive download-sw's options are checked", async () => {
     const screen = await privileged();
     for (const line of ["exec-timeout 0", "terminal length 0", "terminal width 0", "logging console disable"]) expect(await screen.output(line)).toBe("");
