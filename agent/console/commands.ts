@@ -84,7 +84,7 @@ async function enable(s: Shell): Promise<string> {
 async function reload(s: Shell): Promise<string> {
   const answer = (await s.ask(RELOAD_CONFIRM, false)).trim().toLowerCase();
   if (answer !== "" && answer !== "y" && answer !== "yes") return "";
-  s.end();
+  s.logout();
   s.host.reload("Reload command");
   return "";
 }
@@ -120,7 +120,7 @@ async function archive(s: Shell, reload: boolean, args: readonly string[]): Prom
     { engine, imageName: s.host.identity.classProfile.name, write: (t) => s.write(t), ask: (p, secret) => s.ask(p, secret), signal: s.signal, log: s.host.log, ...(s.host.ca ? { ca: s.host.ca } : {}) },
   );
   if (ok && reload) {
-    s.end();
+    s.logout();
     s.host.reload("Image upgrade");
   }
   return "";
@@ -155,8 +155,8 @@ const capwapClient = (node: ApNode): ApNode => ({ words: { capwap: word("CAPWAP 
 /** The words both modes have. */
 const COMMON = {
   enable: word("Turn on privileged commands", leaf(enable)),
-  exit: word("Exit from the EXEC", leaf((s) => (s.end(), ""))),
-  logout: word("Exit from the EXEC", leaf((s) => (s.end(), ""))),
+  exit: word("Exit from the EXEC", leaf((s) => (s.logout(), ""))),
+  logout: word("Exit from the EXEC", leaf((s) => (s.logout(), ""))),
   show: word("Show running system information", SHOW),
   terminal: word("Set terminal line parameters", TERMINAL),
 };

@@ -43,6 +43,8 @@ export class Session implements ConsoleSession, Shell {
   /** The command running now: its abort, and whether it is one (input while it runs is an answer or dropped). */
   #running: AbortController | undefined;
   readonly #unsubscribe: () => void;
+  /** end() came from the transport: nothing more is written to it, and it is not closed again. */
+  #transportGone = false;
   privileged = false;
   idleTimeoutMs = DEFAULT_EXEC_TIMEOUT_MS;
   terminal = { length: 24, width: 80 };
@@ -107,6 +109,11 @@ export class Session implements ConsoleSession, Shell {
   }
 
   end(): void {
+    this.#transportGone = true;
+    this.#close();
+  }
+
+  logout(): void {
     this.#close();
   }
 
@@ -193,12 +200,10 @@ export class Session implements ConsoleSession, Shell {
       this.#running = undefined;
       this.#asking = undefined;
     }
-    if (this.#phase.kind === "ended") {
-      this.#terminal.write(split.filter ? applyFilter(text, split.filter) : text);
-      this.#terminal.close();
-      return;
-    }
+    if (this.#transportGone) return;
     this.#terminal.write(split.filter ? applyFilter(text, split.filter) : text);
+    // The command ended the session (exit, logout, reload): the transport closes its channel.
+    if (this.#phase.kind === "ended") this.#terminal.close();
   }
 
   /** IOS follows each `%` error with an empty line. */

@@ -25,8 +25,8 @@ export interface Shell {
   privileged: boolean;
   /** Whether a secret is the enable secret. */
   checkEnableSecret(secret: string): Promise<boolean>;
-  /** End the session (exit, logout, reload). */
-  end(): void;
+  /** The command ends the session (exit, logout, reload): once it returns, its output is written and the transport told to close. */
+  logout(): void;
   /** exec-timeout, ms; 0: never. */
   idleTimeoutMs: number;
   terminal: { length: number; width: number };

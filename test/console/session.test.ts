@@ -48,9 +48,15 @@ describe("a session on a factory-configured AP", () => {
     expect(screen.closed).toBe(false);
   });
 
-  it("end() from the transport: the session takes no more input and writes nothing more", async () => {
+  it("end() from the transport, even mid-command: the session takes no more input, writes nothing more, closes nothing", async () => {
     const screen = new Screen(ap.console);
+    await screen.type("enable");
+    await screen.type("Cisco");
+    await screen.type("reload");
     screen.session.end();
+    await new Promise((r) => setImmediate(r));
+    expect(screen.closed).toBe(false);
+    expect(ap.reloads).toBe(0);
     const before = screen.text;
     await screen.session.input("show version");
     ap.wtp.restart("test: a log line after the session ended");
