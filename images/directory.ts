@@ -124,3 +124,31 @@ export async function verifyImageDirectory(dir: string, options: VerifyDirectory
   members.push(...trailer);
   return finishVerification({ info, members, metadata, imageBytes: members.reduce((n, m) => n + m.size, 0) }, policy, roots, options.now ?? new Date());
 }
+
+/** One file of an extracted image, hashed again against what file_hashes lists for it. */
+export interface MemberCheck {
+  name: string;
+  good: boolean;
+}
+
+/**
+ * Every file an extracted image's file_hashes lists, hashed again one by
+ * one (`show image integrity`): where verifyImageDirectory stops at the
+ * first mismatch, this names each file Good or Bad. It says nothing about
+ * the signature; verifyImageDirectory does.
+ * @throws ImageRejectedError when there is no readable file_hashes.
+ */
+export async function checkImageDirectoryFiles(dir: string): Promise<MemberCheck[]> {
+  const read = await readMember(dir, FILE_HASHES, METADATA_MAX_BYTES[FILE_HASHES]);
+  if (!read) missingMember(FILE_HASHES);
+  const checks: MemberCheck[] = [];
+  for (const { name, sha256 } of parseFileHashes(read.bytes!)) {
+    if (unsafeNameReason(name)) {
+      checks.push({ name, good: false });
+      continue;
+    }
+    const member = await readMember(dir, name, undefined).catch(() => undefined);
+    checks.push({ name, good: member?.member.sha256 === sha256 });
+  }
+  return checks;
+}

@@ -32,7 +32,7 @@ export type { ImageInfo } from "./format.js";
 export type { SignaturePolicy, ImageSignerInfo } from "./trust.js";
 export { directorySink, hashOnlySink, type MemberSink, type MemberFile } from "./sink.js";
 export { verifyImage, ImageVerifier, imageLimits, fileSource, rootsFor, type ImageSource, type ImageLimits, type VerifyOptions, type VerifiedImage, type ImageMember } from "./verify.js";
-export { verifyImageDirectory, readImageDirectoryInfo, type VerifyDirectoryOptions } from "./directory.js";
+export { verifyImageDirectory, readImageDirectoryInfo, checkImageDirectoryFiles, type MemberCheck, type VerifyDirectoryOptions } from "./directory.js";
 export { buildImage, buildBundle, imageSizeFor, imageSizeFlag, SMALL_IMAGE_BYTES, type BuildImageOptions, type BuiltImage, type BuildBundleOptions, type BuiltBundle, type ImageSize } from "./build.js";
 export { generateImageKeys, loadSigner, signerFromPem, issueImageSigner, type ImageSigner, type KeygenOptions, type ImageKeyFiles, type SignerRequest } from "./keys.js";
 export { inspectImage, type ImageInspection, type InspectedMember, type InspectedCertificate } from "./inspect.js";

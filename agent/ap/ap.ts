@@ -16,8 +16,11 @@ import { type ImageDownload, Wtp, type WtpOptions } from "../capwap/wtp/index.js
 import { CaptureFile } from "../pcap/index.js";
 import { capwapImageSource, oobImageSource, primaryImageSource } from "../transfer/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "../upgrade/index.js";
+import { type ApConsole, type CapwapView, type ConsoleHost, createApConsole, LOG_RING_LINES } from "../console/index.js";
 import { apDtlsContext } from "./credentials.js";
+import { LogRing } from "./log-ring.js";
 import { PrimaryImageServer, type PrimaryServerStatus } from "./primary.js";
+import { loadPrivateConfig, type PrivateConfig, savePrivateConfig, withPrivateConfig } from "./private-config.js";
 
 export interface ApRuntimeOptions {
   log: Log;
@@ -41,16 +44,23 @@ export interface RunningAp {
   readonly reloads: number;
   /** Efficient image upgrade: the TFTP server this AP runs as its site's primary, while it serves. */
   readonly primaryServer: PrimaryServerStatus | undefined;
+  /** The AP's console: sessions for its transports (terminal, SSH, `vap console`). */
+  readonly console: ApConsole;
   /** Resolves with the reason when the AP cannot go on: a reload found nothing to boot or could not start a session. */
   readonly failed: Promise<Error>;
   stop(): Promise<void>;
 }
 
 export async function startAp(config: ApConfig, options: ApRuntimeOptions): Promise<RunningAp> {
-  const { log } = options;
+  const ring = new LogRing(options.log, systemClock, LOG_RING_LINES);
+  const { log } = ring;
+  let privateConfig = await loadPrivateConfig(config.stateDir, log);
+  /** The config file's settings with what the console set on top: what each new CAPWAP session runs with. */
+  let current = withPrivateConfig(config, privateConfig);
+  let bootedAt = systemClock.wallNow();
   const capture = options.pcap ? CaptureFile.open(options.pcap, (err) => log.warn(err.message)) : undefined;
   const dtls = options.dtls ?? apDtlsContext(config.dtls, options.keylog ? keylogFileSink(options.keylog) : undefined);
-  const engineOptions = config.image && upgradeOptions(config, options);
+  const engineOptions = config.image && upgradeOptions(config, log);
   let engine = engineOptions ? await UpgradeEngine.boot(engineOptions) : undefined;
   if (!engine) log.warn("No image trust configured (image.trust): firmware upgrades are disabled");
   let reloads = 0;
@@ -69,7 +79,7 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
 
   const session = (): Wtp =>
     new Wtp({
-      config,
+      config: current,
       ...(dtls ? { dtls } : {}),
       clock: systemClock,
       random: systemRandom,
@@ -104,8 +114,9 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   let fail!: (err: Error) => void;
   const failed = new Promise<Error>((resolve) => (fail = resolve));
 
-  function reload(reason: string, version?: string): void {
-    reloading ??= reloadOnce(reason, version).finally(() => (reloading = undefined));
+  /** `noted`: the reason is recorded for the next boot's Last reload reason (a console reload; a download's ACTIVATE records its own). */
+  function reload(reason: string, version?: string, noted = false): void {
+    reloading ??= reloadOnce(reason, version, noted).finally(() => (reloading = undefined));
   }
 
   /** ImageSwap: ACTIVATE the predownloaded `version` (BOOT names it) without a reload, once the download steps under way are done. */
@@ -117,17 +128,19 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   }
 
   /** Stop the session, let a download's last step (an ABORT) finish, boot the flash again, start anew — unless stop() came meanwhile. */
-  async function reloadOnce(reason: string, version?: string): Promise<void> {
+  async function reloadOnce(reason: string, version: string | undefined, noted: boolean): Promise<void> {
     try {
       await wtp.stop();
       await primary.close();
       await engine?.settled();
       if (stopped) return;
+      if (noted) await engine?.noteReload(reason);
       // A Reset Request naming the predownloaded image: swap to it first (ACTIVATE).
       if (engine && version && engine.pending?.version === version) await engine.activate(`Reset Request: swap to ${version}`);
       if (engineOptions) engine = await UpgradeEngine.boot(engineOptions);
       if (stopped) return;
       reloads++;
+      bootedAt = systemClock.wallNow();
       log.info(`Last reload reason: ${engine?.state.lastReloadReason ?? reason}`);
       wtp = session();
       await wtp.start();
@@ -137,8 +150,61 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
     }
   }
 
+  /** A new CAPWAP session on the same boot (the console changed its name or controller): rediscovery, no reload. */
+  function renew(reason: string): Promise<void> {
+    return (reloading ??= renewOnce(reason).finally(() => (reloading = undefined)));
+  }
+
+  async function renewOnce(reason: string): Promise<void> {
+    try {
+      log.info(`Going to restart CAPWAP (reason : ${reason})...`);
+      await wtp.stop();
+      if (stopped) return;
+      wtp = session();
+      await wtp.start();
+    } catch (err) {
+      log.error(`CAPWAP restart failed: ${describeError(err)}`);
+      fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  async function setPrivateConfig(next: PrivateConfig, reason: string): Promise<void> {
+    privateConfig = next;
+    current = withPrivateConfig(config, privateConfig);
+    await savePrivateConfig(config.stateDir, privateConfig);
+    await renew(reason);
+  }
+
+  const host: ConsoleHost = {
+    get name() {
+      return current.identity.name;
+    },
+    identity: config.identity,
+    login: config.console,
+    oobEnabled: config.oob.enabled,
+    capwap: (): CapwapView => ({ state: wtp.state, controller: wtp.controller, pathMtu: wtp.pathMtu, restartReason: wtp.restartReason, efficient: efficientState(wtp, primary.status) }),
+    get engine() {
+      return engine;
+    },
+    versions: config.versions,
+    get bootedAt() {
+      return bootedAt;
+    },
+    now: () => systemClock.wallNow(),
+    log,
+    ...(controllerCa !== undefined ? { ca: controllerCa } : {}),
+    logLines: () => ring.lines(),
+    onLine: (listener) => ring.onLine(listener),
+    reload: (reason) => reload(reason, undefined, true),
+    restartCapwap: (reason) => wtp.restart(reason),
+    setName: (name) => setPrivateConfig({ ...privateConfig, hostname: name }, `AP name changed to ${name}`),
+    setPrimaryBase: (name, address) => setPrivateConfig({ ...privateConfig, primaryBase: { name, address } }, `primary controller set to ${name} ${address}`),
+    clearPrivateConfig: () => setPrivateConfig({}, "private config cleared"),
+  };
+
   await wtp.start();
   return {
+    console: createApConsole(host),
     get wtp() {
       return wtp;
     },
@@ -164,8 +230,17 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   };
 }
 
-function upgradeOptions(config: ApConfig, options: ApRuntimeOptions): UpgradeEngineOptions {
+function upgradeOptions(config: ApConfig, log: Log): UpgradeEngineOptions {
   const image = config.image!;
   const trust = readOperatorFile(image.trust, "image.trust");
-  return { stateDir: config.stateDir, hardwareClass: config.identity.classProfile, storage: image.storage, trust, policy: image.policy, log: options.log };
+  return { stateDir: config.stateDir, hardwareClass: config.identity.classProfile, storage: image.storage, trust, policy: image.policy, log };
+}
+
+/** Efficient image upgrade as `show capwap client rcb` says it: this AP's part in one, if any. */
+function efficientState(wtp: Wtp, server: PrimaryServerStatus | undefined): string {
+  if (server) return `Primary, serving (${server.activeTransfers} transfers now, ${server.peakTransfers} at most)`;
+  const efficient = wtp.download?.efficient;
+  if (!efficient) return "Idle";
+  if (efficient.role === "primary") return "Primary, downloading from the controller";
+  return `Subordinate, try ${efficient.attempt} of ${efficient.tries}`;
 }

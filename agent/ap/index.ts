@@ -2,4 +2,4 @@
 export { startAp, type ApRuntimeOptions, type RunningAp } from "./ap.js";
 export { apDtlsContext } from "./credentials.js";
 export { PrimaryImageServer, type PrimaryServerOptions, type PrimaryServerStatus } from "./primary.js";
-export { consoleOf, runCommand } from "./run-command.js";
+export { runCommand } from "./run-command.js";

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { cliLog, type Command, CommandLineError, integerFlag, noPositionals, parseOptions, untilSignal } from "../command-kit/index.js";
 import { loadApConfig } from "../config/index.js";
-import { type ApConsole, consoleRuntimeDir, type ConsoleTransportOptions, type PasswordCheck, startConsoleTransports } from "../console/transports/index.js";
+import { consoleRuntimeDir, type ConsoleTransportOptions, startConsoleTransports } from "../console/transports/index.js";
 import { describeError, readOperatorFile, VapError } from "../core/index.js";
 import { type RunningAp, startAp } from "./ap.js";
 
@@ -61,25 +61,9 @@ export const runCommand: Command = {
   },
 };
 
-/**
- * The interpreter's console of a running AP. HOOKUP (the lead, when core's
- * `RunningAp.console: ApConsole` lands): replace the body with `return
- * ap.console;` — until then an AP has none, and vap run / vap lab start no
- * console transport.
- */
-export function consoleOf(ap: RunningAp): (ApConsole & { authenticate?: PasswordCheck }) | undefined {
-  return (ap as Partial<{ console: ApConsole & { authenticate?: PasswordCheck } }>).console;
-}
-
-/** `vap run`'s console transports for `ap`, password logins checked by its console. */
-async function startRunConsole(ap: RunningAp, options: ConsoleTransportOptions) {
-  const console = consoleOf(ap);
-  if (!console) {
-    if (options.ssh || options.terminal) throw new CommandLineError("this AP has no console to serve (--console, --ssh-port)");
-    return undefined;
-  }
-  const authenticate = console.authenticate?.bind(console);
-  const ssh = options.ssh && { ...options.ssh, ...(authenticate ? { authenticate } : {}) };
-  if (ssh && !ssh.authenticate && !ssh.authorizedKeys) options.log.warn("Console: SSH has neither password nor key logins: nobody can log in");
+/** `vap run`'s console transports for `ap`, SSH password logins checked by its console. */
+function startRunConsole(ap: RunningAp, options: ConsoleTransportOptions) {
+  const { console } = ap;
+  const ssh = options.ssh && { authenticate: (user: string, password: string) => console.authenticate(user, password), ...options.ssh };
   return startConsoleTransports(console, { ...options, ...(ssh ? { ssh } : {}) });
 }

@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, readOperatorFile } from "../core/index.js";
+import { ConfigError, isSecretHash, readOperatorFile } from "../core/index.js";
 import { classNames, hardwareClasses, isSoftwareVersion, type HardwareClass } from "../../platform/classes/index.js";
 import { Fields } from "./validate.js";
 
@@ -140,6 +140,18 @@ export interface EfficientUpgradeSettings {
  */
 export const EFFICIENT_UPGRADE_DEFAULTS: EfficientUpgradeSettings = { tftpPort: 69, retryBackoffMs: { min: 1_000, max: 10_000 } };
 
+/**
+ * The console's login (SPEC.md §6): each secret a scrypt hash
+ * (`$scrypt$ln=14,r=8,p=1$…`, agent/core hashSecret), never the secret
+ * itself. What is not given stays at the factory default a real unjoined AP
+ * has (Cisco / Cisco, enable secret Cisco).
+ */
+export interface ConsoleLogin {
+  username?: string;
+  password?: string;
+  enableSecret?: string;
+}
+
 export interface ApIdentity {
   name: string;
   baseMac: string;
@@ -170,6 +182,7 @@ export interface ApConfig {
   maxImageWindow: number;
   oob: OobSettings;
   efficientUpgrade: EfficientUpgradeSettings;
+  console: ConsoleLogin;
 }
 
 /** The Cisco console name of an AP: "AP" + the dotted base MAC (AP0011.2233.4455). */
@@ -180,7 +193,7 @@ function ciscoApName(baseMac: string): string {
 
 export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApConfig {
   const f = Fields.root(source, raw);
-  f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "image", "versions", "maxImageWindow", "oob", "efficientUpgrade");
+  f.only("name", "baseMac", "serial", "class", "model", "location", "group", "profile", "controllers", "discovery", "dtls", "timers", "stateDir", "image", "versions", "maxImageWindow", "oob", "efficientUpgrade", "console");
   const baseMac = f.mac("baseMac");
   const classProfile = hardwareClasses[f.oneOf("class", classNames, "ap1g8")];
   // The lengths are the wire's: Cisco's AP name (32), Board Data serial (16),
@@ -246,6 +259,7 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
     maxImageWindow: f.integer("maxImageWindow", 20, 1, MAX_IMAGE_WINDOW),
     oob: parseOob(f.object("oob")),
     efficientUpgrade: parseEfficientUpgrade(f.object("efficientUpgrade")),
+    console: parseConsoleLogin(f.object("console")),
   };
 }
 
@@ -257,6 +271,20 @@ function parseEfficientUpgrade(e: Fields): EfficientUpgradeSettings {
   const retryBackoffMs = { min: b.duration("min", defaults.retryBackoffMs.min), max: b.duration("max", defaults.retryBackoffMs.max) };
   if (retryBackoffMs.min > retryBackoffMs.max) b.fail("max", `${retryBackoffMs.max} ms is below min (${retryBackoffMs.min} ms)`);
   return { tftpPort: e.integer("tftpPort", defaults.tftpPort, 0, 65535), retryBackoffMs };
+}
+
+function parseConsoleLogin(c: Fields): ConsoleLogin {
+  c.only("username", "password", "enableSecret");
+  const login: ConsoleLogin = {};
+  if (c.has("username")) login.username = c.ascii("username", undefined, 32);
+  for (const field of ["password", "enableSecret"] as const) {
+    if (!c.has(field)) continue;
+    // The value is never quoted back: it may be the secret itself.
+    const hash = c.raw(field);
+    if (typeof hash !== "string" || !isSecretHash(hash)) c.fail(field, "expected a scrypt hash ($scrypt$ln=14,r=8,p=1$<salt>$<key>, as hashSecret makes it), not the secret itself");
+    login[field] = hash;
+  }
+  return login;
 }
 
 function parseOob(o: Fields): OobSettings {

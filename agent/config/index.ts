@@ -17,5 +17,6 @@ export {
   OOB_DEFAULTS,
   EFFICIENT_UPGRADE_DEFAULTS,
   type EfficientUpgradeSettings,
+  type ConsoleLogin,
 } from "./ap-config.js";
 export { Fields, parseDuration } from "./validate.js";

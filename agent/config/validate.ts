@@ -27,6 +27,11 @@ export class Fields {
     for (const k of Object.keys(this.value)) if (!known.includes(k)) this.fail(k, `unknown setting (known: ${known.join(", ")})`);
   }
 
+  /** The field's value as given, unchecked (for a check of its own). */
+  raw(field: string): unknown {
+    return this.value[field];
+  }
+
   has(field: string): boolean {
     return this.value[field] !== undefined && this.value[field] !== null;
   }

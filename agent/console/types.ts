@@ -38,4 +38,6 @@ export interface ApConsole {
   readonly name: string;
   /** A new session; `login` asks Username:/Password: first (SSH authenticates in its own protocol and passes false). */
   open(terminal: ConsoleTerminal, options: { login: boolean; user?: string }): ConsoleSession;
+  /** A login a transport takes in its own protocol (SSH password auth): the console's credentials decide. */
+  authenticate(user: string, password: string): Promise<boolean>;
 }

@@ -10,4 +10,5 @@ export { DroppingOutput, type LogOutput } from "./log-output.js";
 export { serial, type Serial } from "./serial.js";
 export { createDurableFile, readOperatorFile, writeAll, writeFileDurably, type DurableFile } from "./files.js";
 export { loadAddon } from "./addon.js";
+export { hashSecret, isSecretHash, verifySecret } from "./secret-hash.js";
 export { spawnGrouped, type GroupedDaemon } from "./daemon.js";

@@ -19,8 +19,8 @@ import { ConfigError, describeError, failpoint, type Log, serial, UsageError, Va
 import type { ImageSink } from "../transfer/index.js";
 import { type Context, context, verifyOptions } from "./context.js";
 import { type DownloadMode, type DownloadOptions, StagingSink, VerifyingSink } from "./download-sink.js";
-import { accepted, install, installRecord, type Layout, loadLayout, verifyPartition } from "./partitions.js";
-import { type FlashState, NO_VERSION, type PartitionImage, type ScriptRun, UpgradeError, type UpgradeEngineOptions } from "./types.js";
+import { accepted, install, installRecord, type Layout, loadLayout, partitionHash, partitionIntegrity, verifyPartition } from "./partitions.js";
+import { type FlashState, NO_VERSION, type PartitionImage, type PartitionIntegrity, type ScriptRun, UpgradeError, type UpgradeEngineOptions } from "./types.js";
 
 export class UpgradeEngine {
   readonly #ctx: Context;
@@ -132,6 +132,23 @@ export class UpgradeEngine {
   async close(): Promise<void> {
     await this.settled();
     await this.flash.release();
+  }
+
+  /** Both partitions checked again, file by file and whole (`show image integrity`), between download steps: never a half-written partition. */
+  integrity(): Promise<PartitionIntegrity[]> {
+    return this.downloadSteps(async () => [await partitionIntegrity(this.#ctx, "part1"), await partitionIntegrity(this.#ctx, "part2")]);
+  }
+
+  /** The final_hash of the image partition `p` holds (`show version`'s Boot Image Hash lines), unverified. */
+  imageHash(p: PartitionName): Promise<string | undefined> {
+    return partitionHash(this.#ctx, p);
+  }
+
+  /** A reload asked for by name (the console's `reload`): the next boot's Last reload reason; BOOT stays as it is. */
+  async noteReload(reason: string): Promise<void> {
+    await this.settled();
+    const record = await this.flash.readBoot();
+    await this.flash.writeBoot({ boot: record?.boot ?? this.#layout.boot, lastReloadReason: reason, reloads: (record?.reloads ?? 0) + 1 });
   }
 
   /** upgrade.sh PRECHECK: clean /tmp and make sure it has the room the class needs. */

@@ -2,4 +2,4 @@
 export { showImageLines } from "./show.js";
 export { flashCommands } from "./command.js";
 export { UpgradeEngine } from "./engine.js";
-export { UpgradeError, type UpgradeEngineOptions, type FlashState, type PartitionImage, type StorageMode } from "./types.js";
+export { UpgradeError, type UpgradeEngineOptions, type FlashState, type PartitionImage, type PartitionIntegrity, type StorageMode } from "./types.js";

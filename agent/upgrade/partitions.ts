@@ -4,12 +4,13 @@
  * the extracted image; a sink-mode partition holds only a record of what it
  * would hold (version, family, hash), verified the same way.
  */
+import { readdir } from "node:fs/promises";
 import type { ClassName } from "../../platform/classes/index.js";
 import { otherPartition, type PartitionDraft, type PartitionName } from "../../platform/flash/index.js";
-import { directorySink, hashOnlySink, readImageDirectoryInfo, verifyImage, verifyImageDirectory, type VerifiedImage } from "../../images/index.js";
+import { checkImageDirectoryFiles, directorySink, hashOnlySink, type MemberCheck, readImageDirectoryInfo, verifyImage, verifyImageDirectory, type VerifiedImage } from "../../images/index.js";
 import type { Log } from "../core/index.js";
 import { type Context, verifyOptions } from "./context.js";
-import { type PartitionImage, UpgradeError } from "./types.js";
+import { type PartitionImage, type PartitionIntegrity, UpgradeError } from "./types.js";
 
 /** A sink-mode partition's content: what it would hold. */
 const RECORD = "image.json";
@@ -118,4 +119,31 @@ export function accepted(log: Log, verified: VerifiedImage): PartitionImage {
 async function writeRecord(draft: PartitionDraft, verified: VerifiedImage): Promise<void> {
   const image: PartitionImage & { finalHash: string } = { version: verified.version, family: verified.family as ClassName, finalHash: verified.finalHash };
   await draft.writeFile(RECORD, JSON.stringify(image));
+}
+
+/** The image's final_hash (hex) as partition `p` holds it, unverified; undefined when it holds none. */
+export async function partitionHash({ options, flash }: Context, p: PartitionName): Promise<string | undefined> {
+  try {
+    if (options.storage === "sink") {
+      const { finalHash } = JSON.parse(await flash.readPartitionFile(p, RECORD)) as { finalHash?: unknown };
+      return typeof finalHash === "string" ? finalHash : undefined;
+    }
+    return (await flash.readPartitionFile(p, "final_hash")).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Partition `p` checked again now: each file against file_hashes (flash
+ * mode; a sink-mode partition keeps no files), and the whole image — hashes,
+ * signature, family — as ACTIVATE checks it.
+ */
+export async function partitionIntegrity(ctx: Context, p: PartitionName): Promise<PartitionIntegrity> {
+  const empty = await readdir(ctx.flash.partitionDir(p)).then((names) => names.length === 0, () => true);
+  if (empty) return { partition: p, files: [] };
+  const checked = await verifyPartition(ctx, p);
+  let files: MemberCheck[] = [];
+  if (ctx.options.storage === "flash") files = await checkImageDirectoryFiles(ctx.flash.partitionDir(p)).catch(() => []);
+  return checked instanceof Error ? { partition: p, files, problem: checked.message } : { partition: p, files, image: checked };
 }

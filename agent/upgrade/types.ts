@@ -31,6 +31,17 @@ export interface PartitionImage {
   family: ClassName;
 }
 
+/** One partition checked again (`show image integrity`). */
+export interface PartitionIntegrity {
+  partition: PartitionName;
+  /** Each file of the image, hashed again (flash mode; empty in sink mode, or when the partition holds no file list). */
+  files: { name: string; good: boolean }[];
+  /** The image, when the whole of it verified (hashes, signature, family). */
+  image?: PartitionImage;
+  /** Why it did not (neither: the partition holds nothing). */
+  problem?: string;
+}
+
 /** What `show version` / `show boot` report. */
 export interface FlashState {
   /** The partition running now. */

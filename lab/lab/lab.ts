@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { consoleOf, startAp, type RunningAp } from "../../agent/ap/index.js";
+import { startAp, type RunningAp } from "../../agent/ap/index.js";
 import { type ConsoleTransports, startConsoleTransports } from "../../agent/console/transports/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import type { ProfileName } from "../../agent/capwap/profiles/index.js";
@@ -320,8 +320,7 @@ export class Lab {
         });
         lab.aps.push(ap);
         lab.#identities.push(config.identity);
-        const console = consoleOf(ap);
-        if (o.consoleSocketDir !== undefined && console) lab.#consoles.push(await startConsoleTransports(console, { stateDir: config.stateDir, socketDir: o.consoleSocketDir, log: apLog }));
+        if (o.consoleSocketDir !== undefined) lab.#consoles.push(await startConsoleTransports(ap.console, { stateDir: config.stateDir, socketDir: o.consoleSocketDir, log: apLog }));
       }
     } catch (err) {
       // An AP that cannot start: stop what did, remove what the lab made.

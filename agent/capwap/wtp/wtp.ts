@@ -20,7 +20,7 @@ import { DESCRIBED_REQUESTS, describeWtp, radiosOf } from "./description.js";
 import { DownloadSlot } from "./download-slot.js";
 import type { CapwapSession, ImageSourceName } from "./image-source.js";
 import { initialMachine, type Machine, transition } from "./machine.js";
-import type { JoinedController, MachineSettings, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
+import type { DownloadRun, JoinedController, MachineSettings, WtpEffect, WtpInput, WtpState, WtpTimer } from "./machine-types.js";
 import type { WtpOptions } from "./options.js";
 import { discardLine, STATE_NAMES } from "./console-lines.js";
 
@@ -72,6 +72,17 @@ export class Wtp {
   /** The control socket's local endpoint (once started). */
   get controlEndpoint(): Endpoint | undefined {
     return this.#control && { address: this.#localAddress, port: this.#control.local.port };
+  }
+
+  /** The download under way, if any (the console's efficient upgrade state). */
+  get download(): DownloadRun | undefined {
+    return this.#machine.context.download;
+  }
+
+  /** The largest CAPWAP control packet the session sends as one datagram; undefined before it has a control channel. */
+  get pathMtu(): number | undefined {
+    const ac = this.#machine.context.ac?.endpoint;
+    return this.#channel && ac ? maxControlPacket(ac.address, this.#dtls) : undefined;
   }
 
   get restartReason(): string | undefined {

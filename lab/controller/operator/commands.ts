@@ -1,5 +1,5 @@
 /** The controller's operator commands, in Cisco's words: the tree the grammar walks, and `help`. */
-import { type Answer, commandList, interpret, type CaretPlace, type Node } from "./grammar.js";
+import { type Answer, commandList, interpret, type CaretPlace, type Node } from "../../../agent/console/index.js";
 import {
   apConfigGeneral,
   apImage,

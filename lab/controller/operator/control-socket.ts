@@ -8,7 +8,7 @@
 import { connect, type Server, type Socket } from "node:net";
 import { describeError, type Log, VapError } from "../../../agent/core/index.js";
 import { listenPrivateSocket } from "../../../agent/net/index.js";
-import type { Answer } from "./grammar.js";
+import type { Answer } from "../../../agent/console/index.js";
 import { operatorCommand } from "./commands.js";
 import { EXEC_TIMEOUT_MS, MAX_REQUEST_BYTES, promptOf } from "./limits.js";
 import type { OperatorContext } from "./views.js";

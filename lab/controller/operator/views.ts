@@ -26,7 +26,7 @@ import {
   TITLE_RULE,
   UNKNOWN,
 } from "./layouts.js";
-import type { Answer } from "./grammar.js";
+import type { Answer } from "../../../agent/console/index.js";
 import { downloadLog } from "../download-log.js";
 
 /** What the `show` commands read of the controller: its AP table, counters and site predownloads, never its actions. */

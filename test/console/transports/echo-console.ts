@@ -28,6 +28,7 @@ export function echoConsole(o: { idleTimeoutMs?: number } = {}): ApConsole & { r
   return {
     name: "AP0200.0000.0001",
     record,
+    authenticate: async (user, password) => user === ECHO_USER.user && password === ECHO_USER.password,
     open(terminal: ConsoleTerminal, options: { login: boolean; user?: string }): ConsoleSession {
       record.opened.push(options);
       let state: "user" | "password" | "exec" = options.login ? "user" : "exec";
