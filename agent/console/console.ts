@@ -3,7 +3,7 @@ import { hashSecret, verifySecret } from "../core/index.js";
 import type { ConsoleHost } from "./host.js";
 import { FACTORY_LOGIN, MAX_LINE_CHARS } from "./limits.js";
 import { type Credentials, Session } from "./session.js";
-import type { ApConsole, ConsoleSession, ConsoleTerminal } from "./types.js";
+import type { ApConsole, ConsoleOpenOptions, ConsoleSession, ConsoleTerminal } from "./types.js";
 
 /**
  * The factory secrets, hashed once per process and only when a login first
@@ -25,7 +25,7 @@ export function createApConsole(host: ConsoleHost): ApConsole {
     get name() {
       return host.name;
     },
-    open(terminal: ConsoleTerminal, options: { login: boolean; user?: string }): ConsoleSession {
+    open(terminal: ConsoleTerminal, options: ConsoleOpenOptions): ConsoleSession {
       return new Session(host, terminal, credentials(), options);
     },
     async authenticate(user, password) {

@@ -1,5 +1,5 @@
 /** The AP console (SPEC.md §6): the IOS grammar, the interpreter and its commands over a ConsoleHost, and the seam its transports meet. */
-export type { ConsoleTerminal, ConsoleSession, ApConsole } from "./types.js";
+export type { ApConsole, ConsoleOpenOptions, ConsoleSession, ConsoleTerminal } from "./types.js";
 export { type Answer, type CaretPlace, type Node, IOS_MESSAGES, interpret, resolve, commandList, caretError } from "./grammar.js";
 export { applyFilter, splitFilter, type OutputFilter } from "./filters.js";
 export type { ConsoleHost, ConsoleLine, CapwapView } from "./host.js";

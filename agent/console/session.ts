@@ -51,8 +51,9 @@ export class Session implements ConsoleSession, Shell {
   loggingConsole = true;
   readonly debug = new Set<DebugTopic>();
 
-  constructor(host: ConsoleHost, terminal: ConsoleTerminal, credentials: Credentials, options: { login: boolean }) {
+  constructor(host: ConsoleHost, terminal: ConsoleTerminal, credentials: Credentials, options: { login: boolean; privileged?: boolean }) {
     this.host = host;
+    this.privileged = options.privileged === true;
     this.#terminal = terminal;
     this.#credentials = credentials;
     this.#phase = options.login ? { kind: "username" } : { kind: "exec" };

@@ -32,12 +32,25 @@ export interface ConsoleSession {
   end(): void;
 }
 
+/** How a transport opens a session. */
+export interface ConsoleOpenOptions {
+  login: boolean;
+  user?: string;
+  privileged?: boolean;
+}
+
 /** What a running AP offers its transports: sessions on its console. */
 export interface ApConsole {
   /** The AP's name (its prompt), as `vap console <name>` finds it. */
   readonly name: string;
-  /** A new session; `login` asks Username:/Password: first (SSH authenticates in its own protocol and passes false). */
-  open(terminal: ConsoleTerminal, options: { login: boolean; user?: string }): ConsoleSession;
+  /**
+   * A new session; `login` asks Username:/Password: first (SSH authenticates
+   * in its own protocol and passes false); `privileged` starts it in
+   * privileged EXEC (`#`) — for the transports only the host's owner can
+   * reach (the local terminal, `vap console`), as root on the box is; others
+   * start in user EXEC (`>`) and `enable` with the secret.
+   */
+  open(terminal: ConsoleTerminal, options: ConsoleOpenOptions): ConsoleSession;
   /** A login a transport takes in its own protocol (SSH password auth): the console's credentials decide. */
   authenticate(user: string, password: string): Promise<boolean>;
 }

@@ -34,6 +34,8 @@ export interface LinkOptions {
   /** Ask Username:/Password: first (the socket and the terminal trust their owner; SSH logged in already). */
   login: boolean;
   user?: string;
+  /** Start in privileged EXEC: a transport only the host's owner reaches (ApConsole.open). */
+  privileged?: boolean;
   /** A terminal (a pty, a raw tty): echo and "\r\n" line ends. Without one (ssh -T, a pipe) the client's side echoes and "\n" stays. */
   terminal: boolean;
   limits: ConsoleLimits;
@@ -72,7 +74,7 @@ export class ConsoleLink {
       },
       close: () => this.#close("session"),
     };
-    this.#session = console.open(terminal, { login: options.login, ...(options.user !== undefined ? { user: options.user } : {}) });
+    this.#session = console.open(terminal, { login: options.login, privileged: options.privileged === true, ...(options.user !== undefined ? { user: options.user } : {}) });
     this.#ready();
   }
 
@@ -201,7 +203,7 @@ export function endsInError(output: string): boolean {
  * --command`): a session without login, the line, its output; resolves with
  * the exit status — 1 when the output ended in a `%` error, else 0.
  */
-export async function runOneLine(console: ApConsole, line: string, port: ConsolePort, options: { user?: string; limits: ConsoleLimits }): Promise<number> {
+export async function runOneLine(console: ApConsole, line: string, port: ConsolePort, options: { user?: string; privileged?: boolean; limits: ConsoleLimits }): Promise<number> {
   let tail = "";
   let ended = false;
   let endSession!: () => void;
@@ -223,7 +225,7 @@ export async function runOneLine(console: ApConsole, line: string, port: Console
       endSession();
     },
   };
-  const session = console.open(terminal, { login: false, ...(options.user !== undefined ? { user: options.user } : {}) });
+  const session = console.open(terminal, { login: false, privileged: options.privileged === true, ...(options.user !== undefined ? { user: options.user } : {}) });
   if (line.length > options.limits.maxLineLength) {
     terminal.write(tooLongLine(options.limits.maxLineLength));
   } else {

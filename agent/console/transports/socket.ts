@@ -131,14 +131,14 @@ export class ConsoleSocketServer {
         started = true;
         if (f.type === FrameType.command) {
           const line = Buffer.from(f.payload).toString("utf8");
-          void runOneLine(console, line, socketPort(socket, status), { limits }).then((code) => {
+          void runOneLine(console, line, socketPort(socket, status), { limits, privileged: true }).then((code) => {
             status.code = code;
             socketPort(socket, status).close();
           });
           return;
         }
         if (f.type !== FrameType.attach) return refuse("the first frame is ATTACH or COMMAND");
-        link = new ConsoleLink(console, socketPort(socket, status), { login: false, terminal: f.payload[0] === 1, limits, clock: options.clock ?? systemClock });
+        link = new ConsoleLink(console, socketPort(socket, status), { login: false, privileged: true, terminal: f.payload[0] === 1, limits, clock: options.clock ?? systemClock });
         return;
       }
       if (f.type !== FrameType.data || !link) return refuse("after ATTACH only DATA comes");

@@ -42,7 +42,7 @@ export function attachTerminal(console: ApConsole, streams: TerminalStreams, o: 
       },
       buffered: () => output.writableLength,
     },
-    { login: false, terminal: raw, limits: o.limits, clock: o.clock, onEnd: (why) => resolveEnded(why) },
+    { login: false, privileged: true, terminal: raw, limits: o.limits, clock: o.clock, onEnd: (why) => resolveEnded(why) },
   );
   input.on("data", onData);
   input.resume();

@@ -90,7 +90,11 @@ describe("the console socket", () => {
     const { server, console } = await serve();
     expect(await rawExchange(server.path, encodeFrame(FrameType.command, Buffer.from("show version")))).toEqual({ text: "you said: show version\n", status: 0 });
     expect(await rawExchange(server.path, encodeFrame(FrameType.command, Buffer.from("fail")))).toEqual({ text: "% Invalid input detected at '^' marker.\n", status: 1 });
-    expect(console.record.opened).toEqual([{ login: false }, { login: false }]);
+    // Only the host's owner reaches the socket: its sessions start privileged, without a login.
+    expect(console.record.opened).toEqual([
+      { login: false, privileged: true },
+      { login: false, privileged: true },
+    ]);
     expect(console.record.ends).toBe(2);
   });
 

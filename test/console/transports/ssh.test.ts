@@ -67,7 +67,8 @@ describe("the SSH console", () => {
     const bad = await withPassword(s, ["fail"]);
     expect(bad.code).toBe(1);
     expect(bad.out).toBe("% Invalid input detected at '^' marker.\n");
-    expect(s.console.record.opened).toContainEqual({ login: false, user: "Cisco" });
+    // SSH logged the user in; the session starts in user EXEC (enable to go further).
+    expect(s.console.record.opened).toContainEqual({ login: false, privileged: false, user: "Cisco" });
     expect(s.lines.join("\n")).toMatch(/Console: Cisco logged in over SSH from 127\.0\.0\.1:\d+ \(password\)/);
     await expect.poll(() => s.lines.filter((l) => /Console: Cisco logged out of SSH from 127\.0\.0\.1:\d+/.test(l)).length).toBe(2);
     expect(s.lines.join("\n")).not.toContain(ECHO_USER.password);
