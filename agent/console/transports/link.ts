@@ -121,9 +121,14 @@ export class ConsoleLink {
     }
   }
 
-  /** Whether the session takes a line now: nothing runs, or what runs asks (its prompt changed). */
+  /**
+   * Whether the session takes a line now: it shows a prompt (an empty one: a
+   * command runs and asks nothing), and nothing runs or what runs asks (its
+   * prompt changed).
+   */
   #wantsLine(): boolean {
-    return this.#running === 0 || this.#session.prompt !== this.#promptAtInput;
+    const prompt = this.#session.prompt;
+    return prompt !== "" && (this.#running === 0 || prompt !== this.#promptAtInput);
   }
 
   /** Hand the next typed line in, or show the prompt, if the session is ready for one. */
