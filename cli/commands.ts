@@ -1,5 +1,6 @@
 import { runCommand } from "../agent/ap/index.js";
 import { capwapDecodeCommand } from "../agent/capwap/decode/index.js";
+import { secretHashCommand } from "../agent/console/index.js";
 import { consoleCommand } from "../agent/console/transports/index.js";
 import type { Command } from "../agent/command-kit/index.js";
 import { pkiInitCommand } from "../agent/pki/index.js";
@@ -11,4 +12,4 @@ import { labCommand } from "../lab/lab/index.js";
 import { wanCommand } from "../lab/wan/index.js";
 
 /** Every `vap` subcommand, in the order `vap --help` lists them. */
-export const commands: readonly Command[] = [labCommand, runCommand, consoleCommand, controllerCommand, controllerExecCommand, wanCommand, ...imageCommands, ...flashCommands, capwapDecodeCommand, pkiInitCommand, tftpServeCommand, fetchCommand];
+export const commands: readonly Command[] = [labCommand, runCommand, consoleCommand, secretHashCommand, controllerCommand, controllerExecCommand, wanCommand, ...imageCommands, ...flashCommands, capwapDecodeCommand, pkiInitCommand, tftpServeCommand, fetchCommand];

@@ -7,3 +7,4 @@ export { createApConsole } from "./console.js";
 export { DEBUG_TOPICS, type DebugTopic } from "./shell.js";
 export { LOG_RING_LINES, FACTORY_LOGIN, RELOAD_CONFIRM, MAX_LINE_CHARS } from "./limits.js";
 export { type ArchiveRequest, type ArchiveContext, type ArchiveResult, archiveDownload } from "./archive.js";
+export { secretHashCommand } from "./secret-command.js";
