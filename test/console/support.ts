@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import type { RunningAp } from "../../agent/ap/index.js";
-import type { ApConsole, ConsoleSession, ConsoleTerminal } from "../../agent/console/index.js";
+import type { ApConsole, ConsoleOpenOptions, ConsoleSession, ConsoleTerminal } from "../../agent/console/index.js";
 import { Lab, type LabOptions } from "../../lab/lab/index.js";
 import { freeLoopbackAddress } from "../support/loopback.js";
 
@@ -17,7 +17,7 @@ export class Screen implements ConsoleTerminal {
   closed = false;
   readonly session: ConsoleSession;
 
-  constructor(console: ApConsole, options: { login: boolean } = { login: false }) {
+  constructor(console: ApConsole, options: ConsoleOpenOptions = { login: false }) {
     this.session = console.open(this, options);
   }
 
