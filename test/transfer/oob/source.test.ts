@@ -20,6 +20,13 @@ import { MemorySink } from "../../support/memory-images.js";
 
 const DOWNLOAD: ImageDownload = { mode: "join", version: "17.12.1.5", controllerAddress: "127.0.0.1", window: 1 };
 const IMAGE = randomBytes(300_000);
+
+/** `bytes` with the byte at `at` inverted: always a different body (a byte set to 0 is the same one when it was 0). */
+function flipped(bytes: Buffer, at: number): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[at]! ^= 0xff;
+  return copy;
+}
 const TOKEN = "tok.en-secret-value";
 const validity = validFor(1);
 const ca = issueCa("ecdsa", validity, "wlc CA");
@@ -145,7 +152,7 @@ describe("the OOB HTTPS source", () => {
       "integrity",
       /^truncated: 1000 of 300000 bytes/,
     ],
-    ["a body that does not match the MD5", async () => offer(await httpsServer((a, res) => serveImage(a, res, Buffer.from(IMAGE).fill(0, 5, 6)))), "integrity", /^ap1g8: MD5 mismatch: expected [0-9a-f]{32}, got [0-9a-f]{32}$/],
+    ["a body that does not match the MD5", async () => offer(await httpsServer((a, res) => serveImage(a, res, flipped(IMAGE, 5)))), "integrity", /^ap1g8: MD5 mismatch: expected [0-9a-f]{32}, got [0-9a-f]{32}$/],
   ];
   it.each(failures)("%s: a typed reason, one line, the sink aborted", async (_name, answer, reason, message) => {
     const run = await download(await answer());
