@@ -4,15 +4,26 @@
  * (`logging console`, `debug capwap client …`). It wraps the AP's Log, so
  * every line the AP logs passes here whatever its sink; debug lines go to
  * listeners (a session shows them only when asked) but not to the ring,
- * which holds what the AP printed.
+ * which holds what the AP printed. Every line an AP logs passes here, so
+ * a line is kept as its time and text and formatted only when shown (`show
+ * logging`) or when a session listens: a fleet nobody looks at pays no
+ * time stamp per line.
  */
 import { ciscoTimestamp, type Clock, type Log, type LogFields } from "../core/index.js";
 import type { ConsoleLine } from "../console/index.js";
 
 type Level = ConsoleLine["level"];
 
+/** A kept line: when, and what. */
+interface Entry {
+  at: number;
+  msg: string;
+}
+
+const consoleLine = (e: Entry) => `${ciscoTimestamp(e.at)} ${e.msg}`;
+
 export class LogRing {
-  readonly #lines: string[] = [];
+  readonly #entries: Entry[] = [];
   /** Where the oldest line is once the ring is full. */
   #start = 0;
   readonly #listeners = new Set<(line: ConsoleLine) => void>();
@@ -29,7 +40,7 @@ export class LogRing {
 
   /** The kept lines, oldest first. */
   lines(): string[] {
-    return [...this.#lines.slice(this.#start), ...this.#lines.slice(0, this.#start)];
+    return [...this.#entries.slice(this.#start), ...this.#entries.slice(0, this.#start)].map(consoleLine);
   }
 
   onLine(listener: (line: ConsoleLine) => void): () => void {
@@ -46,14 +57,16 @@ export class LogRing {
   }
 
   #record(level: Level, msg: string): void {
-    const text = `${ciscoTimestamp(this.clock.wallNow())} ${msg}`;
+    const entry = { at: this.clock.wallNow(), msg };
     if (level !== "debug") {
-      if (this.#lines.length < this.capacity) this.#lines.push(text);
+      if (this.#entries.length < this.capacity) this.#entries.push(entry);
       else {
-        this.#lines[this.#start] = text;
+        this.#entries[this.#start] = entry;
         this.#start = (this.#start + 1) % this.capacity;
       }
     }
+    if (this.#listeners.size === 0) return;
+    const text = consoleLine(entry);
     for (const listener of this.#listeners) {
       try {
         listener({ text, level });

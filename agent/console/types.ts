@@ -18,7 +18,14 @@ export interface ConsoleTerminal {
 
 /** One operator's session on the AP's console, whatever carries it. */
 export interface ConsoleSession {
-  /** What to show before the next line: "Username: ", "Password: ", "AP0200.0000.0001>", "AP0200.0000.0001#", "Proceed with reload command (cold)? [confirm]". */
+  /**
+   * What to show before the next line: "Username: ", "Password: ",
+   * "AP0200.0000.0001>", "AP0200.0000.0001#", "Proceed with reload command
+   * (cold)? [confirm]" — or "" while a command runs and asks nothing: no
+   * line is taken then. A command that asks (enable's Password:, a
+   * download's Username:) changes it while its input() is still pending,
+   * and the next line is the answer.
+   */
   readonly prompt: string;
   /** The next line is a secret (a password): the transport must not echo it. */
   readonly secret: boolean;

@@ -8,7 +8,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { WtpState } from "../capwap/wtp/index.js";
 import { otherPartition, type PartitionName } from "../../platform/flash/index.js";
-import { showImageLines, type FlashState } from "../upgrade/index.js";
+import { bootImageLines, bootPathLines, type FlashState } from "../upgrade/index.js";
 import type { ConsoleHost } from "./host.js";
 import { UNJOINED_PATH_MTU } from "./limits.js";
 
@@ -75,7 +75,6 @@ async function imageHash(host: ConsoleHost, p: PartitionName): Promise<string> {
 export async function showVersion(host: ConsoleHost): Promise<string> {
   const { identity } = host;
   const state = flashState(host);
-  const image = showImageLines(state);
   const mac = identity.baseMac.toUpperCase();
   return lines(
     `Cisco AP Software, (${identity.classProfile.name}), ${identity.model}, RELEASE SOFTWARE (vap virtual AP)`,
@@ -86,7 +85,7 @@ export async function showVersion(host: ConsoleHost): Promise<string> {
     "",
     `cisco ${identity.model} ${processor()} Processor with ${Math.round(totalmem() / 1024)}/${Math.round(freemem() / 1024)}K bytes of memory.`,
     `Processor board ID ${identity.serial}`,
-    ...image.slice(0, 3),
+    ...bootImageLines(state),
     `Primary Boot Image Hash: ${await imageHash(host, state.boot)}`,
     `Backup  Boot Image Hash: ${await imageHash(host, otherPartition(state.boot))}`,
     `${NO_HARDWARE.multigigabitPorts} Multigigabit Ethernet interfaces`,
@@ -108,8 +107,7 @@ export async function showVersion(host: ConsoleHost): Promise<string> {
 
 /** `show boot`: `BOOT path-list:      partN`, as genielibs' execute_archive_download reads it (`show boot | inc BOOT`). */
 export function showBoot(host: ConsoleHost): string {
-  const image = showImageLines(flashState(host));
-  return lines(...image.slice(4));
+  return lines(...bootPathLines(flashState(host)));
 }
 
 /** The WTP states as `OperationState` names them: genielibs waits while it reads IMAGE. */

@@ -6,7 +6,7 @@
 import { type Clock, systemClock } from "../../../agent/core/index.js";
 import { type ApRecord, type DownloadRecord, methodLabel } from "../ap-record.js";
 import type { LabController } from "../controller.js";
-import type { PredownloadStatus } from "../efficient/index.js";
+import type { PredownloadStatus, PredownloadView } from "../efficient/index.js";
 import type { OobFault, OobServerKind } from "../oob/index.js";
 import {
   AP_IMAGE_COLUMNS,
@@ -238,9 +238,10 @@ interface ImageRow {
 
 const RECORD_STATUS: Record<DownloadRecord["state"], PredownloadStatus> = { queued: "Predownloading", downloading: "Predownloading", complete: "Complete", failed: "Failed" };
 
-function imageRow(c: OperatorContext, ap: ApRecord & { name: string }): ImageRow {
-  const site = c.controller.predownloads().get(ap.name);
-  if (site) return site;
+/** `site`: the controller's predownloads() map, taken once per command (it is built afresh on each call). */
+function imageRow(site: ReadonlyMap<string, PredownloadView>, ap: ApRecord & { name: string }): ImageRow {
+  const run = site.get(ap.name);
+  if (run) return run;
   const d = ap.download;
   if (d?.predownload === undefined) return { status: NO_PREDOWNLOAD, ...(ap.siteTag ? { siteTag: ap.siteTag } : {}) };
   return { status: RECORD_STATUS[d.state], version: d.predownload, download: d, ...(ap.siteTag ? { siteTag: ap.siteTag } : {}) };
@@ -270,7 +271,8 @@ const imageColumns = (c: OperatorContext, ap: ApRecord, r: ImageRow) => ({
  */
 export function apImage(c: OperatorContext): Answer {
   const aps = joinedAps(c);
-  const rows = aps.map((ap) => ({ ap, r: imageRow(c, ap) }));
+  const site = c.controller.predownloads();
+  const rows = aps.map((ap) => ({ ap, r: imageRow(site, ap) }));
   const count = (s: ImageRow["status"]) => rows.filter(({ r }) => r.status === s).length;
   const joinTime = (state: DownloadRecord["state"][]) => aps.filter((a) => a.download && a.download.predownload === undefined && state.includes(a.download.state)).length;
   const summary = (label: string, value: string | number) => `${IMAGE_SUMMARY_INDENT}${label.padEnd(IMAGE_SUMMARY_LABEL_WIDTH)}: ${value}`;
@@ -301,7 +303,7 @@ export function apImage(c: OperatorContext): Answer {
 export function apNameImage(c: OperatorContext, name: string): Answer {
   const ap = joinedAps(c).find((a) => a.name === name);
   if (!ap) return fail(`AP ${name} not found`);
-  const r = imageRow(c, ap);
+  const r = imageRow(c.controller.predownloads(), ap);
   const v = imageColumns(c, ap, r);
   const retry = r.download?.retry;
   return ok([
