@@ -1,18 +1,19 @@
 /** What every step of the engine works with: its options, its flash and the image-signing roots, parsed once. */
 import type { X509Certificate } from "node:crypto";
-import { Flash } from "../../platform/flash/index.js";
+import { Flash, type FlashStore } from "../../platform/flash/index.js";
 import { imageLimits, rootsFor } from "../../images/index.js";
-import { ConfigError, describeError } from "../core/index.js";
+import { ConfigError, describeError, UsageError } from "../core/index.js";
 import type { UpgradeEngineOptions } from "./types.js";
 
 export interface Context {
   options: UpgradeEngineOptions;
-  flash: Flash;
+  flash: FlashStore;
   roots: readonly X509Certificate[];
 }
 
 export function context(options: UpgradeEngineOptions): Context {
-  return { options, flash: new Flash(options.stateDir, options.hardwareClass.tmpKiB), roots: trustRoots(options) };
+  if (options.flash && !(options.flash instanceof Flash) && options.storage !== "sink") throw new UsageError("a volatile flash holds sink-mode records only: give it storage sink");
+  return { options, flash: options.flash ?? new Flash(options.stateDir, options.hardwareClass.tmpKiB), roots: trustRoots(options) };
 }
 
 /** How an image for this AP is verified: its class's limits and family, the policy, the roots. */

@@ -13,7 +13,7 @@
  * upgrade storms on one host. Both verify signatures the same way. Every
  * file the engine keeps is read and written through its Flash.
  */
-import { type Flash, otherPartition, type PartitionName, STAGED_IMAGES } from "../../platform/flash/index.js";
+import { type FlashStore, otherPartition, type PartitionName, STAGED_IMAGES } from "../../platform/flash/index.js";
 import { fileSource, hashOnlySink, ImageVerifier, verifyImage, type VerifiedImage } from "../../images/index.js";
 import { ConfigError, describeError, failpoint, type Log, serial, UsageError, VapError } from "../core/index.js";
 import type { ImageSink } from "../transfer/index.js";
@@ -35,7 +35,7 @@ export class UpgradeEngine {
     this.#layout = layout;
   }
 
-  get flash(): Flash {
+  get flash(): FlashStore {
     return this.#ctx.flash;
   }
 

@@ -4,7 +4,6 @@
  * the extracted image; a sink-mode partition holds only a record of what it
  * would hold (version, family, hash), verified the same way.
  */
-import { readdir } from "node:fs/promises";
 import type { ClassName } from "../../platform/classes/index.js";
 import { otherPartition, type PartitionDraft, type PartitionName } from "../../platform/flash/index.js";
 import { checkImageDirectoryFiles, directorySink, hashOnlySink, type MemberCheck, readImageDirectoryInfo, verifyImage, verifyImageDirectory, type VerifiedImage } from "../../images/index.js";
@@ -140,8 +139,7 @@ export async function partitionHash({ options, flash }: Context, p: PartitionNam
  * signature, family — as ACTIVATE checks it.
  */
 export async function partitionIntegrity(ctx: Context, p: PartitionName): Promise<PartitionIntegrity> {
-  const empty = await readdir(ctx.flash.partitionDir(p)).then((names) => names.length === 0, () => true);
-  if (empty) return { partition: p, files: [] };
+  if (await ctx.flash.partitionEmpty(p)) return { partition: p, files: [] };
   const checked = await verifyPartition(ctx, p);
   let files: MemberCheck[] = [];
   if (ctx.options.storage === "flash") files = await checkImageDirectoryFiles(ctx.flash.partitionDir(p)).catch(() => []);

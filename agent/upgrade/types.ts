@@ -1,6 +1,6 @@
 /** What the upgrade engine's callers see: its options, what a partition holds, the flash's state, its error. */
 import type { ClassName, HardwareClass } from "../../platform/classes/index.js";
-import type { PartitionName } from "../../platform/flash/index.js";
+import type { FlashStore, PartitionName } from "../../platform/flash/index.js";
 import type { SignaturePolicy } from "../../images/index.js";
 import { type Log, VapError } from "../core/index.js";
 
@@ -14,6 +14,8 @@ export interface UpgradeEngineOptions {
   trust: string;
   policy: SignaturePolicy;
   log: Log;
+  /** The flash, when not the directory flash in stateDir: a fleet's volatile one in memory (MemoryFlash; sink storage only). */
+  flash?: FlashStore;
 }
 
 /** One run of upgrade.sh for a download: where its lines go, and whether the console started it. */

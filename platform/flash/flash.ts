@@ -55,7 +55,37 @@ export interface PartitionDraft {
   writeFile(name: string, content: string): Promise<void>;
 }
 
-export class Flash {
+/**
+ * What the upgrade engine needs of a flash: the directory one below, or a
+ * volatile one in memory (memory.ts) for sink-mode APs by the thousand.
+ * Staging and partition directories exist on the directory flash only.
+ */
+export interface FlashStore {
+  /** Where it lives, as `show flash` names it. */
+  readonly root: string;
+  readonly tmpCapacityKiB: number;
+  exists(): Promise<boolean>;
+  claim(): Promise<void>;
+  release(): Promise<void>;
+  recover(): Promise<string[]>;
+  readBoot(): Promise<BootRecord | undefined>;
+  writeBoot(record: BootRecord): Promise<void>;
+  readPartitionFile(p: PartitionName, name: string): Promise<string>;
+  /** Whether partition `p` holds nothing at all. */
+  partitionEmpty(p: PartitionName): Promise<boolean>;
+  replacePartition(p: PartitionName, fill: (draft: PartitionDraft) => Promise<void>): Promise<void>;
+  writeBeforeUpgradeLog(line: string): Promise<void>;
+  cleanTmp(): Promise<void>;
+  tmpAvailableKiB(): Promise<number>;
+  partitionDir(p: PartitionName): string;
+  readonly tmpDir: string;
+  readonly stagedImage: string;
+  stagedImagePath(which: StagedImage): string;
+  openStagedImage(which?: StagedImage): Promise<DurableFile>;
+  stageImageFile(path: string): Promise<void>;
+}
+
+export class Flash implements FlashStore {
   readonly root: string;
   readonly #beforeUpgradeLog: string;
 
@@ -179,6 +209,13 @@ export class Flash {
     await rename(tmp, join(this.root, "boot"));
     failpoint("flash.boot-renamed");
     await syncDir(this.root);
+  }
+
+  async partitionEmpty(p: PartitionName): Promise<boolean> {
+    return readdir(this.partitionDir(p)).then(
+      (names) => names.length === 0,
+      () => true,
+    );
   }
 
   /** A file of partition `p`, as text. */

@@ -3,15 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { UpgradeEngine } from "../../agent/upgrade/index.js";
 import { ConfigError, createLog } from "../../agent/core/index.js";
-import { engineSetup, expiredImage, fingerprint, image, NEW, OLD, testPki } from "./support.js";
-
-async function feed(engine: UpgradeEngine, mode: "join" | "predownload" | "cli", bytes: Uint8Array, options: Parameters<UpgradeEngine["downloadSink"]>[1] = {}) {
-  const sink = engine.downloadSink(mode, options);
-  await sink.precheck!();
-  await sink.begin({ name: "ap1g8", size: bytes.length });
-  for (let i = 0; i < bytes.length; i += 1377) await sink.write(bytes.subarray(i, i + 1377));
-  return sink;
-}
+import { engineSetup, expiredImage, feed, fingerprint, image, NEW, OLD, testPki } from "./support.js";
 
 describe("upgrade engine on a flash (upgrade.sh)", () => {
   it("boots the factory image, downloads, PRECHECK → PREDOWNLOAD → ACTIVATE, reboots into the new image", async () => {

@@ -71,3 +71,12 @@ export function fingerprint(dir: string): string {
 }
 
 export { validFor };
+
+/** Stream `bytes` into a download sink of `engine` as CAPWAP blocks would come (PRECHECK, begin, 1377-byte writes); finish() or abort() is the caller's. */
+export async function feed(engine: UpgradeEngine, mode: "join" | "predownload" | "cli", bytes: Uint8Array, options: Parameters<UpgradeEngine["downloadSink"]>[1] = {}) {
+  const sink = engine.downloadSink(mode, options);
+  await sink.precheck!();
+  await sink.begin({ name: "ap1g8", size: bytes.length });
+  for (let i = 0; i < bytes.length; i += 1377) await sink.write(bytes.subarray(i, i + 1377));
+  return sink;
+}
