@@ -10,14 +10,17 @@ import { resolve4 } from "node:dns/promises";
 import { join } from "node:path";
 import type { ApConfig } from "../config/index.js";
 import { describeError, readOperatorFile, systemClock, systemRandom, type Log } from "../core/index.js";
-import { bindUdp, localAddressToward } from "../net/index.js";
+import { bindUdp, localAddressToward, sharedPortBinder } from "../net/index.js";
+import { CAPWAP_DATA_PORT } from "../capwap/codec/index.js";
 import { type DtlsContext, keylogFileSink } from "../capwap/dtls/index.js";
-import { type ImageDownload, Wtp, type WtpOptions } from "../capwap/wtp/index.js";
+import { type ImageDownload, type ImageSources, Wtp, type WtpOptions } from "../capwap/wtp/index.js";
 import { CaptureFile } from "../pcap/index.js";
 import { capwapImageSource, oobImageSource, primaryImageSource } from "../transfer/index.js";
 import { UpgradeEngine, type UpgradeEngineOptions } from "../upgrade/index.js";
 import { type ApConsole, type CapwapView, type ConsoleHost, createApConsole, LOG_RING_LINES } from "../console/index.js";
+import type { FlashStore } from "../../platform/flash/index.js";
 import { apDtlsContext } from "./credentials.js";
+import { type DownloadEvent, DownloadWatch } from "./download-watch.js";
 import { LogRing } from "./log-ring.js";
 import { PrimaryImageServer, type PrimaryServerStatus } from "./primary.js";
 import { loadPrivateConfig, type PrivateConfig, savePrivateConfig, withPrivateConfig } from "./private-config.js";
@@ -30,8 +33,20 @@ export interface ApRuntimeOptions {
   keylog?: string;
   /** Extra WTP options (state hooks, tests). */
   wtp?: Partial<WtpOptions>;
-  /** A DTLS client context built elsewhere, instead of one from the configured credential files (tests). */
+  /** A DTLS client context built elsewhere, instead of one from the configured credential files (a fleet's, issued in memory; tests). */
   dtls?: DtlsContext;
+  /** PEM of the controller's CA (what checks its HTTPS server), instead of reading dtls.ca: a fleet reads it once for all. */
+  controllerCa?: string;
+  /** PEM of the image-signing roots, instead of reading image.trust: a fleet reads it once for all. */
+  imageTrust?: string;
+  /** The flash, instead of the directory flash in stateDir: a fleet's volatile one (MemoryFlash, sink storage); the private config is then volatile too. */
+  flash?: FlashStore;
+  /** Control and data from one UDP port (sharedPortBinder): one descriptor per AP, for a fleet of thousands in one process. */
+  singlePort?: boolean;
+  /** How many console lines the AP keeps for `show logging` (default LOG_RING_LINES; a fleet of thousands keeps few). */
+  logLines?: number;
+  /** Each image download's start and end (a fleet's metrics). */
+  onDownload?: (event: DownloadEvent) => void;
 }
 
 export interface RunningAp {
@@ -52,31 +67,33 @@ export interface RunningAp {
 }
 
 export async function startAp(config: ApConfig, options: ApRuntimeOptions): Promise<RunningAp> {
-  const ring = new LogRing(options.log, systemClock, LOG_RING_LINES);
+  const ring = new LogRing(options.log, systemClock, options.logLines ?? LOG_RING_LINES);
   const { log } = ring;
-  let privateConfig = await loadPrivateConfig(config.stateDir, log);
+  // A volatile AP (a fleet's, its flash in memory) keeps its private config in memory too: no file per AP.
+  const persistent = options.flash === undefined;
+  let privateConfig = persistent ? await loadPrivateConfig(config.stateDir, log) : {};
   /** The config file's settings with what the console set on top: what each new CAPWAP session runs with. */
   let current = withPrivateConfig(config, privateConfig);
   let bootedAt = systemClock.wallNow();
   const capture = options.pcap ? CaptureFile.open(options.pcap, (err) => log.warn(err.message)) : undefined;
   const dtls = options.dtls ?? apDtlsContext(config.dtls, options.keylog ? keylogFileSink(options.keylog) : undefined);
-  const engineOptions = config.image && upgradeOptions(config, log);
+  const engineOptions = config.image && upgradeOptions(config, log, options);
   let engine = engineOptions ? await UpgradeEngine.boot(engineOptions) : undefined;
   if (!engine) log.warn("No image trust configured (image.trust): firmware upgrades are disabled");
   let reloads = 0;
   let stopped = false;
   const imageName = config.identity.classProfile.name;
   const primary = new PrimaryImageServer({ dir: join(config.stateDir, "primary"), imageName, port: config.efficientUpgrade.tftpPort, log });
+  const watch = options.onDownload ? new DownloadWatch(systemClock, options.onDownload) : undefined;
   // Every source fills the same sink: the upgrade engine's, for this download's mode; a primary's download is also kept, to serve.
-  const imageSink = {
-    imageName,
-    sink: (download: ImageDownload) => (download.efficient?.role === "primary" ? primary.keeping(engine!.downloadSink(download.mode)) : engine!.downloadSink(download.mode)),
-  };
-  const controllerCa = engine && config.dtls.mode === "x509" ? readOperatorFile(config.dtls.ca, "dtls.ca") : undefined;
+  const engineSink = (download: ImageDownload) => (download.efficient?.role === "primary" ? primary.keeping(engine!.downloadSink(download.mode)) : engine!.downloadSink(download.mode));
+  const imageSink = { imageName, sink: watch ? (download: ImageDownload) => watch.sink(engineSink(download)) : engineSink };
+  const controllerCa = engine && config.dtls.mode === "x509" ? (options.controllerCa ?? readOperatorFile(config.dtls.ca, "dtls.ca")) : undefined;
   // An AP bound to one address downloads from it too, as a real AP with its one interface.
   const { bindAddress } = config.discovery;
   const localAddress = bindAddress !== "0.0.0.0" && bindAddress !== "::" ? { localAddress: bindAddress } : {};
 
+  const bindSocket = () => bindUdp({ address: config.discovery.bindAddress, broadcast: config.discovery.broadcast });
   const session = (): Wtp =>
     new Wtp({
       config: current,
@@ -85,19 +102,19 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
       random: systemRandom,
       log,
       network: {
-        bind: () => bindUdp({ address: config.discovery.bindAddress, broadcast: config.discovery.broadcast }),
+        bind: options.singlePort ? sharedPortBinder(bindSocket, CAPWAP_DATA_PORT) : bindSocket,
         resolve: (name) => resolve4(name),
         localAddressToward,
       },
       versions: () => (engine ? { running: engine.running, backup: engine.backup } : config.versions),
       ...(engine
         ? {
-            imageSources: {
+            imageSources: watched({
               capwap: capwapImageSource({ ...imageSink, clock: systemClock, startTimeoutMs: config.timers.imageDataStartMs }),
               // Out of band needs the controller's CA to check its HTTPS server: certificate (x509) DTLS only.
               ...(controllerCa !== undefined ? { https: oobImageSource({ ...imageSink, ca: controllerCa, clock: systemClock, stallTimeoutMs: config.oob.stallTimeoutMs, ...localAddress }) } : {}),
               tftp: primaryImageSource({ ...imageSink, clock: systemClock }),
-            },
+            }),
             onNoUpgrade: () => engine!.noUpgrade(),
             serveImage: (_version: string, address: string) => primary.serve(address),
             stopServing: () => void primary.close().catch((err: unknown) => log.warn(`Efficient image upgrade: the TFTP server did not close cleanly: ${describeError(err)}`)),
@@ -109,6 +126,7 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
       onReboot: (reason, version) => reload(reason, version),
     });
 
+  const watched = (sources: ImageSources): ImageSources => (watch ? watch.sources(sources) : sources);
   let wtp = session();
   let reloading: Promise<void> | undefined;
   let fail!: (err: Error) => void;
@@ -171,7 +189,7 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   async function setPrivateConfig(next: PrivateConfig, reason: string): Promise<void> {
     privateConfig = next;
     current = withPrivateConfig(config, privateConfig);
-    await savePrivateConfig(config.stateDir, privateConfig);
+    if (persistent) await savePrivateConfig(config.stateDir, privateConfig);
     await renew(reason);
   }
 
@@ -230,10 +248,10 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   };
 }
 
-function upgradeOptions(config: ApConfig, log: Log): UpgradeEngineOptions {
+function upgradeOptions(config: ApConfig, log: Log, options: ApRuntimeOptions): UpgradeEngineOptions {
   const image = config.image!;
-  const trust = readOperatorFile(image.trust, "image.trust");
-  return { stateDir: config.stateDir, hardwareClass: config.identity.classProfile, storage: image.storage, trust, policy: image.policy, log };
+  const trust = options.imageTrust ?? readOperatorFile(image.trust, "image.trust");
+  return { stateDir: config.stateDir, hardwareClass: config.identity.classProfile, storage: image.storage, trust, policy: image.policy, log, ...(options.flash ? { flash: options.flash } : {}) };
 }
 
 /** Efficient image upgrade as `show capwap client rcb` says it: this AP's part in one, if any. */

@@ -3,3 +3,4 @@ export { startAp, type ApRuntimeOptions, type RunningAp } from "./ap.js";
 export { apDtlsContext } from "./credentials.js";
 export { PrimaryImageServer, type PrimaryServerOptions, type PrimaryServerStatus } from "./primary.js";
 export { runCommand } from "./run-command.js";
+export { type DownloadEvent } from "./download-watch.js";

@@ -85,6 +85,11 @@ export class Wtp {
     return this.#channel && ac ? maxControlPacket(ac.address, this.#dtls) : undefined;
   }
 
+  /** The echo interval in force (the controller's CAPWAP Timers, else the configured one), ms. */
+  get echoIntervalMs(): number {
+    return this.#machine.context.echoIntervalMs;
+  }
+
   get restartReason(): string | undefined {
     return this.#machine.context.restartReason;
   }
