@@ -30,6 +30,7 @@ export function processIo(): { io: CommandIo; readerGone: () => boolean } {
       once: (event, listener) => process.stdout.once(event, listener),
     },
     signal: stop.signal,
+    isTerminal: process.stdout.isTTY === true,
     ...(process.stdin.isTTY ? { askSecret: (prompt: string) => readSecret(prompt, process.stdin, io.stderr) } : {}),
   };
   return { io, readerGone: () => gone };

@@ -21,6 +21,8 @@ export interface CommandIo {
    * rather than buffered. Without it, logs go to `stdout` (tests).
    */
   logOutput?: LogOutput;
+  /** stdout is a terminal: a live view may redraw in place. */
+  isTerminal?: boolean;
   /** Stops a long-running command (tests); the process's SIGINT/SIGTERM always do. */
   signal?: AbortSignal;
   /** Ask the user for a password without echo; present only when stdin is a terminal (readSecret). */

@@ -1,0 +1,121 @@
+import { availableParallelism } from "node:os";
+import type { Server } from "node:http";
+import { type Command, type CommandIo, listenForStop, noPositionals, parseOptions } from "../command-kit/index.js";
+import { FLEET_DEFAULTS } from "./limits.js";
+import { FleetMetrics } from "./metrics.js";
+import { FLEET_FLAGS, type FleetOptions, fleetOptions } from "./options.js";
+import { Fleet } from "./supervisor.js";
+import { fleetSummary, liveLines, summaryText, type FleetSummary } from "./summary.js";
+
+/** With --until and no --timeout, the fleet gives up after this long. */
+const DEFAULT_UNTIL_TIMEOUT = "10m";
+
+const USAGE = `--controller ADDR[,ADDR…] --aps N --pki DIR [--classes ap1g8,ap1g7 | ap1g8:3,ap1g4:1]
+          [--profile cisco|rfc5415] [--mac-prefix ${FLEET_DEFAULTS.macPrefix}] [--shard K|auto]
+          [--source-addresses 127.1.0.0/16|IFACE] [--ramp ${FLEET_DEFAULTS.rampPerSecond}/s] [--jitter 500ms]
+          [--version ${FLEET_DEFAULTS.version}] [--image-trust FILE] [--storage sink | --storage flash --state DIR --factory DIR] [--workers auto|N] [--metrics [ADDR]:9464]
+          [--until run|upgraded] [--timeout ${DEFAULT_UNTIL_TIMEOUT}] [--hold 10m] [--expect-max-downloads N]
+          [--json] [--config fleet.yaml]
+  Runs N APs against a controller (the lab's, or a real one that trusts
+  DIR/ca.pem as its LSC CA): each with its own base MAC (--mac-prefix + its
+  index), name, serial and a certificate issued in memory from DIR/ca.pem and
+  DIR/ca.key (vap pki init DIR), its own UDP port (or its own address from
+  --source-addresses), and the whole WTP: join, keep-alives, image download and
+  the upgrade engine on a volatile flash in memory (nothing per AP on disk).
+  The APs power on at --ramp APs/s, each up to --jitter later, their classes
+  cycled from --classes (NAME:WEIGHT for a mix); --workers threads (auto: one
+  per core) share them. The APs leave the factory at --version; with
+  --image-trust FILE (default DIR/image-ca.pem when present; vap image keygen
+  writes one) they download and verify the controller's image when it runs
+  another version, or when it orders a predownload — an upgrade storm;
+  without it they join only. --storage flash gives each AP real partitions
+  in --state DIR/apN, installed from --factory DIR (vap image bundle at
+  --version) the first time. --expect-max-downloads N checks the storm
+  against the controller's concurrency limit. --shard K makes this fleet
+  shard K of a larger one (its AP indexes start at K × N; auto: the host
+  name's trailing -K, as a StatefulSet pod's). --metrics serves Prometheus
+  metrics on /metrics (and /healthz). A terminal shows a live summary; the
+  summary at the end is text, or JSON with --json. --until run|upgraded
+  ends the run once every AP is in Run (upgraded: on its controller's
+  version), then --hold keeps it going that long and reports restarts and
+  missed echoes; exit status 0, or 1 when --until is not reached before
+  --timeout (default ${DEFAULT_UNTIL_TIMEOUT}) or a Ctrl-C. Without --until it runs until
+  Ctrl-C (or for --hold). --config FILE: YAML whose keys are these flag
+  names; a flag on the command line wins.`;
+
+export const fleetCommand: Command = {
+  path: ["fleet"],
+  summary: "run a fleet of APs (hundreds to 10,000 per host) against a controller",
+  usage: USAGE,
+  async run(argv: string[], io: CommandIo) {
+    const { values, positionals } = parseOptions(argv, FLEET_FLAGS);
+    noPositionals(positionals);
+    const options = fleetOptions(values, { cores: availableParallelism() });
+    if (options.until && options.timeoutMs === undefined) options.timeoutMs = fleetOptions({ ...values, timeout: DEFAULT_UNTIL_TIMEOUT }).timeoutMs!;
+    const stop = listenForStop(io.signal);
+    try {
+      const metrics = options.metrics ? new FleetMetrics() : undefined;
+      const server = metrics && options.metrics ? await metrics.listen(options.metrics.address, options.metrics.port) : undefined;
+      const fleet = Fleet.start(options, metrics, (line) => io.stderr(`${line}\n`));
+      io.stdout(`${startLine(options, fleet, server)}\n`);
+      const summary = await watch(options, fleet, io, stop.stopped);
+      await fleet.stop();
+      await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+      io.stdout(`${options.json ? JSON.stringify(summary) : summaryText(summary)}\n`);
+      return options.until && !summary.reached ? 1 : 0;
+    } finally {
+      stop.dispose();
+    }
+  },
+};
+
+function startLine(options: FleetOptions, fleet: Fleet, server: Server | undefined): string {
+  const address = server?.address();
+  const metrics = address && typeof address === "object" ? `; metrics on http://${address.address}:${address.port}/metrics` : "";
+  const upgrades = fleet.imageTrusted ? "image upgrades on (sink storage)" : "join only (no image trust)";
+  return `Fleet: ${options.aps} AP(s) → ${options.controllers.join(", ")}, profile ${options.profile}, ${options.rampPerSecond} AP(s)/s, ${options.workers} worker(s), ${upgrades}${metrics}`;
+}
+
+/**
+ * Show the fleet as it goes (redrawn in place on a terminal, a line now
+ * and then otherwise) until --until (and --hold after it), --timeout, or a
+ * stop signal; resolve with the summary.
+ */
+async function watch(options: FleetOptions, fleet: Fleet, io: CommandIo, stopped: Promise<string>): Promise<FleetSummary> {
+  const t = fleet.totals;
+  let signalled = false;
+  void stopped.then(() => (signalled = true));
+  let drawn = 0;
+  let lastProgress = 0;
+  let holdFrom: { at: number; echoes: number; restarts: number } | undefined;
+  const reachedNow = () => (options.until === "run" ? t.allInRunAfter !== undefined : options.until === "upgraded" ? t.allUpgradedAfter !== undefined : false);
+  for (;;) {
+    await Promise.race([new Promise((r) => setTimeout(r, FLEET_DEFAULTS.reportEveryMs)), stopped]);
+    const lines = liveLines(options, t);
+    if (io.isTerminal) {
+      io.stdout(`${drawn ? `\x1b[${drawn}F\x1b[J` : ""}${lines.join("\n")}\n`);
+      drawn = lines.length;
+    } else if (t.elapsed() * 1000 - lastProgress >= FLEET_DEFAULTS.progressEveryMs) {
+      lastProgress = t.elapsed() * 1000;
+      io.stdout(`${lines.map((l) => l.trim()).join(" | ")}\n`);
+    }
+    const reached = reachedNow();
+    const holdStarts = options.holdMs !== undefined && (options.until === undefined || reached);
+    if (holdStarts && !holdFrom) holdFrom = { at: t.elapsed(), echoes: t.echoes, restarts: t.restartCount() };
+    const held = holdFrom !== undefined && (t.elapsed() - holdFrom.at) * 1000 >= options.holdMs!;
+    const timedOut = !reached && options.timeoutMs !== undefined && t.elapsed() * 1000 >= options.timeoutMs;
+    const done = held || (reached && options.holdMs === undefined) || timedOut || signalled;
+    if (!done) continue;
+    t.flush();
+    if (timedOut) io.stderr(`vap fleet: --until ${options.until} not reached after ${options.timeoutMs! / 1000} s\n`);
+    return fleetSummary(options, t, options.until ? reached : true, holdFrom && holdResult(t, holdFrom));
+  }
+}
+
+/** What the hold saw: restarts since it began, and Echo Responses against what the echo interval promises. */
+function holdResult(t: Fleet["totals"], from: { at: number; echoes: number; restarts: number }): NonNullable<FleetSummary["hold"]> {
+  const seconds = t.elapsed() - from.at;
+  const received = t.echoes - from.echoes;
+  const expected = t.echoIntervalMs > 0 ? t.inRun * Math.floor((seconds * 1000) / t.echoIntervalMs) : 0;
+  return { seconds: Math.round(seconds), restarts: t.restartCount() - from.restarts, echoesReceived: received, echoesExpected: expected, missedEchoes: Math.max(0, expected - received) };
+}
