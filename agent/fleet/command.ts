@@ -106,6 +106,7 @@ async function watch(options: FleetOptions, fleet: Fleet, io: CommandIo, stopped
     const timedOut = !reached && options.timeoutMs !== undefined && t.elapsed() * 1000 >= options.timeoutMs;
     const done = held || (reached && options.holdMs === undefined) || timedOut || signalled;
     if (!done) continue;
+    await fleet.refresh();
     t.flush();
     if (timedOut) io.stderr(`vap fleet: --until ${options.until} not reached after ${options.timeoutMs! / 1000} s\n`);
     return fleetSummary(options, t, options.until ? reached : true, holdFrom && holdResult(t, holdFrom));

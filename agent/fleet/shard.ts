@@ -29,6 +29,8 @@ export interface ShardSetup {
   rampPerSecond: number;
   /** The fleet CA (PEM) that issues every AP's certificate; the controller trusts it. */
   ca: { cert: string; key: string };
+  /** How often this shard's worker was restarted after a crash (0: the first). */
+  generation: number;
   /** The image-signing roots (PEM); absent: the APs join only. */
   imageTrust?: string;
 }

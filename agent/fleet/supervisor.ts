@@ -13,17 +13,17 @@ import type { FleetOptions } from "./options.js";
 import { bump, emptyReport } from "./report.js";
 import type { ShardSetup } from "./shard.js";
 import { FleetTotals } from "./totals.js";
-import type { WorkerMessage } from "./worker.js";
+import type { SupervisorMessage, WorkerMessage } from "./worker.js";
 
 const WORKER_SCRIPT = new URL("./worker.js", import.meta.url);
 /** How long a worker may take to stop its APs before it is terminated, ms. */
 const STOP_GRACE_MS = 30_000;
+/** How long a worker may take to answer a report request (a crashed one never does), ms. */
+const REFRESH_WAIT_MS = 2_000;
 
 interface Running {
   worker: Worker;
   setup: ShardSetup;
-  restarts: number;
-  stopped?: Promise<void>;
 }
 
 export class Fleet {
@@ -50,8 +50,8 @@ export class Fleet {
     for (let w = 0; w < options.workers; w++) {
       const indexes: number[] = [];
       for (let i = w; i < options.aps; i += options.workers) indexes.push(first + i);
-      const setup: ShardSetup = { options, indexes, rampPerSecond: options.rampPerSecond / options.workers, ca, ...(imageTrust !== undefined ? { imageTrust } : {}) };
-      fleet.#spawn(w, setup, 0);
+      const setup: ShardSetup = { options, indexes, rampPerSecond: options.rampPerSecond / options.workers, ca, generation: 0, ...(imageTrust !== undefined ? { imageTrust } : {}) };
+      fleet.#spawn(w, setup);
     }
     return fleet;
   }
@@ -60,9 +60,10 @@ export class Fleet {
     return this.#workers.some((w) => w.setup.imageTrust !== undefined);
   }
 
-  #spawn(index: number, setup: ShardSetup, restarts: number): void {
+  #spawn(index: number, setup: ShardSetup): void {
     const worker = new Worker(WORKER_SCRIPT, { workerData: setup });
-    const running: Running = { worker, setup, restarts };
+    const restarts = setup.generation;
+    const running: Running = { worker, setup };
     this.#workers[index] = running;
     worker.on("message", (m: WorkerMessage) => {
       this.totals.add(index, m.report);
@@ -83,8 +84,29 @@ export class Fleet {
         return;
       }
       this.#onProblem(`fleet worker ${index + 1} exited (${code}): restarting its ${setup.indexes.length} AP(s)`);
-      this.#spawn(index, setup, restarts + 1);
+      this.#spawn(index, { ...setup, generation: restarts + 1 });
     });
+  }
+
+  /** A fresh report from every worker (before a summary: the periodic ones may be up to a second old). */
+  async refresh(): Promise<void> {
+    await Promise.all(
+      this.#workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+            const timer = setTimeout(() => {
+              w.worker.off("message", done);
+              resolve();
+            }, REFRESH_WAIT_MS);
+            w.worker.once("message", done);
+            w.worker.postMessage({ type: "report" } satisfies SupervisorMessage);
+          }),
+      ),
+    );
   }
 
   /** Stop every AP (DTLS close_notify to the controller), then the workers. */
@@ -99,7 +121,7 @@ export class Fleet {
               clearTimeout(grace);
               resolve();
             });
-            w.worker.postMessage({ type: "stop" });
+            w.worker.postMessage({ type: "stop" } satisfies SupervisorMessage);
           }),
       ),
     );

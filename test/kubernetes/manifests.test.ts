@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { main } from "../../cli/main.js";
+import { fleetOptions } from "../../agent/fleet/index.js";
 import { readmeCommands } from "../support/readme.js";
 import { tempDir } from "../support/temp.js";
 import { type Manifest, manifestErrors } from "./validate.js";
@@ -127,6 +128,14 @@ describe("Kubernetes manifests (deploy/kubernetes)", () => {
     expect(pod.volumes?.find((v) => v.name === config!.name)?.configMap?.name).toBe((configMap as unknown as { metadata: { name: string } }).metadata.name);
     expect(fleet).toMatchObject({ storage: "sink", pki: "/etc/vap/pki" });
     expect(fleet.shard).toBeUndefined(); // the command line's --shard auto decides, not a copy here
+  });
+
+  it("vap fleet takes the ConfigMap's fleet.yaml as it is, and --shard auto gives pod vap-fleet-K the APs K × aps …", () => {
+    const file = join(tempDir("k8s-fleet"), "fleet.yaml");
+    writeFileSync(file, configMap!.data["fleet.yaml"]!);
+    const options = fleetOptions({ config: file, shard: "auto" }, { cores: 2, hostname: "vap-fleet-3" });
+    expect(options).toMatchObject({ shard: 3, aps: fleet.aps, pki: fleet.pki, metrics: { port: 9464 }, storage: "sink" });
+    rmSync(dirname(file), { recursive: true, force: true });
   });
 
   it("the headless Service governs the StatefulSet, and every selector picks the pod's labels", () => {
