@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Server } from "node:http";
 import { type Command, type CommandIo, listenForStop, noPositionals, parseOptions } from "../command-kit/index.js";
+import { ConfigError, describeError } from "../core/index.js";
 import { FLEET_DEFAULTS } from "./limits.js";
 import { FleetMetrics } from "./metrics.js";
 import { FLEET_FLAGS, type FleetOptions, fleetOptions } from "./options.js";
@@ -13,7 +14,7 @@ const DEFAULT_UNTIL_TIMEOUT = "10m";
 const USAGE = `--controller ADDR[,ADDR…] --aps N --pki DIR [--classes ap1g8,ap1g7 | ap1g8:3,ap1g4:1]
           [--profile cisco|rfc5415] [--mac-prefix ${FLEET_DEFAULTS.macPrefix}] [--shard K|auto]
           [--source-addresses 127.1.0.0/16|IFACE] [--ramp ${FLEET_DEFAULTS.rampPerSecond}/s] [--jitter 500ms]
-          [--version ${FLEET_DEFAULTS.version}] [--image-trust FILE] [--storage sink | --storage flash --state DIR --factory DIR] [--workers auto|N] [--metrics [ADDR]:9464]
+          [--version ${FLEET_DEFAULTS.version}] [--image-trust FILE] [--storage sink | --storage flash --state DIR --factory DIR] [--workers auto|N] [--metrics [ADDR]:PORT|off]
           [--until run|upgraded] [--timeout ${DEFAULT_UNTIL_TIMEOUT}] [--hold 10m] [--expect-max-downloads N]
           [--json] [--config fleet.yaml]
   Runs N APs against a controller (the lab's, or a real one that trusts
@@ -33,8 +34,9 @@ const USAGE = `--controller ADDR[,ADDR…] --aps N --pki DIR [--classes ap1g8,ap
   --version) the first time. --expect-max-downloads N checks the storm
   against the controller's concurrency limit. --shard K makes this fleet
   shard K of a larger one (its AP indexes start at K × N; auto: the host
-  name's trailing -K, as a StatefulSet pod's). --metrics serves Prometheus
-  metrics on /metrics (and /healthz). A terminal shows a live summary; the
+  name's trailing -K, as a StatefulSet pod's). Prometheus metrics are on
+  http://${FLEET_DEFAULTS.metrics}/metrics (and /healthz) unless --metrics names
+  another address (:PORT is every address) or off. A terminal shows a live summary; the
   summary at the end is text, or JSON with --json. --until run|upgraded
   ends the run once every AP is in Run (upgraded: on its controller's
   version), then --hold keeps it going that long and reports restarts and
@@ -52,11 +54,12 @@ export const fleetCommand: Command = {
     noPositionals(positionals);
     const options = fleetOptions(values, { cores: availableParallelism() });
     if (options.until && options.timeoutMs === undefined) options.timeoutMs = fleetOptions({ ...values, timeout: DEFAULT_UNTIL_TIMEOUT }).timeoutMs!;
+    const credentials = Fleet.credentials(options);
     const stop = listenForStop(io.signal);
     try {
       const metrics = options.metrics ? new FleetMetrics() : undefined;
-      const server = metrics && options.metrics ? await metrics.listen(options.metrics.address, options.metrics.port) : undefined;
-      const fleet = Fleet.start(options, metrics, (line) => io.stderr(`${line}\n`));
+      const server = metrics && options.metrics ? await metricsServer(metrics, options.metrics, io) : undefined;
+      const fleet = Fleet.start(options, credentials, metrics, (line) => io.stderr(`${line}\n`));
       io.stdout(`${startLine(options, fleet, server)}\n`);
       const summary = await watch(options, fleet, io, stop.stopped);
       await fleet.stop();
@@ -68,6 +71,18 @@ export const fleetCommand: Command = {
     }
   },
 };
+
+/** Listen for scrapes; the default address already taken (another fleet on this host) costs the metrics, not the run. */
+async function metricsServer(metrics: FleetMetrics, at: NonNullable<FleetOptions["metrics"]>, io: CommandIo): Promise<Server | undefined> {
+  try {
+    return await metrics.listen(at.address, at.port);
+  } catch (err) {
+    const what = `--metrics ${at.address}:${at.port}: ${describeError(err)}`;
+    if (at.given) throw new ConfigError(what, { cause: err });
+    io.stderr(`vap fleet: no /metrics (${what}); give --metrics ADDR:PORT or --metrics off\n`);
+    return undefined;
+  }
+}
 
 function startLine(options: FleetOptions, fleet: Fleet, server: Server | undefined): string {
   const address = server?.address();

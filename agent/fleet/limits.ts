@@ -20,8 +20,10 @@ export const FLEET_DEFAULTS = {
   reportEveryMs: 1000,
   /** Without a TTY, one progress line this often, ms. */
   progressEveryMs: 10_000,
-  /** What `--metrics :PORT` listens on when the address is left out. */
+  /** What `--metrics :PORT` listens on when the address is left out (a pod's metrics are scraped from outside). */
   metricsAddress: "0.0.0.0",
+  /** Metrics without --metrics: on loopback only, and a port already taken costs the metrics, not the run (`--metrics off`: none). */
+  metrics: "127.0.0.1:9464",
 } as const;
 
 /** At most this many APs per fleet process: the base MAC's three index bytes, and what one host can hold. */

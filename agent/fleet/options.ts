@@ -38,7 +38,8 @@ export interface FleetOptions {
   /** Image-signing root file; undefined: the APs join only (cannot upgrade). */
   imageTrust?: string;
   workers: number;
-  metrics?: { address: string; port: number };
+  /** Where /metrics listens; `given`: the operator named it (a taken port is then an error, not a warning). */
+  metrics?: { address: string; port: number; given: boolean };
   until?: "run" | "upgraded";
   timeoutMs?: number;
   holdMs?: number;
@@ -120,7 +121,7 @@ export function fleetOptions(flags: Values, host: { cores: number; hostname?: st
   const sources = text("source-addresses");
   if (sources) options.sourceAddresses = sourceAddressesFlag(sources, aps);
   const metrics = text("metrics");
-  if (metrics) options.metrics = listenFlag("metrics", metrics);
+  if (metrics !== "off") options.metrics = { ...listenFlag("metrics", metrics ?? FLEET_DEFAULTS.metrics), given: metrics !== undefined };
   const until = text("until");
   if (until) options.until = choiceFlag("until", until, ["run", "upgraded"] as const);
   const timeout = text("timeout");

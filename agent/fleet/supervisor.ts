@@ -21,6 +21,11 @@ const STOP_GRACE_MS = 30_000;
 /** How long a worker may take to answer a report request (a crashed one never does), ms. */
 const REFRESH_WAIT_MS = 2_000;
 
+export interface FleetCredentials {
+  ca: { cert: string; key: string };
+  imageTrust?: string;
+}
+
 interface Running {
   worker: Worker;
   setup: ShardSetup;
@@ -39,12 +44,16 @@ export class Fleet {
     this.#onProblem = onProblem;
   }
 
-  /** Read the fleet CA and image trust once, and start the workers. */
-  static start(options: FleetOptions, metrics: FleetMetrics | undefined, onProblem: (line: string) => void): Fleet {
+  /** The fleet CA and the image trust, read once for every worker: a missing or wrong file is a ConfigError before anything starts. */
+  static credentials(options: FleetOptions): FleetCredentials {
     const ca = { cert: readOperatorFile(join(options.pki, "ca.pem"), "--pki"), key: readOperatorFile(join(options.pki, "ca.key"), "--pki") };
     if (!ca.key.includes("PRIVATE KEY")) throw new ConfigError(`--pki ${options.pki}: ca.key holds no private key`);
     const trustFile = options.imageTrust ?? (existsSync(join(options.pki, "image-ca.pem")) ? join(options.pki, "image-ca.pem") : undefined);
-    const imageTrust = trustFile === undefined ? undefined : readOperatorFile(trustFile, "--image-trust");
+    return { ca, ...(trustFile !== undefined ? { imageTrust: readOperatorFile(trustFile, "--image-trust") } : {}) };
+  }
+
+  /** Start the workers, each with its share of the APs. */
+  static start(options: FleetOptions, { ca, imageTrust }: FleetCredentials, metrics: FleetMetrics | undefined, onProblem: (line: string) => void): Fleet {
     const fleet = new Fleet(options, metrics, onProblem);
     const first = options.shard * options.aps;
     for (let w = 0; w < options.workers; w++) {

@@ -21,7 +21,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["agent/upgrade"],
   ["agent/console"],
   ["agent/ap"],
-  ["lab"],
+  ["agent/fleet", "lab"],
   ["cli"],
 ];
 

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { spawnVap, stopVapProcesses, vap } from "../support/cli.js";
 import { freeLoopbackAddress } from "../support/loopback.js";
 import { tempDir } from "../support/temp.js";
+import { readmeCommands } from "../support/readme.js";
 import type { FleetSummary } from "../../agent/fleet/index.js";
 
 const dir = tempDir("fleet-cli");
@@ -35,6 +36,15 @@ async function controller(...extra: string[]) {
   return { address, c };
 }
 
+/** The fleet's metrics now, by curl; empty while it does not answer. */
+function scrape(url: string): string {
+  try {
+    return execFileSync("curl", ["-sf", url]).toString();
+  } catch {
+    return "";
+  }
+}
+
 const summaryOf = (out: string): FleetSummary => JSON.parse(out.trim().split("\n").at(-1)!) as FleetSummary;
 
 describe("vap fleet", () => {
@@ -44,14 +54,7 @@ describe("vap fleet", () => {
     await fleet.until(/metrics on (http:\S+)/);
     const url = /metrics on (http:\S+)/.exec(fleet.out)![1]!;
     // While it holds, every AP is in Run on the new version: the metrics show it.
-    const scrape = () => {
-      try {
-        return execFileSync("curl", ["-sf", url]).toString();
-      } catch {
-        return "";
-      }
-    };
-    await fleet.until(() => /^vap_aps\{state="Run"\} 12$/m.test(scrape()) && /^vap_joins_total 12$/m.test(scrape()), 60_000);
+    await fleet.until(() => /^vap_aps\{state="Run"\} 12$/m.test(scrape(url)) && /^vap_joins_total 12$/m.test(scrape(url)), 60_000);
     const metrics = execFileSync("curl", ["-sf", url]).toString();
     expect(metrics).toMatch(/^vap_aps\{state="Run"\} 12$/m);
     expect(metrics).toMatch(new RegExp(`^vap_image_bytes_total\\{method="capwap"\\} ${12 * 262144}$`, "m"));
@@ -77,7 +80,7 @@ describe("vap fleet", () => {
 
   it("ends at --timeout with exit 1 and says what was not reached, when no controller answers", async () => {
     const address = await freeLoopbackAddress();
-    const fleet = spawnVap(["fleet", "--controller", address, "--aps", "3", "--pki", pki, "--until", "run", "--timeout", "3s", "--json"]);
+    const fleet = spawnVap(["fleet", "--controller", address, "--aps", "3", "--pki", pki, "--until", "run", "--timeout", "3s", "--metrics", "off", "--json"]);
     expect((await fleet.exited).code).toBe(1);
     expect(fleet.out).toContain("vap fleet: --until run not reached after 3 s");
     const s = summaryOf(fleet.out);
@@ -87,7 +90,7 @@ describe("vap fleet", () => {
 
   it("a crashed worker is restarted with its APs, and the restarts are counted by reason", async () => {
     const { address } = await controller();
-    const fleet = spawnVap(["fleet", "--controller", address, "--aps", "6", "--pki", pki, "--workers", "2", "--ramp", "50/s", "--until", "run", "--timeout", "60s", "--json"], { env: { VAP_FAILPOINTS: "fleet.worker-report#1" } });
+    const fleet = spawnVap(["fleet", "--controller", address, "--aps", "6", "--pki", pki, "--workers", "2", "--ramp", "50/s", "--until", "run", "--timeout", "60s", "--metrics", "off", "--json"], { env: { VAP_FAILPOINTS: "fleet.worker-report#1" } });
     expect((await fleet.exited).code).toBe(0);
     expect(fleet.out).toMatch(/fleet worker 1 exited \(137\): restarting its 3 AP\(s\)/);
     expect(fleet.out).toMatch(/fleet worker 2 exited \(137\): restarting its 3 AP\(s\)/);
@@ -96,20 +99,51 @@ describe("vap fleet", () => {
 
   it("without --until it runs until Ctrl-C, then stops every AP and exits 0", async () => {
     const { address, c } = await controller();
-    const fleet = spawnVap(["fleet", "--controller", address, "--aps", "4", "--pki", pki, "--workers", "1"]);
+    const fleet = spawnVap(["fleet", "--controller", address, "--aps", "4", "--pki", pki, "--workers", "1", "--metrics", "off"]);
     await c.until((out) => out.split("is in Run").length - 1 === 4, 30_000);
     expect(await fleet.interrupt()).toBe(0);
     expect(fleet.out).toMatch(/Fleet: 4 AP\(s\), 1 worker\(s\), [\d.]+ s; 4 in Run/);
     await c.until((out) => out.split("DTLS peer closed the session (close_notify)").length - 1 === 4, 20_000);
   });
 
+  it("README's fleet section, typed in an empty folder (30 APs, a 3 s hold, a free address and metrics port for the test's sake)", async () => {
+    const lines = readmeCommands("Load-test a controller with a fleet");
+    expect(lines).toEqual([
+      "npx vap pki init pki",
+      "npx vap controller --pki pki --address 127.0.0.2",
+      "npx vap fleet --controller 127.0.0.2 --aps 10000 --pki pki --until run --hold 10m",
+      "curl -s localhost:9464/metrics",
+    ]);
+    const cwd = tempDir("fleet-readme");
+    const address = await freeLoopbackAddress();
+    const argv = (line: string) => line.split(/\s+/).slice(2).map((a) => (a === "127.0.0.2" ? address : a === "10000" ? "30" : a === "10m" ? "3s" : a));
+    expect((await spawnVap(argv(lines[0]!), { cwd }).exited).code).toBe(0);
+    const c = spawnVap([...argv(lines[1]!), "--control-socket", join(cwd, "controller.sock")], { cwd });
+    await c.until("Operator commands on");
+    const fleet = spawnVap([...argv(lines[2]!), "--metrics", "127.0.0.1:0"], { cwd });
+    await fleet.until(/metrics on (http:\S+)/);
+    const url = /metrics on (http:\S+)/.exec(fleet.out)![1]!;
+    await fleet.until(() => /^vap_aps\{state="Run"\} 30$/m.test(scrape(url)), 60_000);
+    expect((await fleet.exited).code).toBe(0);
+    expect(fleet.out).toMatch(/All 30 in Run after [\d.]+ s/);
+    expect(fleet.out).toMatch(/Held 3 s: 0 restart\(s\)/);
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
   it("refuses a bad command line or config with one line and exit 2", async () => {
-    const missing = await vap("fleet", "--controller", "127.0.0.1", "--aps", "3", "--pki", join(dir, "nowhere"));
+    const missing = await vap("fleet", "--controller", "127.0.0.1", "--aps", "3", "--pki", join(dir, "nowhere"), "--metrics", "off");
     expect(missing.code).toBe(2);
     expect(missing.err.trim().split("\n")).toHaveLength(1);
     expect(missing.err).toContain("nowhere");
     const bad = await vap("fleet", "--controller", "127.0.0.1", "--aps", "3", "--pki", pki, "--ramp", "fast");
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("--ramp");
+    // A metrics port the operator names and cannot have is a config error, before any AP starts.
+    const taken = spawnVap(["fleet", "--controller", "127.0.0.1", "--aps", "1", "--pki", pki, "--metrics", "127.0.0.1:0", "--workers", "1"]);
+    await taken.until(/metrics on http:\/\/127\.0\.0\.1:(\d+)/);
+    const port = /metrics on http:\/\/127\.0\.0\.1:(\d+)/.exec(taken.out)![1]!;
+    const clash = await vap("fleet", "--controller", "127.0.0.1", "--aps", "1", "--pki", pki, "--metrics", `127.0.0.1:${port}`);
+    expect(clash.code).toBe(2);
+    expect(clash.err).toMatch(new RegExp(`--metrics 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
   });
 });

@@ -16,13 +16,15 @@ describe("vap fleet's settings", () => {
     const o = fleetOptions(base, { cores: 2 });
     expect(o).toMatchObject({ controllers: ["127.0.0.1"], aps: 10, classes: [{ name: "ap1g8", weight: 1 }], profile: "cisco", rampPerSecond: 100, storage: "sink", workers: 2, shard: 0, version: "17.9.4.27", json: false });
     expect(fleetOptions({ ...base, aps: "1" }, { cores: 8 }).workers).toBe(1);
+    expect(o.metrics).toEqual({ address: "127.0.0.1", port: 9464, given: false });
+    expect(fleetOptions({ ...base, metrics: "off" }).metrics).toBeUndefined();
   });
 
   it("reads a YAML config whose keys are the flag names; a flag wins over it", () => {
     const file = join(dir, "fleet.yaml");
     writeFileSync(file, ["controller: [10.0.0.5, 10.0.0.6]", "aps: 500", "pki: /etc/vap/pki", "classes: ap1g8:3,ap1g4:1", "ramp: 6000/m", "metrics: ':9464'", "until: run", "json: true", ""].join("\n"));
     const o = fleetOptions({ config: file, aps: "20" }, { cores: 1 });
-    expect(o).toMatchObject({ controllers: ["10.0.0.5", "10.0.0.6"], aps: 20, pki: "/etc/vap/pki", rampPerSecond: 100, metrics: { address: "0.0.0.0", port: 9464 }, until: "run", json: true });
+    expect(o).toMatchObject({ controllers: ["10.0.0.5", "10.0.0.6"], aps: 20, pki: "/etc/vap/pki", rampPerSecond: 100, metrics: { address: "0.0.0.0", port: 9464, given: true }, until: "run", json: true });
     expect(classPattern(o.classes)).toEqual(["ap1g8", "ap1g8", "ap1g8", "ap1g4"]);
   });
 
