@@ -121,6 +121,12 @@ export const labCommand: Command = {
     if (wan && wan.address === v.address) throw new ConfigError("--wan-address must differ from --address: the relays and the controller both bind CAPWAP's ports");
     // From here on a Ctrl-C ends the lab cleanly (its nginx, relays and folder with it), even one that comes while it starts.
     const stop = listenForStop(io.signal);
+    // --timeout counts from here: a lab of thousands still powering APs on at the deadline stops doing so, and fails.
+    const deadline = Date.now() + timeoutMs;
+    const starting = new AbortController();
+    const cutoff = setTimeout(() => starting.abort(), timeoutMs);
+    void stop.stopped.then(() => starting.abort());
+    const remaining = () => Math.max(0, deadline - Date.now());
     const lab = await Lab.start({
       aps,
       profile,
@@ -143,10 +149,13 @@ export const labCommand: Command = {
       ...(https ? { https } : {}),
       ...(wan ? { wan } : {}),
       ...(sites ? { sites } : {}),
+      signal: starting.signal,
     }).catch((err: unknown) => {
+      clearTimeout(cutoff);
       stop.dispose();
       throw err;
     });
+    clearTimeout(cutoff);
     let code = 0;
     try {
       const goal =
@@ -157,11 +166,11 @@ export const labCommand: Command = {
             : undefined;
       if (sites?.efficient && until !== "run") {
         const console = v.quiet ? () => {} : (line: string) => io.stdout(`${line}\n`);
-        await lab.waitFor((l) => stop.signal !== undefined || l.allInRun(), timeoutMs, (l) => notYet(l, "Run"));
+        await lab.waitFor((l) => stop.signal !== undefined || l.allInRun(), remaining(), (l) => notYet(l, "Run"), timeoutMs);
         if (stop.signal === undefined) await lab.upgradeBySite(v["controller-version"], console);
       }
       if (goal) {
-        await lab.waitFor((l) => stop.signal !== undefined || goal.reached(l), timeoutMs, goal.behind);
+        await lab.waitFor((l) => stop.signal !== undefined || goal.reached(l), remaining(), goal.behind, timeoutMs);
         if (!goal.reached(lab)) throw new Error(`interrupted (${stop.signal}): ${goal.behind(lab)}`);
       } else {
         await stop.stopped;
@@ -213,5 +222,7 @@ function wanFlags(v: Partial<Record<"wan-delay" | "wan-loss" | "wan-rate" | "wan
 function notYet(lab: Lab, state: string, version?: string): string {
   const behind = lab.rows().filter((r) => r.state !== state || (version !== undefined && r.version !== version));
   const shown = behind.slice(0, 5).map((r) => `${r.name} in ${r.state} at ${r.version}${r.lastRestart ? ` (last restart: ${r.lastRestart})` : ""}`);
-  return `${behind.length} AP(s) not in ${state}${version ? ` at ${version}` : ""}: ${shown.join("; ")}${behind.length > 5 ? "; …" : ""}`;
+  const unstarted = lab.planned - lab.aps.length;
+  const never = unstarted > 0 ? `${unstarted} AP(s) never started (the run ended first); ` : "";
+  return `${never}${behind.length} AP(s) not in ${state}${version ? ` at ${version}` : ""}${shown.length ? `: ${shown.join("; ")}` : ""}${behind.length > 5 ? "; …" : ""}`;
 }

@@ -6,17 +6,18 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAp, type RunningAp } from "../../agent/ap/index.js";
+import { type ApRuntimeOptions, startAp, type RunningAp } from "../../agent/ap/index.js";
 import { type ConsoleTransports, startConsoleTransports } from "../../agent/console/transports/index.js";
 import { DtlsContext, keylogFileSink } from "../../agent/capwap/dtls/index.js";
 import type { ProfileName } from "../../agent/capwap/profiles/index.js";
 import type { WtpState } from "../../agent/capwap/wtp/index.js";
-import { type ApIdentity, parseApConfig } from "../../agent/config/index.js";
+import { type ApConfig, type ApIdentity, parseApConfig } from "../../agent/config/index.js";
 import { UpgradeEngine, type StorageMode } from "../../agent/upgrade/index.js";
 import { buildBundle, buildImage, imageSizeFor, issueImageSigner, signerFromPem, type ImageSize, type VerifiedImage } from "../../images/index.js";
 import { createLog, type ConsoleSink, type Log, silentLog, systemClock } from "../../agent/core/index.js";
 import { CaptureFile } from "../../agent/pcap/index.js";
 import { hardwareClasses, type ClassName } from "../../platform/classes/index.js";
+import { MemoryFlash } from "../../platform/flash/index.js";
 import {
   bundleLibrary,
   type ApRecord,
@@ -88,6 +89,8 @@ export interface LabOptions {
   wan?: { address: string; impairment: Partial<Impairment>; seed: number };
   /** Site tags (the APs split in order), and whether each site's flex profile has predownload on (efficient upgrade). */
   sites?: LabSites;
+  /** Stops powering on more APs (the run's deadline, a Ctrl-C): the lab then runs with those started, and never counts as all in Run. */
+  signal?: AbortSignal;
 }
 
 /** What crossed one site's WAN link toward its APs. */
@@ -146,6 +149,8 @@ export class Lab {
 
   /** Where the lab keeps keys, the controller's bundle (bundle/<class>) and each AP's flash. */
   readonly dir: string;
+  /** How many APs the lab was asked for (`aps` holds those that started). */
+  planned = 0;
 
   private constructor(controller: LabController, capture: CaptureFile | undefined, dir: string) {
     this.dir = dir;
@@ -250,6 +255,7 @@ export class Lab {
       throw err;
     }
     const lab = new Lab(controller, capture, dir);
+    lab.planned = o.aps;
     lab.#ownDir = ownDir;
     lab.#fetching = fetching;
     lab.#https = https;
@@ -267,16 +273,20 @@ export class Lab {
     try {
       // Mint every AP's identity and flash first: key generation and image
       // verification block the event loop, which must be free once APs talk.
-      const configs = [];
-      // Sink-mode flashes keep only a record: each class's factory image is verified once.
+      // Flash storage: credentials in files and a flash in its directory, as `vap run` has them.
+      // Sink storage (a lab of hundreds): credentials and a volatile flash in memory, one UDP port
+      // per AP — no file per AP (a 1,000-AP lab spent most of its start in mkdir and fsync).
+      const aps: { config: ApConfig; runtime: Partial<ApRuntimeOptions> }[] = [];
+      // Each class's factory image is verified once; a sink-mode flash holds only its record.
       const factory = new Map<ClassName, string | VerifiedImage>();
-      for (let i = 0; i < o.aps; i++) {
+      for (let i = 0; i < o.aps && !o.signal?.aborted; i++) {
         const classProfile = classProfiles[i % classProfiles.length]!;
         const model = classProfile.models[0]!.model;
         const mac = labMac(i);
         const commonName = apCommonName(model, parseMac(mac));
         const issued = issueLeaf(ca, { commonName, role: "ap", type: "ecdsa", validity });
-        const credential = writeCredential(join(pkiDir, "ap"), commonName, issued, issued.cert + ca.cert);
+        const inMemory = storage === "sink";
+        const credential = inMemory ? { cert: "(lab: in memory)", key: "(lab: in memory)" } : writeCredential(join(pkiDir, "ap"), commonName, issued, issued.cert + ca.cert);
         const config = parseApConfig(
           {
             baseMac: mac,
@@ -297,19 +307,27 @@ export class Lab {
         let image = factory.get(classProfile.name);
         if (!image) {
           const path = join(dir, "factory", classProfile.name);
-          image = storage === "sink" ? await UpgradeEngine.verifyFile(engineOptions, path) : path;
+          image = inMemory ? await UpgradeEngine.verifyFile(engineOptions, path) : path;
           factory.set(classProfile.name, image);
         }
-        await UpgradeEngine.provision(engineOptions, image);
-        configs.push(config);
+        if (typeof image === "string") {
+          await UpgradeEngine.provision(engineOptions, image);
+          aps.push({ config, runtime: {} });
+        } else {
+          const dtls = new DtlsContext({ role: "client", cert: issued.cert + ca.cert, key: issued.key, ca: ca.cert, ...(keylog ? { keylog } : {}) });
+          const flash = new MemoryFlash(classProfile.tmpKiB, { version: image.version, family: image.family });
+          aps.push({ config, runtime: { dtls, controllerCa: ca.cert, imageTrust: imageRoot.cert + (o.imageTrust ?? ""), flash, singlePort: true } });
+        }
       }
       const interval = 1000 / (o.startRate ?? 200);
-      for (const [i, config] of configs.entries()) {
+      for (const [i, { config, runtime }] of aps.entries()) {
         if (i > 0) await new Promise((r) => setTimeout(r, interval));
+        if (o.signal?.aborted) break;
         const name = config.identity.name;
         const apLog: Log = log.child({ ap: name }, { console: o.console && o.aps > 1 ? (l) => o.console!(`${name} ${l}`) : o.console });
         const index = i;
         const ap = await startAp(config, {
+          ...runtime,
           log: apLog,
           ...(o.keylog ? { keylog: o.keylog } : {}),
           wtp: {
@@ -356,13 +374,17 @@ export class Lab {
     });
   }
 
-  /** Resolve when `done` holds (checked now, then every 50 ms), or reject once `timeoutMs` passed with what is missing. */
-  waitFor(done: (lab: Lab) => boolean, timeoutMs: number, describe: (lab: Lab) => string): Promise<void> {
+  /**
+   * Resolve when `done` holds (checked now, then every 50 ms), or reject once
+   * `timeoutMs` passed with what is missing; the message names `totalMs`, the
+   * whole run's timeout when this wait is its last part.
+   */
+  waitFor(done: (lab: Lab) => boolean, timeoutMs: number, describe: (lab: Lab) => string, totalMs = timeoutMs): Promise<void> {
     return new Promise((resolve, reject) => {
       const started = Date.now();
       const check = () => {
         if (done(this)) resolve();
-        else if (Date.now() - started >= timeoutMs) reject(new Error(`timed out after ${timeoutMs / 1000} s: ${describe(this)}`));
+        else if (Date.now() - started >= timeoutMs) reject(new Error(`timed out after ${totalMs / 1000} s: ${describe(this)}`));
         else return setTimeout(check, 50);
         return undefined;
       };
@@ -470,7 +492,7 @@ export class Lab {
   }
 
   allInRun(): boolean {
-    return this.controller.inRun === this.aps.length && this.aps.every((a) => a.wtp.state === "Run");
+    return this.aps.length === this.planned && this.controller.inRun === this.aps.length && this.aps.every((a) => a.wtp.state === "Run");
   }
 
   async stop(): Promise<void> {

@@ -114,11 +114,23 @@ describe("vap lab", () => {
     expect(existsSync(join(dir, "lab.pcap"))).toBe(true);
   });
 
-  it("--until run exits 1 with the reason when the timeout passes first", async () => {
+  it("--until run exits 1 with the reason when the timeout passes first: --timeout counts from the start", async () => {
     const address = await freeLoopbackAddress();
     const lab = vap("lab", "--aps", "2", "--until", "run", "--address", address, "--timeout", "0s", "--quiet");
     expect(await lab.done).toBe(1);
-    expect(lab.err).toMatch(/^vap lab: timed out after 0 s: [12] AP\(s\) not in Run: AP0200\.0000\.000[12] in \w+/);
+    expect(lab.err).toBe("vap lab: timed out after 0 s: 2 AP(s) never started (the run ended first); 0 AP(s) not in Run\n");
+  });
+
+  it("a lab of hundreds still powering APs on at --timeout stops doing so and ends, exit 1, naming what never started", async () => {
+    const address = await freeLoopbackAddress();
+    const started = Date.now();
+    const lab = vap("lab", "--aps", "400", "--until", "run", "--address", address, "--timeout", "2s", "--quiet", "--controller-version", "17.9.4.27");
+    expect(await lab.done).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const m = /^vap lab: timed out after 2 s: (\d+) AP\(s\) never started \(the run ended first\); (\d+) AP\(s\) not in Run/.exec(lab.err);
+    expect(m, lab.err).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(0);
+    expect(Number(m![1])).toBeLessThan(400);
   });
 
   it("refuses bad flags with one line", async () => {

@@ -1,4 +1,5 @@
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { showImageLines } from "../../agent/upgrade/index.js";
 import { classNames } from "../../platform/classes/index.js";
@@ -45,6 +46,10 @@ describe("the lab upgrades its APs end to end (real UDP, DTLS, signed images, fl
     lab = await Lab.start({ aps: 3, profile: "rfc5415", address: await freeLoopbackAddress(), apVersion: OLD, controllerVersion: NEW, storage: "sink", console: null });
     await lab.waitFor((l) => l.allUpgraded(), 60_000, () => "not all upgraded");
     for (const ap of lab.aps) expect(ap.engine!.state).toMatchObject({ running: NEW, backup: OLD });
+    // Credentials and flashes in memory: no file per AP (the lab's own CA and bundle only).
+    expect(readdirSync(join(lab.dir, "pki", "ap"))).toEqual([]);
+    expect(existsSync(join(lab.dir, "aps"))).toBe(false);
+    for (const ap of lab.aps) expect(ap.engine!.flash.root).toBe("(volatile flash in memory)");
   }, 90_000);
 
   it("predownload in Run, then the controller upgrades and resets the APs onto the image they hold", async () => {
