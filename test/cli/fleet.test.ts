@@ -97,12 +97,14 @@ describe("vap fleet", () => {
     expect(summaryOf(fleet.out)).toMatchObject({ reached: true, inRun: 6, restarts: { "worker crashed": 6 } });
   });
 
-  it("without --until it runs until Ctrl-C, then stops every AP and exits 0", async () => {
+  it("without --until it runs until Ctrl-C, then stops every AP and exits 0; each AP from its own --source-addresses address", async () => {
     const { address, c } = await controller();
-    const fleet = spawnVap(["fleet", "--controller", address, "--aps", "4", "--pki", pki, "--workers", "1", "--metrics", "off"]);
+    const fleet = spawnVap(["fleet", "--controller", address, "--aps", "4", "--pki", pki, "--workers", "1", "--metrics", "off", "--source-addresses", "127.77.0.0/29"]);
     await c.until((out) => out.split("is in Run").length - 1 === 4, 30_000);
     expect(await fleet.interrupt()).toBe(0);
     expect(fleet.out).toMatch(/Fleet: 4 AP\(s\), 1 worker\(s\), [\d.]+ s; 4 in Run/);
+    // Each AP from its own source address, as --source-addresses gave them out.
+    for (let i = 1; i <= 4; i++) expect(c.out).toMatch(new RegExp(`AP AP0210\\.0000\\.000${i} \\(C9105AXI-B, 02:10:00:00:00:0${i}\\) joined from 127\\.77\\.0\\.${i}\\b`));
     await c.until((out) => out.split("DTLS peer closed the session (close_notify)").length - 1 === 4, 20_000);
   });
 
