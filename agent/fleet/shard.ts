@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { startAp, type DownloadEvent, type RunningAp } from "../ap/index.js";
 import { DtlsContext } from "../capwap/dtls/index.js";
-import type { WtpState } from "../capwap/wtp/index.js";
+import type { Wtp, WtpState } from "../capwap/wtp/index.js";
 import { parseApConfig, type ApConfig } from "../config/index.js";
 import { describeError, type Log, silentLog } from "../core/index.js";
 import { apCommonName, issueLeaf, validFor, type IssuedCertificate } from "../pki/index.js";
@@ -49,7 +49,8 @@ interface Slot {
   /** When the AP's current climb to Run began (power-on, a restart), ms. */
   climbFrom: number;
   restartsSeen: number;
-  wtp?: unknown;
+  /** The session whose restarts restartsSeen counts (a reload starts a new one). */
+  wtp?: Wtp;
   stopping?: boolean;
 }
 

@@ -18,7 +18,7 @@ export function liveLines(options: FleetOptions, t: FleetTotals): string[] {
   return [
     `vap fleet: ${options.aps} AP(s) → ${options.controllers.join(",")} · ${options.workers} worker(s) · ${elapsed.toFixed(0)} s`,
     `  ${stateText}`,
-    `  joins ${t.joins} (${(t.joins / Math.max(elapsed, 0.001)).toFixed(1)}/s) · DTLS ok ${t.handshakes.ok} failed ${t.handshakes.failed} · downloads in flight ${t.inFlight}, done ${t.downloads.length - failures}, failed ${failures}, ${mb(bytes)} MB`,
+    `  joins ${t.joins} (${t.recentJoinRate().toFixed(1)}/s now) · DTLS ok ${t.handshakes.ok} failed ${t.handshakes.failed} · downloads in flight ${t.inFlight}, done ${t.downloads.length - failures}, failed ${failures}, ${mb(bytes)} MB`,
     `  restarts ${t.restartCount()}${restarts.length ? `: ${restarts.join(", ")}` : ""}`,
   ];
 }

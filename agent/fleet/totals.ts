@@ -33,7 +33,18 @@ export class FleetTotals {
   firstDownloadAt: number | undefined;
   lastDownloadAt: number | undefined;
 
+  /** (seconds from the start, joins so far) at each report: the recent join rate. */
+  readonly #joinSamples: [number, number][] = [];
+
   constructor(readonly aps: number) {}
+
+  /** Joins per second over the last few seconds (the ramp's pace now, not the average since the start). */
+  recentJoinRate(windowSeconds = 5): number {
+    const now = this.elapsed();
+    const from = this.#joinSamples.find(([t]) => t >= now - windowSeconds);
+    if (!from || now - from[0] <= 0) return 0;
+    return (this.joins - from[1]) / (now - from[0]);
+  }
 
   add(worker: number, r: ShardReport): void {
     this.#latest.set(worker, r);
@@ -45,6 +56,8 @@ export class FleetTotals {
     for (const d of r.downloads) this.downloads.push(d);
     for (const [k, n] of Object.entries(r.restarts)) bump(this.restarts, k, n);
     const now = this.elapsed();
+    this.#joinSamples.push([now, this.joins]);
+    while (this.#joinSamples.length > 0 && this.#joinSamples[0]![0] < now - 60) this.#joinSamples.shift();
     this.#mergeFlows(r.flows);
     if (r.flows.length > 0 || r.downloads.length > 0) this.firstDownloadAt ??= now;
     if (r.downloads.length > 0) this.lastDownloadAt = now;

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { spawnVap, stopVapProcesses, vap } from "../support/cli.js";
+import { spawnVap, stopVapProcesses, vap, VAP_BIN } from "../support/cli.js";
 import { freeLoopbackAddress } from "../support/loopback.js";
 import { tempDir } from "../support/temp.js";
 import { readmeCommands } from "../support/readme.js";
@@ -106,6 +106,18 @@ describe("vap fleet", () => {
     // Each AP from its own source address, as --source-addresses gave them out.
     for (let i = 1; i <= 4; i++) expect(c.out).toMatch(new RegExp(`AP AP0210\\.0000\\.000${i} \\(C9105AXI-B, 02:10:00:00:00:0${i}\\) joined from 127\\.77\\.0\\.${i}\\b`));
     await c.until((out) => out.split("DTLS peer closed the session (close_notify)").length - 1 === 4, 20_000);
+  });
+
+  it("on a terminal the live summary redraws in place (a pty from script(1))", async () => {
+    const { address } = await controller();
+    const command = [process.execPath, VAP_BIN, "fleet", "--controller", address, "--aps", "3", "--pki", pki, "--workers", "1", "--metrics", "off", "--until", "run", "--hold", "3s"].join(" ");
+    const out = execFileSync("script", ["-qfec", command, "/dev/null"], { timeout: 60_000 }).toString();
+    const frames = out.split("vap fleet: 3 AP(s)").length - 1;
+    expect(frames, out).toBeGreaterThanOrEqual(3);
+    // Every frame after the first moves the cursor up over the previous one (4 lines) and clears below.
+    expect(out.split("\x1b[4F\x1b[J").length - 1).toBe(frames - 1);
+    expect(out).toContain("Run 3");
+    expect(out).toMatch(/All 3 in Run after/);
   });
 
   it("README's fleet section, typed in an empty folder (30 APs, a 3 s hold, a free address and metrics port for the test's sake)", async () => {
