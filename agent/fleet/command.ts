@@ -102,7 +102,7 @@ async function watch(options: FleetOptions, fleet: Fleet, io: CommandIo, stopped
   void stopped.then(() => (signalled = true));
   let drawn = 0;
   let lastProgress = 0;
-  let holdFrom: { at: number; echoes: number; restarts: number } | undefined;
+  let holdFrom: HoldStart | undefined;
   const reachedNow = () => (options.until === "run" ? t.allInRunAfter !== undefined : options.until === "upgraded" ? t.allUpgradedAfter !== undefined : false);
   for (;;) {
     await Promise.race([new Promise((r) => setTimeout(r, FLEET_DEFAULTS.reportEveryMs)), stopped]);
@@ -116,7 +116,7 @@ async function watch(options: FleetOptions, fleet: Fleet, io: CommandIo, stopped
     }
     const reached = reachedNow();
     const holdStarts = options.holdMs !== undefined && (options.until === undefined || reached);
-    if (holdStarts && !holdFrom) holdFrom = { at: t.elapsed(), echoes: t.echoes, restarts: t.restartCount() };
+    if (holdStarts && !holdFrom) holdFrom = { at: t.elapsed(), echoes: t.echoes, keepAlives: t.keepAlives, restarts: t.restartCount() };
     const held = holdFrom !== undefined && (t.elapsed() - holdFrom.at) * 1000 >= options.holdMs!;
     const timedOut = !reached && options.timeoutMs !== undefined && t.elapsed() * 1000 >= options.timeoutMs;
     const done = held || (reached && options.holdMs === undefined) || timedOut || signalled;
@@ -128,10 +128,31 @@ async function watch(options: FleetOptions, fleet: Fleet, io: CommandIo, stopped
   }
 }
 
-/** What the hold saw: restarts since it began, and Echo Responses against what the echo interval promises. */
-function holdResult(t: Fleet["totals"], from: { at: number; echoes: number; restarts: number }): NonNullable<FleetSummary["hold"]> {
+interface HoldStart {
+  at: number;
+  echoes: number;
+  keepAlives: number;
+  restarts: number;
+}
+
+/**
+ * What the hold saw: restarts since it began, and the Echo Responses and
+ * Data Channel Keep-Alives received against what their intervals promise
+ * (each AP in Run: one per whole interval of the hold).
+ */
+function holdResult(t: Fleet["totals"], from: HoldStart): NonNullable<FleetSummary["hold"]> {
   const seconds = t.elapsed() - from.at;
-  const received = t.echoes - from.echoes;
-  const expected = t.echoIntervalMs > 0 ? t.inRun * Math.floor((seconds * 1000) / t.echoIntervalMs) : 0;
-  return { seconds: Math.round(seconds), restarts: t.restartCount() - from.restarts, echoesReceived: received, echoesExpected: expected, missedEchoes: Math.max(0, expected - received) };
+  const promised = (intervalMs: number) => (intervalMs > 0 ? t.inRun * Math.floor((seconds * 1000) / intervalMs) : 0);
+  const echoes = { received: t.echoes - from.echoes, expected: promised(t.echoIntervalMs) };
+  const keepAlives = { received: t.keepAlives - from.keepAlives, expected: promised(t.keepAliveIntervalMs) };
+  return {
+    seconds: Math.round(seconds),
+    restarts: t.restartCount() - from.restarts,
+    echoesReceived: echoes.received,
+    echoesExpected: echoes.expected,
+    missedEchoes: Math.max(0, echoes.expected - echoes.received),
+    keepAlivesReceived: keepAlives.received,
+    keepAlivesExpected: keepAlives.expected,
+    missedKeepAlives: Math.max(0, keepAlives.expected - keepAlives.received),
+  };
 }

@@ -17,6 +17,9 @@ export interface ShardReport {
   echoes: number;
   /** The longest echo interval in force (ms). */
   echoIntervalMs: number;
+  /** Data Channel Keep-Alives the APs' current sessions received so far, and the longest keep-alive interval (ms). */
+  keepAlives: number;
+  keepAliveIntervalMs: number;
   /** Since the last report: */
   joins: number;
   /** Power-on (or restart) to Run, seconds, one per join. */
@@ -31,7 +34,7 @@ export interface ShardReport {
 }
 
 export function emptyReport(): ShardReport {
-  return { states: {}, inRun: 0, upgraded: 0, inFlight: 0, at: 0, flows: [], echoes: 0, echoIntervalMs: 0, joins: 0, joinSeconds: [], handshakes: { ok: 0, failed: 0 }, imageBytes: {}, downloads: [], restarts: {} };
+  return { states: {}, inRun: 0, upgraded: 0, inFlight: 0, at: 0, flows: [], echoes: 0, echoIntervalMs: 0, keepAlives: 0, keepAliveIntervalMs: 0, joins: 0, joinSeconds: [], handshakes: { ok: 0, failed: 0 }, imageBytes: {}, downloads: [], restarts: {} };
 }
 
 /** Add `n` to `record[key]`. */

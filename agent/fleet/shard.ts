@@ -108,6 +108,8 @@ export class FleetShard {
       if (ap.engine && ap.engine.running === w.controller?.softwareVersion) r.upgraded++;
       r.echoes += w.stats.echoes;
       r.echoIntervalMs = Math.max(r.echoIntervalMs, w.echoIntervalMs);
+      r.keepAlives += w.stats.keepAlives;
+      r.keepAliveIntervalMs = Math.max(r.keepAliveIntervalMs, w.keepAliveIntervalMs);
     }
     return r;
   }

@@ -52,7 +52,7 @@ export interface FleetSummary {
     expectedMaxConcurrent?: number;
     limitRespected?: boolean;
   };
-  hold?: { seconds: number; restarts: number; echoesReceived: number; echoesExpected: number; missedEchoes: number };
+  hold?: { seconds: number; restarts: number; echoesReceived: number; echoesExpected: number; missedEchoes: number; keepAlivesReceived: number; keepAlivesExpected: number; missedKeepAlives: number };
   rssMiB: number;
 }
 
@@ -112,7 +112,10 @@ export function summaryText(s: FleetSummary): string {
       `Concurrent downloads: at most ${d.peakConcurrent}${d.expectedMaxConcurrent !== undefined ? ` (the controller's limit ${d.expectedMaxConcurrent}: ${d.limitRespected ? "respected" : "EXCEEDED"})` : ""}; failures: ${Object.entries(d.failuresByReason).map(([r, n]) => `${n}× ${r}`).join(", ") || "none"}.`,
     );
   }
-  if (s.hold) lines.push(`Held ${s.hold.seconds} s: ${s.hold.restarts} restart(s), ${s.hold.echoesReceived} of ${s.hold.echoesExpected} expected Echo Responses (${s.hold.missedEchoes} missed).`);
+  if (s.hold) {
+    const h = s.hold;
+    lines.push(`Held ${h.seconds} s: ${h.restarts} restart(s); ${h.echoesReceived} of ${h.echoesExpected} expected Echo Responses (${h.missedEchoes} missed), ${h.keepAlivesReceived} of ${h.keepAlivesExpected} expected Data Channel Keep-Alives (${h.missedKeepAlives} missed).`);
+  }
   lines.push(`Memory: ${s.rssMiB} MiB resident (${((s.rssMiB * 1024) / s.aps).toFixed(1)} KiB per AP).`);
   return lines.join("\n");
 }

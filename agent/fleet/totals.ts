@@ -128,6 +128,14 @@ export class FleetTotals {
     return Math.max(0, ...[...this.#latest.values()].map((r) => r.echoIntervalMs));
   }
 
+  get keepAlives(): number {
+    return this.#sum((r) => r.keepAlives);
+  }
+
+  get keepAliveIntervalMs(): number {
+    return Math.max(0, ...[...this.#latest.values()].map((r) => r.keepAliveIntervalMs));
+  }
+
   /** APs per state, fleet-wide (APs of a worker that has not reported yet are Off). */
   states(): Record<string, number> {
     const states: Record<string, number> = {};

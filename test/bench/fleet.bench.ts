@@ -3,7 +3,7 @@
  * host, as the issue's done-when runs them:
  *  - fleet.10k.time-to-run / join-rate: VAP_BENCH_FLEET_APS (10,000) APs to Run, against TRex Wireless's published 93 joins/s;
  *  - fleet.10k.rss-per-ap: both processes' resident memory per AP once all are in Run (target ≤ 150 KiB for the fleet);
- *  - fleet.10k.hold: restarts and missed Echo Responses while all hold Run for VAP_BENCH_FLEET_HOLD (10m);
+ *  - fleet.10k.hold: restarts, missed Echo Responses and Data Channel Keep-Alives while all hold Run for VAP_BENCH_FLEET_HOLD (10m);
  *  - fleet.storm: VAP_BENCH_STORM_APS (200) APs in sink mode download a realistic ap1g8 image at join, the controller
  *    allowing 100 at once, window 20: aggregate MB/s against one AP's download alone over the same loopback.
  */
@@ -91,7 +91,7 @@ try {
       report({ bench: "fleet.10k.rss-per-ap", value: Math.round(rssAtRun.fleet / APS / 1024), unit: "KiB", bound: 150, boundKind: "target", aps: APS, note: "vap fleet's whole process (supervisor and workers) once all were in Run" });
       report({ bench: "fleet.10k.controller-rss-per-ap", value: Math.round(rssAtRun.controller / APS / 1024), unit: "KiB", aps: APS, note: "vap controller's process with every AP in Run" });
     }
-    report({ bench: "fleet.10k.hold", value: s.hold?.restarts ?? NaN, unit: "restarts", bound: 0, boundKind: "target", seconds: s.hold?.seconds, missedEchoes: s.hold?.missedEchoes, echoesReceived: s.hold?.echoesReceived, echoesExpected: s.hold?.echoesExpected });
+    report({ bench: "fleet.10k.hold", value: s.hold?.restarts ?? NaN, unit: "restarts", bound: 0, boundKind: "target", seconds: s.hold?.seconds, missedEchoes: s.hold?.missedEchoes, echoesReceived: s.hold?.echoesReceived, echoesExpected: s.hold?.echoesExpected, missedKeepAlives: s.hold?.missedKeepAlives, keepAlivesReceived: s.hold?.keepAlivesReceived, keepAlivesExpected: s.hold?.keepAlivesExpected });
   }
 
   // The storm, after one AP alone over the same loopback.

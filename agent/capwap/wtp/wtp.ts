@@ -43,7 +43,8 @@ export class Wtp {
   /** Every packet the AP throws away is counted; its log line is rate-limited per (source, reason): a flood costs a summary. */
   readonly #discards: RepeatLimiter;
   #startedAt = 0;
-  readonly stats = { joins: 0, restarts: 0, echoes: 0, discarded: 0 };
+  /** Echoes: Echo Responses received; keepAlives: the controller's Data Channel Keep-Alives received. */
+  readonly stats = { joins: 0, restarts: 0, echoes: 0, keepAlives: 0, discarded: 0 };
 
   constructor(options: WtpOptions) {
     this.#o = { clock: systemClock, random: systemRandom, log: silentLog, ...options };
@@ -83,6 +84,11 @@ export class Wtp {
   get pathMtu(): number | undefined {
     const ac = this.#machine.context.ac?.endpoint;
     return this.#channel && ac ? maxControlPacket(ac.address, this.#dtls) : undefined;
+  }
+
+  /** The Data Channel Keep-Alive interval, ms. */
+  get keepAliveIntervalMs(): number {
+    return this.#settings.config.timers.dataChannelKeepAliveMs;
   }
 
   /** The echo interval in force (the controller's CAPWAP Timers, else the configured one), ms. */
@@ -397,7 +403,10 @@ export class Wtp {
     try {
       const packet = decodeDataPacket<Element>(datagram, this.#settings.profile.elements);
       const session = packet.kind === "keepalive" ? findElement(packet.elements, "SessionId")?.sessionId : undefined;
-      if (session && equalBytes(session, this.#sessionId)) this.#dispatch({ type: "keepAlive" });
+      if (session && equalBytes(session, this.#sessionId)) {
+        this.stats.keepAlives++;
+        this.#dispatch({ type: "keepAlive" });
+      }
     } catch (err) {
       if (!(err instanceof CapwapDecodeError)) throw err;
       this.stats.discarded++;
