@@ -78,6 +78,21 @@ describe("vap fleet", () => {
     expect(c.out.split("is in Run").length - 1).toBe(12);
   });
 
+  it("--storage flash: each AP's real partitions in --state DIR/apN, installed from --factory the first time, upgraded like a lab AP's", async () => {
+    const factory = join(dir, "factory");
+    expect((await vap("image", "bundle", "--version", "17.9.4.27", "--out", factory, "--keys", keys, "--classes", "ap1g8", "--size", "65536")).code).toBe(0);
+    const { address } = await controller("--bundle", bundle, "--version", "17.12.1.5", "--window", "8");
+    const state = join(dir, "fleet-state");
+    const fleet = spawnVap(["fleet", "--controller", address, "--aps", "2", "--pki", pki, "--image-trust", join(keys, "image-ca.pem"), "--storage", "flash", "--state", state, "--factory", factory, "--workers", "1", "--metrics", "off", "--until", "upgraded", "--json"]);
+    expect((await fleet.exited).code, fleet.out).toBe(0);
+    expect(summaryOf(fleet.out)).toMatchObject({ upgraded: 2, downloads: { ok: 2 } });
+    for (const ap of ["ap1", "ap2"]) {
+      const shown = await vap("flash", "show", "--state", join(state, ap), "--class", "ap1g8", "--trust", join(keys, "image-ca.pem"));
+      expect(shown.out).toMatch(/17\.12\.1\.5/);
+      expect(shown.out).toMatch(/17\.9\.4\.27/);
+    }
+  });
+
   it("ends at --timeout with exit 1 and says what was not reached, when no controller answers", async () => {
     const address = await freeLoopbackAddress();
     const fleet = spawnVap(["fleet", "--controller", address, "--aps", "3", "--pki", pki, "--until", "run", "--timeout", "3s", "--metrics", "off", "--json"]);
