@@ -11,6 +11,12 @@ import { type ImageSink, tappedSink } from "../transfer/index.js";
 export type DownloadEvent =
   /** Its first byte arrived (a controller that limits downloads at once holds the others before any byte). */
   | { kind: "started"; source: ImageSourceName; mode: "join" | "predownload" }
+  /**
+   * Its bytes stopped flowing: the last announced byte arrived (before the
+   * AP acknowledges it, so before the controller can give its slot to
+   * another AP), or the download ended first.
+   */
+  | { kind: "drained"; source: ImageSourceName; mode: "join" | "predownload" }
   /** It ended: installed (`ok`) or failed for `reason`; `ms` from its first byte (from its start when none came). */
   | { kind: "ended"; source: ImageSourceName; mode: "join" | "predownload"; ok: boolean; reason?: ImageSourceFailure; bytes: number; ms: number; flowed: boolean };
 
@@ -19,7 +25,10 @@ interface Current {
   mode: "join" | "predownload";
   startedAt: number;
   bytes: number;
+  /** Bytes the source announced (begin), when it did. */
+  size?: number;
   flowed: boolean;
+  drained: boolean;
 }
 
 export class DownloadWatch {
@@ -33,6 +42,9 @@ export class DownloadWatch {
   /** The sink a download writes into, its bytes counted. */
   sink(sink: ImageSink): ImageSink {
     return tappedSink(sink, {
+      begin: (image) => {
+        if (this.#current && image.size !== undefined) this.#current.size = image.size;
+      },
       write: (chunk) => {
         const c = this.#current;
         if (!c) return;
@@ -42,8 +54,16 @@ export class DownloadWatch {
           this.onEvent({ kind: "started", source: c.source, mode: c.mode });
         }
         c.bytes += chunk.byteLength;
+        if (c.size !== undefined && c.bytes >= c.size) this.#drain(c);
       },
+      finish: () => this.#current && this.#drain(this.#current),
     });
+  }
+
+  #drain(c: Current): void {
+    if (!c.flowed || c.drained) return;
+    c.drained = true;
+    this.onEvent({ kind: "drained", source: c.source, mode: c.mode });
   }
 
   /** The sources, each start and end reported. */
@@ -52,12 +72,13 @@ export class DownloadWatch {
     for (const [name, starter] of Object.entries(sources) as [ImageSourceName, NonNullable<ImageSources[ImageSourceName]>][]) {
       watched[name] = {
         start: (download, host) => {
-          const current: Current = { source: name, mode: download.mode, startedAt: this.clock.now(), bytes: 0, flowed: false };
+          const current: Current = { source: name, mode: download.mode, startedAt: this.clock.now(), bytes: 0, flowed: false, drained: false };
           this.#current = current;
           let ended = false;
           const end = (ok: boolean, reason?: ImageSourceFailure) => {
             if (ended) return;
             ended = true;
+            this.#drain(current);
             if (this.#current === current) this.#current = undefined;
             this.onEvent({ kind: "ended", source: name, mode: download.mode, ok, ...(reason ? { reason } : {}), bytes: current.bytes, ms: this.clock.now() - current.startedAt, flowed: current.flowed });
           };

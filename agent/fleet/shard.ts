@@ -219,14 +219,10 @@ export class FleetShard {
   }
 
   #download(e: DownloadEvent): void {
-    if (e.kind === "started") {
-      this.#inFlight++;
-      this.#pending.flows.push(epochNow());
+    if (e.kind === "started" || e.kind === "drained") {
+      this.#inFlight += e.kind === "started" ? 1 : -1;
+      this.#pending.flows.push(e.kind === "started" ? epochNow() : -epochNow());
       return;
-    }
-    if (e.flowed) {
-      this.#inFlight--;
-      this.#pending.flows.push(-epochNow());
     }
     const method = e.source;
     bump(this.#pending.imageBytes, method, e.bytes);
