@@ -5,7 +5,7 @@ export interface ShardReport {
   /** APs per CAPWAP state; APs not powered on yet are `Off`. */
   states: Partial<Record<WtpState | "Off", number>>;
   inRun: number;
-  /** In Run on the version their controller runs. */
+  /** In Run on the version their controller runs (the flash's, or the configured one without image trust). */
   upgraded: number;
   /** Downloads whose bytes flow now. */
   inFlight: number;

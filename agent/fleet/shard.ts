@@ -105,7 +105,8 @@ export class FleetShard {
       if (!ap || slot.state !== "Run") continue;
       r.inRun++;
       const w = ap.wtp;
-      if (ap.engine && ap.engine.running === w.controller?.softwareVersion) r.upgraded++;
+      // An AP without image trust reports its configured version (it cannot upgrade, but may already run the controller's).
+      if ((ap.engine?.running ?? slot.config.versions.running) === w.controller?.softwareVersion) r.upgraded++;
       r.echoes += w.stats.echoes;
       r.echoIntervalMs = Math.max(r.echoIntervalMs, w.echoIntervalMs);
       r.keepAlives += w.stats.keepAlives;
