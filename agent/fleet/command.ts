@@ -39,8 +39,8 @@ const USAGE = `--controller ADDR[,ADDR…] --aps N --pki DIR [--classes ap1g8,ap
   another address (:PORT is every address) or off. A terminal shows a live summary; the
   summary at the end is text, or JSON with --json. --until run|upgraded
   ends the run once every AP is in Run (upgraded: on its controller's
-  version), then --hold keeps it going that long and reports restarts and
-  missed echoes; exit status 0, or 1 when --until is not reached before
+  version), then --hold keeps it going that long and reports restarts,
+  missed echoes and missed data keep-alives; exit status 0, or 1 when --until is not reached before
   --timeout (default ${DEFAULT_UNTIL_TIMEOUT}) or a Ctrl-C. Without --until it runs until
   Ctrl-C (or for --hold). --config FILE: YAML whose keys are these flag
   names; a flag on the command line wins.`;
