@@ -5,14 +5,11 @@
  * would hold (version, family, hash), verified the same way.
  */
 import type { ClassName } from "../../platform/classes/index.js";
-import { otherPartition, type PartitionDraft, type PartitionName } from "../../platform/flash/index.js";
+import { otherPartition, type PartitionDraft, type PartitionName, SINK_RECORD } from "../../platform/flash/index.js";
 import { checkImageDirectoryFiles, directorySink, hashOnlySink, type MemberCheck, readImageDirectoryInfo, verifyImage, verifyImageDirectory, type VerifiedImage } from "../../images/index.js";
 import type { Log } from "../core/index.js";
 import { type Context, verifyOptions } from "./context.js";
 import { type PartitionImage, type PartitionIntegrity, UpgradeError } from "./types.js";
-
-/** A sink-mode partition's content: what it would hold. */
-const RECORD = "image.json";
 
 /** What the engine keeps of the flash; FlashState derives the rest. */
 export interface Layout {
@@ -55,7 +52,7 @@ export async function verifyPartition({ options, flash, roots }: Context, p: Par
   try {
     const image: PartitionImage =
       options.storage === "sink"
-        ? parseRecord(await flash.readPartitionFile(p, RECORD))
+        ? parseRecord(await flash.readPartitionFile(p, SINK_RECORD))
         : await verifyImageDirectory(flash.partitionDir(p), { policy: options.policy, trust: roots, family: options.hardwareClass.name });
     if (image.family !== options.hardwareClass.name) return new Error(`image family ${image.family} is not ${options.hardwareClass.name}`);
     return { version: image.version, family: image.family };
@@ -67,7 +64,7 @@ export async function verifyPartition({ options, flash, roots }: Context, p: Par
 /** A sink-mode partition's record: a version and a family, or an Error (a damaged record is no image). */
 function parseRecord(text: string): PartitionImage {
   const record = JSON.parse(text) as { version?: unknown; family?: unknown } | null;
-  if (typeof record?.version !== "string" || typeof record.family !== "string") throw new Error(`${RECORD} names no version and family`);
+  if (typeof record?.version !== "string" || typeof record.family !== "string") throw new Error(`${SINK_RECORD} names no version and family`);
   return { version: record.version, family: record.family as ClassName };
 }
 
@@ -117,14 +114,14 @@ export function accepted(log: Log, verified: VerifiedImage): PartitionImage {
 
 async function writeRecord(draft: PartitionDraft, verified: VerifiedImage): Promise<void> {
   const image: PartitionImage & { finalHash: string } = { version: verified.version, family: verified.family as ClassName, finalHash: verified.finalHash };
-  await draft.writeFile(RECORD, JSON.stringify(image));
+  await draft.writeFile(SINK_RECORD, JSON.stringify(image));
 }
 
 /** The image's final_hash (hex) as partition `p` holds it, unverified; undefined when it holds none. */
 export async function partitionHash({ options, flash }: Context, p: PartitionName): Promise<string | undefined> {
   try {
     if (options.storage === "sink") {
-      const { finalHash } = JSON.parse(await flash.readPartitionFile(p, RECORD)) as { finalHash?: unknown };
+      const { finalHash } = JSON.parse(await flash.readPartitionFile(p, SINK_RECORD)) as { finalHash?: unknown };
       return typeof finalHash === "string" ? finalHash : undefined;
     }
     return (await flash.readPartitionFile(p, "final_hash")).trim() || undefined;

@@ -34,6 +34,9 @@ export const STAGED_IMAGES = { download: "part.tar", cli: "cli_part.tar" } as co
 export type StagedImage = keyof typeof STAGED_IMAGES;
 
 export type PartitionName = "part1" | "part2";
+
+/** What a sink-mode partition holds: one record file naming the image it would hold (version, family, final hash). */
+export const SINK_RECORD = "image.json";
 export const PARTITIONS: readonly PartitionName[] = ["part1", "part2"];
 
 export function otherPartition(p: PartitionName): PartitionName {

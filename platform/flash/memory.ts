@@ -8,16 +8,13 @@
  * is powered on afresh each run.
  */
 import { type DurableFile, UsageError } from "../../agent/core/index.js";
-import type { BootRecord, FlashStore, PartitionDraft, PartitionName } from "./flash.js";
+import { type BootRecord, type FlashStore, type PartitionDraft, type PartitionName, SINK_RECORD } from "./flash.js";
 
 /** The image a fleet AP ships with: a sink-mode record names its version and family only. */
 export interface FactoryRecord {
   version: string;
   family: string;
 }
-
-/** The sink-mode partition record file (the engine's name for it). */
-const RECORD = "image.json";
 
 export class MemoryFlash implements FlashStore {
   readonly root = "(volatile flash in memory)";
@@ -31,7 +28,7 @@ export class MemoryFlash implements FlashStore {
     factory?: FactoryRecord,
   ) {
     if (factory) {
-      this.#partitions.set("part2", new Map([[RECORD, JSON.stringify({ version: factory.version, family: factory.family, finalHash: "factory" })]]));
+      this.#partitions.set("part2", new Map([[SINK_RECORD, JSON.stringify({ version: factory.version, family: factory.family, finalHash: "factory" })]]));
       this.#boot = { boot: "part2", lastReloadReason: "power on", reloads: 0 };
     }
   }
