@@ -29,11 +29,29 @@ export function loadHostKey(path: string): string {
   return key;
 }
 
+/**
+ * ssh2's generateKeyPairSync("ed25519") writes a public key that starts
+ * with a zero byte as 31 bytes (it strips the zero as from an integer):
+ * about 1 key in 230 is one ssh2.Server then refuses ("Malformed OpenSSH
+ * private key"; a CI run failed so). Such a key is thrown away and another
+ * made; 8 in a row would be a 1-in-10^18 event, so the bound only stops a
+ * broken library from looping.
+ */
+const HOST_KEY_ATTEMPTS = 8;
+
+function wellFormedEd25519Key(): string {
+  for (let i = 0; i < HOST_KEY_ATTEMPTS; i++) {
+    const { private: key } = ssh2.utils.generateKeyPairSync("ed25519");
+    if (!(ssh2.utils.parseKey(key) instanceof Error)) return key;
+  }
+  throw new Error(`ssh2 made ${HOST_KEY_ATTEMPTS} ed25519 keys it cannot read back`);
+}
+
 function createHostKey(path: string): string {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     chmodSync(dirname(path), 0o700);
-    const { private: key } = ssh2.utils.generateKeyPairSync("ed25519");
+    const key = wellFormedEd25519Key();
     // wx: a second AP process racing on the same state dir fails here rather than overwriting the key the first one serves.
     writeFileSync(path, key, { mode: 0o600, flag: "wx" });
     return key;
