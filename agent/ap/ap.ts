@@ -19,7 +19,7 @@ import { capwapImageSource, oobImageSource, primaryImageSource } from "../transf
 import { UpgradeEngine, type UpgradeEngineOptions } from "../upgrade/index.js";
 import { type ApConsole, type CapwapView, type ConsoleHost, createApConsole, LOG_RING_LINES } from "../console/index.js";
 import type { FlashStore } from "../../platform/flash/index.js";
-import { apDtlsContext } from "./credentials.js";
+import { apDtlsContext, type PemCredentials } from "./credentials.js";
 import { type DownloadEvent, DownloadWatch } from "./download-watch.js";
 import { LogRing } from "./log-ring.js";
 import { PrimaryImageServer, type PrimaryServerStatus } from "./primary.js";
@@ -33,10 +33,10 @@ export interface ApRuntimeOptions {
   keylog?: string;
   /** Extra WTP options (state hooks, tests). */
   wtp?: Partial<WtpOptions>;
-  /** A DTLS client context built elsewhere, instead of one from the configured credential files (a fleet's, issued in memory; tests). */
+  /** A DTLS client context built elsewhere, instead of one from the configured credentials (tests). */
   dtls?: DtlsContext;
-  /** PEM of the controller's CA (what checks its HTTPS server), instead of reading dtls.ca: a fleet reads it once for all. */
-  controllerCa?: string;
+  /** The certificate, key and CA in memory instead of the files dtls names (a fleet's or a large lab's, issued without a file). */
+  pem?: PemCredentials;
   /** PEM of the image-signing roots, instead of reading image.trust: a fleet reads it once for all. */
   imageTrust?: string;
   /** The flash, instead of the directory flash in stateDir: a fleet's volatile one (MemoryFlash, sink storage); the private config is then volatile too. */
@@ -76,7 +76,7 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   let current = withPrivateConfig(config, privateConfig);
   let bootedAt = systemClock.wallNow();
   const capture = options.pcap ? CaptureFile.open(options.pcap, (err) => log.warn(err.message)) : undefined;
-  const dtls = options.dtls ?? apDtlsContext(config.dtls, options.keylog ? keylogFileSink(options.keylog) : undefined);
+  const dtls = options.dtls ?? apDtlsContext(config.dtls, options.keylog ? keylogFileSink(options.keylog) : undefined, options.pem);
   const engineOptions = config.image && upgradeOptions(config, log, options);
   let engine = engineOptions ? await UpgradeEngine.boot(engineOptions) : undefined;
   if (!engine) log.warn("No image trust configured (image.trust): firmware upgrades are disabled");
@@ -88,7 +88,7 @@ export async function startAp(config: ApConfig, options: ApRuntimeOptions): Prom
   // Every source fills the same sink: the upgrade engine's, for this download's mode; a primary's download is also kept, to serve.
   const engineSink = (download: ImageDownload) => (download.efficient?.role === "primary" ? primary.keeping(engine!.downloadSink(download.mode)) : engine!.downloadSink(download.mode));
   const imageSink = { imageName, sink: watch ? (download: ImageDownload) => watch.sink(engineSink(download)) : engineSink };
-  const controllerCa = engine && config.dtls.mode === "x509" ? (options.controllerCa ?? readOperatorFile(config.dtls.ca, "dtls.ca")) : undefined;
+  const controllerCa = engine && config.dtls.mode === "x509" ? (options.pem?.ca ?? readOperatorFile(config.dtls.ca, "dtls.ca")) : undefined;
   // An AP bound to one address downloads from it too, as a real AP with its one interface.
   const { bindAddress } = config.discovery;
   const localAddress = bindAddress !== "0.0.0.0" && bindAddress !== "::" ? { localAddress: bindAddress } : {};

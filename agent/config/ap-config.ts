@@ -118,6 +118,9 @@ export interface OobSettings {
  * back is not public: 10 s is far above a WAN's round trip and TLS handshake,
  * and short enough that a stalled server costs little before CAPWAP starts.
  */
+/** The version an AP without image trust reports, and the factory image of the lab's and the fleet's APs. */
+export const DEFAULT_AP_VERSION = "17.9.4.27";
+
 export const OOB_DEFAULTS: OobSettings = { enabled: true, stallTimeoutMs: 10_000 };
 
 /**
@@ -236,7 +239,7 @@ export function parseApConfig(raw: unknown, source: string, baseDir = "."): ApCo
 
   const v = f.object("versions");
   v.only("running", "backup");
-  const versions = { running: v.string("running", "17.9.4.27"), backup: v.string("backup", "0.0.0.0") };
+  const versions = { running: v.string("running", DEFAULT_AP_VERSION), backup: v.string("backup", "0.0.0.0") };
   for (const [k, value] of Object.entries(versions)) if (!isSoftwareVersion(value)) v.fail(k, `"${value}" is not a version like 17.9.4.27 (four parts, each 0–255)`);
 
   let image: ImageSettings | undefined;

@@ -15,6 +15,7 @@ export {
   type DtlsCredentials,
   type ImageSettings,
   OOB_DEFAULTS,
+  DEFAULT_AP_VERSION,
   EFFICIENT_UPGRADE_DEFAULTS,
   type EfficientUpgradeSettings,
   type ConsoleLogin,

@@ -8,14 +8,11 @@ import { FLEET_FLAGS, type FleetOptions, fleetOptions } from "./options.js";
 import { Fleet } from "./supervisor.js";
 import { fleetSummary, liveLines, summaryText, type FleetSummary } from "./summary.js";
 
-/** With --until and no --timeout, the fleet gives up after this long. */
-const DEFAULT_UNTIL_TIMEOUT = "10m";
-
 const USAGE = `--controller ADDR[,ADDR…] --aps N --pki DIR [--classes ap1g8,ap1g7 | ap1g8:3,ap1g4:1]
           [--profile cisco|rfc5415] [--mac-prefix ${FLEET_DEFAULTS.macPrefix}] [--shard K|auto]
           [--source-addresses 127.1.0.0/16|IFACE] [--ramp ${FLEET_DEFAULTS.rampPerSecond}/s] [--jitter 500ms]
           [--version ${FLEET_DEFAULTS.version}] [--image-trust FILE] [--storage sink | --storage flash --state DIR --factory DIR] [--workers auto|N] [--metrics [ADDR]:PORT|off]
-          [--until run|upgraded] [--timeout ${DEFAULT_UNTIL_TIMEOUT}] [--hold 10m] [--expect-max-downloads N]
+          [--until run|upgraded] [--timeout ${FLEET_DEFAULTS.untilTimeout}] [--hold 10m] [--expect-max-downloads N]
           [--json] [--config fleet.yaml]
   Runs N APs against a controller (the lab's, or a real one that trusts
   DIR/ca.pem as its LSC CA): each with its own base MAC (--mac-prefix + its
@@ -41,7 +38,7 @@ const USAGE = `--controller ADDR[,ADDR…] --aps N --pki DIR [--classes ap1g8,ap
   ends the run once every AP is in Run (upgraded: on its controller's
   version), then --hold keeps it going that long and reports restarts,
   missed echoes and missed data keep-alives; exit status 0, or 1 when --until is not reached before
-  --timeout (default ${DEFAULT_UNTIL_TIMEOUT}) or a Ctrl-C. Without --until it runs until
+  --timeout (default ${FLEET_DEFAULTS.untilTimeout}) or a Ctrl-C. Without --until it runs until
   Ctrl-C (or for --hold). --config FILE: YAML whose keys are these flag
   names; a flag on the command line wins.`;
 
@@ -53,7 +50,6 @@ export const fleetCommand: Command = {
     const { values, positionals } = parseOptions(argv, FLEET_FLAGS);
     noPositionals(positionals);
     const options = fleetOptions(values, { cores: availableParallelism() });
-    if (options.until && options.timeoutMs === undefined) options.timeoutMs = fleetOptions({ ...values, timeout: DEFAULT_UNTIL_TIMEOUT }).timeoutMs!;
     const credentials = Fleet.credentials(options);
     const stop = listenForStop(io.signal);
     try {

@@ -9,8 +9,6 @@ import type { FleetOptions } from "./options.js";
 export interface FleetIdentity {
   index: number;
   mac: string;
-  /** The MAC as a number (apCommonName). */
-  macNumber: number;
   classProfile: HardwareClass;
   model: string;
 }
@@ -27,7 +25,6 @@ export function fleetIdentity(index: number, options: Pick<FleetOptions, "macPre
   return {
     index,
     mac: bytes.map((b) => b.toString(16).padStart(2, "0")).join(":"),
-    macNumber: bytes.reduce((n, b) => n * 256 + b, 0),
     classProfile,
     model: classProfile.models[0]!.model,
   };

@@ -1,4 +1,6 @@
 /** The fleet's defaults and bounds, in one place. */
+import { DEFAULT_AP_VERSION } from "../config/index.js";
+
 export const FLEET_DEFAULTS = {
   /** The first three bytes of every fleet AP's base MAC (locally administered); the index fills the other three. */
   macPrefix: "02:10:00",
@@ -13,7 +15,9 @@ export const FLEET_DEFAULTS = {
   rampPerSecond: 100,
   /** Each AP's power-on is delayed by a random amount up to this, ms. */
   jitterMs: 0,
-  version: "17.9.4.27",
+  version: DEFAULT_AP_VERSION,
+  /** With --until and no --timeout, the fleet gives up after this long. */
+  untilTimeout: "10m",
   storage: "sink",
   profile: "cisco",
   /** Live summary redraw (TTY) and worker report period, ms. */

@@ -124,7 +124,7 @@ export function fleetOptions(flags: Values, host: { cores: number; hostname?: st
   if (metrics !== "off") options.metrics = { ...listenFlag("metrics", metrics ?? FLEET_DEFAULTS.metrics), given: metrics !== undefined };
   const until = text("until");
   if (until) options.until = choiceFlag("until", until, ["run", "upgraded"] as const);
-  const timeout = text("timeout");
+  const timeout = text("timeout") ?? (until ? FLEET_DEFAULTS.untilTimeout : undefined);
   if (timeout) options.timeoutMs = durationFlag("timeout", timeout);
   const hold = text("hold");
   if (hold) options.holdMs = durationFlag("hold", hold);

@@ -9,11 +9,10 @@
  */
 import { join } from "node:path";
 import { startAp, type DownloadEvent, type RunningAp } from "../ap/index.js";
-import { DtlsContext } from "../capwap/dtls/index.js";
 import type { Wtp, WtpState } from "../capwap/wtp/index.js";
 import { parseApConfig, type ApConfig } from "../config/index.js";
 import { describeError, type Log, silentLog } from "../core/index.js";
-import { apCommonName, issueLeaf, validFor, type IssuedCertificate } from "../pki/index.js";
+import { apCommonName, issueLeaf, parseMac, validFor } from "../pki/index.js";
 import { UpgradeEngine } from "../upgrade/index.js";
 import { MemoryFlash } from "../../platform/flash/index.js";
 import { classPattern, type FleetIdentity, fleetIdentity } from "./identity.js";
@@ -58,7 +57,7 @@ export class FleetShard {
   readonly #setup: ShardSetup;
   readonly #log: Log;
   readonly #slots: Slot[];
-  readonly #ca: IssuedCertificate;
+  readonly #ca: { cert: string; key: string };
   readonly #validity = validFor(CERT_VALIDITY_DAYS);
   readonly #startedAt = performance.now();
   #next = 0;
@@ -71,7 +70,7 @@ export class FleetShard {
   constructor(setup: ShardSetup, log: Log = silentLog) {
     this.#setup = setup;
     this.#log = log;
-    this.#ca = { cert: setup.ca.cert, key: setup.ca.key, publicKey: "" };
+    this.#ca = setup.ca;
     const pattern = classPattern(setup.options.classes);
     this.#slots = setup.indexes.map((index) => {
       const identity = fleetIdentity(index, setup.options, pattern);
@@ -139,7 +138,7 @@ export class FleetShard {
         profile: o.profile,
         controllers: o.controllers.map((address) => ({ address })),
         ...(source ? { discovery: { bindAddress: source } } : {}),
-        // The credentials are issued in memory at power-on (startAp's dtls and controllerCa); these names are never read.
+        // The credentials are issued in memory at power-on (startAp's pem); these names are never read.
         dtls: { cert: "(fleet: issued in memory)", key: "(fleet: issued in memory)", ca: join(o.pki, "ca.pem") },
         stateDir: o.stateDir !== undefined ? join(o.stateDir, `ap${id.index + 1}`) : "(volatile)",
         ...(image ? { image } : {}),
@@ -158,13 +157,11 @@ export class FleetShard {
 
   async #launch(slot: Slot): Promise<void> {
     const { identity: id, config } = slot;
-    const issued = issueLeaf(this.#ca, { commonName: apCommonName(id.model, id.macNumber), role: "ap", type: "ecdsa", validity: this.#validity });
-    const dtls = new DtlsContext({ role: "client", cert: issued.cert + this.#ca.cert, key: issued.key, ca: this.#ca.cert });
+    const issued = issueLeaf(this.#ca, { commonName: apCommonName(id.model, parseMac(id.mac)), role: "ap", type: "ecdsa", validity: this.#validity });
     const flash = await this.#flash(slot);
     const ap = await startAp(config, {
       log: this.#log,
-      dtls,
-      controllerCa: this.#ca.cert,
+      pem: { cert: issued.cert + this.#ca.cert, key: issued.key, ca: this.#ca.cert },
       logLines: FLEET_LOG_LINES,
       singlePort: true,
       ...(this.#setup.imageTrust !== undefined ? { imageTrust: this.#setup.imageTrust } : {}),

@@ -71,7 +71,6 @@ export class Fleet {
 
   #spawn(index: number, setup: ShardSetup): void {
     const worker = new Worker(WORKER_SCRIPT, { workerData: setup });
-    const restarts = setup.generation;
     const running: Running = { worker, setup };
     this.#workers[index] = running;
     worker.on("message", (m: WorkerMessage) => {
@@ -87,13 +86,13 @@ export class Fleet {
       bump(report.restarts, "worker crashed", setup.indexes.length);
       this.totals.add(index, report);
       this.#metrics?.add(report, this.totals);
-      if (restarts >= MAX_WORKER_RESTARTS) {
-        this.#onProblem(`fleet worker ${index + 1} exited (${code}) ${restarts + 1} times: its ${setup.indexes.length} AP(s) stay off`);
+      if (setup.generation >= MAX_WORKER_RESTARTS) {
+        this.#onProblem(`fleet worker ${index + 1} exited (${code}) ${setup.generation + 1} times: its ${setup.indexes.length} AP(s) stay off`);
         this.totals.forget(index);
         return;
       }
       this.#onProblem(`fleet worker ${index + 1} exited (${code}): restarting its ${setup.indexes.length} AP(s)`);
-      this.#spawn(index, { ...setup, generation: restarts + 1 });
+      this.#spawn(index, { ...setup, generation: setup.generation + 1 });
     });
   }
 

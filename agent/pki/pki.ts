@@ -102,7 +102,8 @@ export interface LeafRequest {
   ipAddresses?: readonly string[];
 }
 
-export function issueLeaf(ca: IssuedCertificate, req: LeafRequest): IssuedCertificate {
+/** A leaf signed by `ca` (its certificate and key are all the signature needs). */
+export function issueLeaf(ca: Pick<IssuedCertificate, "cert" | "key">, req: LeafRequest): IssuedCertificate {
   const pair = generateKey(req.type);
   // RSA keys also encipher: TLS_RSA_WITH_AES_128_CBC_SHA (RFC 5415's
   // mandatory suite) encrypts the premaster secret to the server's key.

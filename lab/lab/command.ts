@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { choiceFlag, classListFlag, cliConsole, type Command, type CommandIo, integerFlag, listenForStop, noPositionals, parseOptions } from "../../agent/command-kit/index.js";
-import { MAX_IMAGE_WINDOW, parseDuration } from "../../agent/config/index.js";
+import { DEFAULT_AP_VERSION, MAX_IMAGE_WINDOW, parseDuration } from "../../agent/config/index.js";
 import { consoleRuntimeDir } from "../../agent/console/transports/index.js";
 import { ConfigError, readOperatorFile } from "../../agent/core/index.js";
 import { imageSizeFlag } from "../../images/index.js";
@@ -11,7 +11,7 @@ import type { LabSites } from "./sites.js";
 import { PRIMARY_TRIES } from "../../agent/capwap/profiles/index.js";
 
 const USAGE = `[--aps N] [--profile cisco|rfc5415] [--classes ap1g8,ap1g7|all] [--until run|upgraded]
-          [--timeout 120s] [--address 127.0.0.1] [--version 17.9.4.27] [--controller-version 17.12.1.5]
+          [--timeout 120s] [--address 127.0.0.1] [--version ${DEFAULT_AP_VERSION}] [--controller-version 17.12.1.5]
           [--window 1..${MAX_IMAGE_WINDOW}] [--size small|realistic|BYTES] [--storage flash|sink] [--state DIR]
           [--image-server URL [--image-trust FILE] [--image-server-ca FILE]] [--pcap FILE] [--keylog FILE] [--quiet]
           ${HTTPS_METHOD_USAGE}
@@ -68,7 +68,7 @@ function options(argv: string[]) {
     until: { type: "string" },
     timeout: { type: "string", default: "120s" },
     address: { type: "string", default: "127.0.0.1" },
-    version: { type: "string", default: "17.9.4.27" },
+    version: { type: "string", default: DEFAULT_AP_VERSION },
     "controller-version": { type: "string", default: "17.12.1.5" },
     window: { type: "string", default: "8" },
     size: { type: "string", default: "small" },

@@ -208,7 +208,8 @@ export class Lab {
     const caFile = join(pkiDir, "ca.pem");
     const imageTrustFile = join(pkiDir, "image-ca.pem");
     writeFileSync(caFile, ca.cert);
-    writeFileSync(imageTrustFile, imageRoot.cert + (o.imageTrust ?? ""));
+    const imageTrust = imageRoot.cert + (o.imageTrust ?? "");
+    writeFileSync(imageTrustFile, imageTrust);
     const keylog = o.keylog ? keylogFileSink(o.keylog) : undefined;
     const capture = o.pcap ? CaptureFile.open(o.pcap, (err) => log.warn(err.message)) : undefined;
     const controllerLog = log.child({ ac: "vap-lab-wlc" });
@@ -314,9 +315,8 @@ export class Lab {
           await UpgradeEngine.provision(engineOptions, image);
           aps.push({ config, runtime: {} });
         } else {
-          const dtls = new DtlsContext({ role: "client", cert: issued.cert + ca.cert, key: issued.key, ca: ca.cert, ...(keylog ? { keylog } : {}) });
           const flash = new MemoryFlash(classProfile.tmpKiB, { version: image.version, family: image.family });
-          aps.push({ config, runtime: { dtls, controllerCa: ca.cert, imageTrust: imageRoot.cert + (o.imageTrust ?? ""), flash, singlePort: true } });
+          aps.push({ config, runtime: { pem: { cert: issued.cert + ca.cert, key: issued.key, ca: ca.cert }, imageTrust, flash, singlePort: true } });
         }
       }
       const interval = 1000 / (o.startRate ?? 200);

@@ -102,17 +102,19 @@ export class MemoryFlash implements FlashStore {
   }
 
   stagedImagePath(): string {
-    return recordsOnly("downloads are verified as they stream, not staged");
+    return recordsOnly(NOT_STAGED);
   }
 
-  openStagedImage(): Promise<DurableFile> {
-    return Promise.resolve().then(() => this.stagedImagePath() as never);
+  async openStagedImage(): Promise<DurableFile> {
+    return recordsOnly(NOT_STAGED);
   }
 
-  stageImageFile(): Promise<void> {
-    return this.openStagedImage().then(() => undefined);
+  async stageImageFile(): Promise<void> {
+    recordsOnly(NOT_STAGED);
   }
 }
+
+const NOT_STAGED = "downloads are verified as they stream, not staged";
 
 /** A directory-flash operation asked of a volatile flash: the caller's mistake (flash storage given a MemoryFlash). */
 function recordsOnly(why: string): never {
