@@ -8,7 +8,7 @@
  */
 import { isIP } from "node:net";
 import { loadAddon } from "../core/index.js";
-import type { DatagramHandler, DatagramSocket, Endpoint, UdpOptions } from "./socket.js";
+import type { DatagramSocket, Endpoint, UdpOptions } from "./socket.js";
 
 interface NativeUdpHandle {
   readonly address: string;
@@ -22,7 +22,7 @@ interface VapUdpAddon {
     address: string,
     port: number,
     options: { maxDatagram: number; batch: number; receiveBufferBytes?: number; sendBufferBytes?: number; broadcast?: number },
-    onBatch: (count: number, packed: ArrayBuffer, from: string | string[]) => void,
+    onBatch: (count: number, packed: ArrayBuffer, from: string | string[], answered: boolean) => void,
   ): NativeUdpHandle;
   /**
    * Datagram i is staged[spans[2i] .. +spans[2i+1]] followed by bodies[i]
@@ -32,6 +32,10 @@ interface VapUdpAddon {
   send(handle: NativeUdpHandle, staged: Uint8Array, spans: Int32Array, bodies: (Uint8Array | undefined)[], count: number, address: string, port: number): void;
   close(handle: NativeUdpHandle): void;
   stats(handle: NativeUdpHandle): [sentLater: number, sendsDropped: number, receivesTruncated: number];
+  unref(handle: NativeUdpHandle): void;
+  /** Datagrams as for send, copied, to leave when `trigger` arrives from address:port first in a batch. */
+  arm(handle: NativeUdpHandle, trigger: Uint8Array, staged: Uint8Array, spans: Int32Array, bodies: (Uint8Array | undefined)[], count: number, address: string, port: number): void;
+  disarm(handle: NativeUdpHandle): void;
 }
 
 const addon = loadAddon<VapUdpAddon>("vap_udp");
@@ -69,10 +73,33 @@ export interface NativeUdpStats {
   receivesTruncated: number;
 }
 
+/** A native socket's handler also hears whether this datagram fired the armed reply (which has left already). */
+export type NativeDatagramHandler = (data: Uint8Array, from: Endpoint, answered: boolean) => void;
+
+/** A reply that waits in the socket for the datagram that releases it: each datagram a head and a body, as sendParts. */
+export interface ArmedReply {
+  /** The exact datagram that releases it (a TFTP ACK). */
+  trigger: Uint8Array;
+  to: Endpoint;
+  datagrams: readonly (readonly [head: Uint8Array, body: Uint8Array])[];
+}
+
 export interface NativeDatagramSocket extends DatagramSocket {
   /** One datagram of `head` then `body`, joined by the kernel from where they lie (no copy into a packet). */
   sendParts(head: Uint8Array, body: Uint8Array, to: Endpoint): void;
   stats(): NativeUdpStats;
+  onMessage(handler: NativeDatagramHandler): void;
+  /**
+   * The reply leaves the moment its trigger arrives from `to` as the first
+   * datagram the socket reads in a batch, before any JS runs; the handler
+   * then hears that datagram with `answered`. Only the first: any datagram
+   * before it could change the answer. Arming again replaces the reply.
+   * What this tick queued with send leaves before the reply can.
+   */
+  arm(reply: ArmedReply): void;
+  disarm(): void;
+  /** The socket stops keeping the process alive; it still sends and receives while anything else does. */
+  unref(): void;
 }
 
 /**
@@ -85,13 +112,13 @@ export interface NativeDatagramSocket extends DatagramSocket {
  */
 export async function bindNativeUdp(options: NativeUdpOptions = {}): Promise<NativeDatagramSocket> {
   const address = options.address ?? "127.0.0.1";
-  let handler: DatagramHandler = () => {};
+  let handler: NativeDatagramHandler = () => {};
   let closed = false;
-  const onBatch = (count: number, packed: ArrayBuffer, from: string | string[]) => {
+  const onBatch = (count: number, packed: ArrayBuffer, from: string | string[], answered: boolean) => {
     let offset = 0;
     for (let i = 0; i < count && !closed; i++) {
       const length = meta[2 * i]!;
-      handler(new Uint8Array(packed, offset, length), { address: typeof from === "string" ? from : from[i]!, port: meta[2 * i + 1]! });
+      handler(new Uint8Array(packed, offset, length), { address: typeof from === "string" ? from : from[i]!, port: meta[2 * i + 1]! }, answered && i === 0);
       offset += length;
     }
   };
@@ -130,15 +157,17 @@ export async function bindNativeUdp(options: NativeUdpOptions = {}): Promise<Nat
     stagedAt = 0;
     addon.send(handle, staged, spans, b, count, queuedTo!.address, queuedTo!.port);
   };
+  const check = (to: Endpoint) => {
+    if (to === checked) return;
+    // An IPv6 socket reaches IPv4 peers as IPv4-mapped addresses; an IPv4 socket only IPv4 ones.
+    const version = isIP(to.address);
+    if (version === 0 || version > family) throw new Error(`cannot send to "${to.address}": not an IPv${family} address`);
+    if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) throw new Error(`cannot send to port ${to.port}: not 1 to 65535`);
+    checked = to;
+  };
   const queue = (head: Uint8Array, body: Uint8Array | undefined, to: Endpoint) => {
     if (closed) return;
-    if (to !== checked) {
-      // An IPv6 socket reaches IPv4 peers as IPv4-mapped addresses; an IPv4 socket only IPv4 ones.
-      const version = isIP(to.address);
-      if (version === 0 || version > family) throw new Error(`cannot send to "${to.address}": not an IPv${family} address`);
-      if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) throw new Error(`cannot send to port ${to.port}: not 1 to 65535`);
-      checked = to;
-    }
+    check(to);
     if (queuedTo && (queuedTo.port !== to.port || queuedTo.address !== to.address)) flush();
     if (bodies.length === SEND_SLOTS || stagedAt + head.length > STAGED_BYTES) flush();
     const i = bodies.length;
@@ -169,6 +198,25 @@ export async function bindNativeUdp(options: NativeUdpOptions = {}): Promise<Nat
       }
       queue(head, body, to);
     },
+    arm({ trigger, to, datagrams }) {
+      if (closed) return;
+      check(to);
+      flush();
+      // The heads side by side, the bodies by reference: the addon copies both.
+      const heads = new Uint8Array(datagrams.reduce((n, [head]) => n + head.length, 0));
+      const headSpans = new Int32Array(2 * datagrams.length);
+      let at = 0;
+      datagrams.forEach(([head], i) => {
+        heads.set(head, at);
+        headSpans[2 * i] = at;
+        headSpans[2 * i + 1] = head.length;
+        at += head.length;
+      });
+      addon.arm(handle, trigger, heads, headSpans, datagrams.map(([, body]) => body), datagrams.length, to.address, to.port);
+    },
+    disarm() {
+      if (!closed) addon.disarm(handle);
+    },
     onMessage(h) {
       handler = h;
     },
@@ -177,6 +225,9 @@ export async function bindNativeUdp(options: NativeUdpOptions = {}): Promise<Nat
       flush();
       closed = true;
       addon.close(handle);
+    },
+    unref() {
+      if (!closed) addon.unref(handle);
     },
     stats() {
       const [sentLater, sendsDropped, receivesTruncated] = addon.stats(handle);

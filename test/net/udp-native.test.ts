@@ -145,6 +145,57 @@ describe("native UDP socket", () => {
     expect(openDescriptors()).toBe(before);
   });
 
+  it("an armed reply leaves on its exact trigger from its peer, before the handler hears that datagram as answered; once", async () => {
+    const server = await bind();
+    const peer = await bind();
+    const stranger = await bind();
+    const heard: [number[], boolean][] = [];
+    server.onMessage((data, _from, answered) => heard.push([[...data], answered]));
+    const got = collect(peer);
+    // Queued before arming: leaves first.
+    server.send(Uint8Array.of(9), peer.local);
+    server.arm({ trigger: Uint8Array.of(0, 4, 0, 7), to: peer.local, datagrams: [[Uint8Array.of(0, 3, 0, 8), datagram(8, 100)], [Uint8Array.of(0, 3, 0, 9), datagram(9, 50)]] });
+    // Each alone, so each is the first of its batch: other bytes, the trigger from elsewhere, longer than the trigger.
+    for (const [from, bytes] of [[peer, [0, 4, 0, 6]], [stranger, [0, 4, 0, 7]], [peer, [0, 4, 0, 7, 0]]] as const) {
+      from.send(Uint8Array.from(bytes), server.local);
+      await settle();
+    }
+    expect(got.map((g) => [...g.data])).toEqual([[9]]);
+    peer.send(Uint8Array.of(0, 4, 0, 7), server.local);
+    await until(() => got.length === 3);
+    await settle();
+    peer.send(Uint8Array.of(0, 4, 0, 7), server.local); // fired already
+    await settle();
+    expect(got.map((g) => [...g.data.subarray(0, 4), g.data.length])).toEqual([[9, 1], [0, 3, 0, 8, 104], [0, 3, 0, 9, 54]]);
+    expect(got[1]!.data.subarray(4)).toEqual(datagram(8, 100));
+    expect(heard.map(([bytes, answered]) => `${bytes.join(".")} ${answered}`)).toEqual(["0.4.0.6 false", "0.4.0.7 false", "0.4.0.7.0 false", "0.4.0.7 true", "0.4.0.7 false"]);
+  });
+
+  it("an armed reply fires only as the first datagram of a batch, and not once disarmed; arming again replaces it", async () => {
+    const server = await bind();
+    const peer = await bind();
+    const answers: boolean[] = [];
+    server.onMessage((_data, _from, answered) => answers.push(answered));
+    const got = collect(peer);
+    const reply = (n: number) => ({ trigger: Uint8Array.of(0, 4, 0, 1), to: peer.local, datagrams: [[Uint8Array.of(n), new Uint8Array(0)]] as const });
+    server.arm(reply(1));
+    // Sent in one tick, they reach the server in one batch: the trigger comes second, after a datagram that could change the answer.
+    peer.send(Uint8Array.of(0, 4, 0, 0), server.local);
+    peer.send(Uint8Array.of(0, 4, 0, 1), server.local);
+    await until(() => answers.length === 2);
+    await settle();
+    expect(got).toEqual([]);
+    server.disarm();
+    peer.send(Uint8Array.of(0, 4, 0, 1), server.local);
+    await until(() => answers.length === 3);
+    server.arm(reply(1));
+    server.arm(reply(2));
+    peer.send(Uint8Array.of(0, 4, 0, 1), server.local);
+    await until(() => got.length === 1);
+    expect(got.map((g) => [...g.data])).toEqual([[2]]);
+    expect(answers).toEqual([false, false, false, true]);
+  });
+
   it("close sends what this tick queued first", async () => {
     const a = await bind();
     const b = await bind();

@@ -12,11 +12,15 @@
  *   open(address, port, options, onBatch) -> handle
  *     handle.address, handle.port: where it is bound
  *     handle.meta: Int32Array [length0, port0, length1, port1, ...]
- *     onBatch(count, ArrayBuffer, from: string | string[])
+ *     onBatch(count, ArrayBuffer, from: string | string[], answered: the first datagram fired the armed reply)
  *   send(handle, staged: Uint8Array, spans: Int32Array, bodies: (Uint8Array|undefined)[], count, address, port)
  *     datagram i is staged[spans[2i] .. +spans[2i+1]] then bodies[i], gathered by the kernel
  *   close(handle)
  *   stats(handle) -> [sent later (EAGAIN), sends dropped, receives truncated]
+ *   unref(handle): the socket no longer keeps the event loop alive
+ *   arm(handle, trigger: Uint8Array, staged, spans, bodies, count, address, port): a reply that leaves when
+ *     the trigger arrives from address:port as a batch's first datagram, before JS runs
+ *   disarm(handle)
  * Errors are thrown with code = the errno's name ("EADDRINUSE").
  */
 #define _GNU_SOURCE
@@ -39,6 +43,8 @@
 #define MAX_DEFERRED_BYTES (4u << 20)
 /* Readable events drain at most this many batches before letting the loop run other work. */
 #define BATCHES_PER_WAKEUP 8
+/* An armed reply's trigger is a short datagram (a TFTP ACK is 4 bytes). */
+#define ARMED_TRIGGER_MAX 16
 
 typedef struct deferred {
   struct deferred *next;
@@ -73,6 +79,16 @@ typedef struct {
   napi_ref last_from_text;
   deferred_t *head, *tail;
   size_t deferred_bytes;
+  /* A reply armed to leave the moment its trigger arrives from `reply_to` (see js_arm). */
+  bool armed;
+  struct sockaddr_storage reply_to;
+  socklen_t reply_to_len;
+  uint8_t trigger[ARMED_TRIGGER_MAX];
+  size_t trigger_len;
+  uint8_t *reply;
+  size_t reply_cap;
+  size_t reply_lengths[SEND_CHUNK];
+  unsigned reply_count;
   double sent_later, dropped, truncated;
 } udp_t;
 
@@ -176,7 +192,7 @@ static void watch(udp_t *u) {
 }
 
 /* Hand a batch to JS inside a callback scope, so promises and queued sends run when it returns. */
-static void deliver(udp_t *u, unsigned n) {
+static void deliver(udp_t *u, unsigned n, bool answered) {
   napi_env env = u->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
@@ -211,14 +227,15 @@ static void deliver(udp_t *u, unsigned n) {
     count++;
   }
   if (count > 0) {
-    napi_value argv[3], fn, recv, result;
+    napi_value argv[4], fn, recv, result;
     napi_create_uint32(env, count, &argv[0]);
     argv[1] = buffer;
     argv[2] = list ? list : from;
+    napi_get_boolean(env, answered, &argv[3]);
     napi_get_reference_value(env, u->on_batch, &fn);
     napi_get_reference_value(env, u->self, &recv);
     bool thrown = false;
-    if (napi_make_callback(env, u->async, recv, fn, 3, argv, &result) != napi_ok && napi_is_exception_pending(env, &thrown) == napi_ok && thrown) {
+    if (napi_make_callback(env, u->async, recv, fn, 4, argv, &result) != napi_ok && napi_is_exception_pending(env, &thrown) == napi_ok && thrown) {
       /* The handler threw: an uncaught exception, as from any other event. */
       napi_value err;
       napi_get_and_clear_last_exception(env, &err);
@@ -226,6 +243,33 @@ static void deliver(udp_t *u, unsigned n) {
     }
   }
   napi_close_handle_scope(env, scope);
+}
+
+static void send_datagrams(udp_t *u, struct iovec (*iov)[2], unsigned n, const struct sockaddr_storage *to, socklen_t to_len);
+
+/*
+ * The first datagram of a batch just received is the armed trigger, from
+ * the armed peer: the reply leaves now, before any JS runs, and the batch
+ * reaches JS saying so. Only the first: datagrams before the trigger could
+ * have changed what JS wants to answer.
+ */
+static bool fire_armed(udp_t *u) {
+  if (!u->armed || (u->msgs[0].msg_hdr.msg_flags & MSG_TRUNC) || u->msgs[0].msg_len != u->trigger_len) return false;
+  if (memcmp(u->ring, u->trigger, u->trigger_len) != 0) return false;
+  if (!same_host(&u->from[0], &u->reply_to) || port_of(&u->from[0]) != port_of(&u->reply_to)) return false;
+  u->armed = false;
+  struct iovec iov[SEND_CHUNK][2];
+  size_t at = 0;
+  for (unsigned i = 0; i < u->reply_count; i++) {
+    iov[i][0].iov_base = u->reply + at;
+    iov[i][0].iov_len = u->reply_lengths[i];
+    iov[i][1].iov_base = NULL;
+    iov[i][1].iov_len = 0;
+    at += u->reply_lengths[i];
+  }
+  send_datagrams(u, iov, u->reply_count, &u->reply_to, u->reply_to_len);
+  watch(u);
+  return true;
 }
 
 static void receive(udp_t *u) {
@@ -240,7 +284,7 @@ static void receive(udp_t *u) {
       return; /* EAGAIN, or an error queued by ICMP: nothing to read */
     }
     if (n == 0) return;
-    deliver(u, (unsigned)n);
+    deliver(u, (unsigned)n, fire_armed(u));
     if ((unsigned)n < u->batch) return;
   }
 }
@@ -308,6 +352,10 @@ static void free_ring(udp_t *u) {
   }
   u->tail = NULL;
   u->deferred_bytes = 0;
+  free(u->reply);
+  u->reply = NULL;
+  u->reply_cap = 0;
+  u->armed = false;
 }
 
 static void on_closed(uv_handle_t *h) {
@@ -499,73 +547,161 @@ static bool element_bytes(napi_env env, napi_value list, uint32_t i, struct iove
   napi_valuetype t;
   if (napi_get_element(env, list, i, &item) != napi_ok || napi_typeof(env, item, &t) != napi_ok) return false;
   if (t == napi_undefined) {
+    out->iov_base = NULL;
     out->iov_len = 0;
     return true;
   }
   return typed_bytes(env, item, napi_uint8_array, out);
 }
 
-static napi_value js_send(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
-  udp_t *u = socket_call(env, info, argv, 7);
-  if (!u || u->closed) return NULL;
-  uint32_t count;
-  int32_t port;
-  char address[INET6_ADDRSTRLEN + 1];
-  struct iovec staged, spans_bytes;
-  if (napi_get_value_uint32(env, argv[4], &count) != napi_ok || napi_get_value_int32(env, argv[6], &port) != napi_ok ||
-      !get_string(env, argv[5], address, sizeof address))
-    return NULL;
-  if (!typed_bytes(env, argv[1], napi_uint8_array, &staged) || !typed_bytes(env, argv[2], napi_int32_array, &spans_bytes) ||
-      spans_bytes.iov_len < (size_t)count * 2 * sizeof(int32_t)) {
-    throw_usage(env, "send takes a staging Uint8Array and its spans");
-    return NULL;
+/*
+ * Datagrams i of `iov` (a head and a body each, the body possibly empty)
+ * to one peer, by sendmmsg. One datagram per message, not a UDP GSO send
+ * of the whole run: GSO lands a TFTP window on the receiver at once, and
+ * a receiver that takes block by block then works alone while the sender
+ * waits, where separate datagrams let it start on the first while the rest
+ * are sent (measured against atftpd and the atftp client: 143 MB/s with
+ * GSO, 183 without).
+ */
+static void send_datagrams(udp_t *u, struct iovec (*iov)[2], unsigned n, const struct sockaddr_storage *to, socklen_t to_len) {
+  struct mmsghdr msgs[SEND_CHUNK];
+  for (unsigned i = 0; i < n; i++) {
+    memset(&msgs[i], 0, sizeof msgs[i]);
+    msgs[i].msg_hdr.msg_iov = iov[i];
+    msgs[i].msg_hdr.msg_iovlen = iov[i][1].iov_len ? 2 : 1;
+    msgs[i].msg_hdr.msg_name = (void *)to;
+    msgs[i].msg_hdr.msg_namelen = to_len;
   }
-  const int32_t *spans = spans_bytes.iov_base;
+  unsigned sent = 0;
+  /* Order holds: while older datagrams wait for writable, newer ones queue behind them. */
+  while (sent < n && !u->head) {
+    int r = sendmmsg(u->fd, msgs + sent, n - sent, MSG_DONTWAIT);
+    if (r > 0) sent += (unsigned)r;
+    else if (errno == EINTR) continue;
+    else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
+    else {
+      /* Unreachable, refused, too big: this one datagram is lost, the rest still go. */
+      u->dropped++;
+      sent++;
+    }
+  }
+  for (unsigned i = sent; i < n; i++) defer(u, iov[i], msgs[i].msg_hdr.msg_iovlen, to, to_len);
+}
+
+/* Datagrams as JS hands them over (send, arm): argv[k..k+5] = staged, spans, bodies, count, address, port. */
+typedef struct {
+  struct iovec staged;
+  const int32_t *spans;
+  napi_value bodies;
+  uint32_t count;
   struct sockaddr_storage to;
   socklen_t to_len;
-  if (!parse_endpoint(address, port, u->family, &to, &to_len)) {
+} datagrams_t;
+
+static bool get_datagrams(napi_env env, udp_t *u, napi_value *argv, datagrams_t *d) {
+  int32_t port;
+  char address[INET6_ADDRSTRLEN + 1];
+  struct iovec spans_bytes;
+  if (napi_get_value_uint32(env, argv[3], &d->count) != napi_ok || napi_get_value_int32(env, argv[5], &port) != napi_ok ||
+      !get_string(env, argv[4], address, sizeof address))
+    return false;
+  if (!typed_bytes(env, argv[0], napi_uint8_array, &d->staged) || !typed_bytes(env, argv[1], napi_int32_array, &spans_bytes) ||
+      spans_bytes.iov_len < (size_t)d->count * 2 * sizeof(int32_t)) {
+    throw_usage(env, "send takes a staging Uint8Array and its spans");
+    return false;
+  }
+  d->spans = spans_bytes.iov_base;
+  d->bodies = argv[2];
+  if (!parse_endpoint(address, port, u->family, &d->to, &d->to_len)) {
     char msg[INET6_ADDRSTRLEN + 96];
     snprintf(msg, sizeof msg, "cannot send to %s port %d: not an IPv%d address and port", address, port, u->family == AF_INET ? 4 : 6);
     throw_usage(env, msg);
-    return NULL;
+    return false;
   }
-  struct mmsghdr msgs[SEND_CHUNK];
+  return true;
+}
+
+/* Datagrams first … first+n−1 of `d` as a head and a body each. */
+static bool datagram_parts(napi_env env, const datagrams_t *d, uint32_t first, unsigned n, struct iovec (*iov)[2]) {
+  for (unsigned i = 0; i < n; i++) {
+    int32_t at = d->spans[2 * (first + i)], len = d->spans[2 * (first + i) + 1];
+    if (at < 0 || len < 0 || (size_t)at + (size_t)len > d->staged.iov_len || !element_bytes(env, d->bodies, first + i, &iov[i][1])) {
+      throw_usage(env, "send: a span outside the staging area, or a body that is not a Uint8Array");
+      return false;
+    }
+    iov[i][0].iov_base = (uint8_t *)d->staged.iov_base + at;
+    iov[i][0].iov_len = (size_t)len;
+  }
+  return true;
+}
+
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  udp_t *u = socket_call(env, info, argv, 7);
+  datagrams_t d;
+  if (!u || u->closed || !get_datagrams(env, u, argv + 1, &d)) return NULL;
   struct iovec iov[SEND_CHUNK][2];
-  uint32_t done = 0;
-  while (done < count) {
-    unsigned n = 0;
-    for (; n < SEND_CHUNK && done + n < count; n++) {
-      int32_t at = spans[2 * (done + n)], len = spans[2 * (done + n) + 1];
-      if (at < 0 || len < 0 || (size_t)at + (size_t)len > staged.iov_len || !element_bytes(env, argv[3], done + n, &iov[n][1])) {
-        throw_usage(env, "send: a span outside the staging area, or a body that is not a Uint8Array");
-        return NULL;
-      }
-      iov[n][0].iov_base = (uint8_t *)staged.iov_base + at;
-      iov[n][0].iov_len = (size_t)len;
-      memset(&msgs[n], 0, sizeof msgs[n]);
-      msgs[n].msg_hdr.msg_iov = iov[n];
-      msgs[n].msg_hdr.msg_iovlen = iov[n][1].iov_len ? 2 : 1;
-      msgs[n].msg_hdr.msg_name = &to;
-      msgs[n].msg_hdr.msg_namelen = to_len;
-    }
-    unsigned sent = 0;
-    /* Order holds: while older datagrams wait for writable, newer ones queue behind them. */
-    while (sent < n && !u->head) {
-      int r = sendmmsg(u->fd, msgs + sent, n - sent, MSG_DONTWAIT);
-      if (r > 0) sent += (unsigned)r;
-      else if (errno == EINTR) continue;
-      else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) break;
-      else {
-        /* Unreachable, refused, too big: this one datagram is lost, the rest still go. */
-        u->dropped++;
-        sent++;
-      }
-    }
-    for (unsigned i = sent; i < n; i++) defer(u, iov[i], msgs[i].msg_hdr.msg_iovlen, &to, to_len);
+  for (uint32_t done = 0; done < d.count;) {
+    unsigned n = d.count - done < SEND_CHUNK ? d.count - done : SEND_CHUNK;
+    if (!datagram_parts(env, &d, done, n, iov)) return NULL;
+    send_datagrams(u, iov, n, &d.to, d.to_len);
     done += n;
   }
   watch(u);
+  return NULL;
+}
+
+/*
+ * arm(handle, trigger, staged, spans, bodies, count, address, port): the
+ * datagrams (at most SEND_CHUNK) are copied and leave to address:port the
+ * moment `trigger`, byte for byte, arrives from there as the first datagram
+ * of a batch — before JS hears of it. A TFTP sender arms its next window on
+ * the ACK that will release it, so the window no longer waits for a turn of
+ * the event loop. Arming again replaces; disarm(handle) forgets.
+ */
+static napi_value js_arm(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  udp_t *u = socket_call(env, info, argv, 8);
+  datagrams_t d;
+  struct iovec trigger;
+  if (!u || u->closed || !get_datagrams(env, u, argv + 2, &d)) return NULL;
+  if (!typed_bytes(env, argv[1], napi_uint8_array, &trigger) || trigger.iov_len == 0 || trigger.iov_len > ARMED_TRIGGER_MAX || d.count == 0 || d.count > SEND_CHUNK) {
+    throw_usage(env, "arm takes a trigger of 1 to 16 bytes and 1 to 64 datagrams");
+    return NULL;
+  }
+  struct iovec iov[SEND_CHUNK][2];
+  if (!datagram_parts(env, &d, 0, d.count, iov)) return NULL;
+  size_t total = 0;
+  for (unsigned i = 0; i < d.count; i++) total += iov[i][0].iov_len + iov[i][1].iov_len;
+  if (total > u->reply_cap) {
+    uint8_t *grown = realloc(u->reply, total);
+    if (!grown) {
+      throw_errno(env, ENOMEM, "arm");
+      return NULL;
+    }
+    u->reply = grown;
+    u->reply_cap = total;
+  }
+  size_t at = 0;
+  for (unsigned i = 0; i < d.count; i++) {
+    memcpy(u->reply + at, iov[i][0].iov_base, iov[i][0].iov_len);
+    if (iov[i][1].iov_len) memcpy(u->reply + at + iov[i][0].iov_len, iov[i][1].iov_base, iov[i][1].iov_len);
+    u->reply_lengths[i] = iov[i][0].iov_len + iov[i][1].iov_len;
+    at += u->reply_lengths[i];
+  }
+  u->reply_count = d.count;
+  memcpy(u->trigger, trigger.iov_base, trigger.iov_len);
+  u->trigger_len = trigger.iov_len;
+  u->reply_to = d.to;
+  u->reply_to_len = d.to_len;
+  u->armed = true;
+  return NULL;
+}
+
+static napi_value js_disarm(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  udp_t *u = socket_call(env, info, argv, 1);
+  if (u) u->armed = false;
   return NULL;
 }
 
@@ -573,6 +709,14 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   udp_t *u = socket_call(env, info, argv, 1);
   if (u) shut(u);
+  return NULL;
+}
+
+/* The socket no longer keeps the event loop alive (a finished transfer's dally must not hold up a CLI's exit). */
+static napi_value js_unref(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  udp_t *u = socket_call(env, info, argv, 1);
+  if (u && !u->closed) uv_unref((uv_handle_t *)&u->poll);
   return NULL;
 }
 
@@ -595,6 +739,9 @@ NAPI_MODULE_INIT() {
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"unref", NULL, js_unref, NULL, NULL, NULL, napi_default, NULL},
+      {"arm", NULL, js_arm, NULL, NULL, NULL, napi_default, NULL},
+      {"disarm", NULL, js_disarm, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
