@@ -11,10 +11,19 @@
  * ignored, never answered — answering duplicate ACKs is the Sorcerer's
  * Apprentice bug (RFC 1123 §4.2.3.1), which doubles the traffic per
  * duplicate.
+ *
+ * Armed replies: with a shell whose socket can hold a reply (the native
+ * one), the machine hands it the next window, armed on the ACK that will
+ * release it, once the current window is out; the socket sends it the
+ * moment that ACK arrives, and the ACK reaches the machine `answered`.
+ * Only the event loop's turn leaves the path between an ACK and the next
+ * window, which is most of a lock-step round trip; the machine still
+ * decides every datagram. Any other ACK disarms the reply before the
+ * machine answers it itself.
  */
 import { DEFAULT_RETRIES } from "./limits.js";
 import type { TransferOptions } from "./options.js";
-import { Opcode, type TftpPacket, TftpErrorCode } from "./packet.js";
+import { type DataPacket, Opcode, type TftpPacket, TftpErrorCode } from "./packet.js";
 import { backOff, blocksAhead, freshRetransmission, type Retransmission, wireBlock } from "./retransmit.js";
 
 export interface SenderState {
@@ -34,13 +43,20 @@ export interface SenderState {
   readonly reading: boolean;
   readonly retransmission: Retransmission;
   readonly retries: number;
+  /** The shell can arm replies. */
+  readonly armsReplies: boolean;
+  /** The block whose ACK releases the armed reply, if one is armed. */
+  readonly replyFor: number | undefined;
+  /** The last block the armed reply sends. */
+  readonly replyUpTo: number;
 }
 
 export type SenderInput =
   | { type: "start" }
   /** The read effect's answer: blocks `first`… as one run; shorter than `count` blocks means end of file. */
   | { type: "read"; first: number; count: number; data: Uint8Array }
-  | { type: "ack"; block: number }
+  /** `answered`: the socket sent the armed reply on this ACK already. */
+  | { type: "ack"; block: number; answered?: boolean }
   | { type: "peer-error"; code: number; message: string }
   | { type: "timeout" }
   /** Stop from this side (read failure, server shutdown): tell the peer why. */
@@ -53,6 +69,10 @@ export type SenderEffect =
   | { type: "arm"; ms: number }
   /** Read `count` blocks starting at block `first` (file offset (first − 1) × blockSize). */
   | { type: "read"; first: number; count: number }
+  /** Send these the moment ACK `ack` (its wire number) arrives, before this machine hears of it. */
+  | { type: "arm-reply"; ack: number; packets: DataPacket[] }
+  /** Forget the armed reply. */
+  | { type: "disarm" }
   | { type: "done" }
   | { type: "failed"; reason: SenderFailure; message: string };
 
@@ -61,7 +81,7 @@ export interface SenderStep {
   effects: SenderEffect[];
 }
 
-export function initialSender(options: TransferOptions, optionAck: TftpPacket | undefined, retries: number = DEFAULT_RETRIES): SenderState {
+export function initialSender(options: TransferOptions, optionAck: TftpPacket | undefined, retries: number = DEFAULT_RETRIES, armsReplies = false): SenderState {
   return {
     phase: optionAck ? "option-ack" : "data",
     options,
@@ -73,6 +93,9 @@ export function initialSender(options: TransferOptions, optionAck: TftpPacket | 
     reading: false,
     retransmission: freshRetransmission(options.timeoutMs),
     retries,
+    armsReplies,
+    replyFor: undefined,
+    replyUpTo: 0,
   };
 }
 
@@ -96,29 +119,47 @@ function copy(s: SenderState): { -readonly [K in keyof SenderState]: SenderState
     reading: s.reading,
     retransmission: s.retransmission,
     retries: s.retries,
+    armsReplies: s.armsReplies,
+    replyFor: s.replyFor,
+    replyUpTo: s.replyUpTo,
   };
 }
 
-function dataPacket(s: SenderState, block: number): TftpPacket {
+function dataPacket(s: SenderState, block: number): DataPacket {
   return { opcode: Opcode.Data, block: wireBlock(block), data: s.blocks[block - s.acked - 1]! };
 }
 
-/** Send every loaded block of the window not yet sent, and ask for the rest of the window to be read. */
+/**
+ * Send every loaded block of the window not yet sent, ask for the rest of
+ * the window (and, arming replies, the next one) to be read, and arm the
+ * next window on the ACK of this one once it is out and loaded.
+ */
 function fill(s: SenderState, effects: SenderEffect[]): SenderState {
-  const windowEnd = s.acked + s.options.windowSize;
+  const window = s.options.windowSize;
+  const windowEnd = s.acked + window;
   const loadedEnd = s.acked + s.blocks.length;
   let sentUpTo = s.sentUpTo;
   if (s.phase === "data") {
     for (; sentUpTo < Math.min(windowEnd, loadedEnd); sentUpTo++) effects.push({ type: "send", packet: dataPacket(s, sentUpTo + 1) });
   }
   let reading = s.reading;
-  if (!reading && s.lastBlock === undefined && loadedEnd < windowEnd) {
+  const readEnd = windowEnd + (s.armsReplies ? window : 0);
+  if (!reading && s.lastBlock === undefined && loadedEnd < readEnd) {
     reading = true;
-    effects.push({ type: "read", first: loadedEnd + 1, count: windowEnd - loadedEnd });
+    effects.push({ type: "read", first: loadedEnd + 1, count: readEnd - loadedEnd });
   }
   const filled = copy(s);
   filled.sentUpTo = sentUpTo;
   filled.reading = reading;
+  const replyUpTo = Math.min(windowEnd + window, loadedEnd);
+  const nextLoaded = replyUpTo === windowEnd + window || (s.lastBlock !== undefined && replyUpTo === s.lastBlock);
+  if (s.armsReplies && s.phase === "data" && sentUpTo === windowEnd && s.replyFor !== windowEnd && replyUpTo > windowEnd && nextLoaded) {
+    const packets: DataPacket[] = [];
+    for (let b = windowEnd + 1; b <= replyUpTo; b++) packets.push(dataPacket(s, b));
+    effects.push({ type: "arm-reply", ack: wireBlock(windowEnd), packets });
+    filled.replyFor = windowEnd;
+    filled.replyUpTo = replyUpTo;
+  }
   return filled;
 }
 
@@ -165,12 +206,16 @@ export function senderStep(s: SenderState, input: SenderInput): SenderStep {
       const acked = s.acked + blocksAhead(input.block, s.acked);
       if (acked === s.acked || acked > s.sentUpTo) return { state: s, effects };
       if (acked === s.lastBlock) return { state: { ...s, phase: "done", acked, blocks: [] }, effects: [{ type: "done" }] };
+      // The armed reply left on this ACK: its blocks are out. Any other ACK: the reply is stale.
+      const answered = input.answered === true && acked === s.replyFor;
+      if (!answered && s.replyFor !== undefined) effects.push({ type: "disarm" });
       // Anything past the ACK that was sent is resent: the receiver dropped it after a gap.
       const moved = copy(s);
       moved.acked = acked;
-      moved.sentUpTo = acked;
+      moved.sentUpTo = answered ? s.replyUpTo : acked;
       moved.blocks = s.blocks.slice(acked - s.acked);
       moved.retransmission = freshRetransmission(s.options.timeoutMs);
+      moved.replyFor = undefined;
       const next = fill(moved, effects);
       return { state: next, effects: [...effects, { type: "arm", ms: next.retransmission.waitMs }] };
     }

@@ -72,14 +72,14 @@ class OutgoingTransfer {
 
   constructor(private readonly accepted: AcceptedRead) {
     const oack = accepted.acknowledged.size > 0 ? ({ opcode: Opcode.OptionAck, options: accepted.acknowledged } as const) : undefined;
-    this.#state = initialSender(accepted.options, oack, accepted.retries);
+    this.#state = initialSender(accepted.options, oack, accepted.retries, true);
     this.#timer = new RetransmitTimer(accepted.clock, "tftp-retransmit", () => this.feed({ type: "timeout" }));
     this.#reader = new ReadAhead(accepted.file, accepted.options.blockSize * accepted.options.windowSize);
     this.#started = accepted.clock.now();
-    accepted.socket.onMessage((data, from) => {
+    accepted.socket.onMessage((data, from, answered) => {
       if (!sameEndpoint(from, accepted.peer)) return refuseStranger(accepted.socket, data, from);
       const p = decodeFromPeer(data);
-      if (p?.opcode === Opcode.Ack) this.feed({ type: "ack", block: p.block });
+      if (p?.opcode === Opcode.Ack) this.feed({ type: "ack", block: p.block, answered });
       else if (p?.opcode === Opcode.Error) this.feed({ type: "peer-error", code: p.code, message: p.message });
     });
     accepted.log.info(`TFTP: RRQ ${accepted.name} from ${endpointKey(accepted.peer)}, ${accepted.size} bytes (${describeOptions(accepted.options)})`);
@@ -117,6 +117,15 @@ class OutgoingTransfer {
         return this.accepted.socket.send(encodePacket(e.packet), this.accepted.peer);
       case "arm":
         return this.#timer.arm(e.ms);
+      case "arm-reply":
+        return this.accepted.socket.arm({
+          trigger: encodePacket({ opcode: Opcode.Ack, block: e.ack }),
+          to: this.accepted.peer,
+          // Each block behind its own header, as a send: the socket copies both.
+          datagrams: e.packets.map((p) => [encodeDataHeader(p.block), p.data] as const),
+        });
+      case "disarm":
+        return this.accepted.socket.disarm();
       case "read": {
         const blockSize = this.#state.options.blockSize;
         // Held in the chunk being served (most reads): answered without a promise and a turn of the event loop.

@@ -16,6 +16,7 @@ function brief(effects: SenderEffect[]): string[] {
     if (e.type === "read") return `read ${e.first}+${e.count}`;
     if (e.type === "arm") return `arm ${e.ms}`;
     if (e.type === "failed") return `failed ${e.reason}`;
+    if (e.type === "arm-reply") return `reply on ACK ${e.ack}: DATA ${e.packets[0]!.block}-${e.packets.at(-1)!.block}`;
     return e.type;
   });
 }
@@ -30,8 +31,10 @@ class Harness {
     blockSize: number,
     windowSize: number,
     withOack = false,
+    armsReplies = false,
   ) {
-    this.state = initialSender(options(blockSize, windowSize), withOack ? { opcode: Opcode.OptionAck, options: new Map([["blksize", String(blockSize)]]) } : undefined);
+    const oack = withOack ? ({ opcode: Opcode.OptionAck, options: new Map([["blksize", String(blockSize)]]) } as const) : undefined;
+    this.state = initialSender(options(blockSize, windowSize), oack, undefined, armsReplies);
   }
 
   step(input: Parameters<typeof senderStep>[1]): string[] {
@@ -150,6 +153,44 @@ describe("TFTP sender machine", () => {
     const a = new Harness(content(10), 512, 1);
     a.step({ type: "start" });
     expect(a.step({ type: "abort", code: TftpErrorCode.NotDefined, message: "server shutting down" })).toEqual(["ERROR 0", "failed aborted"]);
+  });
+
+  it("armed replies: once a window is out and the next one read, that one is armed on the ACK that releases it; answered, nothing more is sent", () => {
+    const h = new Harness(content(512 * 10), 512, 2, false, true);
+    // Two windows are read: the one to send and the one to arm.
+    expect(h.step({ type: "start" })).toEqual(["read 1+4", "arm 1000"]);
+    expect(h.fulfil()).toEqual(["DATA 1", "DATA 2", "reply on ACK 2: DATA 3-4"]);
+    // The socket sent 3 and 4 the moment ACK 2 came.
+    expect(h.step({ type: "ack", block: 2, answered: true })).toEqual(["read 5+2", "arm 1000"]);
+    expect([h.state.acked, h.state.sentUpTo]).toEqual([2, 4]);
+    expect(h.fulfil()).toEqual(["reply on ACK 4: DATA 5-6"]);
+    // An ACK the socket did not answer (it came second in a batch): the machine disarms and answers it itself.
+    expect(h.step({ type: "ack", block: 4 })).toEqual(["disarm", "DATA 5", "DATA 6", "read 7+2", "arm 1000"]);
+    expect(h.fulfil()).toEqual(["reply on ACK 6: DATA 7-8"]);
+    // Block 6 lost: the window restarts after 5, and the reply armed on ACK 6 is stale.
+    expect(h.step({ type: "ack", block: 5 })).toEqual(["disarm", "DATA 6", "DATA 7", "read 9+1", "arm 1000"]);
+    expect(h.fulfil()).toEqual(["reply on ACK 7: DATA 8-9"]);
+    // A timeout resends the window; the reply stays armed, still the answer to ACK 7.
+    expect(h.step({ type: "timeout" })).toEqual(["DATA 6", "DATA 7", "arm 2000"]);
+    expect(h.step({ type: "ack", block: 7, answered: true })).toEqual(["read 10+2", "arm 1000"]);
+    expect(h.state.sentUpTo).toBe(9);
+    // "answered" for an ACK the machine had armed nothing for: it answers itself (the duplicates are harmless).
+    expect(h.fulfil()).toEqual(["reply on ACK 9: DATA 10-11"]);
+    expect(h.step({ type: "ack", block: 8, answered: true })).toEqual(["disarm", "DATA 9", "DATA 10", "reply on ACK 10: DATA 11-11", "arm 1000"]);
+  });
+
+  it("armed replies: the last window is armed with the short final block, and lock-step arms one block", () => {
+    const last = new Harness(content(512 * 3 + 100), 512, 2, false, true);
+    last.step({ type: "start" });
+    expect(last.fulfil()).toEqual(["DATA 1", "DATA 2", "reply on ACK 2: DATA 3-4"]);
+    expect(last.state.lastBlock).toBe(4);
+    expect(last.step({ type: "ack", block: 2, answered: true })).toEqual(["arm 1000"]);
+    expect(last.step({ type: "ack", block: 4 })).toEqual(["done"]);
+    const lockStep = new Harness(content(2000), 512, 1, false, true);
+    expect(lockStep.step({ type: "start" })).toEqual(["read 1+2", "arm 1000"]);
+    expect(lockStep.fulfil()).toEqual(["DATA 1", "reply on ACK 1: DATA 2-2"]);
+    expect(lockStep.step({ type: "ack", block: 1, answered: true })).toEqual(["read 3+1", "arm 1000"]);
+    expect(lockStep.fulfil()).toEqual(["reply on ACK 2: DATA 3-3"]);
   });
 
   it("a read answer for the wrong blocks is ignored", () => {

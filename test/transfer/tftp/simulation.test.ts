@@ -3,7 +3,10 @@
  * seeded loss, reordering and duplication, a slow sink): every run is the
  * same run, and each must deliver the file exactly, with traffic that
  * stays near the minimum (duplicates answered by duplicates — the
- * Sorcerer's Apprentice — would multiply it).
+ * Sorcerer's Apprentice — would multiply it). With `armsReplies` the
+ * sender's shell holds armed replies as the native socket does: the armed
+ * window leaves the moment its ACK arrives, and the ACK reaches the machine
+ * answered.
  */
 import { describe, expect, it } from "vitest";
 import { ManualClock, type Random, seededRandom } from "../../../agent/core/index.js";
@@ -29,7 +32,7 @@ interface Outcome {
 }
 
 /** Runs one transfer to the end (both machines finished) on simulated time. */
-function simulate(file: Uint8Array, request: { blockSize: number; windowSize: number }, link: Link, random: Random, sinkDelayMs = 0): Outcome {
+function simulate(file: Uint8Array, request: { blockSize: number; windowSize: number }, link: Link, random: Random, sinkDelayMs = 0, armsReplies = false): Outcome {
   const clock = new ManualClock();
   const chunks: Uint8Array[] = [];
   let receiverOutcome = "running";
@@ -39,6 +42,7 @@ function simulate(file: Uint8Array, request: { blockSize: number; windowSize: nu
   let receiver = initialReceiver("image", { ...request, askSize: true }, 200);
   let sender: ReturnType<typeof initialSender> | undefined;
   let senderTimer: { cancel(): void } | undefined;
+  let armed: { ack: number; packets: TftpPacket[] } | undefined;
   let receiverTimer: { cancel(): void } | undefined;
 
   const carry = (packet: TftpPacket, deliver: (p: TftpPacket) => void) => {
@@ -55,6 +59,8 @@ function simulate(file: Uint8Array, request: { blockSize: number; windowSize: nu
     sender = step.state;
     for (const e of step.effects) {
       if (e.type === "send") carry(e.packet, (p) => toReceiver({ type: "packet", packet: p }));
+      else if (e.type === "arm-reply") armed = e;
+      else if (e.type === "disarm") armed = undefined;
       else if (e.type === "arm") {
         senderTimer?.cancel();
         senderTimer = clock.setTimer("sender", e.ms, () => toSender({ type: "timeout" }));
@@ -69,10 +75,20 @@ function simulate(file: Uint8Array, request: { blockSize: number; windowSize: nu
     }
   }
 
+  /** The sender's socket: an armed reply leaves on its ACK before the machine hears of it. */
+  function ackToSender(block: number): void {
+    const reply = armed?.ack === block ? armed : undefined;
+    if (reply) {
+      armed = undefined;
+      for (const packet of reply.packets) carry(packet, (p) => toReceiver({ type: "packet", packet: p }));
+    }
+    toSender({ type: "ack", block, answered: reply !== undefined });
+  }
+
   function toServer(p: TftpPacket): void {
     if (p.opcode !== Opcode.ReadRequest || sender) return;
     const { acknowledged, options } = negotiateAsServer(p.options, file.length);
-    sender = initialSender({ ...options, timeoutMs: 200 }, acknowledged.size ? { opcode: Opcode.OptionAck, options: acknowledged } : undefined);
+    sender = initialSender({ ...options, timeoutMs: 200 }, acknowledged.size ? { opcode: Opcode.OptionAck, options: acknowledged } : undefined, undefined, armsReplies);
     toSender({ type: "start" });
   }
 
@@ -83,7 +99,7 @@ function simulate(file: Uint8Array, request: { blockSize: number; windowSize: nu
       if (e.type === "send") {
         carry(e.packet, (p) => {
           if (e.to === "server") toServer(p);
-          else if (p.opcode === Opcode.Ack) toSender({ type: "ack", block: p.block });
+          else if (p.opcode === Opcode.Ack) ackToSender(p.block);
           else if (p.opcode === Opcode.Error) toSender({ type: "peer-error", code: p.code, message: p.message });
         });
       } else if (e.type === "arm") {
@@ -114,10 +130,10 @@ describe("TFTP machines over a simulated lossy link", () => {
     ["5 % loss, reordering, window 16", 300_000, 1468, 16, { loss: 0.05, reorder: 0.05, duplicate: 0.01 }],
     ["20 % loss, window 4", 50_000, 512, 4, { loss: 0.2, reorder: 0.1, duplicate: 0.05 }],
   ];
-  it.each(cases)("%s: the file arrives exactly", (_name, size, blockSize, windowSize, link) => {
+  it.each(cases.flatMap(([name, ...rest]) => [[name, ...rest, false] as const, [`${name}, armed replies`, ...rest, true] as const]))("%s: the file arrives exactly", (_name, size, blockSize, windowSize, link, armsReplies) => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const file = content(size, seed);
-      const out = simulate(file, { blockSize, windowSize }, link, seededRandom(seed), 1);
+      const out = simulate(file, { blockSize, windowSize }, link, seededRandom(seed), 1, armsReplies);
       expect({ seed, receiver: out.receiver, sender: out.sender }).toEqual({ seed, receiver: "complete", sender: "done" });
       expect(sha256(out.received)).toBe(sha256(file));
       // RRQ, OACK, ACK 0, every block, an ACK per window. Loss costs go-back-N resends of the window's
