@@ -11,7 +11,7 @@ import { bindNativeUdp, type Endpoint, type NativeDatagramSocket } from "../../n
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 import { CLIENT_REQUEST, DEFAULT_BLOCK_SIZE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, TFTP_PORT } from "./limits.js";
 import type { OptionRequest, TransferOptions } from "./options.js";
-import { encodePacket, TftpErrorCode } from "./packet.js";
+import { DATA_HEADER_BYTES, encodePacket, TftpErrorCode } from "./packet.js";
 import { decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
 import { initialReceiver, type ReceiverEffect, type ReceiverInput, type ReceiverState, receiverStep, type TftpFailureReason } from "./receiver.js";
 
@@ -67,8 +67,6 @@ export function parseTftpUrl(url: string): TftpTarget {
 
 const DEFAULT_REQUEST: OptionRequest = { ...CLIENT_REQUEST, askSize: true };
 
-/** A DATA packet's header before its block (RFC 1350 §5). */
-const DATA_HEADER_BYTES = 4;
 /** What the kernel charges a received datagram beyond its payload (its buffer's bookkeeping, about 1 KB on loopback). */
 const KERNEL_DATAGRAM_OVERHEAD = 1024;
 /** Never below this: the kernel's usual default (~208 KB) with room to spare. */
@@ -101,6 +99,8 @@ export async function fetchTftp(target: string | TftpTarget, sink: ImageSink, o:
   const download = new Download(t.path, { address, port: t.port ?? TFTP_PORT }, socket, sink, request, timeoutMs, o);
   return download.run();
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** One download: feeds the machine, carries out its effects, and runs the sink's calls one after another. */
 class Download {
@@ -177,6 +177,8 @@ class Download {
           return blocks.length;
         });
       case "complete":
+        // The dally that follows must not keep a finished CLI process alive (`vap fetch` waited it out).
+        this.socket.unref();
         this.#sinkChain = this.#sinkChain.then(() => this.sink.finish());
         void this.#sinkChain.then(
           (result) => this.#settle.resolve({ ...(result as ImageSinkResult), bytes: this.#written, options: this.#state.options }),
@@ -191,10 +193,16 @@ class Download {
     }
   }
 
-  /** A sink call; its completion is one "sink-ready" per write it carried (a write call may carry several blocks). */
+  /**
+   * A sink call; its completion is one "sink-ready" per write it carried (a
+   * write call may carry several blocks). It starts after this turn of the
+   * event loop: the ACK the datagrams just earned leaves first (sends go out
+   * at the end of the turn), and the sink's work overlaps the next window on
+   * the wire instead of delaying the ACK that releases it.
+   */
   #sinkCall(call: () => Promise<unknown>): void {
     // After a failure nothing more reaches the sink but its abort.
-    this.#sinkChain = this.#sinkChain.then(() => (this.#state.phase === "failed" ? undefined : call())).then(
+    this.#sinkChain = this.#sinkChain.then(nextTurn).then(() => (this.#state.phase === "failed" ? undefined : call())).then(
       (writes) => {
         for (let i = typeof writes === "number" ? writes : 1; i > 0; i--) this.#feed({ type: "sink-ready" });
       },

@@ -1,16 +1,19 @@
 /**
  * The receiving side of one read transfer (the client's), as a pure
  * transition function. Sink calls are effects and their completion is an
- * input ("sink-ready"): an ACK — which releases the sender's next window —
- * goes out only once the sink has taken every block before it, so a slow
- * sink slows the sender instead of filling memory (at most one window is
- * ever held).
+ * input ("sink-ready"). An ACK releases the sender's next window, so it is
+ * how a slow sink slows the sender instead of filling memory: an ACK goes
+ * out while the sink lags by at most `sinkLeadBytes` (its writes overlap
+ * the next window on the wire rather than sitting between windows), and
+ * waits otherwise — at most the lead and one window are ever held. The
+ * sink must have begun before ACK 0 (it may refuse the image) and have
+ * taken every block before the final ACK (the image is complete then).
  *
  * The server's transfer id (its port) is the shell's business; this machine
  * says whether a packet goes to the server's well-known port ("server", a
  * request) or to the transfer's peer.
  */
-import { DEFAULT_RETRIES } from "./limits.js";
+import { DALLY_WAITS, DEFAULT_RETRIES, SINK_LEAD_BYTES } from "./limits.js";
 import { acceptOptionAck, type OptionRequest, requestedOptions, RFC1350_OPTIONS, type TransferOptions } from "./options.js";
 import { Opcode, type TftpPacket, TftpErrorCode } from "./packet.js";
 import { backOff, freshRetransmission, type Retransmission, wireBlock } from "./retransmit.js";
@@ -30,6 +33,10 @@ export interface ReceiverState {
   readonly wrapsToOne: boolean | undefined;
   /** Sink calls (begin, write) not yet finished. */
   readonly sinkBusy: number;
+  /** The sink's begin call finished (sink calls finish in order, so the first sink-ready is begin's). */
+  readonly sinkBegun: boolean;
+  /** How far (in bytes of blocks) an ACK may run ahead of the sink. */
+  readonly sinkLeadBytes: number;
   /** Block to ACK once the sink is idle. */
   readonly ackDue: number | undefined;
   readonly lastAcked: number;
@@ -64,7 +71,13 @@ export interface ReceiverStep {
   effects: ReceiverEffect[];
 }
 
-export function initialReceiver(filename: string, request: OptionRequest | undefined, timeoutMs: number, retries: number = DEFAULT_RETRIES): ReceiverState {
+export function initialReceiver(
+  filename: string,
+  request: OptionRequest | undefined,
+  timeoutMs: number,
+  retries: number = DEFAULT_RETRIES,
+  sinkLeadBytes: number = SINK_LEAD_BYTES,
+): ReceiverState {
   return {
     phase: "request",
     filename,
@@ -74,6 +87,8 @@ export function initialReceiver(filename: string, request: OptionRequest | undef
     bytes: 0,
     wrapsToOne: undefined,
     sinkBusy: 0,
+    sinkBegun: false,
+    sinkLeadBytes,
     ackDue: undefined,
     lastAcked: 0,
     finalBlock: undefined,
@@ -101,6 +116,8 @@ function copy(s: ReceiverState): { -readonly [K in keyof ReceiverState]: Receive
     bytes: s.bytes,
     wrapsToOne: s.wrapsToOne,
     sinkBusy: s.sinkBusy,
+    sinkBegun: s.sinkBegun,
+    sinkLeadBytes: s.sinkLeadBytes,
     ackDue: s.ackDue,
     lastAcked: s.lastAcked,
     finalBlock: s.finalBlock,
@@ -126,9 +143,15 @@ function failed(s: ReceiverState, reason: TftpFailureReason, message: string, te
   return { state: { ...s, phase: "failed" }, effects };
 }
 
-/** Send the due ACK if the sink has caught up; after the final block that ends the transfer. */
+/** The due ACK waits for the sink: before it has begun, before the final ACK, or when it lags beyond its lead. */
+function sinkHoldsAck(s: ReceiverState): boolean {
+  if (s.sinkBusy === 0) return false;
+  return !s.sinkBegun || s.ackDue === s.finalBlock || s.sinkBusy * s.options.blockSize > s.sinkLeadBytes;
+}
+
+/** Send the due ACK unless the sink holds it; after the final block that ends the transfer. */
 function flushAck(s: ReceiverState, effects: ReceiverEffect[]): ReceiverStep {
-  if (s.ackDue === undefined || s.sinkBusy > 0) return { state: s, effects };
+  if (s.ackDue === undefined || sinkHoldsAck(s)) return { state: s, effects };
   const block = s.ackDue;
   if (block !== s.finalBlock) {
     effects.push(ack(s, block), { type: "arm", ms: s.retransmission.waitMs });
@@ -137,9 +160,8 @@ function flushAck(s: ReceiverState, effects: ReceiverEffect[]): ReceiverStep {
     acked.lastAcked = block;
     return { state: acked, effects };
   }
-  // Dally after the final ACK (RFC 1350 §6) for twice the wait: should the ACK be lost, the
-  // sender's first retransmission of the final DATA comes one of its waits after its send.
-  const dally = { waitMs: s.retransmission.waitMs * 2, tries: 0 };
+  // Dally after the final ACK (RFC 1350 §6): should the ACK be lost, the final DATA comes again.
+  const dally = { waitMs: s.retransmission.waitMs * DALLY_WAITS, tries: 0 };
   effects.push(ack(s, block), { type: "arm", ms: dally.waitMs });
   const acked = { ...s, ackDue: undefined, lastAcked: block, retransmission: dally };
   const size = s.options.size;
@@ -230,6 +252,7 @@ export function receiverStep(s: ReceiverState, input: ReceiverInput): ReceiverSt
     case "sink-ready": {
       const ready = copy(s);
       ready.sinkBusy = s.sinkBusy - 1;
+      ready.sinkBegun = true;
       return flushAck(ready, []);
     }
     case "abort":
@@ -239,7 +262,7 @@ export function receiverStep(s: ReceiverState, input: ReceiverInput): ReceiverSt
     case "timeout": {
       if (s.phase === "dally") return { state: { ...s, phase: "done" }, effects: [{ type: "closed" }] };
       // Waiting on our own sink is not the peer's silence.
-      if (s.sinkBusy > 0) return { state: s, effects: [{ type: "arm", ms: s.retransmission.waitMs }] };
+      if (s.ackDue !== undefined && sinkHoldsAck(s)) return { state: s, effects: [{ type: "arm", ms: s.retransmission.waitMs }] };
       const retransmission = backOff(s.retransmission, s.retries);
       if (!retransmission) {
         return s.phase === "request"

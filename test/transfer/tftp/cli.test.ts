@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../../cli/main.js";
-import { vap } from "../../support/cli.js";
+import { DALLY_WAITS, DEFAULT_TIMEOUT_MS } from "../../../agent/transfer/tftp/limits.js";
+import { spawnVap, vap } from "../../support/cli.js";
 import { tempDir } from "../../support/temp.js";
 import { content, runClient, servedDir, sha256, sleep } from "./support.js";
 
@@ -72,6 +73,20 @@ describe("vap fetch", () => {
     expect(r.out).toMatch(new RegExp(`^fetch: tftp://127.0.0.1:${server.port}/ap1g8 -> ${file}, 200000 bytes in \\d+\\.\\d\\d s\\n$`));
     expect(sha256(readFileSync(file))).toBe(sha256(IMAGE));
     expect(existsSync(`${file}.part`)).toBe(false);
+  });
+
+  it("as its own process, exits once FILE is in place: the dally after the final ACK does not hold it", async () => {
+    const server = await serveCommand(servedDir({ ap1g8: IMAGE }));
+    const file = join(tempDir("tftp-cli"), "image");
+    const started = Date.now();
+    const fetch = spawnVap(["fetch", `tftp://127.0.0.1:${server.port}/ap1g8`, file]);
+    const { code } = await fetch.exited;
+    const elapsed = Date.now() - started;
+    await server.stop();
+    expect(code, fetch.out).toBe(0);
+    expect(sha256(readFileSync(file))).toBe(sha256(IMAGE));
+    // The dally alone would take DALLY_WAITS × the 1 s wait (8 s) before the socket closed.
+    expect(elapsed).toBeLessThan(DALLY_WAITS * DEFAULT_TIMEOUT_MS);
   });
 
   it("a missing file: one line, exit status 1, no FILE and no FILE.part left", async () => {

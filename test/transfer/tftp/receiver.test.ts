@@ -20,8 +20,9 @@ function brief(effects: ReceiverEffect[]): string[] {
 
 class Harness {
   state: ReceiverState;
-  constructor(request = { blockSize: 512, windowSize: 4, askSize: true } as Parameters<typeof initialReceiver>[1]) {
-    this.state = initialReceiver("ap1g8", request, 1000);
+  /** Lead 0 unless asked: every ACK waits for the sink, so each row shows the back-pressure. */
+  constructor(request = { blockSize: 512, windowSize: 4, askSize: true } as Parameters<typeof initialReceiver>[1], sinkLeadBytes = 0) {
+    this.state = initialReceiver("ap1g8", request, 1000, undefined, sinkLeadBytes);
   }
   step(input: ReceiverInput): string[] {
     const { state, effects } = receiverStep(this.state, input);
@@ -57,9 +58,9 @@ describe("TFTP receiver machine", () => {
     expect(h.ready()).toEqual([]);
     expect(h.ready()).toEqual(["ACK 2 -> peer", "arm 1000"]);
     expect(h.data(3, 76)).toEqual(["write 76"]);
-    expect(h.ready()).toEqual(["ACK 3 -> peer", "arm 2000", "complete"]);
-    // Dally: the final DATA again means our last ACK was lost; the dally backs off with the sender.
-    expect(h.data(3, 76)).toEqual(["ACK 3 -> peer", "arm 4000"]);
+    expect(h.ready()).toEqual(["ACK 3 -> peer", "arm 8000", "complete"]);
+    // Dally (8 waits, the back-off cap): the final DATA again means our last ACK was lost; it is ACKed again each time.
+    expect(h.data(3, 76)).toEqual(["ACK 3 -> peer", "arm 8000"]);
     expect(h.data(3, 76)).toEqual(["ACK 3 -> peer", "arm 8000"]);
     expect(h.data(2)).toEqual([]);
     // Complete: a late cancel changes nothing.
@@ -68,11 +69,42 @@ describe("TFTP receiver machine", () => {
     expect(h.state.phase).toBe("done");
   });
 
+  it("with a lead, ACKs run ahead of the sink by at most the lead; ACK 0 waits for begin, the final ACK for every write", () => {
+    // Lead of 3 blocks, window 2: the sink may hold 3 writes when an ACK is due.
+    const h = new Harness({ blockSize: 512, windowSize: 2, askSize: true }, 3 * 512);
+    h.step({ type: "start" });
+    expect(h.oack([["blksize", "512"], ["windowsize", "2"], ["tsize", "3000"]])).toEqual(["begin 3000"]);
+    expect(h.ready()).toEqual(["ACK 0 -> peer", "arm 1000"]);
+    h.data(1);
+    // Two writes held, within the lead: the ACK goes out at once.
+    expect(h.data(2)).toEqual(["write 512", "ACK 2 -> peer", "arm 1000"]);
+    h.data(3);
+    // Four held: over the lead, the ACK waits until the sink is back within it.
+    expect(h.data(4)).toEqual(["write 512"]);
+    // The peer is not silent: we hold the ACK, so a timeout only waits again.
+    expect(h.step({ type: "timeout" })).toEqual(["arm 1000"]);
+    expect(h.ready()).toEqual(["ACK 4 -> peer", "arm 1000"]);
+    // An ACK sent and the sink still busy within its lead: a timeout is the peer's silence, and the ACK goes again.
+    expect(h.step({ type: "timeout" })).toEqual(["ACK 4 -> peer", "arm 2000"]);
+    h.data(5);
+    expect(h.data(6, 440)).toEqual(["write 440"]);
+    expect(h.ready(4)).toEqual([]);
+    expect(h.ready()).toEqual(["ACK 6 -> peer", "arm 8000", "complete"]);
+    expect(h.state.bytes).toBe(3000);
+  });
+
+  it("without options, the first block's ACK waits for the sink to begin even within the lead", () => {
+    const h = new Harness(undefined, 1 << 20);
+    h.step({ type: "start" });
+    expect(h.data(1)).toEqual(["begin ?", "write 512"]);
+    expect(h.ready()).toEqual(["ACK 1 -> peer", "arm 1000"]);
+  });
+
   it("a server without options answers DATA 1: RFC 1350 defaults, no size", () => {
     const h = new Harness();
     h.step({ type: "start" });
     expect(h.data(1, 10)).toEqual(["begin ?", "write 10"]);
-    expect(h.ready(2)).toEqual(["ACK 1 -> peer", "arm 2000", "complete"]);
+    expect(h.ready(2)).toEqual(["ACK 1 -> peer", "arm 8000", "complete"]);
     expect(h.state.options.blockSize).toBe(512);
   });
 
@@ -167,7 +199,7 @@ describe("TFTP receiver machine", () => {
     expect(h.data(wrapTo, 8)).toEqual(["write 8"]);
     expect(h.ready()).toEqual([`ACK ${wrapTo} -> peer`, "arm 1000"]);
     expect(h.data(wrapTo + 1, 3)).toEqual(["write 3"]);
-    expect(h.ready()).toEqual([`ACK ${wrapTo + 1} -> peer`, "arm 2000", "complete"]);
+    expect(h.ready()).toEqual([`ACK ${wrapTo + 1} -> peer`, "arm 8000", "complete"]);
     expect(h.state.received).toBe(65537);
     expect(h.state.bytes).toBe(65536 * 8 + 3);
   });
@@ -192,7 +224,7 @@ describe("TFTP receiver machine", () => {
     h.oack([["tsize", "2000"]]);
     h.ready();
     h.data(1, 100);
-    expect(h.ready()).toEqual(["ACK 1 -> peer", "arm 2000", "failed truncated"]);
+    expect(h.ready()).toEqual(["ACK 1 -> peer", "arm 8000", "failed truncated"]);
   });
 
   it("a DATA larger than the block size is a protocol error; a server ERROR mid-transfer is truncation", () => {
