@@ -1,8 +1,10 @@
 /**
- * TFTP on loopback, a 50 MB file at blksize 1468, every side six times,
- * interleaved round by round; the medians of the last five compared. The
- * first round warms every side up (vap's JIT, each server's page cache) and
- * is reported apart, as each side's first speed.
+ * TFTP on loopback, a 50 MB file at blksize 1468, every side ten times,
+ * interleaved round by round in a shuffled order; the medians of the last
+ * nine compared. On this 2-core VM single rounds swing by a third with
+ * scheduling, so nine rounds, and no side always first or last. The first
+ * round warms every side up (vap's JIT, each server's page cache) and is
+ * reported apart, as each side's first speed.
  * - tftp.server-vs-atftpd: `vap tftp serve` (its own process, the vap
  *   binary's flags) and atftpd serving the same file to the same client,
  *   atftp, at windowsize 16 (what vap's client asks for). Value: vap's
@@ -32,7 +34,7 @@ import { median, report } from "./report.js";
 
 const SIZE = 50 * 1024 * 1024;
 /** Timed rounds after the warm-up round. */
-const ROUNDS = 5;
+const ROUNDS = 9;
 const BLOCK_SIZE = 1468;
 const WINDOW_SIZE = 16;
 
@@ -88,6 +90,15 @@ async function vapGet(port: number, local: string): Promise<number> {
   return ms;
 }
 
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 const image = servedFile();
 const outDir = tempDir("tftp-bench-out");
 let downloads = 0;
@@ -106,15 +117,22 @@ try {
   const windowed = { vap: [] as number[], atftpd: [] as number[] };
   const lockStep = { vap: [] as number[], hpa: [] as number[] };
   const client = { vap: [] as number[], atftp: [] as number[], atftpWithoutFsync: [] as number[] };
+  const downloads: (() => Promise<void> | void)[] = [
+    () => void windowed.vap.push(atftpGet(vap.port, fresh(), WINDOW_SIZE)),
+    () => void windowed.atftpd.push(atftpGet(atftpd.port, fresh(), WINDOW_SIZE)),
+    () => void lockStep.vap.push(atftpGet(vap.port, fresh(), 1)),
+    () => void lockStep.hpa.push(atftpGet(hpa.port, fresh(), 1)),
+    async () => void client.vap.push(await vapGet(atftpd.port, fresh())),
+    () => {
+      const atftp = atftpTimes(atftpd.port, fresh(), WINDOW_SIZE);
+      client.atftp.push(atftp.durableMs);
+      client.atftpWithoutFsync.push(atftp.ms);
+    },
+  ];
   for (let round = 0; round <= ROUNDS; round++) {
-    windowed.vap.push(atftpGet(vap.port, fresh(), WINDOW_SIZE));
-    windowed.atftpd.push(atftpGet(atftpd.port, fresh(), WINDOW_SIZE));
-    lockStep.vap.push(atftpGet(vap.port, fresh(), 1));
-    lockStep.hpa.push(atftpGet(hpa.port, fresh(), 1));
-    client.vap.push(await vapGet(atftpd.port, fresh()));
-    const atftp = atftpTimes(atftpd.port, fresh(), WINDOW_SIZE);
-    client.atftp.push(atftp.durableMs);
-    client.atftpWithoutFsync.push(atftp.ms);
+    // The warm-up round in a fixed order; the timed ones shuffled.
+    const order = round === 0 ? downloads : shuffled(downloads);
+    for (const download of order) await download();
   }
   /** The warm-up round's speed, the median of the timed rounds, and every timed round's sorted: the spread under whatever else the machine runs. */
   const speeds = (name: string, [first, ...ms]: number[]) => ({
