@@ -13,7 +13,7 @@ export const DEFAULT_BLOCK_SIZE = 512;
 /** RFC 2348 §2: blksize may be 8 to 65464 octets. */
 export const BLOCK_SIZE_RANGE = { min: 8, max: 65464 } as const;
 
-/** RFC 7440 §2: windowsize may be 1 to 65535; vap accepts and asks for at most 64 (memory per transfer = window × block). */
+/** RFC 7440 §2: windowsize may be 1 to 65535; vap accepts and asks for at most 64 (a serving transfer holds three windows of blocks: the one in flight, the next read ahead, and its armed copy in the socket). */
 export const WINDOW_SIZE_RANGE = { min: 1, max: 64 } as const;
 
 /** RFC 2349 §2: timeout is 1 to 255 seconds. */
