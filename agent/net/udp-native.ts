@@ -76,7 +76,7 @@ export interface NativeUdpStats {
 /** A native socket's handler also hears whether this datagram fired the armed reply (which has left already). */
 export type NativeDatagramHandler = (data: Uint8Array, from: Endpoint, answered: boolean) => void;
 
-/** A reply that waits in the socket for the datagram that releases it: each datagram a head and a body, as sendParts. */
+/** A reply that waits in the socket for the datagram that releases it: at most 64 datagrams, each a small head and a body, as sendParts. */
 export interface ArmedReply {
   /** The exact datagram that releases it (a TFTP ACK). */
   trigger: Uint8Array;
@@ -148,14 +148,27 @@ export async function bindNativeUdp(options: NativeUdpOptions = {}): Promise<Nat
   let flushScheduled = false;
   /** The last destination checked: a transfer sends to one peer object, validated once. */
   let checked: Endpoint | undefined;
+  /** One datagram into the staging area: its head copied, its body by reference. */
+  const stage = (head: Uint8Array, body: Uint8Array | undefined) => {
+    const i = bodies.length;
+    spans[2 * i] = stagedAt;
+    spans[2 * i + 1] = head.length;
+    staged.set(head, stagedAt);
+    stagedAt += head.length;
+    bodies.push(body);
+  };
+  /** The staged bodies, handed over; the staging area is empty again. */
+  const takeStaged = () => {
+    const b = bodies;
+    bodies = [];
+    stagedAt = 0;
+    return b;
+  };
   const flush = () => {
     flushScheduled = false;
     const count = bodies.length;
     if (count === 0 || closed) return;
-    const b = bodies;
-    bodies = [];
-    stagedAt = 0;
-    addon.send(handle, staged, spans, b, count, queuedTo!.address, queuedTo!.port);
+    addon.send(handle, staged, spans, takeStaged(), count, queuedTo!.address, queuedTo!.port);
   };
   const check = (to: Endpoint) => {
     if (to === checked) return;
@@ -170,12 +183,7 @@ export async function bindNativeUdp(options: NativeUdpOptions = {}): Promise<Nat
     check(to);
     if (queuedTo && (queuedTo.port !== to.port || queuedTo.address !== to.address)) flush();
     if (bodies.length === SEND_SLOTS || stagedAt + head.length > STAGED_BYTES) flush();
-    const i = bodies.length;
-    spans[2 * i] = stagedAt;
-    spans[2 * i + 1] = head.length;
-    staged.set(head, stagedAt);
-    stagedAt += head.length;
-    bodies.push(body);
+    stage(head, body);
     queuedTo = to;
     if (!flushScheduled) {
       flushScheduled = true;
@@ -201,18 +209,10 @@ export async function bindNativeUdp(options: NativeUdpOptions = {}): Promise<Nat
     arm({ trigger, to, datagrams }) {
       if (closed) return;
       check(to);
+      // Staged as sends are (the addon copies heads and bodies), once this tick's sends have left.
       flush();
-      // The heads side by side, the bodies by reference: the addon copies both.
-      const heads = new Uint8Array(datagrams.reduce((n, [head]) => n + head.length, 0));
-      const headSpans = new Int32Array(2 * datagrams.length);
-      let at = 0;
-      datagrams.forEach(([head], i) => {
-        heads.set(head, at);
-        headSpans[2 * i] = at;
-        headSpans[2 * i + 1] = head.length;
-        at += head.length;
-      });
-      addon.arm(handle, trigger, heads, headSpans, datagrams.map(([, body]) => body), datagrams.length, to.address, to.port);
+      for (const [head, body] of datagrams) stage(head, body);
+      addon.arm(handle, trigger, staged, spans, takeStaged(), datagrams.length, to.address, to.port);
     },
     disarm() {
       if (!closed) addon.disarm(handle);

@@ -37,7 +37,7 @@ export interface ReceiverState {
   readonly sinkBegun: boolean;
   /** How far (in bytes of blocks) an ACK may run ahead of the sink. */
   readonly sinkLeadBytes: number;
-  /** Block to ACK once the sink is idle. */
+  /** Block to ACK once the sink allows (sinkHoldsAck). */
   readonly ackDue: number | undefined;
   readonly lastAcked: number;
   /** The final block, once it arrived. */

@@ -99,6 +99,9 @@ export function initialSender(options: TransferOptions, optionAck: TftpPacket | 
   };
 }
 
+/** A state a step is still building. */
+type Draft = { -readonly [K in keyof SenderState]: SenderState[K] };
+
 /**
  * A copy of `s` for a step to change before returning it (the state a step
  * was given never changes). The steps every datagram takes build their next
@@ -107,7 +110,7 @@ export function initialSender(options: TransferOptions, optionAck: TftpPacket | 
  * of a windowed transfer), and so did a generic spread helper shared by both
  * machines; one literal with the fields in initialSender's order gives V8 one shape.
  */
-function copy(s: SenderState): { -readonly [K in keyof SenderState]: SenderState[K] } {
+function copy(s: SenderState): Draft {
   return {
     phase: s.phase,
     options: s.options,
@@ -135,15 +138,14 @@ function dataPacket(s: SenderState, block: number): DataPacket {
  * next window on the ACK of this one once it is out and loaded.
  */
 function fill(s: SenderState, effects: SenderEffect[]): SenderState {
-  const window = s.options.windowSize;
-  const windowEnd = s.acked + window;
+  const windowEnd = s.acked + s.options.windowSize;
   const loadedEnd = s.acked + s.blocks.length;
   let sentUpTo = s.sentUpTo;
   if (s.phase === "data") {
     for (; sentUpTo < Math.min(windowEnd, loadedEnd); sentUpTo++) effects.push({ type: "send", packet: dataPacket(s, sentUpTo + 1) });
   }
   let reading = s.reading;
-  const readEnd = windowEnd + (s.armsReplies ? window : 0);
+  const readEnd = windowEnd + (s.armsReplies ? s.options.windowSize : 0);
   if (!reading && s.lastBlock === undefined && loadedEnd < readEnd) {
     reading = true;
     effects.push({ type: "read", first: loadedEnd + 1, count: readEnd - loadedEnd });
@@ -151,16 +153,19 @@ function fill(s: SenderState, effects: SenderEffect[]): SenderState {
   const filled = copy(s);
   filled.sentUpTo = sentUpTo;
   filled.reading = reading;
-  const replyUpTo = Math.min(windowEnd + window, loadedEnd);
-  const nextLoaded = replyUpTo === windowEnd + window || (s.lastBlock !== undefined && replyUpTo === s.lastBlock);
-  if (s.armsReplies && s.phase === "data" && sentUpTo === windowEnd && s.replyFor !== windowEnd && replyUpTo > windowEnd && nextLoaded) {
-    const packets: DataPacket[] = [];
-    for (let b = windowEnd + 1; b <= replyUpTo; b++) packets.push(dataPacket(s, b));
-    effects.push({ type: "arm-reply", ack: wireBlock(windowEnd), packets });
-    filled.replyFor = windowEnd;
-    filled.replyUpTo = replyUpTo;
-  }
+  if (s.armsReplies && s.phase === "data" && sentUpTo === windowEnd && s.replyFor !== windowEnd) armNextWindow(filled, windowEnd, effects);
   return filled;
+}
+
+/** Arm the window after `windowEnd` on its ACK, once that window is read whole (or up to the file's end). */
+function armNextWindow(s: Draft, windowEnd: number, effects: SenderEffect[]): void {
+  const upTo = Math.min(windowEnd + s.options.windowSize, s.acked + s.blocks.length);
+  if (upTo === windowEnd || (upTo < windowEnd + s.options.windowSize && upTo !== s.lastBlock)) return;
+  const packets: DataPacket[] = [];
+  for (let b = windowEnd + 1; b <= upTo; b++) packets.push(dataPacket(s, b));
+  effects.push({ type: "arm-reply", ack: wireBlock(windowEnd), packets });
+  s.replyFor = windowEnd;
+  s.replyUpTo = upTo;
 }
 
 function failed(s: SenderState, reason: SenderFailure, message: string, effects: SenderEffect[] = []): SenderStep {
