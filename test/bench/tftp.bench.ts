@@ -21,6 +21,10 @@
  *   fsync of its file, as the HTTPS bench charges curl, and its time without
  *   one is reported beside. Every download writes a fresh file, the previous
  *   one removed, so neither side pays for truncating the other's.
+ *   vapCpuMs and atftpCpuMs: the CPU time (user and system, all threads)
+ *   each client took for one download, the median of the timed rounds
+ *   (atftp's to 10 ms, as /proc counts a child's; the fsync the bench
+ *   charges it is the bench's own).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -30,7 +34,7 @@ import { fileURLToPath } from "node:url";
 import { fetchTftp, fileSink } from "../../agent/transfer/index.js";
 import { tempDir } from "../support/temp.js";
 import { type RunningServer, startAtftpd, startTftpdHpa } from "../transfer/tftp/support.js";
-import { median, report } from "./report.js";
+import { endedChildrenCpuMs, median, report, StealMeter } from "./report.js";
 
 const SIZE = 50 * 1024 * 1024;
 /** Timed rounds after the warm-up round. */
@@ -114,35 +118,53 @@ try {
   peers.push(atftpd);
   const hpa = await startTftpdHpa(dirname(image));
   peers.push(hpa);
-  const windowed = { vap: [] as number[], atftpd: [] as number[] };
-  const lockStep = { vap: [] as number[], hpa: [] as number[] };
-  const client = { vap: [] as number[], atftp: [] as number[], atftpWithoutFsync: [] as number[] };
-  const downloads: (() => Promise<void> | void)[] = [
-    () => void windowed.vap.push(atftpGet(vap.port, fresh(), WINDOW_SIZE)),
-    () => void windowed.atftpd.push(atftpGet(atftpd.port, fresh(), WINDOW_SIZE)),
-    () => void lockStep.vap.push(atftpGet(vap.port, fresh(), 1)),
-    () => void lockStep.hpa.push(atftpGet(hpa.port, fresh(), 1)),
-    async () => void client.vap.push(await vapGet(atftpd.port, fresh())),
-    () => {
-      const atftp = atftpTimes(atftpd.port, fresh(), WINDOW_SIZE);
-      client.atftp.push(atftp.durableMs);
-      client.atftpWithoutFsync.push(atftp.ms);
-    },
+  /** One side's download times (ms, the first the warm-up) and the host's steal while it ran. */
+  const side = () => ({ ms: [] as number[], steal: new StealMeter() });
+  const windowed = { vap: side(), atftpd: side() };
+  const lockStep = { vap: side(), hpa: side() };
+  const client = { vap: side(), atftp: side(), atftpWithoutFsync: [] as number[], vapCpuMs: [] as number[], atftpCpuMs: [] as number[] };
+  const timed = (s: ReturnType<typeof side>, download: () => number) => s.steal.measure(() => void s.ms.push(download()));
+  const downloads: (() => Promise<void>)[] = [
+    () => timed(windowed.vap, () => atftpGet(vap.port, fresh(), WINDOW_SIZE)),
+    () => timed(windowed.atftpd, () => atftpGet(atftpd.port, fresh(), WINDOW_SIZE)),
+    () => timed(lockStep.vap, () => atftpGet(vap.port, fresh(), 1)),
+    () => timed(lockStep.hpa, () => atftpGet(hpa.port, fresh(), 1)),
+    () =>
+      client.vap.steal.measure(async () => {
+        const cpu = process.cpuUsage();
+        client.vap.ms.push(await vapGet(atftpd.port, fresh()));
+        const { user, system } = process.cpuUsage(cpu);
+        client.vapCpuMs.push((user + system) / 1000);
+      }),
+    () =>
+      timed(client.atftp, () => {
+        const cpu = endedChildrenCpuMs();
+        const atftp = atftpTimes(atftpd.port, fresh(), WINDOW_SIZE);
+        client.atftpCpuMs.push(endedChildrenCpuMs() - cpu);
+        client.atftpWithoutFsync.push(atftp.ms);
+        return atftp.durableMs;
+      }),
   ];
   for (let round = 0; round <= ROUNDS; round++) {
     // The warm-up round in a fixed order; the timed ones shuffled.
     const order = round === 0 ? downloads : shuffled(downloads);
     for (const download of order) await download();
   }
-  /** The warm-up round's speed, the median of the timed rounds, and every timed round's sorted: the spread under whatever else the machine runs. */
-  const speeds = (name: string, [first, ...ms]: number[]) => ({
+  /**
+   * The warm-up round's speed, the median of the timed rounds, every timed
+   * round's sorted (the spread under whatever else the machine runs), and
+   * the host's steal over all its rounds (on a VM, CPU time the host gave
+   * other guests: a side that met more ran on less of the machine).
+   */
+  const speeds = (name: string, { ms: [first, ...ms], steal }: ReturnType<typeof side>) => ({
     [`${name}MBps`]: mbPerS(median(ms)),
     [`${name}RoundsMBps`]: ms.map(mbPerS).sort((a, b) => a - b),
     [`${name}FirstMBps`]: mbPerS(first!),
+    [`${name}StealPercent`]: steal.percent,
   });
   report({
     bench: "tftp.server-vs-atftpd",
-    value: ratio(windowed.vap, windowed.atftpd),
+    value: ratio(windowed.vap.ms, windowed.atftpd.ms),
     unit: `x atftpd's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after a warm-up round)`,
     bound: 1,
     boundKind: "peer:atftpd",
@@ -151,7 +173,7 @@ try {
   });
   report({
     bench: "tftp.server-vs-tftpd-hpa",
-    value: ratio(lockStep.vap, lockStep.hpa),
+    value: ratio(lockStep.vap.ms, lockStep.hpa.ms),
     unit: `x tftpd-hpa's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, no windowsize, loopback, median of ${ROUNDS} after a warm-up round)`,
     bound: 1,
     boundKind: "peer:tftpd-hpa",
@@ -160,13 +182,15 @@ try {
   });
   report({
     bench: "tftp.client-vs-atftp",
-    value: ratio(client.vap, client.atftp),
+    value: ratio(client.vap.ms, client.atftp.ms),
     unit: `x the atftp client's speed to a durable file (from atftpd, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after a warm-up round)`,
     bound: 1,
     boundKind: "peer:atftp",
     ...speeds("vap", client.vap),
     ...speeds("atftp", client.atftp),
     atftpWithoutFsyncMBps: mbPerS(median(client.atftpWithoutFsync.slice(1))),
+    vapCpuMs: Math.round(median(client.vapCpuMs.slice(1))),
+    atftpCpuMs: Math.round(median(client.atftpCpuMs.slice(1))),
   });
 } finally {
   vap.child.kill();
