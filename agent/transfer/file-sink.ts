@@ -5,10 +5,10 @@
  * writes (one fs call per TFTP block or HTTP chunk would cost more than the
  * network), and a full batch goes to disk while the next one fills: a write
  * waits only when the disk is a whole batch behind, so the source's ACKs
- * are not held up by every flush. Every few batches the file is synced in the background,
- * so the sync that makes it durable before the rename finds little left to
- * write back instead of the whole image (it was a tenth of a 50 MB TFTP
- * fetch on loopback).
+ * are not held up by every flush. Every few batches the file is synced in
+ * the background, so the sync that makes it durable before the rename
+ * finds little left to write back instead of the whole image (it was a
+ * tenth of a 50 MB TFTP fetch on loopback).
  */
 import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { writeAll } from "../core/index.js";

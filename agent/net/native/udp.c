@@ -267,8 +267,8 @@ static bool fire_armed(udp_t *u) {
     iov[i][1].iov_len = 0;
     at += u->reply_lengths[i];
   }
+  /* What the kernel refused now waits for writable: on_poll watches for it once the batch is delivered. */
   send_datagrams(u, iov, u->reply_count, &u->reply_to, u->reply_to_len);
-  watch(u);
   return true;
 }
 

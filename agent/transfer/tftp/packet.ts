@@ -159,10 +159,10 @@ function optionEntries(options: TftpOptions): string[] {
   return [...options].flat();
 }
 
-/** A DATA packet's first 4 bytes (opcode, block): sent ahead of the block's bytes where they lie, without copying them into a packet. */
 /** A DATA packet's opcode and block number, before its block (RFC 1350 §5). */
 export const DATA_HEADER_BYTES = 4;
 
+/** A DATA packet's first 4 bytes (opcode, block): sent ahead of the block's bytes where they lie, without copying them into a packet. */
 export function encodeDataHeader(block: number): Uint8Array {
   const header = new Uint8Array(DATA_HEADER_BYTES);
   header[1] = Opcode.Data;
