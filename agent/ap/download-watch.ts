@@ -12,9 +12,9 @@ export type DownloadEvent =
   /** Its first byte arrived (a controller that limits downloads at once holds the others before any byte). */
   | { kind: "started"; source: ImageSourceName; mode: "join" | "predownload" }
   /**
-   * Its bytes stopped flowing: the last announced byte arrived (before the
-   * AP acknowledges it, so before the controller can give its slot to
-   * another AP), or the download ended first.
+   * Its bytes stopped flowing: the sink took the last announced byte (the
+   * AP answers the last Image Data block only after that, so before the
+   * controller can give its slot to another AP), or the download ended first.
    */
   | { kind: "drained"; source: ImageSourceName; mode: "join" | "predownload" }
   /** It ended: installed (`ok`) or failed for `reason`; `ms` from its first byte (from its start when none came). */

@@ -109,21 +109,66 @@ describe("ImageDataReceiver: the AP's sliding window", () => {
     expect(Buffer.compare(sink.finished!, image)).toBe(0);
   });
 
-  it("refuses an image whose MD5 is wrong: the sink never sees finish()", async () => {
+  it("refuses an image whose MD5 is wrong: the sink never sees finish(), and the last block is answered with the refusal", async () => {
     const image = IMAGE.subarray(0, 3000);
-    const { r, sink, outcome } = receiver(4, image, new Uint8Array(16));
+    const { r, sink, acks, outcome } = receiver(4, image, new Uint8Array(16));
     for (const m of blocks(image)) r.receive(m);
     await settle();
     expect(outcome()).toMatchObject({ ok: false });
     expect((outcome() as { error: Error }).error.message).toMatch(/^MD5 [0-9a-f]{32} of the received image does not match 0{32}$/);
     expect(sink.finished).toBeUndefined();
+    expect(acks).toEqual([
+      [250, ResultCode.Success],
+      [251, ResultCode.Success],
+      [252, ResultCode.ImageDataErrorOtherError],
+    ]);
+  });
+
+  it("answers the last block only once the sink has taken every byte: the controller frees its download slot on that answer", async () => {
+    const image = IMAGE.subarray(0, 1377 * 5 + 10);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = new MemorySink();
+    const write = slow.write.bind(slow);
+    const events: string[] = [];
+    let stored = 0;
+    slow.write = async (chunk) => {
+      await gate;
+      stored += chunk.length;
+      events.push(`stored ${stored}`);
+      return write(chunk);
+    };
+    const r = new ImageDataReceiver({
+      profile,
+      window: 8,
+      size: image.length,
+      md5: createHash("md5").update(image).digest(),
+      sink: slow,
+      log: silentLog,
+      respond: (m, code) => events.push(`ack ${m.seq} ${code}`),
+      onDone: (o) => events.push(`done ${o.ok}`),
+    });
+    const all = blocks(image, 0);
+    for (const m of all) r.receive(m);
+    await settle();
+    // Every block but the last is acknowledged at once (the sink may lag by a window); the last waits for the sink.
+    expect(events).toEqual([0, 1, 2, 3, 4].map((seq) => `ack ${seq} ${ResultCode.Success}`));
+    release();
+    for (let i = 0; i < 3; i++) await settle();
+    expect(events.slice(5)).toEqual([...all.map((_, i) => `stored ${Math.min((i + 1) * 1377, image.length)}`), `ack 5 ${ResultCode.Success}`, "done true"]);
   });
 
   it("refuses more bytes than announced, and an RFC EOF that comes early", async () => {
     const image = IMAGE.subarray(0, 3000);
-    const { r, outcome } = receiver(4, image.subarray(0, 2000));
+    const { r, acks, outcome } = receiver(4, image.subarray(0, 2000));
     for (const m of blocks(image)) r.receive(m);
     expect((outcome() as { error: Error }).error.message).toBe("image longer than the announced 2000 bytes");
+    // The block that ran past the announced size is answered with why, and so is any block after the end.
+    expect(acks).toEqual([
+      [250, ResultCode.Success],
+      [251, ResultCode.ImageDataErrorInvalidDataLength],
+      [252, ResultCode.ImageDataErrorInvalidDataLength],
+    ]);
 
     const rfc = profiles.rfc5415;
     let ended: TransferOutcome | undefined;
@@ -173,10 +218,13 @@ describe("ImageDataReceiver: the AP's sliding window", () => {
     sink.write = async () => {
       if (++writes === 3) throw new Error("I/O error");
     };
-    const r = new ImageDataReceiver({ profile, window: 4, size: small.length, md5: createHash("md5").update(small).digest(), sink, log: silentLog, respond: () => {}, onDone: (o) => outcomes.push(o) });
+    const acks: number[] = [];
+    const r = new ImageDataReceiver({ profile, window: 4, size: small.length, md5: createHash("md5").update(small).digest(), sink, log: silentLog, respond: (_m, code) => acks.push(code), onDone: (o) => outcomes.push(o) });
     for (const m of blocks(small)) r.receive(m);
     for (let i = 0; i < 5; i++) await settle();
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({ ok: false, error: { message: "cannot store the image: I/O error" } });
+    // The last block was not stored: it is refused, not acknowledged.
+    expect(acks).toEqual([ResultCode.Success, ResultCode.Success, ResultCode.ImageDataErrorOtherError]);
   });
 });

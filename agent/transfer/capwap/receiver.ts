@@ -58,6 +58,8 @@ export class ImageDataReceiver {
   #held: (() => void)[] = [];
   #writing: Promise<void> = Promise.resolve();
   #done = false;
+  /** What a request after the end is answered with: the image stored, or the refusal that ended it. */
+  #endAnswer: number = ResultCode.Success;
   #progressStep = 0;
 
   constructor(options: ReceiverOptions) {
@@ -68,8 +70,8 @@ export class ImageDataReceiver {
   /** An Image Data Request from the controller. */
   receive(request: Message): void {
     if (this.#done) {
-      // A retransmission after the end (our ack was lost): acknowledge again.
-      this.#o.respond(request, ResultCode.Success);
+      // A retransmission after the end (our answer was lost): answer again.
+      this.#o.respond(request, this.#endAnswer);
       return;
     }
     const seq = request.seq;
@@ -94,21 +96,22 @@ export class ImageDataReceiver {
     if (block.data.length > this.#o.profile.imageBlockSize) {
       return this.#fail(request, ResultCode.ImageDataErrorInvalidDataLength, "integrity", `block of ${block.data.length} bytes exceeds ${this.#o.profile.imageBlockSize}`);
     }
-    this.#acknowledge(request);
-    if (ahead === 0) {
-      // The block the stream needs next (the usual case): write it straight away.
-      this.#next = (this.#next + 1) & 0xff;
-      if (!this.#accept(block.data, block.last)) return;
-    } else {
+    if (ahead !== 0) {
       this.#early.set(seq, { data: block.data, last: block.last });
+      this.#acknowledge(request);
       return;
     }
-    // Then whatever had arrived early and is now contiguous.
-    for (let b = this.#early.get(this.#next); b; b = this.#early.get(this.#next)) {
+    // The block the stream needs next (the usual case) is written straight away, then whatever had arrived early and is now contiguous.
+    this.#next = (this.#next + 1) & 0xff;
+    let taken = this.#accept(request, block.data, block.last);
+    for (let b = this.#early.get(this.#next); taken === "more" && b; b = this.#early.get(this.#next)) {
       this.#early.delete(this.#next);
       this.#next = (this.#next + 1) & 0xff;
-      if (!this.#accept(b.data, b.last)) return;
+      taken = this.#accept(request, b.data, b.last);
     }
+    if (taken === "more") this.#acknowledge(request);
+    // The request that completes the image is answered by #complete, once the sink has every byte.
+    else if (taken === "complete") void this.#complete(request);
   }
 
   /** Give up: nothing more is written, the sink is left to the caller. */
@@ -118,11 +121,12 @@ export class ImageDataReceiver {
     for (const release of this.#held.splice(0)) release();
   }
 
-  #accept(data: Uint8Array, markedLast: boolean): boolean {
+  /** One block in stream order, on its way to the sink; a refusal answers `request` (the block in hand) with why. */
+  #accept(request: Message, data: Uint8Array, markedLast: boolean): "more" | "complete" | "failed" {
     const { size } = this.#o;
     if (this.#accepted + data.length > size) {
-      this.#fail(undefined, ResultCode.ImageDataErrorInvalidDataLength, "integrity", `image longer than the announced ${size} bytes`);
-      return false;
+      this.#fail(request, ResultCode.ImageDataErrorInvalidDataLength, "integrity", `image longer than the announced ${size} bytes`);
+      return "failed";
     }
     this.#accepted += data.length;
     this.#blocks++;
@@ -131,15 +135,12 @@ export class ImageDataReceiver {
     this.#queued++;
     this.#writing = this.#writing.then(() => this.#write(data));
     this.#progress();
-    if (this.#accepted === size) {
-      void this.#complete();
-      return false;
-    }
+    if (this.#accepted === size) return "complete";
     if (markedLast) {
-      this.#fail(undefined, ResultCode.ImageDataErrorInvalidDataLength, "integrity", `EOF after ${this.#accepted} of ${size} bytes`);
-      return false;
+      this.#fail(request, ResultCode.ImageDataErrorInvalidDataLength, "integrity", `EOF after ${this.#accepted} of ${size} bytes`);
+      return "failed";
     }
-    return true;
+    return "more";
   }
 
   /** One block into the sink, in order; a failing sink ends the transfer (the chain itself never rejects). */
@@ -155,22 +156,34 @@ export class ImageDataReceiver {
     if (this.#queued <= (this.#o.maxQueuedBlocks ?? MAX_IMAGE_WINDOW) / 2) for (const release of this.#held.splice(0)) release();
   }
 
-  /** Acknowledge now, or once the sink has caught up (back-pressure keeps memory flat). */
+  /** Acknowledge now, or once the sink has caught up: the block just taken is the most the sink may lag by (back-pressure keeps memory flat). */
   #acknowledge(request: Message): void {
     const ack = () => this.#o.respond(request, ResultCode.Success);
-    if (this.#queued < (this.#o.maxQueuedBlocks ?? MAX_IMAGE_WINDOW)) ack();
+    if (this.#queued <= (this.#o.maxQueuedBlocks ?? MAX_IMAGE_WINDOW)) ack();
     else this.#held.push(ack);
   }
 
-  async #complete(): Promise<void> {
+  /**
+   * The last block arrived (`request` brought it): check the MD5, and
+   * answer once the sink has taken every byte. The controller ends the
+   * transfer, and gives its download slot to another AP, on that answer;
+   * so an image is stored before it counts as sent (a fleet counts this
+   * AP's download as over when its sink has the last byte).
+   */
+  async #complete(request: Message): Promise<void> {
     const md5 = this.#md5.digest();
     if (!md5.equals(this.#o.md5)) {
-      this.#fail(undefined, ResultCode.ImageDataErrorOtherError, "integrity", `MD5 ${md5.toString("hex")} of the received image does not match ${Buffer.from(this.#o.md5).toString("hex")}`);
+      this.#fail(request, ResultCode.ImageDataErrorOtherError, "integrity", `MD5 ${md5.toString("hex")} of the received image does not match ${Buffer.from(this.#o.md5).toString("hex")}`);
       return;
     }
     await this.#writing;
-    if (this.#done) return; // a failed write already ended the transfer
+    if (this.#done) {
+      // A failed write already ended the transfer: the last block is refused too.
+      this.#o.respond(request, this.#endAnswer);
+      return;
+    }
     this.#done = true;
+    this.#o.respond(request, ResultCode.Success);
     this.#o.log.info(`${this.#accepted} bytes, ${this.#blocks} msgs, ${this.#lastBlockBytes} last`);
     this.#o.log.info("Last block stored");
     this.#o.log.info("Image transfer completed from WLC, last 1");
@@ -186,6 +199,7 @@ export class ImageDataReceiver {
 
   #fail(request: Message | undefined, resultCode: number, failure: ImageSourceFailure, reason: string): void {
     if (this.#done) return;
+    this.#endAnswer = resultCode;
     if (request) this.#o.respond(request, resultCode);
     this.cancel();
     this.#o.onDone({ ok: false, error: new ImageSourceError(failure, reason) });
