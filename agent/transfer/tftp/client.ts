@@ -9,7 +9,7 @@ import { isIPv6 } from "node:net";
 import { type Clock, ConfigError, concatBytes, describeError, systemClock, VapError } from "../../core/index.js";
 import { bindNativeUdp, type Endpoint, type NativeDatagramSocket } from "../../net/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
-import { CLIENT_REQUEST, DEFAULT_BLOCK_SIZE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, TFTP_PORT } from "./limits.js";
+import { CLIENT_REQUEST, DEFAULT_BLOCK_SIZE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, SINK_WRITE_BYTES, TFTP_PORT } from "./limits.js";
 import type { OptionRequest, TransferOptions } from "./options.js";
 import { DATA_HEADER_BYTES, encodePacket, TftpErrorCode } from "./packet.js";
 import { decodeFromPeer, RetransmitTimer, refuseStranger, sameEndpoint } from "./peer.js";
@@ -111,8 +111,9 @@ class Download {
   /** Sink calls run in order; each completion is a "sink-ready" input. */
   #sinkChain: Promise<unknown> = Promise.resolve();
   #written = 0;
-  /** Blocks the machine has handed over for the sink and no sink call has taken yet. */
+  /** Blocks the machine has handed over for the sink and no sink call has taken yet, and their bytes. */
   #unwritten: Uint8Array[] = [];
+  #unwrittenBytes = 0;
   #settle!: { resolve: (r: FetchTftpResult) => void; reject: (e: TftpError) => void };
 
   constructor(
@@ -150,6 +151,22 @@ class Download {
     const { state, effects } = receiverStep(this.#state, input);
     this.#state = state;
     for (const e of effects) this.#carryOut(e);
+    // Blocks gather into one sink write until there are SINK_WRITE_BYTES of them, or until the machine holds an ACK for the sink.
+    if (this.#unwritten.length > 0 && (this.#unwrittenBytes >= SINK_WRITE_BYTES || state.ackDue !== undefined)) this.#write();
+  }
+
+  /** One sink write of the gathered blocks; its completion is one "sink-ready" per block. */
+  #write(): void {
+    const blocks = this.#unwritten;
+    const data = blocks.length === 1 ? blocks[0]! : concatBytes(blocks);
+    this.#unwritten = [];
+    this.#unwrittenBytes = 0;
+    this.#sinkCall(async () => {
+      await this.sink.write(data);
+      this.#written += data.length;
+      this.o.onProgress?.(this.#written, this.#state.options.size);
+      return blocks.length;
+    });
   }
 
   #carryOut(e: ReceiverEffect): void {
@@ -164,18 +181,8 @@ class Download {
         return this.#sinkCall(() => this.sink.begin({ name: this.path, size: e.size }));
       case "write":
         this.#unwritten.push(e.data);
-        // Blocks that arrive before the queued sink call runs (a window's batch) join it.
-        if (this.#unwritten.length > 1) return;
-        return this.#sinkCall(async () => {
-          const blocks = this.#unwritten;
-          this.#unwritten = [];
-          // One sink write per window rather than per block.
-          const data = blocks.length === 1 ? blocks[0]! : concatBytes(blocks);
-          await this.sink.write(data);
-          this.#written += data.length;
-          this.o.onProgress?.(this.#written, this.#state.options.size);
-          return blocks.length;
-        });
+        this.#unwrittenBytes += e.data.length;
+        return;
       case "complete":
         // The dally that follows must not keep a finished CLI process alive (`vap fetch` waited it out).
         this.socket.unref();

@@ -47,6 +47,14 @@ export const DEFAULT_RETRIES = 5;
  */
 export const SINK_LEAD_BYTES = 1 << 20;
 
+/**
+ * Blocks a receiver gathers into one sink write (well inside the lead, so
+ * gathering never holds an ACK). Datagrams on loopback mostly arrive one per
+ * wakeup, so a write per wakeup was a write per one or two blocks: 20,000
+ * sink calls for a 50 MB image, each a promise chain and a turn of the loop.
+ */
+export const SINK_WRITE_BYTES = 64 * 1024;
+
 /** Concurrent transfers a server runs before it answers "busy". */
 export const DEFAULT_MAX_TRANSFERS = 64;
 

@@ -4,6 +4,7 @@ import { createLog } from "../../../agent/core/index.js";
 import { fetchTftp, type OptionRequest, startTftpServer, TftpError } from "../../../agent/transfer/index.js";
 import { content, RecordingSink, type RunningServer, servedDir, sha256, sleep, startAtftpd, startTftpdHpa } from "./support.js";
 import { rejectionOf } from "../../support/rejection.js";
+import { SINK_WRITE_BYTES } from "../../../agent/transfer/tftp/limits.js";
 
 const FILES = {
   small: content(1000),
@@ -52,6 +53,15 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])("vap TFTP client
     expect(sink.began).toEqual({ name, size: FILES[name].length });
     expect(sink.calls).toEqual(["begin", "finish"]);
     expect(sink.maxWriting).toBe(1);
+  });
+
+  it("gathers blocks into sink writes of SINK_WRITE_BYTES, not one write per datagram", async () => {
+    const server = await start(kind);
+    const { sink } = await fetchFrom(server, "big");
+    const [last, ...full] = [...sink.writeSizes].reverse();
+    expect(sink.writeSizes.length).toBeLessThanOrEqual(Math.ceil(FILES.big.length / SINK_WRITE_BYTES));
+    expect(full.every((size) => size >= SINK_WRITE_BYTES)).toBe(true);
+    expect(last).toBeGreaterThan(0);
   });
 
   // blksize 512: atftpd drops every option when its OACK would not fit in one block (blksize 8 cannot hold it).

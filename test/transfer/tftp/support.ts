@@ -166,6 +166,8 @@ export class RecordingSink implements ImageSink {
   readonly calls: string[] = [];
   began: ImageDescription | undefined;
   bytes = 0;
+  /** Each write's length, in order. */
+  readonly writeSizes: number[] = [];
   /** Writes started but not finished: more than one at a time would mean the source ignored back-pressure. */
   writing = 0;
   maxWriting = 0;
@@ -183,6 +185,7 @@ export class RecordingSink implements ImageSink {
     this.maxWriting = Math.max(this.maxWriting, this.writing);
     this.#hash.update(chunk);
     this.bytes += chunk.length;
+    this.writeSizes.push(chunk.length);
     if (this.writeDelayMs > 0) await sleep(this.writeDelayMs);
     this.writing--;
   }
