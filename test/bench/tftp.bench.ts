@@ -1,10 +1,15 @@
 /**
- * TFTP on loopback, a 50 MB file at blksize 1468, every side ten times,
- * interleaved round by round in a shuffled order; the medians of the last
- * nine compared. On this 2-core VM single rounds swing by a third with
+ * TFTP on loopback, a 50 MB file at blksize 1468, every side twelve
+ * times, interleaved round by round in a shuffled order; the medians of the
+ * last nine compared. On this 2-core VM single rounds swing by a third with
  * scheduling, so nine rounds, and no side always first or last. The first
- * round warms every side up (vap's JIT, each server's page cache) and is
- * reported apart, as each side's first speed.
+ * three rounds warm every side up and are reported apart, as each side's
+ * warm-up speeds (the first is the cold one): each server's page cache
+ * fills in the first, but vap's JIT takes about three. In one `vap tftp
+ * serve` process the CPU time per 50 MB fell 320, 240, 200, 160, 150 ms over
+ * its first five transfers (124 → 200 MB/s), while TurboFan compiled the
+ * hot path on the other core (a core's worth of samples in the first two
+ * transfers, almost none from the fourth); atftpd served all six at 130.
  * - tftp.server-vs-atftpd: `vap tftp serve` (its own process, the vap
  *   binary's flags) and atftpd serving the same file to the same client,
  *   atftp, at windowsize 16 (what vap's client asks for). Value: vap's
@@ -37,7 +42,9 @@ import { type RunningServer, startAtftpd, startTftpdHpa } from "../transfer/tftp
 import { endedChildrenCpuMs, median, report, StealMeter } from "./report.js";
 
 const SIZE = 50 * 1024 * 1024;
-/** Timed rounds after the warm-up round. */
+/** Rounds that warm every side up, reported apart. */
+const WARM_UP_ROUNDS = 3;
+/** Timed rounds after the warm-up rounds. */
 const ROUNDS = 9;
 const BLOCK_SIZE = 1468;
 const WINDOW_SIZE = 16;
@@ -46,8 +53,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const vapBinary = join(here, "../../cli/vap.js");
 const vapFlags = readFileSync(vapBinary, "utf8").split("\n", 1)[0]!.split(/\s+/).filter((a) => a.startsWith("--"));
 const mbPerS = (ms: number) => Math.round((SIZE / 1e6 / (ms / 1000)) * 10) / 10;
-/** The first side's speed over the second's, from the median times of their timed rounds (the first round is the warm-up). */
-const ratio = (ms: number[], peerMs: number[]) => Math.round((median(peerMs.slice(1)) / median(ms.slice(1))) * 100) / 100;
+/** The timed rounds' values of a side's per-round list (the first WARM_UP_ROUNDS warm it up). */
+const timedRounds = (values: number[]) => values.slice(WARM_UP_ROUNDS);
+/** The first side's speed over the second's, from the median times of their timed rounds. */
+const ratio = (ms: number[], peerMs: number[]) => Math.round((median(timedRounds(peerMs)) / median(timedRounds(ms))) * 100) / 100;
 
 function servedFile(): string {
   const dir = tempDir("tftp-bench");
@@ -118,7 +127,7 @@ try {
   peers.push(atftpd);
   const hpa = await startTftpdHpa(dirname(image));
   peers.push(hpa);
-  /** One side's download times (ms, the first the warm-up) and the host's steal while it ran. */
+  /** One side's download times (ms, the warm-up rounds first) and the host's steal while it ran. */
   const side = () => ({ ms: [] as number[], steal: new StealMeter() });
   const windowed = { vap: side(), atftpd: side() };
   const lockStep = { vap: side(), hpa: side() };
@@ -145,27 +154,27 @@ try {
         return atftp.durableMs;
       }),
   ];
-  for (let round = 0; round <= ROUNDS; round++) {
-    // The warm-up round in a fixed order; the timed ones shuffled.
+  for (let round = 0; round < WARM_UP_ROUNDS + ROUNDS; round++) {
+    // The first round in a fixed order; the others shuffled.
     const order = round === 0 ? downloads : shuffled(downloads);
     for (const download of order) await download();
   }
   /**
-   * The warm-up round's speed, the median of the timed rounds, every timed
+   * The warm-up rounds' speeds in order, the median of the timed rounds, every timed
    * round's sorted (the spread under whatever else the machine runs), and
    * the host's steal over all its rounds (on a VM, CPU time the host gave
    * other guests: a side that met more ran on less of the machine).
    */
-  const speeds = (name: string, { ms: [first, ...ms], steal }: ReturnType<typeof side>) => ({
-    [`${name}MBps`]: mbPerS(median(ms)),
-    [`${name}RoundsMBps`]: ms.map(mbPerS).sort((a, b) => a - b),
-    [`${name}FirstMBps`]: mbPerS(first!),
+  const speeds = (name: string, { ms, steal }: ReturnType<typeof side>) => ({
+    [`${name}MBps`]: mbPerS(median(timedRounds(ms))),
+    [`${name}RoundsMBps`]: timedRounds(ms).map(mbPerS).sort((a, b) => a - b),
+    [`${name}WarmUpMBps`]: ms.slice(0, WARM_UP_ROUNDS).map(mbPerS),
     [`${name}StealPercent`]: steal.percent,
   });
   report({
     bench: "tftp.server-vs-atftpd",
     value: ratio(windowed.vap.ms, windowed.atftpd.ms),
-    unit: `x atftpd's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after a warm-up round)`,
+    unit: `x atftpd's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after ${WARM_UP_ROUNDS} warm-up rounds)`,
     bound: 1,
     boundKind: "peer:atftpd",
     ...speeds("vap", windowed.vap),
@@ -174,7 +183,7 @@ try {
   report({
     bench: "tftp.server-vs-tftpd-hpa",
     value: ratio(lockStep.vap.ms, lockStep.hpa.ms),
-    unit: `x tftpd-hpa's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, no windowsize, loopback, median of ${ROUNDS} after a warm-up round)`,
+    unit: `x tftpd-hpa's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, no windowsize, loopback, median of ${ROUNDS} after ${WARM_UP_ROUNDS} warm-up rounds)`,
     bound: 1,
     boundKind: "peer:tftpd-hpa",
     ...speeds("vap", lockStep.vap),
@@ -183,14 +192,14 @@ try {
   report({
     bench: "tftp.client-vs-atftp",
     value: ratio(client.vap.ms, client.atftp.ms),
-    unit: `x the atftp client's speed to a durable file (from atftpd, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after a warm-up round)`,
+    unit: `x the atftp client's speed to a durable file (from atftpd, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after ${WARM_UP_ROUNDS} warm-up rounds)`,
     bound: 1,
     boundKind: "peer:atftp",
     ...speeds("vap", client.vap),
     ...speeds("atftp", client.atftp),
-    atftpWithoutFsyncMBps: mbPerS(median(client.atftpWithoutFsync.slice(1))),
-    vapCpuMs: Math.round(median(client.vapCpuMs.slice(1))),
-    atftpCpuMs: Math.round(median(client.atftpCpuMs.slice(1))),
+    atftpWithoutFsyncMBps: mbPerS(median(timedRounds(client.atftpWithoutFsync))),
+    vapCpuMs: Math.round(median(timedRounds(client.vapCpuMs))),
+    atftpCpuMs: Math.round(median(timedRounds(client.atftpCpuMs))),
   });
 } finally {
   vap.child.kill();
