@@ -55,6 +55,8 @@ const vapFlags = readFileSync(vapBinary, "utf8").split("\n", 1)[0]!.split(/\s+/)
 const mbPerS = (ms: number) => Math.round((SIZE / 1e6 / (ms / 1000)) * 10) / 10;
 /** The timed rounds' values of a side's per-round list (the first WARM_UP_ROUNDS warm it up). */
 const timedRounds = (values: number[]) => values.slice(WARM_UP_ROUNDS);
+/** How each figure was taken, for its unit. */
+const SAMPLED = `loopback, median of ${ROUNDS} after ${WARM_UP_ROUNDS} warm-up rounds`;
 /** The first side's speed over the second's, from the median times of their timed rounds. */
 const ratio = (ms: number[], peerMs: number[]) => Math.round((median(timedRounds(peerMs)) / median(timedRounds(ms))) * 100) / 100;
 
@@ -174,7 +176,7 @@ try {
   report({
     bench: "tftp.server-vs-atftpd",
     value: ratio(windowed.vap.ms, windowed.atftpd.ms),
-    unit: `x atftpd's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after ${WARM_UP_ROUNDS} warm-up rounds)`,
+    unit: `x atftpd's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, ${SAMPLED})`,
     bound: 1,
     boundKind: "peer:atftpd",
     ...speeds("vap", windowed.vap),
@@ -183,7 +185,7 @@ try {
   report({
     bench: "tftp.server-vs-tftpd-hpa",
     value: ratio(lockStep.vap.ms, lockStep.hpa.ms),
-    unit: `x tftpd-hpa's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, no windowsize, loopback, median of ${ROUNDS} after ${WARM_UP_ROUNDS} warm-up rounds)`,
+    unit: `x tftpd-hpa's speed (atftp client, 50 MB, blksize ${BLOCK_SIZE}, no windowsize, ${SAMPLED})`,
     bound: 1,
     boundKind: "peer:tftpd-hpa",
     ...speeds("vap", lockStep.vap),
@@ -192,7 +194,7 @@ try {
   report({
     bench: "tftp.client-vs-atftp",
     value: ratio(client.vap.ms, client.atftp.ms),
-    unit: `x the atftp client's speed to a durable file (from atftpd, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, loopback, median of ${ROUNDS} after ${WARM_UP_ROUNDS} warm-up rounds)`,
+    unit: `x the atftp client's speed to a durable file (from atftpd, 50 MB, blksize ${BLOCK_SIZE}, windowsize ${WINDOW_SIZE}, ${SAMPLED})`,
     bound: 1,
     boundKind: "peer:atftp",
     ...speeds("vap", client.vap),
