@@ -39,7 +39,7 @@ export class Fleet {
   #stopping = false;
 
   private constructor(options: FleetOptions, metrics: FleetMetrics | undefined, onProblem: (line: string) => void) {
-    this.totals = new FleetTotals(options.aps);
+    this.totals = new FleetTotals(options.aps, options.workers);
     this.#metrics = metrics;
     this.#onProblem = onProblem;
   }

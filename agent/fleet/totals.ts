@@ -2,7 +2,7 @@
  * The fleet as a whole, from its workers' reports: the current counts (each
  * worker's latest), and everything that happened since the start.
  */
-import { bump, type ShardReport } from "./report.js";
+import { bump, emptyReport, epochNow, type ShardReport } from "./report.js";
 
 export interface Distribution {
   count: number;
@@ -26,6 +26,8 @@ export class FleetTotals {
   #flowing = 0;
   /** Flow events not merged yet: a worker may still report earlier ones. */
   #flows: number[] = [];
+  /** Per worker, the downloads it reported begun and not yet ended: a crashed worker's end now. */
+  readonly #open = new Map<number, number>();
   /** Seconds from the start until every AP was in Run / upgraded, once it happened. */
   allInRunAfter: number | undefined;
   allUpgradedAfter: number | undefined;
@@ -36,7 +38,18 @@ export class FleetTotals {
   /** (seconds from the start, joins so far) at each report: the recent join rate. */
   readonly #joinSamples: [number, number][] = [];
 
-  constructor(readonly aps: number) {}
+  /**
+   * `workers` are the worker threads about to start: each holds the flow
+   * merge back until its first report, since until then it may still report
+   * flows older than the others' (a worker slow to start, its APs already
+   * downloading, would otherwise be merged out of order and overcount).
+   */
+  constructor(
+    readonly aps: number,
+    workers: number,
+  ) {
+    for (let w = 0; w < workers; w++) this.#latest.set(w, emptyReport());
+  }
 
   /** Joins per second over the last few seconds (the ramp's pace now, not the average since the start). */
   recentJoinRate(windowSeconds = 5): number {
@@ -58,6 +71,7 @@ export class FleetTotals {
     const now = this.elapsed();
     this.#joinSamples.push([now, this.joins]);
     while (this.#joinSamples.length > 0 && this.#joinSamples[0]![0] < now - 60) this.#joinSamples.shift();
+    this.#open.set(worker, r.flows.reduce((n, f) => n + Math.sign(f), this.#open.get(worker) ?? 0));
     this.#mergeFlows(r.flows);
     if (r.flows.length > 0 || r.downloads.length > 0) this.firstDownloadAt ??= now;
     if (r.downloads.length > 0) this.lastDownloadAt = now;
@@ -93,9 +107,12 @@ export class FleetTotals {
     this.#flows = [];
   }
 
-  /** A worker that crashed: its APs are no longer anywhere until it reports again. */
+  /** A worker that crashed: its APs are no longer anywhere until it reports again, and their downloads ended with it. */
   forget(worker: number): void {
     this.#latest.delete(worker);
+    const now = epochNow();
+    for (let n = this.#open.get(worker) ?? 0; n > 0; n--) this.#flows.push(-now);
+    this.#open.delete(worker);
   }
 
   elapsed(): number {
