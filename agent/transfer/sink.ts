@@ -23,7 +23,11 @@ export interface ImageSink {
   precheck?(): Promise<void>;
   /** Before any byte: the source says what comes. May refuse (no space). */
   begin(image: ImageDescription): Promise<void>;
-  /** The next bytes, in order. Resolves when the sink can take more. */
+  /**
+   * The next bytes, in order. Resolves when the sink can take more. The
+   * chunk is the sink's only until then: a source may fill its memory again
+   * (the TFTP client does), so a sink copies what it keeps.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** Every byte arrived and the source checked size and MD5: keep it. */
   finish(): Promise<ImageSinkResult>;

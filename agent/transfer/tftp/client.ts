@@ -6,7 +6,7 @@
  */
 import { lookup } from "node:dns/promises";
 import { isIPv6 } from "node:net";
-import { type Clock, ConfigError, concatBytes, describeError, systemClock, VapError } from "../../core/index.js";
+import { type Clock, ConfigError, describeError, systemClock, VapError } from "../../core/index.js";
 import { bindNativeUdp, type Endpoint, type NativeDatagramSocket } from "../../net/index.js";
 import type { ImageSink, ImageSinkResult } from "../sink.js";
 import { CLIENT_REQUEST, DEFAULT_BLOCK_SIZE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, SINK_WRITE_BYTES, TFTP_PORT } from "./limits.js";
@@ -111,9 +111,20 @@ class Download {
   /** Sink calls run in order; each completion is a "sink-ready" input. */
   #sinkChain: Promise<unknown> = Promise.resolve();
   #written = 0;
-  /** Blocks the machine has handed over for the sink and no sink call has taken yet, and their bytes. */
-  #unwritten: Uint8Array[] = [];
-  #unwrittenBytes = 0;
+  /**
+   * The blocks the machine handed over for the sink that no sink call has
+   * taken yet, copied into one buffer as they come: how many, and the bytes.
+   */
+  #gathering: Uint8Array | undefined;
+  #gatheredBlocks = 0;
+  #gatheredBytes = 0;
+  /**
+   * Gather buffers whose writes finished (a sink owns a chunk only until its
+   * write resolves), for the next ones. A fresh 64 KiB buffer per write came
+   * from memory the allocator had just given back, and faulting it in again
+   * cost the client about a sixth of its CPU time.
+   */
+  readonly #spare: Uint8Array[] = [];
   #settle!: { resolve: (r: FetchTftpResult) => void; reject: (e: TftpError) => void };
 
   constructor(
@@ -152,20 +163,31 @@ class Download {
     this.#state = state;
     for (const e of effects) this.#carryOut(e);
     // Blocks gather into one sink write until there are SINK_WRITE_BYTES of them, or until the machine holds an ACK for the sink.
-    if (this.#unwritten.length > 0 && (this.#unwrittenBytes >= SINK_WRITE_BYTES || state.ackDue !== undefined)) this.#write();
+    if (this.#gatheredBlocks > 0 && (this.#gatheredBytes >= SINK_WRITE_BYTES || state.ackDue !== undefined)) this.#write();
   }
 
-  /** One sink write of the gathered blocks; its completion is one "sink-ready" per block. */
+  /** A block into the gather buffer: under SINK_WRITE_BYTES are gathered before it, so one block more always fits. */
+  #gather(data: Uint8Array): void {
+    const buffer = (this.#gathering ??= this.#spare.pop() ?? new Uint8Array(SINK_WRITE_BYTES - 1 + this.#state.options.blockSize));
+    buffer.set(data, this.#gatheredBytes);
+    this.#gatheredBytes += data.length;
+    this.#gatheredBlocks++;
+  }
+
+  /** One sink write of the gathered blocks; its completion is one "sink-ready" per block, and the buffer is spare again. */
   #write(): void {
-    const blocks = this.#unwritten;
-    const data = blocks.length === 1 ? blocks[0]! : concatBytes(blocks);
-    this.#unwritten = [];
-    this.#unwrittenBytes = 0;
+    const buffer = this.#gathering!;
+    const data = buffer.subarray(0, this.#gatheredBytes);
+    const blocks = this.#gatheredBlocks;
+    this.#gathering = undefined;
+    this.#gatheredBlocks = 0;
+    this.#gatheredBytes = 0;
     this.#sinkCall(async () => {
       await this.sink.write(data);
+      this.#spare.push(buffer);
       this.#written += data.length;
       this.o.onProgress?.(this.#written, this.#state.options.size);
-      return blocks.length;
+      return blocks;
     });
   }
 
@@ -180,9 +202,7 @@ class Download {
       case "begin":
         return this.#sinkCall(() => this.sink.begin({ name: this.path, size: e.size }));
       case "write":
-        this.#unwritten.push(e.data);
-        this.#unwrittenBytes += e.data.length;
-        return;
+        return this.#gather(e.data);
       case "complete":
         // The dally that follows must not keep a finished CLI process alive (`vap fetch` waited it out).
         this.socket.unref();

@@ -62,6 +62,9 @@ describe.each(Object.keys(servers) as (keyof typeof servers)[])("vap TFTP client
     expect(sink.writeSizes.length).toBeLessThanOrEqual(Math.ceil(FILES.big.length / SINK_WRITE_BYTES));
     expect(full.every((size) => size >= SINK_WRITE_BYTES)).toBe(true);
     expect(last).toBeGreaterThan(0);
+    // Each write's buffer is filled again once the sink took it: two serve the whole 8 MB, one filling while the other is written.
+    expect(sink.chunkBuffers.size).toBeLessThanOrEqual(2);
+    expect(sink.sha256).toBe(sha256(FILES.big));
   });
 
   // blksize 512: atftpd drops every option when its OACK would not fit in one block (blksize 8 cannot hold it).

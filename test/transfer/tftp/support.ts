@@ -168,6 +168,8 @@ export class RecordingSink implements ImageSink {
   bytes = 0;
   /** Each write's length, in order. */
   readonly writeSizes: number[] = [];
+  /** The memory the writes' chunks lay in (a source may reuse a chunk's once its write resolved). */
+  readonly chunkBuffers = new Set<ArrayBufferLike>();
   /** Writes started but not finished: more than one at a time would mean the source ignored back-pressure. */
   writing = 0;
   maxWriting = 0;
@@ -186,6 +188,7 @@ export class RecordingSink implements ImageSink {
     this.#hash.update(chunk);
     this.bytes += chunk.length;
     this.writeSizes.push(chunk.length);
+    this.chunkBuffers.add(chunk.buffer);
     if (this.writeDelayMs > 0) await sleep(this.writeDelayMs);
     this.writing--;
   }
