@@ -78,6 +78,29 @@ describe("native UDP socket", () => {
     expect(small.stats().receivesTruncated).toBe(1);
   });
 
+  it("with reuseReceiveMemory, hands each batch over in the socket's own memory: the same bytes, in order, truncated ones dropped", async () => {
+    const a = await bind();
+    const b = await bind({ reuseReceiveMemory: true, maxDatagram: 100, batch: 8, receiveBufferBytes: 4 << 20 });
+    const copies: Uint8Array[] = [];
+    const memory = new Set<ArrayBufferLike>();
+    b.onMessage((data) => {
+      copies.push(Uint8Array.from(data)); // valid only until the handler returns
+      memory.add(data.buffer);
+    });
+    // Bursts of 20, every seventh datagram too long for a slot: the ones after it in a batch move down into its place.
+    const lengths = Array.from({ length: 200 }, (_, i) => (i % 7 === 3 ? 150 : 1 + ((i * 37) % 100)));
+    for (let i = 0; i < 200; i++) {
+      a.send(datagram(i, lengths[i]!), b.local);
+      if (i % 20 === 19) await settle();
+    }
+    const expected = lengths.flatMap((length, i) => (length > 100 ? [] : [datagram(i, length)]));
+    await until(() => copies.length === expected.length);
+    await settle();
+    expect(copies).toEqual(expected);
+    expect(b.stats().receivesTruncated).toBe(200 - expected.length);
+    expect(memory.size).toBe(1);
+  });
+
   it("tells each datagram's source in a batch from several peers", async () => {
     const b = await bind();
     const one = await bind({ address: "127.0.0.1" });

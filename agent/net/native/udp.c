@@ -3,8 +3,9 @@
  * where Node's dgram costs more per datagram than the work itself (TFTP
  * bulk transfers). One uv_poll_t watches the descriptor; when it is
  * readable, recvmmsg drains it into a preallocated ring and the whole batch
- * reaches JS in ONE call (the datagrams packed into one ArrayBuffer, their
- * lengths and ports in a shared Int32Array). Sends are handed over as a list
+ * reaches JS in ONE call (the datagrams packed into one fresh ArrayBuffer,
+ * or, with options.reuse, read in place from the ring, which is then an
+ * ArrayBuffer itself; their lengths and ports in a shared Int32Array). Sends are handed over as a list
  * and leave with sendmmsg; what the kernel will not take now (EAGAIN) is
  * copied into a bounded queue flushed when the socket turns writable.
  *
@@ -13,6 +14,7 @@
  *     handle.address, handle.port: where it is bound
  *     handle.meta: Int32Array [length0, port0, length1, port1, ...]
  *     onBatch(count, ArrayBuffer, from: string | string[], answered: the first datagram fired the armed reply)
+ *     with options.reuse the ArrayBuffer is the ring, datagram i at i * maxDatagram, valid until onBatch returns
  *   send(handle, staged: Uint8Array, spans: Int32Array, bodies: (Uint8Array|undefined)[], count, address, port)
  *     datagram i is staged[spans[2i] .. +spans[2i+1]] then bodies[i], gathered by the kernel
  *   close(handle)
@@ -66,6 +68,8 @@ typedef struct {
   napi_ref self;    /* strong while open: the poll keeps the handle alive */
   napi_ref on_batch;
   napi_ref meta_ref;
+  /* With options.reuse, the ring is this ArrayBuffer's memory (V8 frees it), delivered as it is. */
+  napi_ref ring_ref;
   int32_t *meta;
   napi_async_context async;
   unsigned batch;
@@ -196,20 +200,27 @@ static void deliver(udp_t *u, unsigned n, bool answered) {
   napi_env env = u->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
-  size_t total = 0;
   unsigned count = 0;
-  for (unsigned i = 0; i < n; i++) {
-    if (u->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) u->truncated++;
-    else total += u->msgs[i].msg_len;
-  }
-  void *packed;
+  uint8_t *packed = NULL;
   napi_value buffer, from = NULL, list = NULL;
-  napi_create_arraybuffer(env, total, &packed, &buffer);
+  if (u->ring_ref) napi_get_reference_value(env, u->ring_ref, &buffer);
+  else {
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++)
+      if (!(u->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)) total += u->msgs[i].msg_len;
+    napi_create_arraybuffer(env, total, (void **)&packed, &buffer);
+  }
   size_t offset = 0;
   for (unsigned i = 0; i < n; i++) {
-    if (u->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;
+    if (u->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+      u->truncated++;
+      continue;
+    }
     size_t len = u->msgs[i].msg_len;
-    memcpy((uint8_t *)packed + offset, u->ring + (size_t)i * u->slot, len);
+    const uint8_t *slot = u->ring + (size_t)i * u->slot;
+    if (packed) memcpy(packed + offset, slot, len);
+    /* In place, datagram k of the batch lies in slot k: one after a truncated one moves down. */
+    else if (count != i) memmove(u->ring + (size_t)count * u->slot, slot, len);
     offset += len;
     u->meta[2 * count] = (int32_t)len;
     u->meta[2 * count + 1] = port_of(&u->from[i]);
@@ -337,7 +348,7 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
 }
 
 static void free_ring(udp_t *u) {
-  free(u->ring);
+  if (!u->ring_ref) free(u->ring);
   free(u->msgs);
   free(u->iov);
   free(u->from);
@@ -379,6 +390,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   udp_t *u = data;
   if (u->on_batch) napi_delete_reference(env, u->on_batch);
   if (u->meta_ref) napi_delete_reference(env, u->meta_ref);
+  if (u->ring_ref) napi_delete_reference(env, u->ring_ref);
   if (u->last_from_text) napi_delete_reference(env, u->last_from_text);
   u->finalized = true;
   if (u->poll_closed) free(u);
@@ -417,8 +429,15 @@ static udp_t *socket_call(napi_env env, napi_callback_info info, napi_value *arg
   return u;
 }
 
-static bool alloc_ring(udp_t *u) {
-  u->ring = malloc((size_t)u->batch * u->slot);
+/* The ring in malloc'd memory, or with `reuse` in an ArrayBuffer JS reads in place. */
+static bool alloc_ring(udp_t *u, bool reuse) {
+  if (reuse) {
+    napi_value ring;
+    void *data = NULL;
+    if (napi_create_arraybuffer(u->env, (size_t)u->batch * u->slot, &data, &ring) == napi_ok && napi_create_reference(u->env, ring, 1, &u->ring_ref) == napi_ok) u->ring = data;
+  } else {
+    u->ring = malloc((size_t)u->batch * u->slot);
+  }
   u->msgs = calloc(u->batch, sizeof *u->msgs);
   u->iov = calloc(u->batch, sizeof *u->iov);
   u->from = calloc(u->batch, sizeof *u->from);
@@ -496,9 +515,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     throw_usage(env, "maxDatagram must be 1 to 65536 and batch 1 to 1024");
     return NULL;
   }
-  if (!alloc_ring(u)) {
+  if (!alloc_ring(u, get_option(env, argv[2], "reuse", 0) != 0)) {
     close(fd);
     free_ring(u);
+    if (u->ring_ref) napi_delete_reference(env, u->ring_ref);
     free(u);
     throw_errno(env, ENOMEM, "receive ring");
     return NULL;

@@ -94,7 +94,8 @@ export async function fetchTftp(target: string | TftpTarget, sink: ImageSink, o:
     throw new TftpError("unreachable", `cannot resolve ${t.host} (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`, { cause: err });
   }
   const request = t.options ?? DEFAULT_REQUEST;
-  const socket = await bindNativeUdp({ address: isIPv6(address) ? "::" : "0.0.0.0", receiveBufferBytes: receiveBufferFor(request) });
+  // Nothing of a datagram outlives its handler: a block is copied into the sink's gather buffer as it comes.
+  const socket = await bindNativeUdp({ address: isIPv6(address) ? "::" : "0.0.0.0", receiveBufferBytes: receiveBufferFor(request), reuseReceiveMemory: true });
   const timeoutMs = o.timeoutMs ?? (request.timeoutSeconds === undefined ? DEFAULT_TIMEOUT_MS : request.timeoutSeconds * 1000);
   const download = new Download(t.path, { address, port: t.port ?? TFTP_PORT }, socket, sink, request, timeoutMs, o);
   return download.run();
