@@ -22,7 +22,7 @@ interface VapUdpAddon {
     address: string,
     port: number,
     options: { maxDatagram: number; batch: number; receiveBufferBytes?: number; sendBufferBytes?: number; broadcast?: number; reuse?: number },
-    onBatch: (count: number, packed: ArrayBuffer, from: string | string[], answered: boolean) => void,
+    onBatch: (count: number, batch: ArrayBuffer, from: string | string[], answered: boolean) => void,
   ): NativeUdpHandle;
   /**
    * Datagram i is staged[spans[2i] .. +spans[2i+1]] followed by bodies[i]

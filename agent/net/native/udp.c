@@ -4,10 +4,11 @@
  * bulk transfers). One uv_poll_t watches the descriptor; when it is
  * readable, recvmmsg drains it into a preallocated ring and the whole batch
  * reaches JS in ONE call (the datagrams packed into one fresh ArrayBuffer,
- * or, with options.reuse, read in place from the ring, which is then an
- * ArrayBuffer itself; their lengths and ports in a shared Int32Array). Sends are handed over as a list
- * and leave with sendmmsg; what the kernel will not take now (EAGAIN) is
- * copied into a bounded queue flushed when the socket turns writable.
+ * or, with options.reuse, left in place in the ring, which is then an
+ * ArrayBuffer itself; their lengths and ports in a shared Int32Array).
+ * Sends are handed over as a list and leave with sendmmsg; what the kernel
+ * will not take now (EAGAIN) is copied into a bounded queue flushed when
+ * the socket turns writable.
  *
  * JS surface (agent/net/udp-native.ts wraps it):
  *   open(address, port, options, onBatch) -> handle
