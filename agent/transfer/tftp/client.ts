@@ -175,7 +175,7 @@ class Download {
     this.#gatheredBlocks++;
   }
 
-  /** One sink write of the gathered blocks; its completion is one "sink-ready" per block, and the buffer is spare again. */
+  /** One sink write of the gathered blocks; its completion finishes a sink call per block, and the buffer is spare again. */
   #write(): void {
     const buffer = this.#gathering!;
     const data = buffer.subarray(0, this.#gatheredBytes);
@@ -222,18 +222,18 @@ class Download {
   }
 
   /**
-   * A sink call; its completion is one "sink-ready" per write it carried (a
-   * write call may carry several blocks). It starts after this turn of the
-   * event loop: the ACK the datagrams just earned leaves first (sends go out
-   * at the end of the turn), and the sink's work overlaps the next window on
-   * the wire instead of delaying the ACK that releases it.
+   * A sink call; its completion is one "sink-ready" input for all the
+   * machine's sink calls it carried (a write carries one per block; an input
+   * per block was a machine step and a state copy each). It starts after
+   * this turn of the event loop: the ACK the datagrams just earned leaves
+   * first (sends go out at the end of the turn), and the sink's work
+   * overlaps the next window on the wire instead of delaying the ACK that
+   * releases it.
    */
   #sinkCall(call: () => Promise<unknown>): void {
     // After a failure nothing more reaches the sink but its abort.
     this.#sinkChain = this.#sinkChain.then(nextTurn).then(() => (this.#state.phase === "failed" ? undefined : call())).then(
-      (writes) => {
-        for (let i = typeof writes === "number" ? writes : 1; i > 0; i--) this.#feed({ type: "sink-ready" });
-      },
+      (blocks) => this.#feed({ type: "sink-ready", calls: typeof blocks === "number" ? blocks : 1 }),
       (err) => this.#feed({ type: "abort", reason: "sink", code: TftpErrorCode.DiskFull, message: `sink: ${describeError(err)}` }),
     );
   }

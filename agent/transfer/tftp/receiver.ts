@@ -51,7 +51,8 @@ export interface ReceiverState {
 export type ReceiverInput =
   | { type: "start" }
   | { type: "packet"; packet: TftpPacket }
-  | { type: "sink-ready" }
+  /** `calls` sink calls finished: a write finishes one per block it carried (a shell may gather blocks into one write). */
+  | { type: "sink-ready"; calls: number }
   | { type: "timeout" }
   | { type: "abort"; reason: TftpFailureReason; code: TftpErrorCode; message: string };
 
@@ -251,7 +252,7 @@ export function receiverStep(s: ReceiverState, input: ReceiverInput): ReceiverSt
       return onPacket(s, input.packet);
     case "sink-ready": {
       const ready = copy(s);
-      ready.sinkBusy = s.sinkBusy - 1;
+      ready.sinkBusy = s.sinkBusy - input.calls;
       ready.sinkBegun = true;
       return flushAck(ready, []);
     }

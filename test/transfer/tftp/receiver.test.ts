@@ -38,11 +38,9 @@ class Harness {
   oack(entries: [string, string][]): string[] {
     return this.packet({ opcode: Opcode.OptionAck, options: new Map(entries) });
   }
-  /** The sink finishes `n` calls. */
+  /** The sink finishes `n` calls (one input, as the client's shell reports a write of n blocks). */
   ready(n = 1): string[] {
-    const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push(...this.step({ type: "sink-ready" }));
-    return out;
+    return this.step({ type: "sink-ready", calls: n });
   }
 }
 
@@ -91,6 +89,28 @@ describe("TFTP receiver machine", () => {
     expect(h.ready(4)).toEqual([]);
     expect(h.ready()).toEqual(["ACK 6 -> peer", "arm 8000", "complete"]);
     expect(h.state.bytes).toBe(3000);
+  });
+
+  it("one sink-ready for n calls (a write of n gathered blocks) does what n sink-readies do, at every point of a transfer", () => {
+    // Lead of 3 blocks, window 2, 9 blocks: ACKs held and released, the final one, in every split of the sink's completions.
+    for (let split = 1; split <= 10; split++) {
+      const run = (one: boolean) => {
+        const h = new Harness({ blockSize: 512, windowSize: 2, askSize: true }, 3 * 512);
+        const effects = [...h.step({ type: "start" }), ...h.oack([["blksize", "512"], ["windowsize", "2"], ["tsize", String(8 * 512 + 100)]])];
+        let busy = 1;
+        for (let block = 1; block <= 9; block++) {
+          effects.push(...h.data(block, block === 9 ? 100 : 512));
+          busy++;
+          if (busy >= split || block === 9) {
+            if (one) effects.push(...h.ready(busy));
+            else for (; busy > 0; busy--) effects.push(...h.ready());
+            busy = 0;
+          }
+        }
+        return { effects, state: h.state };
+      };
+      expect(run(true)).toEqual(run(false));
+    }
   });
 
   it("without options, the first block's ACK waits for the sink to begin even within the lead", () => {

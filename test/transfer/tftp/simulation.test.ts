@@ -107,7 +107,7 @@ function simulate(file: Uint8Array, request: { blockSize: number; windowSize: nu
         receiverTimer = clock.setTimer("receiver", e.ms, () => toReceiver({ type: "timeout" }));
       } else if (e.type === "begin" || e.type === "write") {
         if (e.type === "write") chunks.push(e.data);
-        clock.setTimer("sink", sinkDelayMs, () => toReceiver({ type: "sink-ready" }));
+        clock.setTimer("sink", sinkDelayMs, () => toReceiver({ type: "sink-ready", calls: 1 }));
       } else if (e.type === "complete" || e.type === "failed") {
         receiverOutcome = e.type === "failed" ? `failed ${e.reason}` : "complete";
       } else {
