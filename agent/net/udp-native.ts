@@ -125,12 +125,12 @@ export async function bindNativeUdp(options: NativeUdpOptions = {}): Promise<Nat
   const maxDatagram = options.maxDatagram ?? MAX_UDP_PAYLOAD;
   const reuse = options.reuseReceiveMemory === true;
   const onBatch = (count: number, batch: ArrayBuffer, from: string | string[], answered: boolean) => {
-    // Packed one after another in a fresh buffer, or in place in the socket's own memory: one per maxDatagram slot.
+    // Packed one after another in a fresh buffer, or in place in the socket's own memory, one per maxDatagram slot.
     let offset = 0;
     for (let i = 0; i < count && !closed; i++) {
       const length = meta[2 * i]!;
-      handler(new Uint8Array(batch, reuse ? i * maxDatagram : offset, length), { address: typeof from === "string" ? from : from[i]!, port: meta[2 * i + 1]! }, answered && i === 0);
-      offset += length;
+      handler(new Uint8Array(batch, offset, length), { address: typeof from === "string" ? from : from[i]!, port: meta[2 * i + 1]! }, answered && i === 0);
+      offset += reuse ? maxDatagram : length;
     }
   };
   const handle = addon.open(

@@ -53,12 +53,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const vapBinary = join(here, "../../cli/vap.js");
 const vapFlags = readFileSync(vapBinary, "utf8").split("\n", 1)[0]!.split(/\s+/).filter((a) => a.startsWith("--"));
 const mbPerS = (ms: number) => Math.round((SIZE / 1e6 / (ms / 1000)) * 10) / 10;
-/** The timed rounds' values of a side's per-round list (the first WARM_UP_ROUNDS warm it up). */
+/** The timed rounds' values of a side's per-round list (the first WARM_UP_ROUNDS warm it up), and their median. */
 const timedRounds = (values: number[]) => values.slice(WARM_UP_ROUNDS);
+const timedMedian = (values: number[]) => median(timedRounds(values));
 /** How each figure was taken, for its unit. */
 const SAMPLED = `loopback, median of ${ROUNDS} after ${WARM_UP_ROUNDS} warm-up rounds`;
 /** The first side's speed over the second's, from the median times of their timed rounds. */
-const ratio = (ms: number[], peerMs: number[]) => Math.round((median(timedRounds(peerMs)) / median(timedRounds(ms))) * 100) / 100;
+const ratio = (ms: number[], peerMs: number[]) => Math.round((timedMedian(peerMs) / timedMedian(ms)) * 100) / 100;
 
 function servedFile(): string {
   const dir = tempDir("tftp-bench");
@@ -168,7 +169,7 @@ try {
    * other guests: a side that met more ran on less of the machine).
    */
   const speeds = (name: string, { ms, steal }: ReturnType<typeof side>) => ({
-    [`${name}MBps`]: mbPerS(median(timedRounds(ms))),
+    [`${name}MBps`]: mbPerS(timedMedian(ms)),
     [`${name}RoundsMBps`]: timedRounds(ms).map(mbPerS).sort((a, b) => a - b),
     [`${name}WarmUpMBps`]: ms.slice(0, WARM_UP_ROUNDS).map(mbPerS),
     [`${name}StealPercent`]: steal.percent,
@@ -199,9 +200,9 @@ try {
     boundKind: "peer:atftp",
     ...speeds("vap", client.vap),
     ...speeds("atftp", client.atftp),
-    atftpWithoutFsyncMBps: mbPerS(median(timedRounds(client.atftpWithoutFsync))),
-    vapCpuMs: Math.round(median(timedRounds(client.vapCpuMs))),
-    atftpCpuMs: Math.round(median(timedRounds(client.atftpCpuMs))),
+    atftpWithoutFsyncMBps: mbPerS(timedMedian(client.atftpWithoutFsync)),
+    vapCpuMs: Math.round(timedMedian(client.vapCpuMs)),
+    atftpCpuMs: Math.round(timedMedian(client.atftpCpuMs)),
   });
 } finally {
   vap.child.kill();
